@@ -1,0 +1,437 @@
+#!/usr/bin/env bash
+# scripts/tools.sh — build and cache, by version, the external tools this project's tests and
+# local control plane need (Pulumi CLI, Kubernetes provider plugin, etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler, kwok, kube-score, Kafka jars, JMX exporter, CRDs).
+#
+# Nothing is downloaded as a prebuilt binary: Go tools are built from the Go module proxy in
+# scratch modules under the cache, Java jars come from Maven Central through mvn.
+# The cache lives OUTSIDE the repo:
+#   ${UMBRELLA_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/umbrella-streaming/tools}
+# with one versioned folder per tool (e.g. pulumi-v3.274.1/pulumi). A tool whose files exist is
+# skipped, so a warm run takes seconds.
+#
+# Usage:
+#   scripts/tools.sh [all]          build everything (cold: ~40 min on 2 cores)
+#   scripts/tools.sh NAME...        build some (names: scripts/tools.sh list)
+#   scripts/tools.sh env            print export lines:  eval "$(scripts/tools.sh env)"
+#   scripts/tools.sh path NAME      print the path of one binary or data file/folder
+#   scripts/tools.sh list           print the tool names, versions and whether they are built
+set -euo pipefail
+
+TOOLS_DIR="${UMBRELLA_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/umbrella-streaming/tools}"
+SRC_DIR="$TOOLS_DIR/src"
+LOG_DIR="$TOOLS_DIR/logs"
+
+ETCD_VERSION=3.6.16
+KWOK_VERSION=0.8.0
+K8S_VERSION=1.35.4
+PULUMI_VERSION=3.274.1
+K8S_PROVIDER_VERSION=4.25.0
+K8S_PROVIDER_MODULE_VERSION=v4.0.0-20260115033456-f47bc2d6f199 # the proxy serves 4.25.0 only so
+KUBE_SCORE_VERSION=1.20.0
+KAFKA_VERSION=4.1.1
+KAFKA_SCALA_VERSION=2.13
+JMX_EXPORTER_VERSION=1.0.1 # the newest 1.x that Maven Central lists for this artifact
+PROM_OPERATOR_VERSION=0.85.0
+
+# Build order for `all` (one after another: the machine has 2 cores).
+ALL_TOOLS=(etcd kwok kube pulumi kubernetes-provider kube-score kafka jmx-exporter prometheus-crds)
+
+ETCD_DIR="$TOOLS_DIR/etcd-v$ETCD_VERSION"
+KWOK_DIR="$TOOLS_DIR/kwok-v$KWOK_VERSION"
+KUBE_DIR="$TOOLS_DIR/kubernetes-v$K8S_VERSION"
+PULUMI_DIR="$TOOLS_DIR/pulumi-v$PULUMI_VERSION"
+PROVIDER_DIR="$TOOLS_DIR/pulumi-resource-kubernetes-v$K8S_PROVIDER_VERSION"
+KUBE_SCORE_DIR="$TOOLS_DIR/kube-score-v$KUBE_SCORE_VERSION"
+KAFKA_DIR="$TOOLS_DIR/kafka-$KAFKA_VERSION"
+JMX_DIR="$TOOLS_DIR/jmx-exporter-$JMX_EXPORTER_VERSION"
+PROM_DIR="$TOOLS_DIR/prometheus-operator-crds-v$PROM_OPERATOR_VERSION"
+
+# Builds never reach for a newer Go toolchain, and never touch the caller's module.
+export GOTOOLCHAIN=local
+unset GOWORK GO111MODULE || true
+
+log() { printf '[tools] %s\n' "$*" >&2; }
+die() { printf '[tools] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Per tool: description, cold-build estimate, the files that must exist for it to count as built.
+
+tool_desc() {
+  case "$1" in
+    etcd) echo "etcd v$ETCD_VERSION" ;;
+    kwok) echo "kwok v$KWOK_VERSION (+ stages, PortForward CRD)" ;;
+    kube) echo "kube-apiserver, kube-controller-manager, kube-scheduler v$K8S_VERSION" ;;
+    pulumi) echo "pulumi CLI v$PULUMI_VERSION" ;;
+    kubernetes-provider) echo "pulumi-resource-kubernetes v$K8S_PROVIDER_VERSION" ;;
+    kube-score) echo "kube-score v$KUBE_SCORE_VERSION" ;;
+    kafka) echo "Apache Kafka $KAFKA_VERSION jars" ;;
+    jmx-exporter) echo "jmx_prometheus_javaagent $JMX_EXPORTER_VERSION" ;;
+    prometheus-crds) echo "Prometheus Operator CRDs v$PROM_OPERATOR_VERSION (PodMonitor, PrometheusRule)" ;;
+    *) return 1 ;;
+  esac
+}
+
+tool_estimate() {
+  case "$1" in
+    etcd) echo "~1 min" ;;
+    kwok) echo "~2.5 min" ;;
+    kube) echo "~10 min" ;;
+    pulumi) echo "~9 min" ;;
+    kubernetes-provider) echo "10-16 min, 4.5 GB memory" ;;
+    kube-score) echo "~1 min" ;;
+    kafka|jmx-exporter|prometheus-crds) echo "<1 min" ;;
+  esac
+}
+
+tool_outputs() {
+  case "$1" in
+    etcd) echo "$ETCD_DIR/etcd" ;;
+    kwok) echo "$KWOK_DIR/kwok $KWOK_DIR/stages/.complete $KWOK_DIR/crds/.complete" ;;
+    kube) echo "$KUBE_DIR/kube-apiserver $KUBE_DIR/kube-controller-manager $KUBE_DIR/kube-scheduler" ;;
+    pulumi) echo "$PULUMI_DIR/pulumi" ;;
+    kubernetes-provider) echo "$PROVIDER_DIR/pulumi-resource-kubernetes" ;;
+    kube-score) echo "$KUBE_SCORE_DIR/kube-score" ;;
+    kafka) echo "$KAFKA_DIR/libs/.complete" ;;
+    jmx-exporter) echo "$JMX_DIR/jmx_prometheus_javaagent.jar" ;;
+    prometheus-crds) echo "$PROM_DIR/.complete" ;;
+  esac
+}
+
+is_built() {
+  local f
+  for f in $(tool_outputs "$1"); do
+    [[ -e "$f" ]] || return 1
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Helpers used by the build steps (they run inside the logged, niced subshell).
+
+# A scratch Go module under $SRC_DIR; prints its path.
+scratch_module() {
+  local dir="$SRC_DIR/$1"
+  mkdir -p "$dir"
+  rm -f "$dir/go.mod" "$dir/go.sum"
+  (cd "$dir" && go mod init "scratch.local/$1" >/dev/null 2>&1)
+  echo "$dir"
+}
+
+# Directory of a module in the module cache (downloads it if needed).
+module_dir() {
+  local dir
+  dir=$(cd "$SRC_DIR" && GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  [[ -n "$dir" && -d "$dir" ]] || { echo "cannot download module $1" >&2; return 1; }
+  echo "$dir"
+}
+
+# go build of main packages into a folder; installs atomically (temp name, then rename).
+go_build_into() { # dest_dir ldflags pkg...
+  local dest="$1" ldflags="$2"; shift 2
+  local tmp="$dest/.build-$$"
+  mkdir -p "$tmp"
+  nice -n 10 go build -trimpath -ldflags "$ldflags" -o "$tmp/" "$@"
+  local f
+  for f in "$tmp"/*; do mv -f "$f" "$dest/"; done
+  rmdir "$tmp"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Build steps. Each runs in a subshell with set -e, stdout+stderr to the tool's log.
+
+build_etcd() {
+  local mod; mod=$(scratch_module "etcd-v$ETCD_VERSION")
+  cd "$mod"
+  export GOFLAGS="-mod=mod ${GOFLAGS:-}"
+  go mod edit -require="go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
+  go_build_into "$ETCD_DIR" "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=v$ETCD_VERSION" go.etcd.io/etcd/server/v3
+  # go names the binary after the path element before the /v3 suffix.
+  mv -f "$ETCD_DIR/server" "$ETCD_DIR/etcd" 2>/dev/null || true
+  [[ -x "$ETCD_DIR/etcd" ]] || { ls -l "$ETCD_DIR"; return 1; }
+  "$ETCD_DIR/etcd" --version
+}
+
+build_kwok() {
+  local mod; mod=$(scratch_module "kwok-v$KWOK_VERSION")
+  cd "$mod"
+  export GOFLAGS="-mod=mod ${GOFLAGS:-}"
+  go mod edit -require="sigs.k8s.io/kwok@v$KWOK_VERSION"
+  local src; src=$(module_dir "sigs.k8s.io/kwok@v$KWOK_VERSION")
+  # Stage objects kwok needs to act as the kubelet, and its PortForward CRD.
+  mkdir -p "$KWOK_DIR/stages" "$KWOK_DIR/crds"
+  local stage f
+  for stage in node-initialize node-heartbeat-with-lease pod-ready pod-complete pod-delete; do
+    f=$(find "$src/kustomize/stage" -name "$stage.yaml" | sort | head -n1)
+    [[ -n "$f" ]] || { echo "stage $stage.yaml not found under $src/kustomize/stage" >&2; return 1; }
+    install -m 0644 "$f" "$KWOK_DIR/stages/$stage.yaml"
+  done
+  touch "$KWOK_DIR/stages/.complete"
+  f=$(find "$src/kustomize/crd/bases" -name '*portforward*.yaml' | head -n1)
+  [[ -n "$f" ]] || { echo "PortForward CRD not found under $src/kustomize/crd/bases" >&2; return 1; }
+  install -m 0644 "$f" "$KWOK_DIR/crds/portforwards.yaml"
+  touch "$KWOK_DIR/crds/.complete"
+  go_build_into "$KWOK_DIR" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
+  "$KWOK_DIR/kwok" --version || true
+}
+
+build_kube() {
+  local mod; mod=$(scratch_module "kubernetes-v$K8S_VERSION")
+  cd "$mod"
+  export GOFLAGS="-mod=mod ${GOFLAGS:-}"
+  local src; src=$(module_dir "k8s.io/kubernetes@v$K8S_VERSION")
+  go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION"
+  # k8s.io/kubernetes replaces its staging modules with local folders; point them at the
+  # published v0.X.Y releases instead.
+  local staging_version="v0.${K8S_VERSION#1.}" n=0 m
+  while read -r m; do
+    go mod edit -replace="$m=$m@$staging_version"
+    n=$((n + 1))
+  done < <(sed -n 's#^[[:space:]]*\(k8s.io/[A-Za-z0-9._/-]*\) => ./staging/.*#\1#p' "$src/go.mod")
+  echo "copied $n staging replaces ($staging_version)"
+  [[ $n -gt 20 ]] || { echo "expected ~31 staging replaces in $src/go.mod, found $n" >&2; return 1; }
+  local minor="${K8S_VERSION#1.}"; minor="${minor%%.*}"
+  local ld="-s -w" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=v$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  go_build_into "$KUBE_DIR" "$ld" \
+    k8s.io/kubernetes/cmd/kube-apiserver \
+    k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler
+  "$KUBE_DIR/kube-apiserver" --version
+}
+
+build_pulumi() {
+  local mod; mod=$(scratch_module "pulumi-v$PULUMI_VERSION")
+  cd "$mod"
+  export GOFLAGS="-mod=mod ${GOFLAGS:-}"
+  go mod edit \
+    -require="github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" \
+    -require="github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" \
+    -replace="github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e"
+  go_build_into "$PULUMI_DIR" \
+    "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  "$PULUMI_DIR/pulumi" version
+}
+
+build_kubernetes_provider() {
+  local mod; mod=$(scratch_module "pulumi-resource-kubernetes-v$K8S_PROVIDER_VERSION")
+  cd "$mod"
+  export GOFLAGS="-mod=mod ${GOFLAGS:-}"
+  local modpath=github.com/pulumi/pulumi-kubernetes/provider/v4
+  go mod edit \
+    -require="$modpath@$K8S_PROVIDER_MODULE_VERSION" \
+    -require="github.com/pulumi/pulumi-kubernetes/sdk/v4@v$K8S_PROVIDER_VERSION"
+  local src; src=$(module_dir "$modpath@$K8S_PROVIDER_MODULE_VERSION")
+  # The module zip lacks the embedded schema files: build the main package from a copy and
+  # run its generate step, which writes them.
+  local f
+  for f in main.go generate.go schema.json terraform-mapping.json; do
+    install -m 0644 "$src/cmd/pulumi-resource-kubernetes/$f" "$mod/$f"
+  done
+  VERSION="$K8S_PROVIDER_VERSION" nice -n 10 go run generate.go schema.json "$K8S_PROVIDER_VERSION"
+  ls -l "$mod"
+  go_build_into "$PROVIDER_DIR" \
+    "-s -w -X $modpath/pkg/version.Version=$K8S_PROVIDER_VERSION" .
+  mv -f "$PROVIDER_DIR/pulumi-resource-kubernetes-v$K8S_PROVIDER_VERSION" \
+    "$PROVIDER_DIR/pulumi-resource-kubernetes" 2>/dev/null || true
+  [[ -x "$PROVIDER_DIR/pulumi-resource-kubernetes" ]] || { ls -l "$PROVIDER_DIR"; return 1; }
+}
+
+build_kube_score() {
+  local mod; mod=$(scratch_module "kube-score-v$KUBE_SCORE_VERSION")
+  cd "$mod"
+  export GOFLAGS="-mod=mod ${GOFLAGS:-}"
+  go mod edit -require="github.com/zegl/kube-score@v$KUBE_SCORE_VERSION"
+  go_build_into "$KUBE_SCORE_DIR" "-s -w -X main.version=$KUBE_SCORE_VERSION" \
+    github.com/zegl/kube-score/cmd/kube-score
+  "$KUBE_SCORE_DIR/kube-score" version
+}
+
+# A throwaway pom whose dependencies mvn copies into a folder.
+mvn_copy() { # name outdir dependency-xml
+  local pomdir="$SRC_DIR/$1"
+  mkdir -p "$pomdir"
+  cat >"$pomdir/pom.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.umbrella</groupId>
+  <artifactId>$1</artifactId>
+  <version>0</version>
+  <packaging>pom</packaging>
+  <dependencies>
+$3
+  </dependencies>
+</project>
+EOF
+  rm -rf "$2.tmp"
+  (cd "$pomdir" && nice -n 10 mvn -B -q dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$2.tmp")
+  rm -rf "$2"
+  mv "$2.tmp" "$2"
+}
+
+build_kafka() {
+  local deps="" a
+  for a in "kafka_$KAFKA_SCALA_VERSION" kafka-tools kafka-storage kafka-server kafka-metadata kafka-clients; do
+    deps+="    <dependency><groupId>org.apache.kafka</groupId><artifactId>$a</artifactId><version>$KAFKA_VERSION</version></dependency>"$'\n'
+  done
+  # Kafka 4.x logs through log4j2 (kafka-server brings log4j-api/-core 2.24.3); its code calls
+  # slf4j-api 1.7.36, so the binding is log4j-slf4j-impl (the slf4j 1.x one), as in the release.
+  deps+="    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>2.24.3</version></dependency>"$'\n'
+  deps+="    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.24.3</version></dependency>"$'\n'
+  mkdir -p "$KAFKA_DIR"
+  mvn_copy "kafka-$KAFKA_VERSION" "$KAFKA_DIR/libs" "$deps"
+  mkdir -p "$KAFKA_DIR/config"
+  cat >"$KAFKA_DIR/config/log4j2.properties" <<'EOF'
+# Console logging for brokers and CLI tools run from these jars
+# (java -Dlog4j2.configurationFile=<this file> -cp 'libs/*' ...).
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = info
+logger.apache.name = org.apache.kafka
+logger.apache.level = info
+EOF
+  echo "$(find "$KAFKA_DIR/libs" -name '*.jar' | wc -l) jars in $KAFKA_DIR/libs"
+  touch "$KAFKA_DIR/libs/.complete"
+}
+
+build_jmx_exporter() {
+  mvn_copy "jmx-exporter-$JMX_EXPORTER_VERSION" "$JMX_DIR/jars" \
+    "    <dependency><groupId>io.prometheus.jmx</groupId><artifactId>jmx_prometheus_javaagent</artifactId><version>$JMX_EXPORTER_VERSION</version></dependency>"
+  install -m 0644 "$JMX_DIR/jars/jmx_prometheus_javaagent-$JMX_EXPORTER_VERSION.jar" "$JMX_DIR/jmx_prometheus_javaagent.jar"
+  rm -rf "$JMX_DIR/jars"
+}
+
+build_prometheus_crds() {
+  local src f kind
+  src=$(module_dir "github.com/prometheus-operator/prometheus-operator@v$PROM_OPERATOR_VERSION")
+  mkdir -p "$PROM_DIR"
+  for kind in podmonitors prometheusrules; do
+    f=$(find "$src/example" -name "monitoring.coreos.com_$kind.yaml" | sort | head -n1)
+    [[ -n "$f" ]] || { echo "CRD $kind not found under $src/example" >&2; return 1; }
+    install -m 0644 "$f" "$PROM_DIR/$kind.yaml"
+  done
+  touch "$PROM_DIR/.complete"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Running one build: lock, log, heartbeat, timing, loud failure.
+
+build_one() {
+  local name="$1" fn="build_${1//-/_}"
+  declare -F "$fn" >/dev/null || die "unknown tool '$name' (see: $0 list)"
+  if is_built "$name"; then
+    log "$(tool_desc "$name"): cached"
+    return 0
+  fi
+  mkdir -p "$SRC_DIR" "$LOG_DIR"
+  # One builder per tool at a time (another shell may be building it already).
+  local lockfd
+  exec {lockfd}>"$LOG_DIR/$name.lock"
+  if ! flock -n "$lockfd"; then
+    log "$name: another build holds $LOG_DIR/$name.lock; waiting for it..."
+    flock "$lockfd"
+  fi
+  if is_built "$name"; then
+    log "$(tool_desc "$name"): cached (built by another process)"
+    exec {lockfd}>&-
+    return 0
+  fi
+  local logf="$LOG_DIR/$name.log" start=$SECONDS
+  log "building $(tool_desc "$name") (cold build $(tool_estimate "$name")); log: $logf"
+  ( set -euo pipefail; "$fn" ) >"$logf" 2>&1 &
+  local pid=$! next=60 rc=0
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 2
+    if (( SECONDS - start >= next )); then
+      log "  ... still building $name ($(( (SECONDS - start) / 60 )) min elapsed)"
+      next=$((next + 60))
+    fi
+  done
+  wait "$pid" || rc=$?
+  exec {lockfd}>&-
+  local took=$((SECONDS - start))
+  if (( rc != 0 )) || ! is_built "$name"; then
+    log "FAILED: $(tool_desc "$name") after ${took}s (exit $rc). Last lines of $logf:"
+    tail -n 25 "$logf" | sed 's/^/[tools]   | /' >&2
+    die "build of '$name' failed; full log: $logf"
+  fi
+  log "built $(tool_desc "$name") in $((took / 60))m$((took % 60))s"
+}
+
+# ---------------------------------------------------------------------------------------------
+
+bin_dirs() {
+  echo "$PULUMI_DIR:$PROVIDER_DIR:$KUBE_DIR:$ETCD_DIR:$KWOK_DIR:$KUBE_SCORE_DIR"
+}
+
+tool_path() {
+  local p
+  case "$1" in
+    etcd) p="$ETCD_DIR/etcd" ;;
+    kwok) p="$KWOK_DIR/kwok" ;;
+    kube-apiserver|kube-controller-manager|kube-scheduler) p="$KUBE_DIR/$1" ;;
+    pulumi) p="$PULUMI_DIR/pulumi" ;;
+    pulumi-resource-kubernetes|kubernetes-provider) p="$PROVIDER_DIR/pulumi-resource-kubernetes" ;;
+    kube-score) p="$KUBE_SCORE_DIR/kube-score" ;;
+    kwok-stages) p="$KWOK_DIR/stages" ;;
+    kwok-portforward-crd) p="$KWOK_DIR/crds/portforwards.yaml" ;;
+    podmonitor-crd) p="$PROM_DIR/podmonitors.yaml" ;;
+    prometheusrule-crd) p="$PROM_DIR/prometheusrules.yaml" ;;
+    kafka|kafka-home) p="$KAFKA_DIR" ;;
+    kafka-libs) p="$KAFKA_DIR/libs" ;;
+    jmx-exporter) p="$JMX_DIR/jmx_prometheus_javaagent.jar" ;;
+    *) die "unknown path name '$1' (etcd kwok kube-apiserver kube-controller-manager kube-scheduler pulumi pulumi-resource-kubernetes kube-score kwok-stages kwok-portforward-crd podmonitor-crd prometheusrule-crd kafka-home kafka-libs jmx-exporter)" ;;
+  esac
+  echo "$p"
+  [[ -e "$p" ]] || { log "$1 is not built yet ($p); run: $0"; return 1; }
+}
+
+main() {
+  local cmd="${1:-all}"
+  case "$cmd" in
+    all)
+      local start=$SECONDS t
+      for t in "${ALL_TOOLS[@]}"; do build_one "$t"; done
+      log "all tools ready in $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s under $TOOLS_DIR"
+      ;;
+    env)
+      printf 'export UMBRELLA_TOOLS_DIR=%q\n' "$TOOLS_DIR"
+      # shellcheck disable=SC2016 # $PATH is for the caller's shell to expand
+      printf 'export PATH=%q:"$PATH"\n' "$(bin_dirs)"
+      printf 'export UMBRELLA_KAFKA_HOME=%q\n' "$KAFKA_DIR"
+      printf 'export UMBRELLA_JMX_EXPORTER_JAR=%q\n' "$JMX_DIR/jmx_prometheus_javaagent.jar"
+      ;;
+    path)
+      [[ $# -eq 2 ]] || die "usage: $0 path NAME"
+      tool_path "$2"
+      ;;
+    list)
+      local t
+      for t in "${ALL_TOOLS[@]}"; do
+        if is_built "$t"; then printf '%-20s built   %s\n' "$t" "$(tool_desc "$t")"
+        else printf '%-20s missing %s\n' "$t" "$(tool_desc "$t")"; fi
+      done
+      ;;
+    -h|--help|help)
+      sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+      ;;
+    *)
+      local start=$SECONDS t
+      for t in "$@"; do build_one "$t"; done
+      log "done in $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s"
+      ;;
+  esac
+}
+
+main "$@"
