@@ -1,0 +1,49 @@
+// Package provider is umbrellakafka, a native Pulumi provider for Kafka
+// topics built on pulumi-go-provider's infer layer and franz-go.
+//
+// The provider holds no state of its own. Configure only validates its
+// configuration; the first operation that needs Kafka creates one franz-go
+// client that all resources of the provider process share, so previews of new
+// topics work with no broker reachable. Each Topic operation maps onto one or
+// two admin requests (kadm) plus a direct metadata request to confirm the
+// result, because kadm's cached topic listing can lag right after a change.
+//
+// Safety rails live in the provider configuration: protectTopics turns every
+// delete into an error, and allowReplace (false by default) makes a rename,
+// the only change that replaces a topic, fail at preview.
+package provider
+
+import (
+	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi-go-provider/infer"
+)
+
+// Name is the Pulumi package name of the provider.
+const Name = "umbrellakafka"
+
+// Version is the provider version.
+const Version = "0.1.0"
+
+// GoImportPath is the import path of the generated Go SDK.
+const GoImportPath = "github.com/umbrella-platform/umbrella-streaming/sdk/go/umbrellakafka"
+
+// Provider returns a new umbrellakafka provider. Each call has its own
+// configuration and its own lazily created Kafka client.
+func Provider() p.Provider {
+	prov, err := infer.NewProviderBuilder().
+		WithDisplayName("Umbrella Kafka").
+		WithDescription("Manage Kafka topics (Kafka 4.x, KRaft) with a native provider.").
+		WithNamespace("umbrella-platform").
+		WithRepository("https://github.com/umbrella-platform/umbrella-streaming").
+		WithKeywords("kafka", "category/infrastructure").
+		WithLicense("Apache-2.0").
+		WithGoImportPath(GoImportPath).
+		WithConfig(infer.Config(&Config{})).
+		WithResources(infer.Resource(Topic{})).
+		Build()
+	if err != nil {
+		// Build only fails when no resource is registered, which is a bug here.
+		panic(err)
+	}
+	return prov
+}

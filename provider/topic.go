@@ -1,0 +1,426 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// TopicToken is the Pulumi type token of the Topic resource.
+const TopicToken = "umbrellakafka:index:Topic"
+
+// maxTopicNameLength is Kafka's limit on topic names (Topic.MAX_NAME_LENGTH).
+const maxTopicNameLength = 249
+
+// Topic is the controller of umbrellakafka:index:Topic, one Kafka topic.
+//
+// The topic name is the resource ID, so `pulumi import
+// umbrellakafka:index:Topic <resource name> <topic name>` adopts an existing
+// topic. Renames are replacements (Kafka cannot rename), refused unless the
+// provider's allowReplace is true; partition decreases are refused at
+// preview; everything else is updated in place.
+type Topic struct{}
+
+// TopicArgs are the inputs of a Topic.
+type TopicArgs struct {
+	// Name is the Kafka topic name.
+	Name string `pulumi:"name"`
+	// Partitions is the partition count.
+	Partitions int `pulumi:"partitions"`
+	// ReplicationFactor is the number of replicas of every partition.
+	ReplicationFactor int `pulumi:"replicationFactor"`
+	// Config holds topic-level configuration overrides.
+	Config map[string]string `pulumi:"config,optional"`
+	// Adopt takes over an existing topic of the same name on create.
+	Adopt *bool `pulumi:"adopt,optional"`
+}
+
+// TopicState is the recorded state of a Topic: the same fields as its inputs,
+// as last read from or written to Kafka.
+type TopicState struct {
+	TopicArgs
+}
+
+// Compile-time checks that Topic implements every lifecycle step it claims.
+var (
+	_ infer.CustomResource[TopicArgs, TopicState] = Topic{}
+	_ infer.CustomCheck[TopicArgs]                = Topic{}
+	_ infer.CustomDiff[TopicArgs, TopicState]     = Topic{}
+	_ infer.CustomRead[TopicArgs, TopicState]     = Topic{}
+	_ infer.CustomUpdate[TopicArgs, TopicState]   = Topic{}
+	_ infer.CustomDelete[TopicState]              = Topic{}
+	_ infer.Annotated                             = (*Topic)(nil)
+	_ infer.Annotated                             = (*TopicArgs)(nil)
+)
+
+// Annotate sets the type token and documents the resource.
+func (t *Topic) Annotate(a infer.Annotator) {
+	a.SetToken("index", "Topic")
+	a.Describe(t, "A Kafka topic. The topic name is the ID: import an existing topic with "+
+		"`pulumi import umbrellakafka:index:Topic <resource name> <topic name>`. A rename replaces the "+
+		"topic (refused unless the provider sets allowReplace); a partition decrease is refused.")
+}
+
+// Annotate documents the Topic fields for the schema.
+func (t *TopicArgs) Annotate(a infer.Annotator) {
+	a.Describe(&t.Name,
+		"Kafka topic name: 1 to 249 characters from [a-zA-Z0-9._-], not \".\" or \"..\". Changing it "+
+			"replaces the topic (delete, then create: the data is lost) and is refused unless the provider "+
+			"sets allowReplace.")
+	a.Describe(&t.Partitions,
+		"Number of partitions (at least 1). It can be raised in place; Kafka cannot lower it, so a "+
+			"decrease is refused at preview.")
+	a.Describe(&t.ReplicationFactor,
+		"Replicas per partition: at least 1 and at most the number of brokers. Changing it reassigns "+
+			"the partitions in place with a balanced, rack-aware placement.")
+	a.Describe(&t.Config,
+		"Topic-level configuration overrides, e.g. {\"retention.ms\": \"604800000\", "+
+			"\"cleanup.policy\": \"compact\"}. Only these keys are managed; broker defaults are not "+
+			"recorded. Removing a key reverts it to the broker default.")
+	a.Describe(&t.Adopt,
+		"On create, if a topic of this name already exists with the same partitions and "+
+			"replicationFactor, take it over and reconcile its config instead of failing.")
+}
+
+// Check validates the inputs with Kafka's rules. Values that are unknown
+// during a preview are left for the next check.
+func (Topic) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResponse[TopicArgs], error) {
+	args, failures, err := infer.DefaultCheck[TopicArgs](ctx, req.NewInputs)
+	if err != nil || len(failures) > 0 {
+		return infer.CheckResponse[TopicArgs]{Inputs: args, Failures: failures}, err
+	}
+	known := func(key string) bool {
+		v, ok := req.NewInputs.GetOk(key)
+		return ok && !v.IsComputed()
+	}
+	if known("name") {
+		if msg := validateTopicName(args.Name); msg != "" {
+			failures = append(failures, p.CheckFailure{Property: "name", Reason: msg})
+		}
+	}
+	if known("partitions") {
+		if msg := validatePartitions(args.Partitions); msg != "" {
+			failures = append(failures, p.CheckFailure{Property: "partitions", Reason: msg})
+		}
+	}
+	if known("replicationFactor") {
+		if msg := validateReplicationFactor(args.ReplicationFactor); msg != "" {
+			failures = append(failures, p.CheckFailure{Property: "replicationFactor", Reason: msg})
+		}
+	}
+	return infer.CheckResponse[TopicArgs]{Inputs: args, Failures: failures}, nil
+}
+
+// validateTopicName returns why name is not a legal Kafka topic name, or "".
+func validateTopicName(name string) string {
+	switch {
+	case name == "":
+		return "name is empty: a Kafka topic name needs 1 to 249 characters from [a-zA-Z0-9._-]"
+	case len(name) > maxTopicNameLength:
+		return fmt.Sprintf("name has %d characters, above Kafka's limit of %d: shorten it",
+			len(name), maxTopicNameLength)
+	case name == "." || name == "..":
+		return fmt.Sprintf("name = %q is reserved by Kafka: choose a name with at least one character "+
+			"from [a-zA-Z0-9_-]", name)
+	}
+	for i, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
+		if !ok {
+			return fmt.Sprintf("name = %q has the character %q at byte %d, which Kafka does not allow: "+
+				"use only [a-zA-Z0-9._-]", name, r, i)
+		}
+	}
+	return ""
+}
+
+func validatePartitions(n int) string {
+	switch {
+	case n < 1:
+		return fmt.Sprintf("partitions = %d is below 1: a topic needs at least one partition; set partitions >= 1", n)
+	case n > math.MaxInt32:
+		return fmt.Sprintf("partitions = %d exceeds Kafka's limit of %d: lower it", n, math.MaxInt32)
+	}
+	return ""
+}
+
+func validateReplicationFactor(n int) string {
+	switch {
+	case n < 1:
+		return fmt.Sprintf("replicationFactor = %d is below 1: set it between 1 and the number of brokers "+
+			"(3 on a production cluster)", n)
+	case n > math.MaxInt16:
+		return fmt.Sprintf("replicationFactor = %d exceeds Kafka's limit of %d: set it at most to the number of brokers",
+			n, math.MaxInt16)
+	}
+	return ""
+}
+
+// Diff compares the recorded state with the new inputs field by field.
+func (Topic) Diff(ctx context.Context, req infer.DiffRequest[TopicArgs, TopicState]) (infer.DiffResponse, error) {
+	cfg := infer.GetConfig[Config](ctx)
+	return diffTopic(req.State.TopicArgs, req.Inputs, deref(cfg.AllowReplace))
+}
+
+// configPath is the DetailedDiff key of one config entry, e.g. config["retention.ms"].
+func configPath(key string) string { return "config[" + strconv.Quote(key) + "]" }
+
+// diffTopic is the pure core of Diff. Zero values in news (an empty name,
+// zero partitions or replication factor) are values still unknown during a
+// preview, since Check rejects them when known; they are shown as updates
+// and decided on the next diff.
+func diffTopic(olds, news TopicArgs, allowReplace bool) (p.DiffResponse, error) {
+	d := map[string]p.PropertyDiff{}
+	replace := false
+
+	if news.Name != olds.Name {
+		switch {
+		case news.Name == "":
+			d["name"] = p.PropertyDiff{Kind: p.Update}
+		case !allowReplace:
+			return p.DiffResponse{}, fmt.Errorf("topic %q: renaming it to %q would replace it: Kafka cannot rename "+
+				"topics, so Pulumi would delete %q with all its data and create an empty %q. Refused because the "+
+				"provider's allowReplace is false. To keep the data, restore name = %q (and add %q as a new "+
+				"Topic, then migrate producers and consumers); to accept the data loss, set allowReplace to "+
+				"true on the provider (pulumi config set umbrellakafka:allowReplace true) for this update",
+				olds.Name, news.Name, olds.Name, news.Name, olds.Name, news.Name)
+		default:
+			d["name"] = p.PropertyDiff{Kind: p.UpdateReplace}
+			replace = true
+		}
+	}
+
+	switch {
+	case news.Partitions == 0 || news.Partitions == olds.Partitions:
+	case news.Partitions < olds.Partitions:
+		return p.DiffResponse{}, partitionDecreaseError(olds.Name, olds.Partitions, news.Partitions)
+	default:
+		d["partitions"] = p.PropertyDiff{Kind: p.Update}
+	}
+
+	if news.ReplicationFactor != 0 && news.ReplicationFactor != olds.ReplicationFactor {
+		d["replicationFactor"] = p.PropertyDiff{Kind: p.Update}
+	}
+
+	for key, v := range news.Config {
+		old, ok := olds.Config[key]
+		switch {
+		case !ok:
+			d[configPath(key)] = p.PropertyDiff{Kind: p.Add}
+		case old != v:
+			d[configPath(key)] = p.PropertyDiff{Kind: p.Update}
+		}
+	}
+	for key := range olds.Config {
+		if _, ok := news.Config[key]; !ok {
+			d[configPath(key)] = p.PropertyDiff{Kind: p.Delete}
+		}
+	}
+
+	if deref(news.Adopt) != deref(olds.Adopt) {
+		d["adopt"] = p.PropertyDiff{Kind: p.Update}
+	}
+
+	return p.DiffResponse{
+		DeleteBeforeReplace: replace,
+		HasChanges:          len(d) > 0,
+		DetailedDiff:        d,
+	}, nil
+}
+
+func partitionDecreaseError(topic string, from, to int) error {
+	return fmt.Errorf("topic %q: partitions %d -> %d is a decrease, and Kafka cannot shrink a topic's "+
+		"partitions. Restore partitions = %d, or create a new topic with %d partitions, migrate producers "+
+		"and consumers to it, then remove this one", topic, from, to, from, to)
+}
+
+// Create creates the topic, or adopts an existing one when adopt is set. A
+// preview returns the inputs without contacting Kafka.
+func (Topic) Create(ctx context.Context, req infer.CreateRequest[TopicArgs]) (infer.CreateResponse[TopicState], error) {
+	in := req.Inputs
+	resp := infer.CreateResponse[TopicState]{ID: in.Name, Output: TopicState{in}}
+	if req.DryRun {
+		return resp, nil
+	}
+	cl, err := infer.GetConfig[Config](ctx).client()
+	if err != nil {
+		return infer.CreateResponse[TopicState]{}, err
+	}
+	err = cl.createTopic(ctx, in.Name, in.Partitions, in.ReplicationFactor, in.Config)
+	switch {
+	case errors.Is(err, kerr.TopicAlreadyExists) && deref(in.Adopt):
+		if err := adoptTopic(ctx, cl, in); err != nil {
+			return infer.CreateResponse[TopicState]{}, err
+		}
+		p.GetLogger(ctx).Infof("topic %q: adopted the existing topic", in.Name)
+	case errors.Is(err, kerr.TopicAlreadyExists):
+		return infer.CreateResponse[TopicState]{}, fmt.Errorf("%w. Set adopt: true to take it over, or "+
+			"import it with: pulumi import %s <resource name> %s", err, TopicToken, in.Name)
+	case err != nil:
+		return infer.CreateResponse[TopicState]{}, err
+	}
+	if err := cl.waitLed(ctx, in.Name, in.Partitions); err != nil {
+		// The topic exists: record it, so the next update resumes from it.
+		return resp, infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
+	}
+	return resp, nil
+}
+
+// adoptTopic takes over an existing topic whose partitions and replication
+// factor match the inputs, and reconciles its config.
+func adoptTopic(ctx context.Context, cl *kafkaClient, in TopicArgs) error {
+	meta, err := cl.metadata(ctx, in.Name)
+	if err != nil {
+		return err
+	}
+	if !meta.Exists {
+		return fmt.Errorf("topic %q: CreateTopics said it exists but metadata does not show it "+
+			"(it may be being deleted): retry the update", in.Name)
+	}
+	if meta.Partitions != in.Partitions || meta.ReplicationFactor != in.ReplicationFactor {
+		return fmt.Errorf("topic %q already exists with partitions = %d and replicationFactor = %d, but the "+
+			"inputs ask for %d and %d: adopt only takes over a matching topic. Set partitions = %d and "+
+			"replicationFactor = %d to adopt it (change them in a later update), or choose another name",
+			in.Name, meta.Partitions, meta.ReplicationFactor, in.Partitions, in.ReplicationFactor,
+			meta.Partitions, meta.ReplicationFactor)
+	}
+	return cl.reconcileConfigs(ctx, in.Name, in.Config)
+}
+
+// Read refreshes the state from Kafka: partitions and replication factor from
+// a direct metadata request, config from the topic's dynamic configs only. A
+// missing topic returns an empty ID, which tells Pulumi it is gone. Read by ID
+// (the topic name) is also how import works.
+func (Topic) Read(ctx context.Context, req infer.ReadRequest[TopicArgs, TopicState]) (
+	infer.ReadResponse[TopicArgs, TopicState], error,
+) {
+	topic := req.ID
+	if topic == "" {
+		topic = req.State.Name
+	}
+	cl, err := infer.GetConfig[Config](ctx).client()
+	if err != nil {
+		return infer.ReadResponse[TopicArgs, TopicState]{}, err
+	}
+	meta, err := cl.metadata(ctx, topic)
+	if err != nil || !meta.Exists {
+		return infer.ReadResponse[TopicArgs, TopicState]{}, err
+	}
+	cfg, found, err := cl.dynamicConfigs(ctx, topic)
+	if err != nil || !found {
+		return infer.ReadResponse[TopicArgs, TopicState]{}, err
+	}
+	if len(cfg) == 0 && req.State.Config == nil && req.Inputs.Config == nil {
+		// Keep an unset config unset, so a refresh does not report {} as a change.
+		cfg = nil
+	}
+	adopt := req.State.Adopt
+	if adopt == nil {
+		adopt = req.Inputs.Adopt
+	}
+	args := TopicArgs{
+		Name:              topic,
+		Partitions:        meta.Partitions,
+		ReplicationFactor: meta.ReplicationFactor,
+		Config:            cfg,
+		Adopt:             adopt,
+	}
+	return infer.ReadResponse[TopicArgs, TopicState]{ID: topic, Inputs: args, State: TopicState{args}}, nil
+}
+
+// Update changes the topic in place: more partitions via CreatePartitions, a
+// new replication factor via partition reassignment, config via
+// IncrementalAlterConfigs. Each step compares against what Kafka reports now,
+// so a retried update only does what is left. On a failure midway the state
+// records the steps that succeeded.
+func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, TopicState]) (
+	infer.UpdateResponse[TopicState], error,
+) {
+	in, cur := req.Inputs, req.State
+	if in.Partitions < cur.Partitions {
+		return infer.UpdateResponse[TopicState]{}, partitionDecreaseError(cur.Name, cur.Partitions, in.Partitions)
+	}
+	if req.DryRun {
+		return infer.UpdateResponse[TopicState]{Output: TopicState{in}}, nil
+	}
+	topic := cur.Name
+	cl, err := infer.GetConfig[Config](ctx).client()
+	if err != nil {
+		return infer.UpdateResponse[TopicState]{}, err
+	}
+	meta, err := cl.metadata(ctx, topic)
+	if err != nil {
+		return infer.UpdateResponse[TopicState]{}, err
+	}
+	if !meta.Exists {
+		return infer.UpdateResponse[TopicState]{}, fmt.Errorf("topic %q does not exist any more: it was deleted "+
+			"outside Pulumi; run pulumi refresh, then pulumi up to create it again", topic)
+	}
+	if in.ReplicationFactor != meta.ReplicationFactor && in.ReplicationFactor > len(meta.Brokers) {
+		return infer.UpdateResponse[TopicState]{}, fmt.Errorf("topic %q: replicationFactor = %d exceeds brokers "+
+			"(%d): lower replicationFactor or add brokers", topic, in.ReplicationFactor, len(meta.Brokers))
+	}
+	partial := func(err error) (infer.UpdateResponse[TopicState], error) {
+		return infer.UpdateResponse[TopicState]{Output: cur}, infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
+	}
+	cur.Adopt = in.Adopt
+
+	if in.Partitions > meta.Partitions {
+		if err := cl.setPartitions(ctx, topic, in.Partitions); err != nil {
+			return partial(err)
+		}
+		if err := cl.waitLed(ctx, topic, in.Partitions); err != nil {
+			return partial(err)
+		}
+	}
+	cur.Partitions = in.Partitions
+
+	if in.ReplicationFactor != meta.ReplicationFactor {
+		log := p.GetLogger(ctx)
+		if err := cl.changeReplicationFactor(ctx, topic, in.ReplicationFactor, log.InfoStatus); err != nil {
+			return partial(err)
+		}
+		log.Infof("topic %q: replication factor is now %d", topic, in.ReplicationFactor)
+	}
+	cur.ReplicationFactor = in.ReplicationFactor
+
+	if err := cl.reconcileConfigs(ctx, topic, in.Config); err != nil {
+		return partial(err)
+	}
+	cur.Config = in.Config
+	return infer.UpdateResponse[TopicState]{Output: cur}, nil
+}
+
+// Delete deletes the topic and waits until metadata no longer shows it. A
+// topic that is already gone counts as deleted. With the provider's
+// protectTopics set, it refuses.
+func (Topic) Delete(ctx context.Context, req infer.DeleteRequest[TopicState]) (infer.DeleteResponse, error) {
+	topic := req.ID
+	if topic == "" {
+		topic = req.State.Name
+	}
+	cfg := infer.GetConfig[Config](ctx)
+	if deref(cfg.ProtectTopics) {
+		return infer.DeleteResponse{}, protectedError(topic)
+	}
+	cl, err := cfg.client()
+	if err != nil {
+		return infer.DeleteResponse{}, err
+	}
+	if err := cl.deleteTopic(ctx, topic); err != nil {
+		return infer.DeleteResponse{}, err
+	}
+	return infer.DeleteResponse{}, cl.waitGone(ctx, topic)
+}
+
+func protectedError(topic string) error {
+	return fmt.Errorf("topic %q is protected: the provider sets protectTopics = true, so deleting it (or "+
+		"replacing it) is refused and its data is kept. To delete it on purpose, set protectTopics to false "+
+		"(pulumi config set umbrellakafka:protectTopics false, or on the explicit provider) and run the update "+
+		"again; to stop managing it without deleting it, run pulumi state delete <urn>", topic)
+}

@@ -1,0 +1,2 @@
+// Manage Kafka topics (Kafka 4.x, KRaft) with a native provider.
+package umbrellakafka
