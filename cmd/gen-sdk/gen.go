@@ -17,9 +17,9 @@ import (
 	"sort"
 
 	"github.com/blang/semver"
+	p "github.com/pulumi/pulumi-go-provider"
 	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
-	p "github.com/pulumi/pulumi-go-provider"
 
 	"github.com/umbrella-platform/umbrella-streaming/provider"
 )
