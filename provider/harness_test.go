@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // kfake is permissive, so these tests prove the provider's request flow, not
@@ -33,6 +34,7 @@ import (
 type testCluster struct {
 	addrs []string
 	adm   *kadm.Client
+	raw   *kgo.Client
 }
 
 func newCluster(t testing.TB, opts ...kfake.Opt) *testCluster {
@@ -40,10 +42,10 @@ func newCluster(t testing.TB, opts ...kfake.Opt) *testCluster {
 	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(3)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
-	adm, err := kadm.NewOptClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	raw, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
 	require.NoError(t, err)
-	t.Cleanup(adm.Close)
-	return &testCluster{addrs: c.ListenAddrs(), adm: adm}
+	t.Cleanup(raw.Close)
+	return &testCluster{addrs: c.ListenAddrs(), adm: kadm.NewClient(raw), raw: raw}
 }
 
 // server starts an in-process provider configured with the given bootstrap
@@ -124,17 +126,30 @@ func del(s *testServer, id string, state property.Map) error {
 	return s.Delete(p.DeleteRequest{ID: id, Urn: urn(id), Properties: state})
 }
 
+// direct issues a metadata request for one topic straight to the cluster
+// (kadm's ListTopics and Metadata answer from a cache that lags after changes).
+func (c *testCluster) direct(t testing.TB, topic string) kmsg.MetadataResponseTopic {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, c.raw)
+	require.NoError(t, err)
+	require.Len(t, resp.Topics, 1)
+	return resp.Topics[0]
+}
+
 // describe reads a topic straight from the cluster: partition count, the
 // replica count of partition 0, and its dynamic configs.
 func (c *testCluster) describe(t testing.TB, topic string) (partitions, rf int, cfg map[string]string) {
 	t.Helper()
+	md := c.direct(t, topic)
+	require.Equal(t, int16(0), md.ErrorCode, "topic %q", topic)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	td, err := c.adm.ListTopics(ctx, topic)
-	require.NoError(t, err)
-	d, ok := td[topic]
-	require.True(t, ok, "topic %q missing", topic)
-	require.NoError(t, d.Err)
 	rcs, err := c.adm.DescribeTopicConfigs(ctx, topic)
 	require.NoError(t, err)
 	rc, err := rcs.On(topic, nil)
@@ -142,20 +157,15 @@ func (c *testCluster) describe(t testing.TB, topic string) (partitions, rf int, 
 	require.NoError(t, rc.Err)
 	cfg = map[string]string{}
 	for _, e := range rc.Configs {
-		if e.Source == 1 { // DYNAMIC_TOPIC_CONFIG
+		if e.Source == kmsg.ConfigSourceDynamicTopicConfig {
 			cfg[e.Key] = e.MaybeValue()
 		}
 	}
-	return len(d.Partitions), len(d.Partitions[0].Replicas), cfg
+	return len(md.Partitions), len(md.Partitions[0].Replicas), cfg
 }
 
-// exists asks the cluster with a fresh metadata request whether topic exists.
+// exists reports whether a direct metadata request shows the topic.
 func (c *testCluster) exists(t testing.TB, topic string) bool {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	md, err := c.adm.Metadata(ctx, topic)
-	require.NoError(t, err)
-	d, ok := md.Topics[topic]
-	return ok && d.Err == nil
+	return c.direct(t, topic).ErrorCode == 0
 }
