@@ -1,0 +1,118 @@
+// Package components holds the message bus: pure builders that turn a validated
+// config.Spec into Kubernetes arguments and Kafka configuration text, and thin
+// Pulumi ComponentResources that only register those builders' output as children.
+//
+// Where each seed manifest lives:
+//
+//	namespace.yaml         BuildNamespace        (namespace.go)
+//	configmap.yaml         BuildConfigMap        (kafka.go), text from ServerProperties (properties.go)
+//	statefulset.yaml       BuildStatefulSet      (kafka.go)
+//	service-headless.yaml  BuildHeadlessService  (kafka.go)
+//	service.yaml           BuildClientService    (kafka.go)
+//	networkpolicy.yaml     BuildNetworkPolicy    (policy.go)
+//	podmonitor.yaml        BuildPodMonitor       (monitoring.go)
+//	job-create-topics.yaml BuildTopicJob         (topics.go)
+package components
+
+import "fmt"
+
+// Names of Kubernetes objects. They are fixed (no Pulumi auto-naming suffix) because
+// the broker DNS names, the bootstrap address and the PVC names are part of the
+// platform's contract with every client.
+const (
+	StatefulSetName     = "kafka"
+	HeadlessServiceName = "kafka-headless"
+	ClientServiceName   = "kafka"
+	ConfigMapName       = "kafka-config"
+	NetworkPolicyName   = "kafka"
+	PDBName             = "kafka"
+	PodMonitorName      = "kafka"
+	PrometheusRuleName  = "kafka-alerts"
+	DashboardName       = "umbrella-streaming-kafka-dashboard"
+	TopicScriptsName    = "kafka-topic-scripts"
+	TopicJobName        = "kafka-create-topics"
+	// DataVolumeName is the volumeClaimTemplate name; PVCs are data-kafka-N.
+	DataVolumeName = "data"
+	// ContainerName is the broker container's name.
+	ContainerName = "kafka"
+)
+
+// Ports. Port names are at most 15 characters (a Kubernetes limit).
+const (
+	// ClientPort serves producers, consumers and inter-broker replication (PLAINTEXT).
+	ClientPort     = 9092
+	ClientPortName = "client"
+	// ControllerPort serves the KRaft quorum (CONTROLLER listener).
+	ControllerPort     = 9093
+	ControllerPortName = "controller"
+	// MetricsPort is where the JMX exporter agent serves Prometheus metrics.
+	MetricsPort     = 9404
+	MetricsPortName = "metrics"
+)
+
+// Listener names in server.properties.
+const (
+	ClientListener     = "PLAINTEXT"
+	ControllerListener = "CONTROLLER"
+)
+
+// Paths inside the broker container. The image's root filesystem is read-only; each
+// of these writable paths is a volume.
+const (
+	DataMountPath   = "/var/kafka-logs"
+	LogDirPath      = "/var/kafka-logs/data" // below the mount so lost+found is not a log dir
+	ConfigMountPath = "/opt/umbrella/config" // ConfigMap: node-N.properties, start.sh, exporter rules
+	RunMountPath    = "/opt/umbrella/run"    // emptyDir: the node's server.properties copy
+	AgentMountPath  = "/opt/umbrella/jmx"    // emptyDir: JMX exporter agent jar from the init container
+	KafkaLogsPath   = "/opt/kafka/logs"      // emptyDir: Kafka's log4j output
+	TmpPath         = "/tmp"
+	AgentJarName    = "jmx_prometheus_javaagent.jar"
+	ExporterRules   = "jmx-exporter.yaml"
+	StartScript     = "start.sh"
+)
+
+// Pod identity: the image's appuser. Numeric, because runAsNonRoot refuses a named user.
+const (
+	KafkaUID = 1000
+	KafkaGID = 1000
+)
+
+// Label keys and values.
+const (
+	LabelName      = "app.kubernetes.io/name"
+	LabelInstance  = "app.kubernetes.io/instance"
+	LabelComponent = "app.kubernetes.io/component"
+	LabelPartOf    = "app.kubernetes.io/part-of"
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	LabelStack     = "umbrella.io/stack"
+	AppName        = "kafka"
+	PartOf         = "umbrella"
+	Instance       = "umbrella-streaming"
+	ManagedBy      = "pulumi"
+	// PodSecurityEnforce is the Pod Security admission label key.
+	PodSecurityEnforce        = "pod-security.kubernetes.io/enforce"
+	PodSecurityEnforceVersion = "pod-security.kubernetes.io/enforce-version"
+	PodSecurityLevel          = "restricted"
+	// NamespaceNameLabel is set by Kubernetes on every namespace (immutable).
+	NamespaceNameLabel = "kubernetes.io/metadata.name"
+	// GrafanaDashboardLabel makes the Grafana sidecar load a ConfigMap as a dashboard.
+	GrafanaDashboardLabel = "grafana_dashboard"
+	// ConfigChecksumAnnotation rolls the brokers when shared broker settings change.
+	ConfigChecksumAnnotation = "umbrella.io/config-checksum"
+)
+
+// PodName is the name of the StatefulSet pod with this ordinal.
+func PodName(ordinal int) string { return fmt.Sprintf("%s-%d", StatefulSetName, ordinal) }
+
+// PodFQDN is a broker pod's stable DNS name through the headless Service.
+func PodFQDN(namespace string, ordinal int) string {
+	return fmt.Sprintf("%s.%s.%s.svc", PodName(ordinal), HeadlessServiceName, namespace)
+}
+
+// BootstrapAddress is the in-cluster address every client uses.
+func BootstrapAddress(namespace string) string {
+	return fmt.Sprintf("%s.%s.svc.cluster.local:%d", ClientServiceName, namespace, ClientPort)
+}
+
+// NodeFileName is the ConfigMap key holding node N's server.properties.
+func NodeFileName(ordinal int) string { return fmt.Sprintf("node-%d.properties", ordinal) }

@@ -1,0 +1,77 @@
+package components
+
+import (
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/umbrella-platform/umbrella-streaming/config"
+)
+
+func policyPorts(ports ...int) networkingv1.NetworkPolicyPortArray {
+	out := networkingv1.NetworkPolicyPortArray{}
+	for _, p := range ports {
+		out = append(out, &networkingv1.NetworkPolicyPortArgs{Port: pulumi.Int(p), Protocol: pulumi.String("TCP")})
+	}
+	return out
+}
+
+// NetworkPolicyRules returns the broker ingress rules, in a fixed order:
+//
+//  1. client port from namespaces carrying the access label (the seed's rule);
+//  2. client port from the allowed namespaces, by their immutable name label;
+//  3. client port from pods in this namespace carrying the access label (the topic Job);
+//  4. client and controller ports from the brokers themselves (replication and the
+//     KRaft quorum: the seed forgot this, and 3 brokers cannot form a quorum without it);
+//  5. metrics port from the monitoring namespace, when monitoring is on.
+func NetworkPolicyRules(s *config.Spec) networkingv1.NetworkPolicyIngressRuleArray {
+	access := pulumi.StringMap{s.NetworkPolicy.AccessLabelKey: pulumi.String(s.NetworkPolicy.AccessLabelValue)}
+	names := pulumi.StringArray{}
+	for _, ns := range s.NetworkPolicy.AllowedNamespaces {
+		names = append(names, pulumi.String(ns))
+	}
+	rules := networkingv1.NetworkPolicyIngressRuleArray{
+		&networkingv1.NetworkPolicyIngressRuleArgs{
+			From:  networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: &metav1.LabelSelectorArgs{MatchLabels: access}}},
+			Ports: policyPorts(ClientPort),
+		},
+		&networkingv1.NetworkPolicyIngressRuleArgs{
+			From: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: &metav1.LabelSelectorArgs{
+				MatchExpressions: metav1.LabelSelectorRequirementArray{&metav1.LabelSelectorRequirementArgs{
+					Key: pulumi.String(NamespaceNameLabel), Operator: pulumi.String("In"), Values: names}}}}},
+			Ports: policyPorts(ClientPort),
+		},
+		&networkingv1.NetworkPolicyIngressRuleArgs{
+			From:  networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{MatchLabels: access}}},
+			Ports: policyPorts(ClientPort),
+		},
+		&networkingv1.NetworkPolicyIngressRuleArgs{
+			From:  networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{MatchLabels: strMap(SelectorLabels())}}},
+			Ports: policyPorts(ClientPort, ControllerPort),
+		},
+	}
+	if s.Monitoring.Enabled {
+		rules = append(rules, &networkingv1.NetworkPolicyIngressRuleArgs{
+			From: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: &metav1.LabelSelectorArgs{
+				MatchLabels: pulumi.StringMap{NamespaceNameLabel: pulumi.String(s.NetworkPolicy.MonitoringNamespace)}}}},
+			Ports: policyPorts(MetricsPort),
+		})
+	}
+	return rules
+}
+
+// BuildNetworkPolicy returns the broker NetworkPolicy (seed networkpolicy.yaml), or
+// nil when the stack turns it off.
+func BuildNetworkPolicy(s *config.Spec) *networkingv1.NetworkPolicyArgs {
+	if !s.NetworkPolicy.Enabled {
+		return nil
+	}
+	return &networkingv1.NetworkPolicyArgs{
+		Metadata: meta(s, NetworkPolicyName, "broker"),
+		Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: strMap(SelectorLabels())},
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+			Ingress:     NetworkPolicyRules(s),
+		},
+	}
+}

@@ -1,0 +1,101 @@
+package config
+
+// Raw is the stack configuration as written in Pulumi.<stack>.yaml: every field is
+// optional (nil = use the default). Its JSON names are the config keys.
+type Raw struct {
+	ClusterID      *string             `json:"clusterId,omitempty"`
+	Controllers    *int                `json:"controllers,omitempty"`
+	Brokers        *int                `json:"brokers,omitempty"`
+	Image          *RawImage           `json:"image,omitempty"`
+	Storage        *RawStorage         `json:"storage,omitempty"`
+	Resources      *RawResources       `json:"resources,omitempty"`
+	Broker         *RawBroker          `json:"broker,omitempty"`
+	TopicDefaults  *RawTopic           `json:"topicDefaults,omitempty"`
+	TopicOverrides map[string]RawTopic `json:"topicOverrides,omitempty"`
+	Topics         *RawTopics          `json:"topics,omitempty"`
+	NetworkPolicy  *RawNetworkPolicy   `json:"networkPolicy,omitempty"`
+	Monitoring     *RawMonitoring      `json:"monitoring,omitempty"`
+	Availability   *RawAvailability    `json:"availability,omitempty"`
+	GuardOverrides []string            `json:"guardOverrides,omitempty"`
+}
+
+// RawImage is the `image` config object.
+type RawImage struct {
+	Name       *string `json:"name,omitempty"`
+	Build      *bool   `json:"build,omitempty"`
+	BuildName  *string `json:"buildName,omitempty"`
+	Push       *bool   `json:"push,omitempty"`
+	PullPolicy *string `json:"pullPolicy,omitempty"`
+}
+
+// RawStorage is the `storage` config object.
+type RawStorage struct {
+	Size         *string `json:"size,omitempty"`
+	StorageClass *string `json:"storageClass,omitempty"`
+}
+
+// RawResources is the `resources` config object.
+type RawResources struct {
+	Requests *RawCPUMemory `json:"requests,omitempty"`
+	Limits   *RawCPUMemory `json:"limits,omitempty"`
+}
+
+// RawCPUMemory is a cpu/memory pair of quantities.
+type RawCPUMemory struct {
+	CPU    *string `json:"cpu,omitempty"`
+	Memory *string `json:"memory,omitempty"`
+}
+
+// RawBroker is the `broker` config object.
+type RawBroker struct {
+	MinInsyncReplicas        *int    `json:"minInsyncReplicas,omitempty"`
+	DefaultReplicationFactor *int    `json:"defaultReplicationFactor,omitempty"`
+	NumPartitions            *int    `json:"numPartitions,omitempty"`
+	RetentionHours           *int    `json:"retentionHours,omitempty"`
+	RetentionBytes           *int64  `json:"retentionBytes,omitempty"`
+	CompressionType          *string `json:"compressionType,omitempty"`
+	AutoCreateTopics         *bool   `json:"autoCreateTopics,omitempty"`
+	HeapOpts                 *string `json:"heapOpts,omitempty"`
+}
+
+// RawTopic is `topicDefaults` and each entry of `topicOverrides`.
+type RawTopic struct {
+	Partitions        *int              `json:"partitions,omitempty"`
+	ReplicationFactor *int              `json:"replicationFactor,omitempty"`
+	RetentionHours    *int              `json:"retentionHours,omitempty"`
+	CleanupPolicy     *string           `json:"cleanupPolicy,omitempty"`
+	Config            map[string]string `json:"config,omitempty"`
+}
+
+// RawTopics is the `topics` config object: who manages topics and how.
+type RawTopics struct {
+	Manager          *string  `json:"manager,omitempty"`
+	BootstrapServers []string `json:"bootstrapServers,omitempty"`
+	Protect          *bool    `json:"protect,omitempty"`
+	AllowReplace     *bool    `json:"allowReplace,omitempty"`
+	// Extra lists topics beyond the seven-topic inventory (name → settings).
+	Extra map[string]RawTopic `json:"extra,omitempty"`
+}
+
+// RawNetworkPolicy is the `networkPolicy` config object.
+type RawNetworkPolicy struct {
+	Enabled             *bool    `json:"enabled,omitempty"`
+	AllowedNamespaces   []string `json:"allowedNamespaces,omitempty"`
+	AccessLabel         *string  `json:"accessLabel,omitempty"`
+	MonitoringNamespace *string  `json:"monitoringNamespace,omitempty"`
+}
+
+// RawMonitoring is the `monitoring` config object.
+type RawMonitoring struct {
+	Enabled            *bool   `json:"enabled,omitempty"`
+	AgentImage         *string `json:"agentImage,omitempty"`
+	AgentJarPath       *string `json:"agentJarPath,omitempty"`
+	DashboardNamespace *string `json:"dashboardNamespace,omitempty"`
+	DiskFillPercent    *int    `json:"diskFillPercent,omitempty"`
+}
+
+// RawAvailability is the `availability` config object.
+type RawAvailability struct {
+	PodDisruptionBudget *bool   `json:"podDisruptionBudget,omitempty"`
+	Spread              *string `json:"spread,omitempty"`
+}

@@ -1,0 +1,210 @@
+// Package config turns a stack's Pulumi configuration into one typed, validated
+// Spec before any resource is registered.
+//
+// The flow is deliberately one-way: Raw (what the user wrote, every field optional)
+// → Defaults applied → Validate (all problems reported at once, each naming the
+// field, the value, the limit and the fix) → Spec. Builders and components only
+// ever see a Spec, so they never re-check input and never see a half-valid one.
+package config
+
+// Project is the Pulumi project name; config keys live under this namespace
+// (umbrella-streaming:brokers, …).
+const Project = "umbrella-streaming"
+
+// Topic managers. Only one owns the platform topics at a time.
+const (
+	// TopicManagerProvider declares each topic as an umbrellakafka:index:Topic resource.
+	TopicManagerProvider = "provider"
+	// TopicManagerJob runs create-topics.sh in a Kubernetes Job inside the cluster, for
+	// deploy machines that cannot reach the brokers.
+	TopicManagerJob = "job"
+)
+
+// Spread modes for placing broker pods on nodes.
+const (
+	SpreadNone      = "none"
+	SpreadPreferred = "preferred"
+	SpreadRequired  = "required"
+)
+
+// Spec is the validated, defaulted configuration of one stack. Every field is set.
+type Spec struct {
+	// Stack is the Pulumi stack name (dev, prod, …); used in labels and messages only.
+	Stack string
+	// Namespace is the Kubernetes namespace of the message bus.
+	Namespace string
+	// ClusterID is the KRaft cluster id (22 characters of base64url, 16 bytes). It is
+	// kept in stack config so a reinstall formats storage with the same id.
+	ClusterID string
+	// Controllers is the size of the static KRaft quorum: pods 0..Controllers-1 run
+	// combined broker+controller. Odd, and fixed for the life of a cluster.
+	Controllers int
+	// Brokers is the total number of broker pods; pods beyond the controllers run
+	// broker-only, so Brokers can grow without touching the quorum.
+	Brokers int
+	// Image is the Kafka container image the StatefulSet runs.
+	Image ImageSpec
+	// Storage is each broker's data volume.
+	Storage StorageSpec
+	// Resources are the broker container's requests and limits.
+	Resources ResourcesSpec
+	// Broker holds cluster-wide broker settings written to server.properties.
+	Broker BrokerSpec
+	// Topics are the platform topics, resolved from the inventory, the stack's
+	// topic defaults and its per-topic overrides, sorted by name.
+	Topics []TopicSpec
+	// TopicManager is TopicManagerProvider or TopicManagerJob.
+	TopicManager string
+	// TopicProvider configures the umbrellakafka provider when TopicManager is provider.
+	TopicProvider TopicProviderSpec
+	// NetworkPolicy restricts who reaches the brokers.
+	NetworkPolicy NetworkPolicySpec
+	// Monitoring configures the JMX exporter, PodMonitor, alerts and dashboard.
+	Monitoring MonitoringSpec
+	// Availability configures disruption budget and pod spreading.
+	Availability AvailabilitySpec
+	// GuardOverrides names guarded fields (see Guarded) whose change on a live stack
+	// the operator has prepared for by hand, so the program lets it through.
+	GuardOverrides []string
+}
+
+// ImageSpec says which image the brokers run and whether the program builds it.
+type ImageSpec struct {
+	// Name is the image reference the pods run when Build is false.
+	Name string
+	// Build builds infrastructure/kafka/Dockerfile with pulumi-docker and runs that image.
+	Build bool
+	// BuildName is the repository:tag the built image is given (and pushed to when Push).
+	BuildName string
+	// Push pushes the built image to its registry.
+	Push bool
+	// PullPolicy is the container imagePullPolicy (Always, IfNotPresent, Never).
+	PullPolicy string
+}
+
+// StorageSpec is the per-broker PersistentVolumeClaim template.
+type StorageSpec struct {
+	// Size is a Kubernetes quantity such as 10Gi.
+	Size string
+	// StorageClass is the storage class name; empty means the cluster default.
+	StorageClass string
+}
+
+// ResourcesSpec holds the container's CPU and memory requests and limits as
+// Kubernetes quantities.
+type ResourcesSpec struct {
+	RequestsCPU    string
+	RequestsMemory string
+	LimitsCPU      string
+	LimitsMemory   string
+}
+
+// BrokerSpec holds the cluster-wide settings of the seed's section 3/4 table.
+type BrokerSpec struct {
+	// MinInsyncReplicas is min.insync.replicas: with acks=all, a write needs this many
+	// in-sync copies.
+	MinInsyncReplicas int
+	// DefaultReplicationFactor is default.replication.factor and the replication of
+	// Kafka's internal topics (offsets, transactions).
+	DefaultReplicationFactor int
+	// NumPartitions is num.partitions for auto-created topics.
+	NumPartitions int
+	// RetentionHours is log.retention.hours; -1 keeps data forever.
+	RetentionHours int
+	// RetentionBytes is log.retention.bytes; -1 means no size limit.
+	RetentionBytes int64
+	// CompressionType is compression.type (producer keeps what producers send).
+	CompressionType string
+	// AutoCreateTopics is auto.create.topics.enable; off so a typo cannot create a topic.
+	AutoCreateTopics bool
+	// HeapOpts is KAFKA_HEAP_OPTS for the JVM.
+	HeapOpts string
+}
+
+// TopicSpec is one resolved platform topic.
+type TopicSpec struct {
+	// Name is the Kafka topic name.
+	Name string
+	// Partitions is the partition count.
+	Partitions int
+	// ReplicationFactor is the number of copies of each partition.
+	ReplicationFactor int
+	// Config holds topic-level configs (retention.ms, cleanup.policy, …), only those set
+	// explicitly, so Kafka's defaults stay Kafka's.
+	Config map[string]string
+	// Key is the message key producers use (documentation).
+	Key string
+	// Producers and Consumers document who uses the topic.
+	Producers string
+	Consumers string
+}
+
+// TopicProviderSpec configures the umbrellakafka provider.
+type TopicProviderSpec struct {
+	// BootstrapServers are the addresses the deploy machine dials; empty means the
+	// in-cluster client Service.
+	BootstrapServers []string
+	// ProtectTopics makes the provider refuse to delete topics (deleting loses data).
+	ProtectTopics bool
+	// AllowReplace lets a topic rename (delete + create) through; off in prod.
+	AllowReplace bool
+}
+
+// NetworkPolicySpec describes the broker NetworkPolicy.
+type NetworkPolicySpec struct {
+	// Enabled turns the NetworkPolicy on.
+	Enabled bool
+	// AllowedNamespaces are client namespaces that may reach the client port by name
+	// (kubernetes.io/metadata.name), in addition to namespaces carrying AccessLabel.
+	AllowedNamespaces []string
+	// AccessLabelKey/AccessLabelValue is the seed's namespace label that grants access.
+	AccessLabelKey   string
+	AccessLabelValue string
+	// MonitoringNamespace may reach the metrics port (Prometheus runs there).
+	MonitoringNamespace string
+}
+
+// MonitoringSpec describes the JMX exporter, PodMonitor, alert rules and dashboard.
+type MonitoringSpec struct {
+	// Enabled turns on the exporter agent, PodMonitor, PrometheusRule and dashboard.
+	Enabled bool
+	// AgentImage is an image holding the JMX exporter java agent jar at AgentJarPath;
+	// an init container copies it next to Kafka.
+	AgentImage string
+	// AgentJarPath is the jar's path inside AgentImage.
+	AgentJarPath string
+	// DashboardNamespace is where the Grafana dashboard ConfigMap goes.
+	DashboardNamespace string
+	// DiskFillPercent is the disk usage that raises the disk alert.
+	DiskFillPercent int
+}
+
+// AvailabilitySpec describes disruption and placement policy.
+type AvailabilitySpec struct {
+	// PodDisruptionBudget adds a PDB (maxUnavailable 1) when there is more than one broker.
+	PodDisruptionBudget bool
+	// Spread is none, preferred or required: topology spread of brokers across nodes.
+	Spread string
+}
+
+// ControllerIDs returns the node ids of the quorum voters, ascending.
+func (s *Spec) ControllerIDs() []int {
+	ids := make([]int, s.Controllers)
+	for i := range ids {
+		ids[i] = i
+	}
+	return ids
+}
+
+// IsController reports whether the pod with this ordinal votes in the quorum.
+func (s *Spec) IsController(ordinal int) bool { return ordinal >= 0 && ordinal < s.Controllers }
+
+// Topic returns the resolved topic with this name.
+func (s *Spec) Topic(name string) (TopicSpec, bool) {
+	for _, t := range s.Topics {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return TopicSpec{}, false
+}
