@@ -49,7 +49,7 @@ func Decode(lookup Lookup) (Raw, error) {
 		dec := json.NewDecoder(bytes.NewReader([]byte(text)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(target.Interface()); err != nil {
-			p.add(key, text, "cannot be read: "+describeJSONError(err), "check the key's type in Pulumi.yaml's config block")
+			p.add(key, text, "cannot be read as "+kindOf(field.Type())+": "+describeJSONError(err), "check the key's type in Pulumi.yaml's config block")
 			continue
 		}
 		field.Set(target.Elem())
@@ -60,7 +60,27 @@ func Decode(lookup Lookup) (Raw, error) {
 	return raw, nil
 }
 
+// kindOf names what a config value must look like, for messages.
+func kindOf(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int64:
+		return "a whole number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "a list"
+	default:
+		return "an object"
+	}
+}
+
 func describeJSONError(err error) string {
+	if _, ok := err.(*json.SyntaxError); ok {
+		return "not valid YAML/JSON of that type"
+	}
 	var te *json.UnmarshalTypeError
 	if ok := asType(err, &te); ok {
 		return fmt.Sprintf("field %q wants a %s, got a JSON %s", te.Field, te.Type, te.Value)

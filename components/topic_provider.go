@@ -1,0 +1,64 @@
+package components
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/umbrella-platform/umbrella-streaming/config"
+	"github.com/umbrella-platform/umbrella-streaming/sdk/go/umbrellakafka"
+)
+
+// BootstrapServers is what the topic provider dials: the stack's explicit list, or
+// the in-cluster client Service when the deploy machine runs inside the cluster.
+func BootstrapServers(s *config.Spec) []string {
+	if len(s.TopicProvider.BootstrapServers) > 0 {
+		return append([]string(nil), s.TopicProvider.BootstrapServers...)
+	}
+	return []string{BootstrapAddress(s.Namespace)}
+}
+
+// BuildTopicProvider returns the umbrellakafka provider's arguments.
+func BuildTopicProvider(s *config.Spec) *umbrellakafka.ProviderArgs {
+	servers := pulumi.StringArray{}
+	for _, b := range BootstrapServers(s) {
+		servers = append(servers, pulumi.String(b))
+	}
+	return &umbrellakafka.ProviderArgs{
+		BootstrapServers: servers,
+		ProtectTopics:    pulumi.Bool(s.TopicProvider.ProtectTopics),
+		AllowReplace:     pulumi.Bool(s.TopicProvider.AllowReplace),
+	}
+}
+
+// BuildTopic returns one Topic's arguments from its resolved spec. Adopt is on: a
+// topic that create-topics.sh or an interrupted update already made is taken over
+// (when partitions and RF match) instead of failing.
+func BuildTopic(t config.TopicSpec) *umbrellakafka.TopicArgs {
+	cfg := pulumi.StringMap{}
+	for k, v := range t.Config {
+		cfg[k] = pulumi.String(v)
+	}
+	return &umbrellakafka.TopicArgs{
+		Name:              pulumi.String(t.Name),
+		Partitions:        pulumi.Int(t.Partitions),
+		ReplicationFactor: pulumi.Int(t.ReplicationFactor),
+		Config:            cfg,
+		Adopt:             pulumi.Bool(true),
+	}
+}
+
+// registerProviderTopics declares one umbrellakafka Topic per resolved topic, through
+// an explicit provider configured from the stack.
+func registerProviderTopics(ctx *pulumi.Context, name string, s *config.Spec, parent, deps pulumi.ResourceOption) error {
+	prov, err := umbrellakafka.NewProvider(ctx, name+"-kafka", BuildTopicProvider(s), parent)
+	if err != nil {
+		return fmt.Errorf("provider: %w", err)
+	}
+	for _, t := range s.Topics {
+		if _, err := umbrellakafka.NewTopic(ctx, t.Name, BuildTopic(t), parent, deps, pulumi.Provider(prov)); err != nil {
+			return fmt.Errorf("topic %s: %w", t.Name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,222 @@
+package config
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+)
+
+func TestBadConfigsNameFieldValueLimitAndFix(t *testing.T) {
+	require.GreaterOrEqual(t, len(badConfigs), 30)
+	for _, c := range badConfigs {
+		t.Run(c.name, func(t *testing.T) {
+			r := validDev()
+			c.mut(&r)
+			spec, err := Build("dev", r)
+			require.Error(t, err)
+			assert.Nil(t, spec, "an invalid config must not produce a spec")
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, []string{c.want}, ve.Problems)
+		})
+	}
+}
+
+func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
+	r := validDev()
+	r.Brokers = ip(0)
+	r.Storage = &RawStorage{Size: sp("10Gx")}
+	r.Broker = &RawBroker{CompressionType: sp("brotli")}
+	_, err := Build("dev", r)
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []string{
+		"brokers = 0: must be at least 1; set brokers to 1 (dev) or 3 (prod)",
+		"storage.size = \"10Gx\": is not a Kubernetes quantity; write it like 10Gi or 500Gi",
+		"broker.compressionType = \"brotli\": unknown compression type (allowed: gzip, lz4, producer, snappy, uncompressed, zstd); use producer to keep what producers send (gzip)",
+	}, ve.Problems)
+	assert.Contains(t, err.Error(), "umbrella-streaming: invalid stack config (3 problem(s)); nothing was deployed:\n  - brokers = 0")
+}
+
+func TestDefaultsAreTheSeedValues(t *testing.T) {
+	s, err := Build("dev", validDev())
+	require.NoError(t, err)
+	assert.Equal(t, "umbrella-streaming", s.Namespace)
+	assert.Equal(t, ImageSpec{Name: "apache/kafka:4.1.1", BuildName: DefaultBuildImageName, PullPolicy: "IfNotPresent"}, s.Image)
+	assert.Equal(t, StorageSpec{Size: "10Gi"}, s.Storage)
+	assert.Equal(t, ResourcesSpec{RequestsCPU: "250m", RequestsMemory: "512Mi", LimitsCPU: "1", LimitsMemory: "2Gi"}, s.Resources)
+	assert.Equal(t, BrokerSpec{MinInsyncReplicas: 1, DefaultReplicationFactor: 1, NumPartitions: 1, RetentionHours: 168,
+		RetentionBytes: -1, CompressionType: "producer", HeapOpts: DefaultHeapOpts}, s.Broker)
+	assert.Equal(t, TopicManagerProvider, s.TopicManager)
+	assert.True(t, s.NetworkPolicy.Enabled)
+	assert.Equal(t, []string{"umbrella-connectors", "umbrella-ingestion", "umbrella-processing", "umbrella-storage", "umbrella-ui"}, s.NetworkPolicy.AllowedNamespaces)
+	assert.Equal(t, "umbrella-kafka-access", s.NetworkPolicy.AccessLabelKey)
+	assert.Equal(t, "true", s.NetworkPolicy.AccessLabelValue)
+	require.Len(t, s.Topics, 7)
+	for _, tp := range s.Topics {
+		assert.Equal(t, 1, tp.Partitions, tp.Name)
+		assert.Equal(t, 1, tp.ReplicationFactor, tp.Name)
+		assert.Empty(t, tp.Config, tp.Name)
+	}
+}
+
+func TestTopicsAreSortedAndOverridesApplyOnTopOfDefaults(t *testing.T) {
+	r := validDev()
+	r.Brokers, r.Controllers = ip(3), ip(3)
+	r.TopicDefaults = &RawTopic{Partitions: ip(3), ReplicationFactor: ip(3), RetentionHours: ip(24)}
+	r.TopicOverrides = map[string]RawTopic{
+		"dead-letter": {RetentionHours: ip(-1), CleanupPolicy: sp("compact"), Partitions: ip(1)},
+	}
+	r.Topics = &RawTopics{Extra: map[string]RawTopic{"audit.events": {Partitions: ip(6)}}}
+	s, err := Build("prod", r)
+	require.NoError(t, err)
+	var names []string
+	for _, tp := range s.Topics {
+		names = append(names, tp.Name)
+	}
+	assert.Equal(t, []string{"alerts", "audit.events", "dead-letter", "normalized-messages", "normalized-messages-dlq", "parsed-messages", "processing-results", "raw-messages"}, names)
+	dl, ok := s.Topic("dead-letter")
+	require.True(t, ok)
+	assert.Equal(t, TopicSpec{Name: "dead-letter", Partitions: 1, ReplicationFactor: 3, Key: "raw_message_id",
+		Producers: "Connector framework (DeadLetterHandler)", Consumers: "Ops / manual reprocessing",
+		Config: map[string]string{"retention.ms": "-1", "cleanup.policy": "compact"}}, dl)
+	audit, _ := s.Topic("audit.events")
+	assert.Equal(t, 6, audit.Partitions)
+	assert.Equal(t, map[string]string{"retention.ms": "86400000"}, audit.Config)
+	alerts, _ := s.Topic("alerts")
+	assert.Equal(t, 3, alerts.Partitions)
+}
+
+func TestQuantities(t *testing.T) {
+	for in, want := range map[string]float64{"10Gi": 10 << 30, "512Mi": 512 << 20, "250m": 0.25, "1": 1, "1.5": 1.5, "2e3": 2000, "100G": 1e11} {
+		got, err := ParseQuantity(in)
+		require.NoError(t, err, in)
+		assert.InDelta(t, want, got, 1e-9, in)
+	}
+	for _, bad := range []string{"10Gx", "", "Gi", "10 Gi", "1.2.3", "2GB", "-"} {
+		_, err := ParseQuantity(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+// stackLookup reads Pulumi.<stack>.yaml the way the engine hands values to the
+// program: strings unquoted, everything else as JSON.
+func stackLookup(t *testing.T, stack string) Lookup {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "Pulumi."+stack+".yaml"))
+	require.NoError(t, err)
+	var doc struct {
+		Config map[string]any `yaml:"config"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &doc))
+	return func(key string) (string, bool) {
+		v, ok := doc.Config[Project+":"+key]
+		if !ok {
+			return "", false
+		}
+		if s, isStr := v.(string); isStr {
+			return s, true
+		}
+		j, err := json.Marshal(v)
+		require.NoError(t, err)
+		return string(j), true
+	}
+}
+
+func TestStackFilesLoad(t *testing.T) {
+	dev, err := Load("dev", stackLookup(t, "dev"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, dev.Brokers)
+	assert.Equal(t, 1, dev.Controllers)
+	assert.Equal(t, 1, dev.Broker.MinInsyncReplicas)
+	assert.Equal(t, "10Gi", dev.Storage.Size)
+	assert.Equal(t, 168, dev.Broker.RetentionHours)
+	assert.Equal(t, int64(-1), dev.Broker.RetentionBytes)
+	assert.Equal(t, "producer", dev.Broker.CompressionType)
+	for _, tp := range dev.Topics {
+		assert.Equal(t, 1, tp.ReplicationFactor, tp.Name)
+	}
+
+	prod, err := Load("prod", stackLookup(t, "prod"))
+	require.NoError(t, err)
+	assert.Equal(t, 3, prod.Brokers)
+	assert.Equal(t, 3, prod.Controllers)
+	assert.Equal(t, 2, prod.Broker.MinInsyncReplicas)
+	assert.Equal(t, 3, prod.Broker.DefaultReplicationFactor)
+	assert.Equal(t, "100Gi", prod.Storage.Size)
+	assert.True(t, prod.Availability.PodDisruptionBudget)
+	assert.Equal(t, SpreadRequired, prod.Availability.Spread)
+	assert.True(t, prod.TopicProvider.ProtectTopics)
+	assert.False(t, prod.TopicProvider.AllowReplace)
+	for _, tp := range prod.Topics {
+		assert.Equal(t, 3, tp.ReplicationFactor, tp.Name)
+	}
+	assert.NotEqual(t, dev.ClusterID, prod.ClusterID, "each stack formats its own cluster")
+}
+
+// The defaults declared in Pulumi.yaml's config block and the Go defaults must be
+// the same values, so `pulumi config` and the program agree.
+func TestPulumiYamlDefaultsMatchGoDefaults(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "Pulumi.yaml"))
+	require.NoError(t, err)
+	var doc struct {
+		Config map[string]struct {
+			Type    string `yaml:"type"`
+			Default any    `yaml:"default"`
+		} `yaml:"config"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &doc))
+	keys := Keys()
+	declared := map[string]bool{}
+	for k := range doc.Config {
+		declared[k] = true
+	}
+	for _, k := range keys {
+		assert.True(t, declared[k], "config key %s is read by the program but not declared in Pulumi.yaml", k)
+	}
+	assert.Len(t, doc.Config, len(keys), "Pulumi.yaml declares keys the program does not read")
+
+	fromYAML := func(key string) (string, bool) {
+		if key == "clusterId" {
+			return "5BlkQlAaBVX6rb9uzmmt7w", true
+		}
+		d := doc.Config[key].Default
+		if d == nil {
+			return "", false
+		}
+		if s, ok := d.(string); ok {
+			return s, true
+		}
+		j, err := json.Marshal(d)
+		require.NoError(t, err)
+		return string(j), true
+	}
+	withYAML, err := Load("dev", fromYAML)
+	require.NoError(t, err)
+	goOnly, err := Build("dev", Raw{ClusterID: sp("5BlkQlAaBVX6rb9uzmmt7w")})
+	require.NoError(t, err)
+	assert.Equal(t, goOnly, withYAML)
+}
+
+func TestDecodeRejectsUnknownFieldsAndWrongTypes(t *testing.T) {
+	lookup := func(m map[string]string) Lookup {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	_, err := Load("dev", lookup(map[string]string{"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "storage": `{"szie":"10Gi"}`}))
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []string{`storage = "{\"szie\":\"10Gi\"}": cannot be read as an object: unknown field "szie" (a typo?); check the key's type in Pulumi.yaml's config block`}, ve.Problems)
+
+	_, err = Load("dev", lookup(map[string]string{"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "brokers": "three"}))
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []string{`brokers = "three": cannot be read as a whole number: not valid YAML/JSON of that type; check the key's type in Pulumi.yaml's config block`}, ve.Problems)
+
+	_, err = Load("dev", lookup(map[string]string{"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "broker": `{"minInsyncReplicas":"2"}`}))
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []string{`broker = "{\"minInsyncReplicas\":\"2\"}": cannot be read as an object: field "minInsyncReplicas" wants a int, got a JSON string; check the key's type in Pulumi.yaml's config block`}, ve.Problems)
+}

@@ -1,0 +1,98 @@
+// Package program is the whole Pulumi program as one importable function, so main.go,
+// the unit tests (mocks) and the integration tests (Automation API inline programs)
+// all run exactly the same code.
+package program
+
+import (
+	"path/filepath"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/umbrella-platform/umbrella-streaming/components"
+	"github.com/umbrella-platform/umbrella-streaming/config"
+)
+
+// Options tune the program for its runner. The zero value is what `pulumi up` runs.
+type Options struct {
+	// ProjectDir is the folder holding Pulumi.yaml (for the image build context);
+	// empty means the current directory.
+	ProjectDir string
+	// SkipGuard skips reading the stack's previous outputs (see guard.go). Only unit
+	// tests that exercise other things set it.
+	SkipGuard bool
+}
+
+// LoadSpec reads and validates the stack config of ctx's stack.
+func LoadSpec(ctx *pulumi.Context) (*config.Spec, error) {
+	lookup := func(key string) (string, bool) {
+		v, err := pconfig.Try(ctx, config.Project+":"+key)
+		if err != nil {
+			return "", false
+		}
+		return v, true
+	}
+	return config.Load(ctx.Stack(), lookup)
+}
+
+// Run is the Pulumi program: validate config, check guarded fields against the
+// last deployment, then register the components and export the outputs.
+func Run(ctx *pulumi.Context) error { return RunWith(Options{})(ctx) }
+
+// RunWith returns the program with options.
+func RunWith(opts Options) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		s, err := LoadSpec(ctx)
+		if err != nil {
+			return err
+		}
+		if !opts.SkipGuard {
+			if err := CheckGuard(ctx, s); err != nil {
+				return err
+			}
+		}
+		return deploy(ctx, s, opts)
+	}
+}
+
+func deploy(ctx *pulumi.Context, s *config.Spec, opts Options) error {
+	ns, err := components.NewNamespace(ctx, "umbrella-streaming", s)
+	if err != nil {
+		return err
+	}
+	inNS := pulumi.DependsOn([]pulumi.Resource{ns})
+
+	image := pulumi.String(s.Image.Name).ToStringOutput()
+	if s.Image.Build {
+		dir := filepath.Join(opts.ProjectDir, components.DefaultImageBuild)
+		img, err := components.NewKafkaImage(ctx, "kafka-image", s, dir)
+		if err != nil {
+			return err
+		}
+		image = img.Ref
+	}
+
+	cluster, err := components.NewKafkaCluster(ctx, "kafka", &components.KafkaClusterArgs{Spec: s, Image: image}, inNS)
+	if err != nil {
+		return err
+	}
+	if _, err := components.NewBrokerPolicy(ctx, "kafka-policy", s, inNS); err != nil {
+		return err
+	}
+	if _, err := components.NewMonitoring(ctx, "kafka-monitoring", s, inNS); err != nil {
+		return err
+	}
+	topics, err := components.NewTopics(ctx, "topics", &components.TopicsArgs{Spec: s, Image: image, Brokers: cluster.StatefulSet}, inNS)
+	if err != nil {
+		return err
+	}
+
+	ctx.Export("namespace", ns.Name)
+	ctx.Export("bootstrap", cluster.Bootstrap)
+	ctx.Export("brokers", pulumi.Int(s.Brokers))
+	ctx.Export("controllers", pulumi.Int(s.Controllers))
+	ctx.Export("topicManager", pulumi.String(s.TopicManager))
+	ctx.Export("topics", topics.Table)
+	ctx.Export(GuardOutput, GuardValues(s))
+	return nil
+}
