@@ -6,7 +6,6 @@ package deps
 import (
 	_ "github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
 	_ "github.com/pulumi/pulumi-go-provider/infer"
-	_ "github.com/pulumi/pulumi-go-provider/integration"
 	_ "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	_ "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	_ "github.com/pulumi/pulumi/sdk/v3/go/auto"

@@ -1,0 +1,122 @@
+// Package tests holds the program-level tests: the whole program under Pulumi's
+// mocks (shape), the seed scripts against the Go inventory, and (with the
+// integration build tag) the real engine against a real API server.
+package tests
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+)
+
+// registered is one resource the program registered under mocks.
+type registered struct {
+	Type   string
+	Name   string
+	Parent string // parent URN's name part
+	Inputs resource.PropertyMap
+	Custom bool
+}
+
+// recorder is a MockResourceMonitor that records registrations and answers the
+// guard's StackReference with previousOutputs.
+type recorder struct {
+	mu              sync.Mutex
+	resources       []registered
+	previousOutputs resource.PropertyMap
+}
+
+func urnName(urn string) string {
+	if i := strings.LastIndex(urn, "::"); i >= 0 {
+		return urn[i+2:]
+	}
+	return urn
+}
+
+func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	parent := ""
+	if args.RegisterRPC != nil {
+		parent = urnName(args.RegisterRPC.GetParent())
+	}
+	if args.ReadRPC != nil {
+		parent = urnName(args.ReadRPC.GetParent())
+	}
+	r.resources = append(r.resources, registered{Type: args.TypeToken, Name: args.Name, Parent: parent, Inputs: args.Inputs, Custom: args.Custom})
+	if args.TypeToken == "pulumi:pulumi:StackReference" {
+		out := resource.PropertyMap{"name": args.Inputs["name"], "outputs": resource.NewObjectProperty(r.previousOutputs)}
+		if r.previousOutputs == nil {
+			out["outputs"] = resource.NewObjectProperty(resource.PropertyMap{})
+		}
+		return args.Name, out, nil
+	}
+	return args.Name + "-id", args.Inputs, nil
+}
+
+func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return resource.PropertyMap{}, nil
+}
+
+func (r *recorder) byType(typ string) []registered {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []registered
+	for _, res := range r.resources {
+		if res.Type == typ {
+			out = append(out, res)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (r *recorder) one(t *testing.T, typ, name string) registered {
+	t.Helper()
+	for _, res := range r.byType(typ) {
+		if res.Name == name {
+			return res
+		}
+	}
+	require.Failf(t, "resource not registered", "%s %s", typ, name)
+	return registered{}
+}
+
+// stackConfig reads ../Pulumi.<stack>.yaml into the engine's config map form.
+func stackConfig(t *testing.T, stack string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "Pulumi."+stack+".yaml"))
+	require.NoError(t, err)
+	var doc struct {
+		Config map[string]any `yaml:"config"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &doc))
+	out := map[string]string{}
+	for k, v := range doc.Config {
+		if s, ok := v.(string); ok {
+			out[k] = s
+			continue
+		}
+		j, err := json.Marshal(v)
+		require.NoError(t, err)
+		out[k] = string(j)
+	}
+	return out
+}
+
+// setConfig hands cfg to the program the way the engine does.
+func setConfig(t *testing.T, cfg map[string]string) {
+	t.Helper()
+	j, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	t.Setenv("PULUMI_CONFIG", string(j))
+}

@@ -1,0 +1,164 @@
+package tests
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/umbrella-platform/umbrella-streaming/program"
+)
+
+func run(t *testing.T, stack string, cfg map[string]string, prev resource.PropertyMap) (*recorder, error) {
+	t.Helper()
+	setConfig(t, cfg)
+	rec := &recorder{previousOutputs: prev}
+	err := pulumi.RunErr(program.Run, pulumi.WithMocks("umbrella-streaming", stack, rec))
+	return rec, err
+}
+
+func TestDevStackShape(t *testing.T) {
+	rec, err := run(t, "dev", stackConfig(t, "dev"), nil)
+	require.NoError(t, err)
+
+	// Components and their children, with parents.
+	assert.Len(t, rec.byType("umbrella:streaming:Namespace"), 1)
+	assert.Equal(t, "umbrella-streaming", rec.one(t, "kubernetes:core/v1:Namespace", "umbrella-streaming").Parent)
+	assert.Equal(t, "kafka", rec.one(t, "kubernetes:apps/v1:StatefulSet", "kafka").Parent)
+	assert.Equal(t, "kafka", rec.one(t, "kubernetes:core/v1:ConfigMap", "kafka-config").Parent)
+	assert.Equal(t, "kafka", rec.one(t, "kubernetes:core/v1:Service", "kafka-headless").Parent)
+	assert.Equal(t, "kafka", rec.one(t, "kubernetes:core/v1:Service", "kafka-client").Parent)
+	assert.Equal(t, "kafka-policy", rec.one(t, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "kafka-policy").Parent)
+	assert.Equal(t, "kafka-monitoring", rec.one(t, "kubernetes:monitoring.coreos.com/v1:PodMonitor", "kafka-monitoring-podmonitor").Parent)
+	assert.Equal(t, "kafka-monitoring", rec.one(t, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "kafka-monitoring-rules").Parent)
+	assert.Empty(t, rec.byType("kubernetes:policy/v1:PodDisruptionBudget"), "no PDB for one broker")
+	assert.Empty(t, rec.byType("docker:index/image:Image"), "image build is off in dev")
+	assert.Empty(t, rec.byType("kubernetes:batch/v1:Job"), "provider manages topics in dev")
+
+	sts := rec.one(t, "kubernetes:apps/v1:StatefulSet", "kafka").Inputs
+	assert.Equal(t, 1.0, sts["spec"].ObjectValue()["replicas"].NumberValue())
+	assert.Equal(t, "kafka", sts["metadata"].ObjectValue()["name"].StringValue())
+	assert.Equal(t, "umbrella-streaming", sts["metadata"].ObjectValue()["namespace"].StringValue())
+	pvc := sts["spec"].ObjectValue()["volumeClaimTemplates"].ArrayValue()[0].ObjectValue()
+	assert.Equal(t, "10Gi", pvc["spec"].ObjectValue()["resources"].ObjectValue()["requests"].ObjectValue()["storage"].StringValue())
+
+	cm := rec.one(t, "kubernetes:core/v1:ConfigMap", "kafka-config").Inputs["data"].ObjectValue()
+	assert.Contains(t, cm["node-0.properties"].StringValue(), "controller.quorum.voters=0@kafka-0.kafka-headless.umbrella-streaming.svc:9093\n")
+	assert.NotContains(t, cm, resource.PropertyKey("node-1.properties"))
+	assert.Equal(t, "5BlkQlAaBVX6rb9uzmmt7w", cm["cluster.id"].StringValue())
+
+	topics := rec.byType("umbrellakafka:index:Topic")
+	require.Len(t, topics, 7)
+	for _, tp := range topics {
+		assert.Equal(t, "topics", tp.Parent)
+		assert.Equal(t, 1.0, tp.Inputs["partitions"].NumberValue(), tp.Name)
+		assert.Equal(t, 1.0, tp.Inputs["replicationFactor"].NumberValue(), tp.Name)
+		assert.Equal(t, tp.Name, tp.Inputs["name"].StringValue())
+	}
+	prov := rec.one(t, "pulumi:providers:umbrellakafka", "topics-kafka")
+	assert.Equal(t, []any{"127.0.0.1:19092"}, prov.Inputs["bootstrapServers"].Mappable())
+}
+
+func TestProdStackShape(t *testing.T) {
+	rec, err := run(t, "prod", stackConfig(t, "prod"), nil)
+	require.NoError(t, err)
+	sts := rec.one(t, "kubernetes:apps/v1:StatefulSet", "kafka").Inputs["spec"].ObjectValue()
+	assert.Equal(t, 3.0, sts["replicas"].NumberValue())
+	pvc := sts["volumeClaimTemplates"].ArrayValue()[0].ObjectValue()
+	assert.Equal(t, "100Gi", pvc["spec"].ObjectValue()["resources"].ObjectValue()["requests"].ObjectValue()["storage"].StringValue())
+	spread := sts["template"].ObjectValue()["spec"].ObjectValue()["topologySpreadConstraints"].ArrayValue()
+	require.Len(t, spread, 1)
+	assert.Equal(t, "DoNotSchedule", spread[0].ObjectValue()["whenUnsatisfiable"].StringValue())
+
+	pdb := rec.one(t, "kubernetes:policy/v1:PodDisruptionBudget", "kafka-pdb")
+	assert.Equal(t, "kafka", pdb.Parent)
+	assert.Equal(t, 1.0, pdb.Inputs["spec"].ObjectValue()["maxUnavailable"].NumberValue())
+
+	cm := rec.one(t, "kubernetes:core/v1:ConfigMap", "kafka-config").Inputs["data"].ObjectValue()
+	voters := "controller.quorum.voters=0@kafka-0.kafka-headless.umbrella-streaming.svc:9093,1@kafka-1.kafka-headless.umbrella-streaming.svc:9093,2@kafka-2.kafka-headless.umbrella-streaming.svc:9093\n"
+	for i := 0; i < 3; i++ {
+		node := cm[resource.PropertyKey("node-"+string(rune('0'+i))+".properties")].StringValue()
+		assert.Contains(t, node, voters)
+		assert.Contains(t, node, "node.id="+string(rune('0'+i))+"\n")
+		assert.Contains(t, node, "min.insync.replicas=2\n")
+	}
+	for _, tp := range rec.byType("umbrellakafka:index:Topic") {
+		assert.Equal(t, 3.0, tp.Inputs["replicationFactor"].NumberValue(), tp.Name)
+		assert.Equal(t, 3.0, tp.Inputs["partitions"].NumberValue(), tp.Name)
+	}
+	prov := rec.one(t, "pulumi:providers:umbrellakafka", "topics-kafka")
+	assert.Equal(t, true, prov.Inputs["protectTopics"].Mappable())
+	assert.Equal(t, false, prov.Inputs["allowReplace"].Mappable())
+	assert.Equal(t, []any{"kafka.umbrella-streaming.svc.cluster.local:9092"}, prov.Inputs["bootstrapServers"].Mappable())
+}
+
+func TestJobManagerRegistersScriptsAndJob(t *testing.T) {
+	cfg := stackConfig(t, "dev")
+	cfg["umbrella-streaming:topics"] = `{"manager":"job"}`
+	rec, err := run(t, "dev", cfg, nil)
+	require.NoError(t, err)
+	assert.Empty(t, rec.byType("umbrellakafka:index:Topic"))
+	jobs := rec.byType("kubernetes:batch/v1:Job")
+	require.Len(t, jobs, 1)
+	assert.Equal(t, "topics", jobs[0].Parent)
+	scripts := rec.one(t, "kubernetes:core/v1:ConfigMap", "topics-scripts").Inputs["data"].ObjectValue()
+	assert.Contains(t, scripts["topics.txt"].StringValue(), "\nraw-messages 1 1\n")
+	assert.Contains(t, scripts["create-topics.sh"].StringValue(), "--if-not-exists")
+}
+
+func TestImageBuildRegistersDockerImage(t *testing.T) {
+	cfg := stackConfig(t, "dev")
+	cfg["umbrella-streaming:image"] = `{"build":true,"buildName":"registry.example/umbrella/kafka:1"}`
+	rec, err := run(t, "dev", cfg, nil)
+	require.NoError(t, err)
+	img := rec.one(t, "docker:index/image:Image", "kafka-image")
+	assert.Equal(t, "kafka-image", img.Parent)
+	assert.Equal(t, "registry.example/umbrella/kafka:1", img.Inputs["imageName"].StringValue())
+	assert.Equal(t, "infrastructure/kafka", img.Inputs["build"].ObjectValue()["context"].StringValue())
+}
+
+func TestBadConfigRegistersNothing(t *testing.T) {
+	cfg := stackConfig(t, "dev")
+	cfg["umbrella-streaming:brokers"] = "0"
+	rec, err := run(t, "dev", cfg, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "brokers = 0: must be at least 1; set brokers to 1 (dev) or 3 (prod)")
+	for _, r := range rec.resources {
+		assert.Equal(t, "pulumi:pulumi:Stack", r.Type, "nothing but the stack may be registered, got %s %s", r.Type, r.Name)
+	}
+}
+
+func TestGuardRefusesControllerChangeOnDeployedStack(t *testing.T) {
+	prev := resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
+		"clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "1", "storage.size": "100Gi", "storage.storageClass": "",
+	}})
+	rec, err := run(t, "prod", stackConfig(t, "prod"), prev)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `controllers changed from "1" to "3" on a deployed stack: the KRaft quorum is a static voter set`)
+	assert.Empty(t, rec.byType("kubernetes:apps/v1:StatefulSet"), "nothing is registered after a refusal")
+
+	// The operator who migrated the quorum by hand lets it through once.
+	cfg := stackConfig(t, "prod")
+	cfg["umbrella-streaming:guardOverrides"] = `["controllers"]`
+	_, err = run(t, "prod", cfg, prev)
+	require.NoError(t, err)
+}
+
+func TestGuardRefusesStorageAndClusterIDChanges(t *testing.T) {
+	prev := resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
+		"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "controllers": "3", "storage.size": "50Gi", "storage.storageClass": "",
+	}})
+	_, err := run(t, "prod", stackConfig(t, "prod"), prev)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `clusterId changed from "5BlkQlAaBVX6rb9uzmmt7w" to "MjPBEhmLSH-4IwmCODRzPg"`)
+	assert.Contains(t, err.Error(), `storage.size changed from "50Gi" to "100Gi" on a deployed stack`)
+	assert.Contains(t, err.Error(), "delete statefulset kafka --cascade=orphan")
+
+	same := resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
+		"clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "3", "storage.size": "100Gi", "storage.storageClass": "",
+	}})
+	_, err = run(t, "prod", stackConfig(t, "prod"), same)
+	require.NoError(t, err, "an unchanged guard passes")
+}

@@ -1,0 +1,97 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/umbrella-platform/umbrella-streaming/config"
+	kafkafiles "github.com/umbrella-platform/umbrella-streaming/infrastructure/kafka"
+)
+
+const scriptPath = "../infrastructure/kafka/scripts/create-topics.sh"
+
+// scriptTopics reads the TOPICS=( … ) array of create-topics.sh.
+func scriptTopics(t *testing.T, text string) []string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)\nTOPICS=\(\n(.*?)\n\)\n`).FindStringSubmatch(text)
+	require.NotNil(t, m, "create-topics.sh has no TOPICS=( … ) array")
+	var out []string
+	for _, l := range strings.Split(m[1], "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func TestCreateTopicsScriptListsTheInventory(t *testing.T) {
+	b, err := os.ReadFile(scriptPath)
+	require.NoError(t, err)
+	var want []string
+	for _, tp := range config.Inventory {
+		want = append(want, tp.Name)
+	}
+	assert.Equal(t, want, scriptTopics(t, string(b)))
+	assert.Equal(t, string(b), kafkafiles.CreateTopicsScript, "the program ships the same script docker-compose runs")
+}
+
+func TestShellScriptsAreShellcheckClean(t *testing.T) {
+	sc, err := exec.LookPath("shellcheck")
+	require.NoError(t, err, "shellcheck is required (apt-get install shellcheck; .ci/run installs it)")
+	scripts, err := filepath.Glob("../scripts/*.sh")
+	require.NoError(t, err)
+	scripts = append(scripts, scriptPath)
+	out, err := exec.Command(sc, scripts...).CombinedOutput()
+	assert.NoError(t, err, "shellcheck:\n%s", out)
+}
+
+func TestYAMLFilesLint(t *testing.T) {
+	yl, err := exec.LookPath("yamllint")
+	require.NoError(t, err, "yamllint is required (apt-get install yamllint; .ci/run installs it)")
+	files := []string{"../Pulumi.yaml", "../Pulumi.dev.yaml", "../Pulumi.prod.yaml", "../infrastructure/kafka/docker-compose.yml"}
+	wf, _ := filepath.Glob("../.github/workflows/*.yml")
+	files = append(files, wf...)
+	out, err := exec.Command(yl, append([]string{"-d", "{extends: default, rules: {line-length: disable, document-start: disable, truthy: {check-keys: false}}}"}, files...)...).CombinedOutput()
+	assert.NoError(t, err, "yamllint:\n%s", out)
+}
+
+// The create-topics.sh fake: a kafka-topics stand-in records each call, so the
+// script's argument handling is checked without a broker. (Against a real broker:
+// tests/realkafka, issue 5.)
+func TestCreateTopicsScriptArguments(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "calls")
+	fake := filepath.Join(dir, "kafka-topics")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/bash\necho \"$*\" >> "+log+"\n"), 0o755))
+	topicsFile := filepath.Join(dir, "topics.txt")
+	require.NoError(t, os.WriteFile(topicsFile, []byte("# comment\nalerts 3 3 retention.ms=1000 cleanup.policy=compact\nraw-messages 1 1\n"), 0o644))
+
+	cmd := exec.Command("bash", scriptPath)
+	cmd.Env = append(os.Environ(), "KAFKA_TOPICS_CMD="+fake, "KAFKA_BOOTSTRAP=k:9092", "TOPICS_FILE="+topicsFile)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	calls, err := os.ReadFile(log)
+	require.NoError(t, err)
+	assert.Equal(t, `--bootstrap-server k:9092 --list
+--bootstrap-server k:9092 --create --if-not-exists --topic alerts --partitions 3 --replication-factor 3 --config retention.ms=1000 --config cleanup.policy=compact
+--bootstrap-server k:9092 --create --if-not-exists --topic raw-messages --partitions 1 --replication-factor 1
+`, string(calls))
+
+	require.NoError(t, os.Remove(log))
+	cmd = exec.Command("bash", scriptPath)
+	cmd.Env = append(os.Environ(), "KAFKA_TOPICS_CMD="+fake, "TOPIC_PARTITIONS=2")
+	out, err = cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	calls, err = os.ReadFile(log)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(calls)), "\n")
+	require.Len(t, lines, 8)
+	assert.Equal(t, "--bootstrap-server localhost:9092 --create --if-not-exists --topic raw-messages --partitions 2 --replication-factor 1", lines[1])
+}
