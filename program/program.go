@@ -4,8 +4,10 @@
 package program
 
 import (
+	"fmt"
 	"path/filepath"
 
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	pconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
@@ -18,6 +20,11 @@ type Options struct {
 	// ProjectDir is the folder holding Pulumi.yaml (for the image build context);
 	// empty means the current directory.
 	ProjectDir string
+	// RenderDir, when set, renders every Kubernetes object as YAML into this folder
+	// (the Kubernetes provider's renderYamlToDirectory) instead of applying it: the
+	// GitOps path. Topics are then managed by the in-cluster Job (topics.manager job),
+	// since no broker is dialled while rendering.
+	RenderDir string
 	// SkipGuard skips reading the stack's previous outputs (see guard.go). Only unit
 	// tests that exercise other things set it.
 	SkipGuard bool
@@ -56,11 +63,22 @@ func RunWith(opts Options) pulumi.RunFunc {
 }
 
 func deploy(ctx *pulumi.Context, s *config.Spec, opts Options) error {
-	ns, err := components.NewNamespace(ctx, "umbrella-streaming", s)
+	var base []pulumi.ResourceOption
+	if opts.RenderDir != "" {
+		render, err := kubernetes.NewProvider(ctx, "render", &kubernetes.ProviderArgs{
+			RenderYamlToDirectory: pulumi.String(opts.RenderDir),
+		})
+		if err != nil {
+			return fmt.Errorf("render provider: %w", err)
+		}
+		base = append(base, pulumi.Providers(render))
+		s.TopicManager = config.TopicManagerJob
+	}
+	ns, err := components.NewNamespace(ctx, "umbrella-streaming", s, base...)
 	if err != nil {
 		return err
 	}
-	inNS := pulumi.DependsOn([]pulumi.Resource{ns})
+	inNS := append(append([]pulumi.ResourceOption{}, base...), pulumi.DependsOn([]pulumi.Resource{ns}))
 
 	image := pulumi.String(s.Image.Name).ToStringOutput()
 	if s.Image.Build {
@@ -72,17 +90,17 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options) error {
 		image = img.Ref
 	}
 
-	cluster, err := components.NewKafkaCluster(ctx, "kafka", &components.KafkaClusterArgs{Spec: s, Image: image}, inNS)
+	cluster, err := components.NewKafkaCluster(ctx, "kafka", &components.KafkaClusterArgs{Spec: s, Image: image}, inNS...)
 	if err != nil {
 		return err
 	}
-	if _, err := components.NewBrokerPolicy(ctx, "kafka-policy", s, inNS); err != nil {
+	if _, err := components.NewBrokerPolicy(ctx, "kafka-policy", s, inNS...); err != nil {
 		return err
 	}
-	if _, err := components.NewMonitoring(ctx, "kafka-monitoring", s, inNS); err != nil {
+	if _, err := components.NewMonitoring(ctx, "kafka-monitoring", s, inNS...); err != nil {
 		return err
 	}
-	topics, err := components.NewTopics(ctx, "topics", &components.TopicsArgs{Spec: s, Image: image, Brokers: cluster.StatefulSet}, inNS)
+	topics, err := components.NewTopics(ctx, "topics", &components.TopicsArgs{Spec: s, Image: image, Brokers: cluster.StatefulSet}, inNS...)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,182 @@
+// Package deploy drives the real Pulumi engine over the program through the
+// Automation API's inline programs: the engine runs the very program main.go runs,
+// in-process, so no Go language host is needed. It is what the integration tests
+// and the README's main command (cmd/umbrella) use.
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+
+	"github.com/umbrella-platform/umbrella-streaming/config"
+	"github.com/umbrella-platform/umbrella-streaming/program"
+)
+
+// DefaultPassphrase encrypts secrets in the local file backend. It protects nothing
+// and is for local stacks only; set PULUMI_CONFIG_PASSPHRASE for anything shared.
+const DefaultPassphrase = "umbrella-streaming-local"
+
+// Options say which stack to drive and where its state lives.
+type Options struct {
+	// Stack is the stack name (dev, prod); Pulumi.<Stack>.yaml is read.
+	Stack string
+	// ProjectDir holds Pulumi.yaml; default: the current directory.
+	ProjectDir string
+	// StateDir holds the file backend and a private PULUMI_HOME; default
+	// <ProjectDir>/.pulumi-local.
+	StateDir string
+	// Env is added to the engine's environment (KUBECONFIG, …).
+	Env map[string]string
+	// Config overrides stack config values (key without the project prefix → value
+	// as the engine would hold it: plain string or JSON). Tests use it to vary config.
+	Config map[string]string
+	// Program tunes the program (render mode).
+	Program program.Options
+	// Progress receives the engine's progress output; nil discards it.
+	Progress io.Writer
+}
+
+// Stack is an opened stack.
+type Stack struct {
+	opts  Options
+	stack auto.Stack
+}
+
+func (o *Options) defaults() error {
+	if o.Stack == "" {
+		return fmt.Errorf("deploy: no stack named (use dev or prod)")
+	}
+	if o.ProjectDir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		o.ProjectDir = wd
+	}
+	abs, err := filepath.Abs(o.ProjectDir)
+	if err != nil {
+		return err
+	}
+	o.ProjectDir = abs
+	if _, err := os.Stat(filepath.Join(o.ProjectDir, "Pulumi.yaml")); err != nil {
+		return fmt.Errorf("deploy: %s has no Pulumi.yaml: run from the repository root or set the project dir", o.ProjectDir)
+	}
+	if o.StateDir == "" {
+		o.StateDir = filepath.Join(o.ProjectDir, ".pulumi-local")
+	}
+	if sd, err := filepath.Abs(o.StateDir); err == nil {
+		o.StateDir = sd
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	o.Program.ProjectDir = o.ProjectDir
+	return nil
+}
+
+// Env returns the engine environment for these options.
+func (o *Options) engineEnv() map[string]string {
+	env := map[string]string{
+		"PULUMI_BACKEND_URL":       "file://" + filepath.Join(o.StateDir, "backend"),
+		"PULUMI_SKIP_UPDATE_CHECK": "true",
+		"PULUMI_CONFIG_PASSPHRASE": DefaultPassphrase,
+		"PULUMI_HOME":              filepath.Join(o.StateDir, "home"),
+		// The engine and plugins must never try to download a plugin: the network
+		// holds only package registries. Plugins come from PATH and Pulumi.yaml.
+		"PULUMI_IGNORE_AMBIENT_PLUGINS": "false",
+	}
+	if p, ok := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE"); ok {
+		env["PULUMI_CONFIG_PASSPHRASE"] = p
+	}
+	for k, v := range o.Env {
+		env[k] = v
+	}
+	return env
+}
+
+// Open creates or selects the stack, reading Pulumi.yaml and Pulumi.<stack>.yaml
+// from the project dir, and applies config overrides.
+func Open(ctx context.Context, opts Options) (*Stack, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	for _, d := range []string{filepath.Join(opts.StateDir, "backend"), filepath.Join(opts.StateDir, "home")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("deploy: state dir: %w", err)
+		}
+	}
+	work, err := prepareWorkDir(opts)
+	if err != nil {
+		return nil, err
+	}
+	st, err := auto.UpsertStackInlineSource(ctx, opts.Stack, config.Project, program.RunWith(opts.Program),
+		auto.WorkDir(work),
+		auto.PulumiHome(filepath.Join(opts.StateDir, "home")),
+		auto.EnvVars(opts.engineEnv()),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: open stack %s: %w", opts.Stack, err)
+	}
+	for k, v := range opts.Config {
+		if err := st.SetConfig(ctx, config.Project+":"+k, auto.ConfigValue{Value: v}); err != nil {
+			return nil, fmt.Errorf("deploy: set config %s: %w", k, err)
+		}
+	}
+	return &Stack{opts: opts, stack: st}, nil
+}
+
+// Changes counts a preview's or update's steps other than "same".
+func Changes(summary map[apitype.OpType]int) int {
+	n := 0
+	for op, c := range summary {
+		if op != apitype.OpSame {
+			n += c
+		}
+	}
+	return n
+}
+
+// Preview runs `pulumi preview` and returns the change summary and the engine's text.
+func (s *Stack) Preview(ctx context.Context) (auto.PreviewResult, error) {
+	return s.stack.Preview(ctx, optpreview.ProgressStreams(s.opts.Progress), optpreview.Diff())
+}
+
+// Up runs `pulumi up`.
+func (s *Stack) Up(ctx context.Context) (auto.UpResult, error) {
+	return s.stack.Up(ctx, optup.ProgressStreams(s.opts.Progress))
+}
+
+// Refresh runs `pulumi refresh`.
+func (s *Stack) Refresh(ctx context.Context) (auto.RefreshResult, error) {
+	return s.stack.Refresh(ctx, optrefresh.ProgressStreams(s.opts.Progress))
+}
+
+// Destroy runs `pulumi destroy`.
+func (s *Stack) Destroy(ctx context.Context) (auto.DestroyResult, error) {
+	return s.stack.Destroy(ctx, optdestroy.ProgressStreams(s.opts.Progress))
+}
+
+// Outputs returns the stack's outputs.
+func (s *Stack) Outputs(ctx context.Context) (auto.OutputMap, error) {
+	return s.stack.Outputs(ctx)
+}
+
+// Remove deletes the stack's state (not its resources).
+func (s *Stack) Remove(ctx context.Context) error {
+	return s.stack.Workspace().RemoveStack(ctx, s.opts.Stack)
+}
+
+// SetConfig changes one config value (key without the project prefix).
+func (s *Stack) SetConfig(ctx context.Context, key, value string) error {
+	return s.stack.SetConfig(ctx, config.Project+":"+key, auto.ConfigValue{Value: value})
+}
