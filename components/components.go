@@ -39,7 +39,9 @@ func NewNamespace(ctx *pulumi.Context, name string, s *config.Spec, opts ...pulu
 	if err := ctx.RegisterComponentResource(NamespaceType, name, c, opts...); err != nil {
 		return nil, err
 	}
-	ns, err := corev1.NewNamespace(ctx, name, BuildNamespace(s), pulumi.Parent(c))
+	// Retained on destroy: deleting the namespace would delete the brokers' PVCs,
+	// the only copy of the data.
+	ns, err := corev1.NewNamespace(ctx, name, BuildNamespace(s), pulumi.Parent(c), pulumi.RetainOnDelete(true))
 	if err != nil {
 		return nil, fmt.Errorf("namespace %s: %w", name, err)
 	}

@@ -1,0 +1,228 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/umbrella-platform/umbrella-streaming/deploy"
+)
+
+// jobTopics keeps these tests to Kubernetes: topics go through the in-cluster Job
+// (which kwok completes); the provider path runs against real Kafka elsewhere.
+var jobTopics = map[string]string{"topics": `{"manager":"job"}`}
+
+func noChanges(t *testing.T, summary map[string]int, what string) {
+	t.Helper()
+	for op, n := range summary {
+		if op != "same" {
+			assert.Zero(t, n, "%s: %d %s step(s), want none: %v", what, n, op, summary)
+		}
+	}
+}
+
+func replaceSteps(summary map[apitype.OpType]int) int {
+	return summary[apitype.OpReplace] + summary[apitype.OpCreateReplacement] + summary[apitype.OpDeleteReplaced]
+}
+
+func TestDevStackLifecycle(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	state := t.TempDir()
+	st := openStack(t, ctx, "dev", state, jobTopics)
+
+	up, err := st.Up(ctx)
+	require.NoError(t, err, "dev up")
+	assert.Equal(t, "kafka.umbrella-streaming.svc.cluster.local:9092", up.Outputs["bootstrap"].Value)
+	assert.Equal(t, "umbrella-streaming", up.Outputs["namespace"].Value)
+
+	t.Run("objects in the API server", func(t *testing.T) {
+		ns := getJSON(t, "namespace", "umbrella-streaming")
+		assert.Equal(t, "restricted", path(ns, "metadata", "labels", "pod-security.kubernetes.io/enforce"))
+
+		cm := getJSON(t, "-n", "umbrella-streaming", "configmap", "kafka-config")
+		assert.Contains(t, path(cm, "data", "node-0.properties"), "controller.quorum.voters=0@kafka-0.kafka-headless.umbrella-streaming.svc:9093\n")
+		assert.Nil(t, path(cm, "data", "node-1.properties"))
+
+		sts := getJSON(t, "-n", "umbrella-streaming", "statefulset", "kafka")
+		assert.EqualValues(t, 1, path(sts, "spec", "replicas"))
+		assert.Equal(t, "Parallel", path(sts, "spec", "podManagementPolicy"))
+		assert.Equal(t, "Retain", path(sts, "spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted"))
+		assert.Equal(t, "Retain", path(sts, "spec", "persistentVolumeClaimRetentionPolicy", "whenScaled"))
+		c := path(sts, "spec", "template", "spec", "containers", 0)
+		assert.Equal(t, "apache/kafka:4.1.1", path(c, "image"))
+		assert.Equal(t, []any{"/bin/bash", "/opt/umbrella/config/start.sh"}, path(c, "command"))
+		var env []string
+		for _, e := range path(c, "env").([]any) {
+			env = append(env, path(e, "name").(string))
+		}
+		assert.Equal(t, []string{"CLUSTER_ID", "JMX_AGENT_JAR", "KAFKA_HEAP_OPTS", "LOG_DIR", "METRICS_PORT"}, env)
+		assert.Equal(t, "client", path(c, "startupProbe", "tcpSocket", "port"))
+		assert.Nil(t, path(c, "readinessProbe", "initialDelaySeconds"))
+		assert.Equal(t, true, path(c, "securityContext", "readOnlyRootFilesystem"))
+		assert.Equal(t, []any{"ALL"}, path(c, "securityContext", "capabilities", "drop"))
+		assert.Equal(t, false, path(sts, "spec", "template", "spec", "enableServiceLinks"))
+		assert.Equal(t, "10Gi", path(sts, "spec", "volumeClaimTemplates", 0, "spec", "resources", "requests", "storage"))
+
+		headless := getJSON(t, "-n", "umbrella-streaming", "service", "kafka-headless")
+		assert.Equal(t, "None", path(headless, "spec", "clusterIP"))
+		client := getJSON(t, "-n", "umbrella-streaming", "service", "kafka")
+		assert.EqualValues(t, 9092, path(client, "spec", "ports", 0, "port"))
+
+		np := getJSON(t, "-n", "umbrella-streaming", "networkpolicy", "kafka")
+		assert.Len(t, path(np, "spec", "ingress"), 5)
+		assert.True(t, exists("-n", "umbrella-streaming", "podmonitor.monitoring.coreos.com", "kafka"))
+		assert.True(t, exists("-n", "umbrella-streaming", "prometheusrule.monitoring.coreos.com", "kafka-alerts"))
+		assert.True(t, exists("-n", "umbrella-infra", "configmap", "umbrella-streaming-kafka-dashboard"))
+		assert.False(t, exists("-n", "umbrella-streaming", "poddisruptionbudget", "kafka"), "no PDB for one broker")
+	})
+
+	t.Run("kwok makes the broker ready", func(t *testing.T) {
+		waitFor(t, 60*time.Second, "statefulset kafka ready", func() bool {
+			sts := getJSON(t, "-n", "umbrella-streaming", "statefulset", "kafka")
+			n, _ := path(sts, "status", "readyReplicas").(float64)
+			return n == 1
+		})
+		pod := getJSON(t, "-n", "umbrella-streaming", "pod", "kafka-0")
+		assert.Equal(t, "Running", path(pod, "status", "phase"))
+		pvc := getJSON(t, "-n", "umbrella-streaming", "pvc", "data-kafka-0")
+		assert.Equal(t, "Bound", path(pvc, "status", "phase"))
+	})
+
+	t.Run("pod security restricted is enforced", func(t *testing.T) {
+		manifest := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"privileged-probe","namespace":"umbrella-streaming"},
+"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"privileged":true}}]}}`
+		f := filepath.Join(t.TempDir(), "pod.json")
+		require.NoError(t, os.WriteFile(f, []byte(manifest), 0o644))
+		_, err := kubectl("apply", "-f", f)
+		require.Error(t, err, "a privileged pod must be refused")
+		assert.Contains(t, err.Error(), `violates PodSecurity "restricted:latest"`)
+	})
+
+	t.Run("second up and refresh change nothing", func(t *testing.T) {
+		again, err := st.Up(ctx)
+		require.NoError(t, err)
+		require.NotNil(t, again.Summary.ResourceChanges)
+		noChanges(t, *again.Summary.ResourceChanges, "second up")
+		ref, err := st.Refresh(ctx)
+		require.NoError(t, err)
+		require.NotNil(t, ref.Summary.ResourceChanges)
+		noChanges(t, *ref.Summary.ResourceChanges, "refresh")
+		pre, err := st.Preview(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, deploy.Changes(pre.ChangeSummary), "preview after refresh: %v", pre.ChangeSummary)
+	})
+
+	t.Run("retention and resources change in place", func(t *testing.T) {
+		changed := openStack(t, ctx, "dev", state, map[string]string{
+			"topics":    `{"manager":"job"}`,
+			"broker":    `{"retentionHours":24}`,
+			"resources": `{"requests":{"cpu":"500m","memory":"1Gi"},"limits":{"cpu":"2","memory":"3Gi"}}`,
+		})
+		pre, err := changed.Preview(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, replaceSteps(pre.ChangeSummary), "no replacement: %v", pre.ChangeSummary)
+		assert.Positive(t, pre.ChangeSummary[apitype.OpUpdate], "updates in place: %v", pre.ChangeSummary)
+		assert.Contains(t, pre.StdOut, "log.retention.hours=24")
+	})
+
+	t.Run("storage size change is refused at preview", func(t *testing.T) {
+		changed := openStack(t, ctx, "dev", state, map[string]string{"topics": `{"manager":"job"}`, "storage": `{"size":"20Gi"}`})
+		_, err := changed.Preview(ctx)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `storage.size changed from "10Gi" to "20Gi" on a deployed stack`)
+	})
+
+	t.Run("controller change is refused at preview", func(t *testing.T) {
+		changed := openStack(t, ctx, "dev", state, map[string]string{"topics": `{"manager":"job"}`, "brokers": "3", "controllers": "3"})
+		_, err := changed.Preview(ctx)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `controllers changed from "1" to "3" on a deployed stack`)
+	})
+
+	t.Run("destroy keeps the data", func(t *testing.T) {
+		back := openStack(t, ctx, "dev", state, jobTopics)
+		_, err := back.Destroy(ctx)
+		require.NoError(t, err)
+		assert.False(t, exists("-n", "umbrella-streaming", "statefulset", "kafka"))
+		assert.False(t, exists("-n", "umbrella-streaming", "service", "kafka"))
+		assert.False(t, exists("-n", "umbrella-streaming", "networkpolicy", "kafka"))
+		assert.True(t, exists("-n", "umbrella-streaming", "pvc", "data-kafka-0"), "the broker's volume survives destroy")
+		assert.True(t, exists("namespace", "umbrella-streaming"), "the namespace (holding the PVCs) is retained")
+	})
+}
+
+func TestProdStackThreeBrokers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	st := openStack(t, ctx, "prod", t.TempDir(), jobTopics)
+	_, err := st.Up(ctx)
+	require.NoError(t, err, "prod up")
+	defer func() {
+		_, err := st.Destroy(ctx)
+		assert.NoError(t, err)
+	}()
+
+	sts := getJSON(t, "-n", "umbrella-streaming", "statefulset", "kafka")
+	assert.EqualValues(t, 3, path(sts, "spec", "replicas"))
+	assert.Equal(t, "DoNotSchedule", path(sts, "spec", "template", "spec", "topologySpreadConstraints", 0, "whenUnsatisfiable"))
+	assert.Equal(t, "100Gi", path(sts, "spec", "volumeClaimTemplates", 0, "spec", "resources", "requests", "storage"))
+	pdb := getJSON(t, "-n", "umbrella-streaming", "poddisruptionbudget", "kafka")
+	assert.EqualValues(t, 1, path(pdb, "spec", "maxUnavailable"))
+
+	cm := getJSON(t, "-n", "umbrella-streaming", "configmap", "kafka-config")
+	voters := "controller.quorum.voters=0@kafka-0.kafka-headless.umbrella-streaming.svc:9093,1@kafka-1.kafka-headless.umbrella-streaming.svc:9093,2@kafka-2.kafka-headless.umbrella-streaming.svc:9093\n"
+	for i, id := range []string{"0", "1", "2"} {
+		node := path(cm, "data", "node-"+id+".properties").(string)
+		assert.Contains(t, node, voters, "node %d", i)
+		assert.Contains(t, node, "\nnode.id="+id+"\n")
+		assert.Contains(t, node, "advertised.listeners=PLAINTEXT://kafka-"+id+".kafka-headless.umbrella-streaming.svc:9092,")
+		assert.Contains(t, node, "\nmin.insync.replicas=2\n")
+	}
+	waitFor(t, 90*time.Second, "3 ready brokers", func() bool {
+		sts := getJSON(t, "-n", "umbrella-streaming", "statefulset", "kafka")
+		n, _ := path(sts, "status", "readyReplicas").(float64)
+		return n == 3
+	})
+	nodes := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		pod := getJSON(t, "-n", "umbrella-streaming", "pod", "kafka-"+string(rune('0'+i)))
+		nodes[path(pod, "spec", "nodeName").(string)] = true
+	}
+	assert.Len(t, nodes, 3, "required spread puts each broker on its own node")
+}
+
+// A pull-request preview has no cluster. We decided it must fail fast and clearly
+// rather than show a plan computed without the cluster's schema.
+func TestPreviewWithoutCluster(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dead := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(dead, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: gone, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: gone, context: {cluster: gone, user: u}}]
+current-context: gone
+`), 0o600))
+	st, err := deploy.Open(ctx, deploy.Options{Stack: "dev", ProjectDir: repoRoot, StateDir: t.TempDir(),
+		Env: map[string]string{"KUBECONFIG": dead}, Config: jobTopics, Progress: testWriter{t}})
+	require.NoError(t, err)
+	res, err := st.Preview(ctx)
+	t.Logf("preview without a cluster: err=%v summary=%v", err, res.ChangeSummary)
+	if err != nil {
+		assert.True(t, strings.Contains(err.Error(), "127.0.0.1:1") || strings.Contains(err.Error(), "unreachable"),
+			"the error must name the unreachable cluster: %v", err)
+	} else {
+		assert.Positive(t, res.ChangeSummary[apitype.OpCreate], "a successful preview must show the resources to create")
+	}
+}
