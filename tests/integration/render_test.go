@@ -1,0 +1,84 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/umbrella-platform/umbrella-streaming/deploy"
+	"github.com/umbrella-platform/umbrella-streaming/program"
+)
+
+// render writes the stack's manifests through the real engine and the Kubernetes
+// provider's renderYamlToDirectory; nothing reaches a cluster.
+func render(t *testing.T, stack string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), stack)
+	st, err := deploy.Open(ctx, deploy.Options{Stack: stack, ProjectDir: repoRoot, StateDir: t.TempDir(),
+		Env: map[string]string{"KUBECONFIG": "/nonexistent"}, Program: program.Options{RenderDir: out}, Progress: testWriter{t}})
+	require.NoError(t, err)
+	_, err = st.Up(ctx)
+	require.NoError(t, err)
+	var files []string
+	require.NoError(t, filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && strings.HasSuffix(p, ".yaml") {
+			files = append(files, p)
+		}
+		return err
+	}))
+	return files
+}
+
+var criticalRE = regexp.MustCompile(`(?m)^\s+\[CRITICAL\] (.*)$`)
+
+func kubeScore(t *testing.T, files []string, extra ...string) []string {
+	t.Helper()
+	ks, err := exec.LookPath("kube-score")
+	require.NoError(t, err, "kube-score not on PATH: scripts/tools.sh kube-score")
+	args := append(append([]string{"score", "--output-format", "ci"}, extra...), files...)
+	out, _ := exec.Command(ks, args...).CombinedOutput() // exits 1 when anything is critical
+	var crit []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "[CRITICAL]") {
+			crit = append(crit, line)
+		}
+	}
+	_ = criticalRE
+	return crit
+}
+
+func TestRenderedManifestsScoreClean(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			files := render(t, stack)
+			var kinds []string
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				require.NoError(t, err)
+				if m := regexp.MustCompile(`(?m)^kind: (\S+)`).FindSubmatch(b); m != nil {
+					kinds = append(kinds, string(m[1]))
+				}
+			}
+			for _, k := range []string{"Namespace", "ConfigMap", "StatefulSet", "Service", "NetworkPolicy", "PodMonitor", "PrometheusRule", "Job"} {
+				assert.Contains(t, kinds, k)
+			}
+			crit := kubeScore(t, files)
+			assert.Empty(t, crit, "kube-score default checks: CRITICAL findings")
+			optional := kubeScore(t, files, "--all-default-optional")
+			t.Logf("kube-score %s: %d CRITICAL with default checks, %d with --all-default-optional:\n%s",
+				stack, len(crit), len(optional), strings.Join(optional, "\n"))
+		})
+	}
+}
