@@ -1,0 +1,756 @@
+package localkafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/umbrella-platform/umbrella-streaming/components"
+	"github.com/umbrella-platform/umbrella-streaming/config"
+)
+
+// Defaults of Options.
+const (
+	// DefaultHeapOpts keeps a local node small: the stack's heapOpts size a
+	// production pod, and three of those would not fit a laptop.
+	DefaultHeapOpts = "-Xms128m -Xmx512m"
+	// DefaultStartTimeout bounds Start and Restart. A cold JVM on 2 cores
+	// needs 5-15 s per node.
+	DefaultStartTimeout = 2 * time.Minute
+	// DefaultStopTimeout is how long a node gets to shut down after SIGTERM
+	// before it is killed.
+	DefaultStopTimeout = 15 * time.Second
+	// Host is the loopback address every node binds and advertises.
+	Host = "127.0.0.1"
+)
+
+// Options configure Start.
+type Options struct {
+	// Nodes is the number of nodes; 0 means Spec.Brokers. It must equal
+	// Spec.Brokers: the quorum voters and replication settings come from the
+	// spec, and a different node count would test another configuration.
+	Nodes int
+	// Spec is the stack whose broker configuration and cluster id the nodes run.
+	Spec *config.Spec
+	// Dir holds the nodes' config, data and logs (see the package doc). It is
+	// created if missing; data left in it by an earlier run of the same
+	// cluster is kept (storage is formatted with --ignore-formatted).
+	Dir string
+	// KafkaLibs is the folder of Kafka jars; "" means FindLibs().
+	KafkaLibs string
+	// ExtraJVMOpts are appended to each node's JVM options.
+	ExtraJVMOpts []string
+	// HeapOpts are each node's heap options; "" means DefaultHeapOpts.
+	HeapOpts string
+	// ClientPorts fixes node i's client port to ClientPorts[i] when non-zero;
+	// other ports are picked free on the loopback interface.
+	ClientPorts []int
+	// Java is the java launcher; "" means java on PATH.
+	Java string
+	// StartTimeout bounds Start and each Restart; 0 means DefaultStartTimeout.
+	StartTimeout time.Duration
+	// StopTimeout is the grace period after SIGTERM; 0 means DefaultStopTimeout.
+	StopTimeout time.Duration
+	// Detach lets the nodes outlive this process (cmd/localkafka start). Without
+	// it, a node is killed when the process that started it dies, so a crashed
+	// test leaves nothing running.
+	Detach bool
+}
+
+// Cluster is a running local Kafka cluster. Its methods are safe for
+// concurrent use.
+type Cluster struct {
+	opts  Options
+	spec  *config.Spec
+	libs  string
+	net   components.Network
+	nodes []*node
+	admin *kgo.Client
+	adm   *kadm.Client
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// node is one Kafka JVM.
+type node struct {
+	id                         int
+	clientPort, controllerPort int
+
+	mu     sync.Mutex
+	pid    int
+	exited chan struct{} // closed when the current process has exited; nil if never started
+	state  string        // how the last process ended
+}
+
+// Start writes every node's configuration, formats its storage with the
+// spec's cluster id, starts the nodes and waits until the cluster is usable
+// (see the package doc). On any failure it stops what it started and returns
+// an error naming the node and its log files.
+func Start(ctx context.Context, o Options) (*Cluster, error) {
+	if o.Spec == nil {
+		return nil, errors.New("localkafka: Options.Spec is nil: load a stack with LoadStack or build one with config.Build")
+	}
+	if o.Nodes == 0 {
+		o.Nodes = o.Spec.Brokers
+	}
+	if o.Nodes != o.Spec.Brokers {
+		return nil, fmt.Errorf("localkafka: Options.Nodes = %d but stack %s has brokers = %d: the nodes run the stack's "+
+			"configuration, so start %d nodes or use a stack with %d brokers", o.Nodes, o.Spec.Stack, o.Spec.Brokers,
+			o.Spec.Brokers, o.Nodes)
+	}
+	if len(o.ClientPorts) > o.Nodes {
+		return nil, fmt.Errorf("localkafka: %d client ports given for %d nodes", len(o.ClientPorts), o.Nodes)
+	}
+	if o.Dir == "" {
+		return nil, errors.New("localkafka: Options.Dir is empty: give the folder for the nodes' data and logs")
+	}
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	o.Dir = dir
+	if o.HeapOpts == "" {
+		o.HeapOpts = DefaultHeapOpts
+	}
+	if o.Java == "" {
+		o.Java = "java"
+	}
+	if o.StartTimeout == 0 {
+		o.StartTimeout = DefaultStartTimeout
+	}
+	if o.StopTimeout == 0 {
+		o.StopTimeout = DefaultStopTimeout
+	}
+	libs := o.KafkaLibs
+	if libs == "" {
+		if libs, err = FindLibs(); err != nil {
+			return nil, err
+		}
+	} else if err := checkLibs(libs); err != nil {
+		return nil, err
+	}
+	if _, err := exec.LookPath(o.Java); err != nil {
+		return nil, fmt.Errorf("localkafka: the java launcher %q: %w (Kafka %s needs JDK 17 or newer)", o.Java, err, KafkaVersion)
+	}
+	if running, err := RunningNodes(dir); err != nil {
+		return nil, err
+	} else if len(running) > 0 {
+		return nil, fmt.Errorf("localkafka: a cluster already runs in %s (nodes and pids: %v): stop it first "+
+			"(localkafka.StopDir, or go run ./cmd/localkafka -dir %s stop)", dir, running, dir)
+	}
+
+	clientPorts, controllerPorts, err := pickPorts(o.Nodes, o.ClientPorts)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{opts: o, spec: o.Spec, libs: libs}
+	for id := 0; id < o.Nodes; id++ {
+		c.nodes = append(c.nodes, &node{id: id, clientPort: clientPorts[id], controllerPort: controllerPorts[id]})
+	}
+	c.net = components.Network{
+		Host:           func(int) string { return Host },
+		ClientPort:     func(id int) int { return c.nodes[id].clientPort },
+		ControllerPort: func(id int) int { return c.nodes[id].controllerPort },
+		BindHost:       Host,
+		LogDir:         func(id int) string { return filepath.Join(nodeDir(dir, id), dataDir) },
+	}
+	if err := c.writeFiles(); err != nil {
+		return nil, err
+	}
+	if err := c.format(ctx); err != nil {
+		return nil, err
+	}
+	c.admin, err = kgo.NewClient(kgo.SeedBrokers(c.Bootstrap()...), kgo.DialTimeout(2*time.Second))
+	if err != nil {
+		return nil, err
+	}
+	c.adm = kadm.NewClient(c.admin)
+	for _, n := range c.nodes {
+		if err := c.startProcess(n); err != nil {
+			_ = c.Stop()
+			return nil, err
+		}
+	}
+	if err := c.waitReady(ctx, c.nodeIDs()); err != nil {
+		_ = c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// pickPorts returns each node's client and controller port: the fixed client
+// ports given (checked free) and free loopback ports for the rest. All
+// listeners stay open until every port is chosen, so no port is picked twice.
+func pickPorts(nodes int, fixed []int) (client, controller []int, err error) {
+	var open []net.Listener
+	defer func() {
+		for _, l := range open {
+			l.Close()
+		}
+	}()
+	listen := func(port int) (int, error) {
+		l, err := net.Listen("tcp", net.JoinHostPort(Host, strconv.Itoa(port)))
+		if err != nil {
+			if port != 0 {
+				return 0, fmt.Errorf("localkafka: client port %d on %s is taken (another local cluster? stop it "+
+					"with go run ./cmd/localkafka stop): %w", port, Host, err)
+			}
+			return 0, fmt.Errorf("localkafka: picking a free port on %s: %w", Host, err)
+		}
+		open = append(open, l)
+		return l.Addr().(*net.TCPAddr).Port, nil
+	}
+	client = make([]int, nodes)
+	controller = make([]int, nodes)
+	for i := range client {
+		want := 0
+		if i < len(fixed) {
+			want = fixed[i]
+		}
+		if client[i], err = listen(want); err != nil {
+			return nil, nil, err
+		}
+		if controller[i], err = listen(0); err != nil {
+			return nil, nil, err
+		}
+	}
+	return client, controller, nil
+}
+
+// writeFiles writes each node's server.properties (from the program's own
+// builder) and logging config.
+func (c *Cluster) writeFiles() error {
+	if err := os.MkdirAll(c.opts.Dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(c.opts.Dir, "tools-log4j2.properties"), []byte(toolsLog4j), 0o644); err != nil {
+		return err
+	}
+	for _, n := range c.nodes {
+		d := nodeDir(c.opts.Dir, n.id)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+		props := components.ServerProperties(c.spec, c.net, n.id)
+		if err := os.WriteFile(filepath.Join(d, propertiesFile), []byte(props), 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(d, log4jFile), []byte(nodeLog4j(filepath.Join(d, kafkaLogFile))), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// format runs Kafka's StorageTool on every node at once, with the spec's
+// cluster id, keeping storage that is already formatted.
+func (c *Cluster) format(ctx context.Context) error {
+	errs := make([]error, len(c.nodes))
+	var wg sync.WaitGroup
+	for i, n := range c.nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			props := filepath.Join(nodeDir(c.opts.Dir, n.id), propertiesFile)
+			args := append(slices.Clone(toolJVMOpts),
+				"-Dlog4j2.configurationFile="+filepath.Join(c.opts.Dir, "tools-log4j2.properties"),
+				"-cp", classpath(c.libs), StorageClass,
+				"format", "--cluster-id", c.spec.ClusterID, "--config", props, "--ignore-formatted")
+			cmd := exec.CommandContext(ctx, c.opts.Java, args...)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				errs[i] = fmt.Errorf("localkafka: node %d: formatting storage (kafka-storage format --cluster-id %s "+
+					"--config %s): %w\n%s", n.id, c.spec.ClusterID, props, err, strings.TrimSpace(string(out)))
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// jvmArgs is a node's java command line.
+func (c *Cluster) jvmArgs(id int) []string {
+	d := nodeDir(c.opts.Dir, id)
+	args := strings.Fields(c.opts.HeapOpts)
+	args = append(args,
+		"-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
+		"-Dlog4j2.configurationFile="+filepath.Join(d, log4jFile),
+		"-Dkafka.logs.dir="+d)
+	args = append(args, c.opts.ExtraJVMOpts...)
+	return append(args, "-cp", classpath(c.libs), ServerClass, filepath.Join(d, propertiesFile))
+}
+
+// startProcess starts node n's JVM in its own session, output appended to
+// console.log, and records its pid.
+func (c *Cluster) startProcess(n *node) error {
+	d := nodeDir(c.opts.Dir, n.id)
+	console, err := os.OpenFile(filepath.Join(d, consoleFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer console.Close()
+	args := c.jvmArgs(n.id)
+	fmt.Fprintf(console, "=== localkafka: starting node %d at %s: %s %s\n", n.id, time.Now().Format(time.RFC3339),
+		c.opts.Java, strings.Join(args, " "))
+	cmd := exec.Command(c.opts.Java, args...)
+	cmd.Dir = d
+	cmd.Stdout, cmd.Stderr = console, console
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if !c.opts.Detach {
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("localkafka: node %d: starting %s: %w", n.id, c.opts.Java, err)
+	}
+	exited := make(chan struct{})
+	n.mu.Lock()
+	n.pid, n.exited, n.state = cmd.Process.Pid, exited, ""
+	n.mu.Unlock()
+	if err := writePid(c.opts.Dir, n.id, cmd.Process.Pid); err != nil {
+		_ = signalNode(cmd.Process.Pid, syscall.SIGKILL)
+		return err
+	}
+	go func() {
+		err := cmd.Wait()
+		state := "exited with status 0"
+		if err != nil {
+			state = err.Error()
+		}
+		n.mu.Lock()
+		n.state = state
+		n.mu.Unlock()
+		removePid(c.opts.Dir, n.id)
+		close(exited)
+	}()
+	return nil
+}
+
+// running returns the node's pid and exit channel if its process runs.
+func (n *node) running() (pid int, exited chan struct{}, ok bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.exited == nil {
+		return 0, nil, false
+	}
+	select {
+	case <-n.exited:
+		return 0, nil, false
+	default:
+		return n.pid, n.exited, true
+	}
+}
+
+// exitState says how the node's last process ended ("" while it runs).
+func (n *node) exitState() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.state
+}
+
+func (c *Cluster) node(id int) (*node, error) {
+	if id < 0 || id >= len(c.nodes) {
+		return nil, fmt.Errorf("localkafka: no node %d (the cluster has nodes 0..%d)", id, len(c.nodes)-1)
+	}
+	return c.nodes[id], nil
+}
+
+func (c *Cluster) nodeIDs() []int {
+	ids := make([]int, len(c.nodes))
+	for i := range ids {
+		ids[i] = i
+	}
+	return ids
+}
+
+// Spec is the stack spec the nodes run.
+func (c *Cluster) Spec() *config.Spec { return c.spec }
+
+// Dir is the cluster's folder.
+func (c *Cluster) Dir() string { return c.opts.Dir }
+
+// Libs is the folder of Kafka jars the nodes run.
+func (c *Cluster) Libs() string { return c.libs }
+
+// Nodes is the number of nodes.
+func (c *Cluster) Nodes() int { return len(c.nodes) }
+
+// Bootstrap returns every node's client address, by node id.
+func (c *Cluster) Bootstrap() []string {
+	out := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = c.Addr(n.id)
+	}
+	return out
+}
+
+// Addr is node id's client address.
+func (c *Cluster) Addr(id int) string {
+	return net.JoinHostPort(Host, strconv.Itoa(c.nodes[id].clientPort))
+}
+
+// Logs names node id's log files (Kafka's log and the JVM console).
+func (c *Cluster) Logs(id int) string { return logsOf(c.opts.Dir, id) }
+
+// Running reports whether node id's process runs.
+func (c *Cluster) Running(id int) bool {
+	n, err := c.node(id)
+	if err != nil {
+		return false
+	}
+	_, _, ok := n.running()
+	return ok
+}
+
+// Admin returns the cluster's shared admin client (seeded with every node).
+func (c *Cluster) Admin() *kadm.Client { return c.adm }
+
+// Client returns a new client seeded with every node; the caller closes it.
+func (c *Cluster) Client(opts ...kgo.Opt) (*kgo.Client, error) {
+	return kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.Bootstrap()...)}, opts...)...)
+}
+
+// Kill sends SIGKILL to node id (a crash: no controlled shutdown) and waits
+// until the process has exited.
+func (c *Cluster) Kill(id int) error {
+	n, err := c.node(id)
+	if err != nil {
+		return err
+	}
+	return c.signalAndWait(n, syscall.SIGKILL, 10*time.Second)
+}
+
+// StopNode shuts node id down with SIGTERM (a controlled shutdown: the
+// controller moves its leaderships and shrinks its ISRs first) and kills it
+// if it has not exited after the stop timeout.
+func (c *Cluster) StopNode(id int) error {
+	n, err := c.node(id)
+	if err != nil {
+		return err
+	}
+	return c.stopNode(n)
+}
+
+func (c *Cluster) stopNode(n *node) error {
+	err := c.signalAndWait(n, syscall.SIGTERM, c.opts.StopTimeout)
+	if err == nil {
+		return nil
+	}
+	if errKill := c.signalAndWait(n, syscall.SIGKILL, 10*time.Second); errKill != nil {
+		return errKill
+	}
+	return nil
+}
+
+// signalAndWait signals the node's process group and waits up to timeout for
+// the process to exit. A node that does not run is not an error.
+func (c *Cluster) signalAndWait(n *node, sig syscall.Signal, timeout time.Duration) error {
+	pid, exited, ok := n.running()
+	if !ok {
+		return nil
+	}
+	if err := signalNode(pid, sig); err != nil {
+		return fmt.Errorf("localkafka: node %d (pid %d): %s: %w", n.id, pid, sig, err)
+	}
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("localkafka: node %d (pid %d) still runs %s after %s (%s)", n.id, pid, timeout, sig,
+			c.Logs(n.id))
+	}
+}
+
+// Restart starts node id again (stopping it first if it runs) and waits until
+// it is back: answering on its own client port and listed by the cluster.
+func (c *Cluster) Restart(ctx context.Context, id int) error {
+	n, err := c.node(id)
+	if err != nil {
+		return err
+	}
+	if err := c.stopNode(n); err != nil {
+		return err
+	}
+	if err := c.startProcess(n); err != nil {
+		return err
+	}
+	return c.waitReady(ctx, []int{id})
+}
+
+// Stop ends every node: SIGTERM to all at once, SIGKILL to those still
+// running after the stop timeout. It returns once no node process runs.
+// Calling it again does nothing.
+func (c *Cluster) Stop() error {
+	c.stopOnce.Do(func() {
+		var wg sync.WaitGroup
+		errs := make([]error, len(c.nodes))
+		for i, n := range c.nodes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = c.stopNode(n)
+			}()
+		}
+		wg.Wait()
+		if c.admin != nil {
+			c.admin.Close()
+		}
+		c.stopErr = errors.Join(errs...)
+	})
+	return c.stopErr
+}
+
+// waitReady polls until every node in ids answers a metadata request on its
+// own client port listing itself, the cluster lists every running node as a
+// broker, and the KRaft quorum has a leader. It fails at once if a node's
+// process exits.
+func (c *Cluster) waitReady(ctx context.Context, ids []int) error {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.StartTimeout)
+	defer cancel()
+	ready := map[int]bool{}
+	var lastErr error
+	for {
+		for _, id := range ids {
+			n := c.nodes[id]
+			if _, _, ok := n.running(); !ok {
+				return fmt.Errorf("localkafka: node %d stopped while starting (%s): %s", id, n.exitState(),
+					diagnose(c.opts.Dir, id))
+			}
+		}
+		lastErr = nil
+		for _, id := range ids {
+			if ready[id] {
+				continue
+			}
+			if err := c.probe(ctx, id); err != nil {
+				lastErr = fmt.Errorf("node %d: %w", id, err)
+				continue
+			}
+			ready[id] = true
+		}
+		if lastErr == nil {
+			if lastErr = c.clusterReady(ctx); lastErr == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			var pending []string
+			for _, id := range ids {
+				if !ready[id] {
+					pending = append(pending, diagnose(c.opts.Dir, id))
+				}
+			}
+			if len(pending) == 0 {
+				pending = append(pending, "every node answers; logs: "+c.allLogs())
+			}
+			return fmt.Errorf("localkafka: cluster not ready after %s (last check: %v):\n%s", c.opts.StartTimeout,
+				lastErr, strings.Join(pending, "\n"))
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func (c *Cluster) allLogs() string {
+	var parts []string
+	for _, n := range c.nodes {
+		parts = append(parts, fmt.Sprintf("node %d (%s)", n.id, c.Logs(n.id)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// probe sends a metadata request to node id alone, through a fresh client
+// seeded with only that node, and checks the node lists itself.
+func (c *Cluster) probe(ctx context.Context, id int) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Addr(id)), kgo.DialTimeout(time.Second), kgo.RequestRetries(0))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	resp, err := kmsg.NewPtrMetadataRequest().RequestWith(pctx, cl)
+	if err != nil {
+		return err
+	}
+	for _, b := range resp.Brokers {
+		if int(b.NodeID) == id {
+			return nil
+		}
+	}
+	return fmt.Errorf("answers but does not list itself among brokers %v", brokerIDs(resp.Brokers))
+}
+
+func brokerIDs(bs []kmsg.MetadataResponseBroker) []int32 {
+	ids := make([]int32, len(bs))
+	for i, b := range bs {
+		ids[i] = b.NodeID
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// clusterReady checks the quorum has a leader and the cluster metadata lists
+// every running node.
+func (c *Cluster) clusterReady(ctx context.Context) error {
+	q, err := c.Quorum(ctx)
+	if err != nil {
+		return err
+	}
+	if q.Leader < 0 {
+		return errors.New("the KRaft quorum has no leader yet")
+	}
+	mctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	resp, err := kmsg.NewPtrMetadataRequest().RequestWith(mctx, c.admin)
+	if err != nil {
+		return err
+	}
+	listed := brokerIDs(resp.Brokers)
+	for _, n := range c.nodes {
+		if _, _, ok := n.running(); ok && !slices.Contains(listed, int32(n.id)) {
+			return fmt.Errorf("the cluster lists brokers %v, not yet node %d", listed, n.id)
+		}
+	}
+	return nil
+}
+
+// Quorum is the KRaft metadata quorum as DescribeQuorum reports it.
+type Quorum struct {
+	// Leader is the active controller's node id, -1 if none.
+	Leader int32
+	// Epoch is the leader epoch.
+	Epoch int32
+	// Voters are the voters' node ids, ascending.
+	Voters []int32
+	// Observers are the brokers that follow the log without voting, ascending.
+	Observers []int32
+}
+
+// Quorum describes the KRaft metadata quorum (the __cluster_metadata
+// partition), asked through any broker.
+func (c *Cluster) Quorum(ctx context.Context) (Quorum, error) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrDescribeQuorumRequest()
+	t := kmsg.NewDescribeQuorumRequestTopic()
+	t.Topic = "__cluster_metadata"
+	p := kmsg.NewDescribeQuorumRequestTopicPartition()
+	p.Partition = 0
+	t.Partitions = append(t.Partitions, p)
+	req.Topics = append(req.Topics, t)
+	resp, err := req.RequestWith(ctx, c.admin)
+	if err != nil {
+		return Quorum{}, fmt.Errorf("DescribeQuorum: %w", err)
+	}
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return Quorum{}, fmt.Errorf("DescribeQuorum: %w", err)
+	}
+	if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+		return Quorum{}, errors.New("DescribeQuorum: answer without the __cluster_metadata partition")
+	}
+	rp := resp.Topics[0].Partitions[0]
+	if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
+		return Quorum{}, fmt.Errorf("DescribeQuorum: %w", err)
+	}
+	q := Quorum{Leader: rp.LeaderID, Epoch: rp.LeaderEpoch}
+	for _, v := range rp.CurrentVoters {
+		q.Voters = append(q.Voters, v.ReplicaID)
+	}
+	for _, o := range rp.Observers {
+		q.Observers = append(q.Observers, o.ReplicaID)
+	}
+	slices.Sort(q.Voters)
+	slices.Sort(q.Observers)
+	return q, nil
+}
+
+// PartitionState is one partition as a direct metadata request shows it.
+type PartitionState struct {
+	Partition int32
+	Leader    int32
+	Replicas  []int32
+	ISR       []int32
+}
+
+// TopicState is one topic as a direct metadata request shows it.
+type TopicState struct {
+	Name       string
+	ID         [16]byte
+	Partitions []PartitionState // by partition
+}
+
+// Describe reads a topic with a metadata request sent now (kadm's ListTopics
+// may answer from a cache). An unknown topic is an error wrapping
+// kerr.UnknownTopicOrPartition.
+func (c *Cluster) Describe(ctx context.Context, topic string) (TopicState, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, c.admin)
+	if err != nil {
+		return TopicState{}, fmt.Errorf("topic %q: metadata: %w", topic, err)
+	}
+	for _, t := range resp.Topics {
+		if t.Topic == nil || *t.Topic != topic {
+			continue
+		}
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return TopicState{}, fmt.Errorf("topic %q: %w", topic, err)
+		}
+		ts := TopicState{Name: topic, ID: t.TopicID}
+		for _, p := range t.Partitions {
+			ps := PartitionState{Partition: p.Partition, Leader: p.Leader,
+				Replicas: slices.Clone(p.Replicas), ISR: slices.Clone(p.ISR)}
+			slices.Sort(ps.Replicas)
+			slices.Sort(ps.ISR)
+			ts.Partitions = append(ts.Partitions, ps)
+		}
+		slices.SortFunc(ts.Partitions, func(a, b PartitionState) int { return int(a.Partition - b.Partition) })
+		return ts, nil
+	}
+	return TopicState{}, fmt.Errorf("topic %q: metadata answer without it", topic)
+}
+
+// WaitInSync polls until every partition of topic has a leader and at least
+// isr in-sync replicas, or ctx ends.
+func (c *Cluster) WaitInSync(ctx context.Context, topic string, isr int) error {
+	var last TopicState
+	var lastErr error
+	for {
+		last, lastErr = c.Describe(ctx, topic)
+		if lastErr == nil && len(last.Partitions) > 0 {
+			ok := true
+			for _, p := range last.Partitions {
+				ok = ok && p.Leader >= 0 && len(p.ISR) >= isr
+			}
+			if ok {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("topic %q: waiting for %d in-sync replicas per partition: %w (last: %+v, err %v)",
+				topic, isr, ctx.Err(), last.Partitions, lastErr)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
