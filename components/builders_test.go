@@ -192,13 +192,18 @@ func TestContainerEnvPortsProbesAndSecurity(t *testing.T) {
 	sc := c.SecurityContext.(*corev1.SecurityContextArgs)
 	assert.Equal(t, pulumi.Bool(true), sc.ReadOnlyRootFilesystem)
 	assert.Equal(t, pulumi.Bool(false), sc.AllowPrivilegeEscalation)
-	assert.Equal(t, pulumi.Int(1000), sc.RunAsUser)
+	assert.Equal(t, pulumi.Int(10001), sc.RunAsUser)
 	assert.Equal(t, &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}}, sc.Capabilities)
 	assert.Equal(t, &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")}, sc.SeccompProfile)
 
 	ps := podSpec(t, s)
 	assert.Equal(t, pulumi.Bool(false), ps.EnableServiceLinks)
-	assert.Equal(t, pulumi.Int(1000), ps.SecurityContext.(*corev1.PodSecurityContextArgs).FsGroup)
+	assert.Equal(t, pulumi.Int(10001), ps.SecurityContext.(*corev1.PodSecurityContextArgs).FsGroup)
+	live := c.LivenessProbe.(*corev1.ProbeArgs)
+	assert.Nil(t, live.TcpSocket)
+	assert.Equal(t, &corev1.HTTPGetActionArgs{Path: pulumi.String("/-/healthy"), Port: pulumi.String("metrics")}, live.HttpGet, "liveness asks the JVM, not the client port")
+	assert.Equal(t, pulumi.String("Always"), c.ImagePullPolicy)
+	assert.Equal(t, pulumi.String("2Gi"), c.Resources.(*corev1.ResourceRequirementsArgs).Limits.(pulumi.StringMap)["ephemeral-storage"])
 	var mounts []string
 	for _, m := range c.VolumeMounts.(corev1.VolumeMountArray) {
 		ma := m.(*corev1.VolumeMountArgs)
@@ -214,6 +219,7 @@ func TestMonitoringOffRemovesAgentPortAndObjects(t *testing.T) {
 	assert.Len(t, c.Ports.(corev1.ContainerPortArray), 2)
 	assert.Len(t, c.Env.(corev1.EnvVarArray), 3)
 	assert.Nil(t, podSpec(t, s).InitContainers)
+	assert.Equal(t, pulumi.String("client"), c.LivenessProbe.(*corev1.ProbeArgs).TcpSocket.(*corev1.TCPSocketActionArgs).Port, "without the agent, liveness falls back to the client port")
 	assert.Nil(t, BuildPodMonitor(s))
 	assert.Nil(t, BuildPrometheusRule(s))
 	assert.Nil(t, BuildDashboard(s))

@@ -146,14 +146,21 @@ func PodSecurityContext() *corev1.PodSecurityContextArgs {
 
 // Probes: the startup probe lets a broker recover its logs for up to 10 minutes
 // without being killed, and hands over to readiness as soon as the client port
-// accepts connections (no fixed 30 s delay).
-func Probes() (startup, readiness, liveness *corev1.ProbeArgs) {
+// accepts connections (no fixed 30 s delay). Liveness asks the JVM itself (the JMX
+// exporter agent's /-/healthy, served from inside the broker's JVM) when monitoring
+// is on, so a broker that is alive but briefly not accepting clients is not killed;
+// without the agent it falls back to the client port.
+func Probes(s *config.Spec) (startup, readiness, liveness *corev1.ProbeArgs) {
 	tcp := func() *corev1.TCPSocketActionArgs {
 		return &corev1.TCPSocketActionArgs{Port: pulumi.String(ClientPortName)}
 	}
 	startup = &corev1.ProbeArgs{TcpSocket: tcp(), PeriodSeconds: pulumi.Int(2), FailureThreshold: pulumi.Int(300), TimeoutSeconds: pulumi.Int(2)}
 	readiness = &corev1.ProbeArgs{TcpSocket: tcp(), PeriodSeconds: pulumi.Int(5), FailureThreshold: pulumi.Int(3), TimeoutSeconds: pulumi.Int(2)}
 	liveness = &corev1.ProbeArgs{TcpSocket: tcp(), PeriodSeconds: pulumi.Int(15), FailureThreshold: pulumi.Int(4), TimeoutSeconds: pulumi.Int(5)}
+	if s.Monitoring.Enabled {
+		liveness.TcpSocket = nil
+		liveness.HttpGet = &corev1.HTTPGetActionArgs{Path: pulumi.String("/-/healthy"), Port: pulumi.String(MetricsPortName)}
+	}
 	return startup, readiness, liveness
 }
 
@@ -213,7 +220,7 @@ func TopologySpread(s *config.Spec) corev1.TopologySpreadConstraintArray {
 // BuildStatefulSet returns the broker StatefulSet (seed statefulset.yaml + pvc.yaml).
 // image is the reference the pods run (the built wrapper image, or Spec.Image.Name).
 func BuildStatefulSet(s *config.Spec, image pulumi.StringInput) *appsv1.StatefulSetArgs {
-	startup, readiness, liveness := Probes()
+	startup, readiness, liveness := Probes(s)
 	mounts := corev1.VolumeMountArray{
 		&corev1.VolumeMountArgs{Name: pulumi.String(DataVolumeName), MountPath: pulumi.String(DataMountPath)},
 		&corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(ConfigMountPath), ReadOnly: pulumi.Bool(true)},
@@ -245,8 +252,8 @@ func BuildStatefulSet(s *config.Spec, image pulumi.StringInput) *appsv1.Stateful
 				&corev1.VolumeMountArgs{Name: pulumi.String("jmx-agent"), MountPath: pulumi.String(AgentMountPath)},
 			},
 			Resources: &corev1.ResourceRequirementsArgs{
-				Requests: pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("16Mi")},
-				Limits:   pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("64Mi")},
+				Requests: pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("16Mi"), "ephemeral-storage": pulumi.String("16Mi")},
+				Limits:   pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("64Mi"), "ephemeral-storage": pulumi.String("64Mi")},
 			},
 		}}
 	}
@@ -291,8 +298,8 @@ func BuildStatefulSet(s *config.Spec, image pulumi.StringInput) *appsv1.Stateful
 						Ports:           BrokerPorts(s),
 						Env:             BrokerEnv(s),
 						Resources: &corev1.ResourceRequirementsArgs{
-							Requests: pulumi.StringMap{"cpu": pulumi.String(s.Resources.RequestsCPU), "memory": pulumi.String(s.Resources.RequestsMemory)},
-							Limits:   pulumi.StringMap{"cpu": pulumi.String(s.Resources.LimitsCPU), "memory": pulumi.String(s.Resources.LimitsMemory)},
+							Requests: pulumi.StringMap{"cpu": pulumi.String(s.Resources.RequestsCPU), "memory": pulumi.String(s.Resources.RequestsMemory), "ephemeral-storage": pulumi.String(EphemeralRequest)},
+							Limits:   pulumi.StringMap{"cpu": pulumi.String(s.Resources.LimitsCPU), "memory": pulumi.String(s.Resources.LimitsMemory), "ephemeral-storage": pulumi.String(EphemeralLimit)},
 						},
 						StartupProbe:    startup,
 						ReadinessProbe:  readiness,

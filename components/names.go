@@ -71,10 +71,20 @@ const (
 	StartScript     = "start.sh"
 )
 
-// Pod identity: the image's appuser. Numeric, because runAsNonRoot refuses a named user.
+// Pod identity. Numeric, because runAsNonRoot cannot verify the image's named user
+// (appuser); above 10000 so it never collides with a host user. The image's Kafka
+// files are world-readable and every writable path is a volume (fsGroup), so the
+// image's own uid is not needed.
 const (
-	KafkaUID = 1000
-	KafkaGID = 1000
+	KafkaUID = 10001
+	KafkaGID = 10001
+)
+
+// Ephemeral storage of the broker container: Kafka's own log4j output and the JVM's
+// temp files live in emptyDirs (the data is on the PVC).
+const (
+	EphemeralRequest = "256Mi"
+	EphemeralLimit   = "2Gi"
 )
 
 // Label keys and values.

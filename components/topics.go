@@ -100,8 +100,8 @@ func BuildTopicJob(s *config.Spec, image pulumi.StringInput) *batchv1.JobArgs {
 							&corev1.EnvVarArgs{Name: pulumi.String("TOPICS_FILE"), Value: pulumi.String("/scripts/topics.txt")},
 						},
 						Resources: &corev1.ResourceRequirementsArgs{
-							Requests: pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("256Mi")},
-							Limits:   pulumi.StringMap{"cpu": pulumi.String("500m"), "memory": pulumi.String("512Mi")},
+							Requests: pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("256Mi"), "ephemeral-storage": pulumi.String("64Mi")},
+							Limits:   pulumi.StringMap{"cpu": pulumi.String("500m"), "memory": pulumi.String("512Mi"), "ephemeral-storage": pulumi.String("256Mi")},
 						},
 						SecurityContext: ContainerSecurityContext(),
 						VolumeMounts: corev1.VolumeMountArray{

@@ -171,7 +171,7 @@ func Build(stack string, raw Raw) (*Spec, error) {
 		Build:      orBool(img.Build, false),
 		BuildName:  orStr(img.BuildName, DefaultBuildImageName),
 		Push:       orBool(img.Push, false),
-		PullPolicy: orStr(img.PullPolicy, "IfNotPresent"),
+		PullPolicy: orStr(img.PullPolicy, "Always"),
 	}
 	if strings.TrimSpace(s.Image.Name) == "" {
 		p.add("image.name", s.Image.Name, "is empty", "set it to an image reference such as "+DefaultImage)
@@ -180,7 +180,7 @@ func Build(stack string, raw Raw) (*Spec, error) {
 		p.add("image.buildName", s.Image.BuildName, "is empty while image.build = true", "name the image to build, e.g. registry.example/umbrella/kafka:4.1.1-1")
 	}
 	if !contains(PullPolicies, s.Image.PullPolicy) {
-		p.add("image.pullPolicy", s.Image.PullPolicy, "unknown pull policy (allowed: "+strings.Join(PullPolicies, ", ")+")", "use IfNotPresent")
+		p.add("image.pullPolicy", s.Image.PullPolicy, "unknown pull policy (allowed: "+strings.Join(PullPolicies, ", ")+")", "use Always (re-checks registry credentials on every start)")
 	}
 
 	// Storage and resources.

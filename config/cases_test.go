@@ -32,7 +32,7 @@ var badConfigs = []struct {
 	{"image build without name", func(r *Raw) { r.Image = &RawImage{Build: bp(true), BuildName: sp("")} },
 		"image.buildName = \"\": is empty while image.build = true; name the image to build, e.g. registry.example/umbrella/kafka:4.1.1-1"},
 	{"image pull policy unknown", func(r *Raw) { r.Image = &RawImage{PullPolicy: sp("Sometimes")} },
-		"image.pullPolicy = \"Sometimes\": unknown pull policy (allowed: Always, IfNotPresent, Never); use IfNotPresent"},
+		"image.pullPolicy = \"Sometimes\": unknown pull policy (allowed: Always, IfNotPresent, Never); use Always (re-checks registry credentials on every start)"},
 	{"storage size malformed", func(r *Raw) { r.Storage = &RawStorage{Size: sp("10Gx")} },
 		"storage.size = \"10Gx\": is not a Kubernetes quantity; write it like 10Gi or 500Gi"},
 	{"storage size zero", func(r *Raw) { r.Storage = &RawStorage{Size: sp("0")} },

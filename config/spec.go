@@ -79,6 +79,7 @@ type ImageSpec struct {
 	// Push pushes the built image to its registry.
 	Push bool
 	// PullPolicy is the container imagePullPolicy (Always, IfNotPresent, Never).
+	// Always by default: a tag is re-resolved and pull credentials re-checked on start.
 	PullPolicy string
 }
 
