@@ -104,28 +104,12 @@ func TestQuantities(t *testing.T) {
 	}
 }
 
-// stackLookup reads Pulumi.<stack>.yaml the way the engine hands values to the
-// program: strings unquoted, everything else as JSON.
+// stackLookup reads ../Pulumi.<stack>.yaml the way the engine hands values over.
 func stackLookup(t *testing.T, stack string) Lookup {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "Pulumi."+stack+".yaml"))
+	m, err := ReadStackFile(filepath.Join("..", "Pulumi."+stack+".yaml"))
 	require.NoError(t, err)
-	var doc struct {
-		Config map[string]any `yaml:"config"`
-	}
-	require.NoError(t, yaml.Unmarshal(b, &doc))
-	return func(key string) (string, bool) {
-		v, ok := doc.Config[Project+":"+key]
-		if !ok {
-			return "", false
-		}
-		if s, isStr := v.(string); isStr {
-			return s, true
-		}
-		j, err := json.Marshal(v)
-		require.NoError(t, err)
-		return string(j), true
-	}
+	return MapLookup(m)
 }
 
 func TestStackFilesLoad(t *testing.T) {
@@ -204,9 +188,7 @@ func TestPulumiYamlDefaultsMatchGoDefaults(t *testing.T) {
 }
 
 func TestDecodeRejectsUnknownFieldsAndWrongTypes(t *testing.T) {
-	lookup := func(m map[string]string) Lookup {
-		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-	}
+	lookup := MapLookup
 	_, err := Load("dev", lookup(map[string]string{"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "storage": `{"szie":"10Gi"}`}))
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)

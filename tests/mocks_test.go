@@ -5,7 +5,6 @@ package tests
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,7 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
+	"github.com/umbrella-platform/umbrella-streaming/config"
 )
 
 // registered is one resource the program registered under mocks.
@@ -94,21 +93,11 @@ func (r *recorder) one(t *testing.T, typ, name string) registered {
 // stackConfig reads ../Pulumi.<stack>.yaml into the engine's config map form.
 func stackConfig(t *testing.T, stack string) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "Pulumi."+stack+".yaml"))
+	m, err := config.ReadStackFile(filepath.Join("..", "Pulumi."+stack+".yaml"))
 	require.NoError(t, err)
-	var doc struct {
-		Config map[string]any `yaml:"config"`
-	}
-	require.NoError(t, yaml.Unmarshal(b, &doc))
 	out := map[string]string{}
-	for k, v := range doc.Config {
-		if s, ok := v.(string); ok {
-			out[k] = s
-			continue
-		}
-		j, err := json.Marshal(v)
-		require.NoError(t, err)
-		out[k] = string(j)
+	for k, v := range m {
+		out[config.Project+":"+k] = v
 	}
 	return out
 }
