@@ -381,6 +381,10 @@ func (c *Cluster) nodeIDs() []int {
 // Spec is the stack spec the nodes run.
 func (c *Cluster) Spec() *config.Spec { return c.spec }
 
+// Network is the loopback network the nodes' server.properties were rendered
+// with (components.ServerProperties(c.Spec(), c.Network(), id) is node id's file).
+func (c *Cluster) Network() components.Network { return c.net }
+
 // Dir is the cluster's folder.
 func (c *Cluster) Dir() string { return c.opts.Dir }
 

@@ -1,0 +1,94 @@
+//go:build realkafka
+
+package realkafka
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/umbrella-platform/umbrella-streaming/components"
+	"github.com/umbrella-platform/umbrella-streaming/localkafka"
+)
+
+// bootstrapDynamic are the keys Kafka reports as a dynamic cluster-wide default
+// rather than a static config: with eligible leader replicas (KIP-966, on by
+// default for new 4.1 clusters) the first active controller copies the static
+// min.insync.replicas into a cluster-level dynamic config record. The value is
+// still ours; but from then on it outranks server.properties, so changing the
+// static value on a running cluster has no effect (kafka-configs --alter
+// --entity-type brokers --entity-default is the way).
+var bootstrapDynamic = map[string]bool{"min.insync.replicas": true}
+
+// assertBrokersRunOurConfig checks that every node runs with every line of the
+// server.properties the program's builder renders: each key is known to Kafka
+// and reported back with our value, as a static broker config (or, for
+// bootstrapDynamic keys, the cluster-wide dynamic default).
+func assertBrokersRunOurConfig(t *testing.T, c *localkafka.Cluster) {
+	t.Helper()
+	for id := 0; id < c.Nodes(); id++ {
+		want := components.NodeProperties(c.Spec(), c.Network(), id)
+		require.NotEmpty(t, want)
+		rcs, err := c.Admin().DescribeBrokerConfigs(testCtx(t, 10*time.Second), int32(id))
+		require.NoError(t, err)
+		require.Len(t, rcs, 1)
+		require.NoError(t, rcs[0].Err)
+		got := map[string]struct {
+			value  string
+			source kmsg.ConfigSource
+		}{}
+		for _, cfg := range rcs[0].Configs {
+			got[cfg.Key] = struct {
+				value  string
+				source kmsg.ConfigSource
+			}{cfg.MaybeValue(), cfg.Source}
+		}
+		for _, p := range want {
+			g, ok := got[p.Key]
+			if !assert.True(t, ok, "node %d: Kafka does not know the key %s", id, p.Key) {
+				continue
+			}
+			assert.Equal(t, p.Value, g.value, "node %d: %s", id, p.Key)
+			wantSource := kmsg.ConfigSourceStaticBrokerConfig
+			if bootstrapDynamic[p.Key] {
+				wantSource = kmsg.ConfigSourceDynamicDefaultBrokerConfig
+			}
+			assert.Equal(t, wantSource, g.source, "node %d: %s", id, p.Key)
+		}
+	}
+}
+
+// The dev stack's broker configuration (one combined broker+controller) is
+// accepted by Kafka 4.1.1: the node starts, the quorum elects it and every
+// generated setting is in effect.
+func TestDevBrokerConfigRunsOnKafka(t *testing.T) {
+	c := cluster(t, "dev")
+	q, err := c.Quorum(testCtx(t, 10*time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, localkafka.Quorum{Leader: 0, Epoch: q.Epoch, Voters: []int32{0}}, q)
+	md, err := c.Admin().BrokerMetadata(testCtx(t, 10*time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, []int32{0}, md.Brokers.NodeIDs())
+	assert.Equal(t, "5BlkQlAaBVX6rb9uzmmt7w", md.Cluster, "the stack's clusterId formats the storage")
+	assertBrokersRunOurConfig(t, c)
+}
+
+// The prod stack's configuration (three combined nodes, a static quorum of
+// three voters, RF 3, min ISR 2) is accepted: all three nodes start, the
+// quorum has a leader among the voters and every node is a registered broker.
+func TestProdBrokerConfigRunsOnKafka(t *testing.T) {
+	c := cluster(t, "prod")
+	q, err := c.Quorum(testCtx(t, 10*time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, []int32{0, 1, 2}, q.Voters)
+	assert.Empty(t, q.Observers, "every broker is a voter in prod")
+	assert.Contains(t, q.Voters, q.Leader)
+	md, err := c.Admin().BrokerMetadata(testCtx(t, 10*time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, []int32{0, 1, 2}, md.Brokers.NodeIDs())
+	assert.Equal(t, "MjPBEhmLSH-4IwmCODRzPg", md.Cluster)
+	assertBrokersRunOurConfig(t, c)
+}

@@ -1,0 +1,13 @@
+// Package realkafka holds the tests that run the program's Kafka configuration
+// on real Apache Kafka 4.1.1 brokers (package localkafka): the dev and prod
+// broker configs start and form a quorum, create-topics.sh is idempotent,
+// acks=all writes survive a broker crash, and compression.type=producer keeps
+// the producer's codec.
+//
+// They are behind the realkafka build tag and need the Kafka jars:
+//
+//	scripts/tools.sh kafka
+//	go test -tags realkafka ./tests/realkafka/
+//
+// Without the jars they fail (not skip), naming the command that builds them.
+package realkafka
