@@ -102,7 +102,8 @@ pids=$(cat "$UMBRELLA_CLUSTER_DIR"/pids/*.pid)
 "$SCRIPT_DIR/cluster.sh" stop
 left=0
 for p in $pids; do
-  if kill -0 "$p" 2>/dev/null; then
+  # (an exited child may linger a moment as a zombie until init reaps it: not running)
+  if kill -0 "$p" 2>/dev/null && [[ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ]]; then
     echo "[smoke] process $p still running: $(tr '\0' ' ' </proc/"$p"/cmdline)"
     left=1
   fi

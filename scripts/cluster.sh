@@ -372,9 +372,7 @@ cmd_start() {
   # kwok: its Stage objects (node-initialize, heartbeat with lease, pod ready/complete/delete).
   local f kwok_config="$STATE_DIR/kwok.yaml"
   {
-    echo "apiVersion: config.kwok.x-k8s.io/v1alpha1"
-    echo "kind: KwokConfiguration"
-    echo "options: {}"
+    # (No KwokConfiguration document: an explicit one with empty options zeroes kwok's defaults.)
     for f in "$stages"/*.yaml; do
       echo "---"
       cat "$f"

@@ -367,6 +367,7 @@ build_one() {
     die "build of '$name' failed; full log: $logf"
   fi
   log "built $(tool_desc "$name") in $((took / 60))m$((took % 60))s"
+  printf '%s\t%s\t%ss\n' "$(date -u +%FT%TZ)" "$name" "$took" >>"$LOG_DIR/timings.tsv"
 }
 
 # ---------------------------------------------------------------------------------------------
