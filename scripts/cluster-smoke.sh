@@ -98,6 +98,41 @@ refused() {
 }
 check "privileged pod refused by Pod Security admission" refused
 
+# kwok's PortForward: `kubectl port-forward` to a fake pod reaches a local TCP server through the
+# real apiserver (which dials kwok's TLS server at the node's 127.0.0.1:<port>).
+port_forward() {
+  local target pf srv out rc=0
+  target=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  k -n "$NS" apply -f - >/dev/null <<EOF
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: PortForward
+metadata: {name: web-0}
+spec:
+  forwards:
+  - ports: [8080]
+    target: {port: $target, address: 127.0.0.1}
+EOF
+  python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(20)
+c, _ = s.accept(); c.sendall(b"hello-through-port-forward\n"); c.close()' "$target" &
+  srv=$!
+  k -n "$NS" port-forward pod/web-0 :8080 >"$UMBRELLA_CLUSTER_DIR/port-forward.log" 2>&1 &
+  pf=$!
+  local port="" i
+  for ((i = 0; i < 50; i++)); do
+    port=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' "$UMBRELLA_CLUSTER_DIR/port-forward.log")
+    [[ -n "$port" ]] && break
+    sleep 0.2
+  done
+  out=$(timeout 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && head -n1 <&3" 2>&1) || rc=$?
+  kill "$pf" "$srv" 2>/dev/null || true
+  wait "$pf" "$srv" 2>/dev/null || true
+  [[ $rc -eq 0 && "$out" == hello-through-port-forward ]]
+}
+check "port-forward to a fake pod reaches a local server (kwok PortForward)" port_forward
+
 pids=$(cat "$UMBRELLA_CLUSTER_DIR"/pids/*.pid)
 "$SCRIPT_DIR/cluster.sh" stop
 left=0

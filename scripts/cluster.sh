@@ -48,8 +48,9 @@ pid_of() { [[ -s "$PIDS/$1.pid" ]] && cat "$PIDS/$1.pid"; }
 # Alive and still the program we started (guards against PID reuse).
 is_running() {
   local pid; pid=$(pid_of "$1") || return 1
-  [[ -r "/proc/$pid/cmdline" ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$1"
+  local cmd; cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
+  cmd="${cmd%% *}"
+  [[ "${cmd##*/}" == "$1" ]]
 }
 
 launch() { # name binary args...
@@ -121,7 +122,7 @@ sign() {
     echo "extendedKeyUsage=$eku"
     [[ -n "$sans" ]] && echo "subjectAltName=$sans"
   } >"$ext"
-  openssl req -new -newkey rsa:2048 -nodes -keyout "$CERTS/$name.key" -subj "$subj" \
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$CERTS/$name.key" -subj "$subj" \
     -out "$CERTS/$name.csr" 2>/dev/null
   openssl x509 -req -in "$CERTS/$name.csr" -CA "$CERTS/$ca.crt" -CAkey "$CERTS/$ca.key" \
     -CAcreateserial -days 3650 -extfile "$ext" -out "$CERTS/$name.crt" 2>/dev/null
@@ -129,7 +130,7 @@ sign() {
 }
 
 make_ca() { # name cn
-  openssl req -x509 -new -newkey rsa:2048 -nodes -days 3650 -subj "/CN=$2" \
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -subj "/CN=$2" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
     -keyout "$CERTS/$1.key" -out "$CERTS/$1.crt" 2>/dev/null
 }
@@ -149,19 +150,35 @@ make_certs() {
   sign kwok kwok system:masters "" client
   sign kwok-serving kwok "" "DNS:localhost,IP:127.0.0.1" server
   sign front-proxy-client front-proxy-client "" "" client front-proxy-ca
-  openssl genrsa -out "$CERTS/sa.key" 2048 2>/dev/null
-  openssl rsa -in "$CERTS/sa.key" -pubout -out "$CERTS/sa.pub" 2>/dev/null
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$CERTS/sa.key" 2>/dev/null
+  openssl pkey -in "$CERTS/sa.key" -pubout -out "$CERTS/sa.pub" 2>/dev/null
 }
 
-write_kubeconfig() { # file user server
+b64() { base64 -w0 <"$1"; }
+
+write_kubeconfig() { # file user server  (certificates embedded: the file stands alone)
   local f="$1" user="$2" server="$3"
-  KUBECONFIG="$f" "$KUBECTL" config set-cluster umbrella --server="$server" \
-    --certificate-authority="$CERTS/ca.crt" --embed-certs=true >/dev/null
-  KUBECONFIG="$f" "$KUBECTL" config set-credentials "$user" --embed-certs=true \
-    --client-certificate="$CERTS/$user.crt" --client-key="$CERTS/$user.key" >/dev/null
-  KUBECONFIG="$f" "$KUBECTL" config set-context umbrella --cluster=umbrella --user="$user" >/dev/null
-  KUBECONFIG="$f" "$KUBECTL" config use-context umbrella >/dev/null
-  chmod 600 "$f"
+  (
+    umask 077
+    cat >"$f" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: umbrella
+  cluster:
+    server: $server
+    certificate-authority-data: $(b64 "$CERTS/ca.crt")
+users:
+- name: $user
+  user:
+    client-certificate-data: $(b64 "$CERTS/$user.crt")
+    client-key-data: $(b64 "$CERTS/$user.key")
+contexts:
+- name: umbrella
+  context: {cluster: umbrella, user: $user}
+current-context: umbrella
+EOF
+  )
 }
 
 # ---------------------------------------------------------------------------------------------
