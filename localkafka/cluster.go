@@ -762,3 +762,67 @@ func (c *Cluster) WaitInSync(ctx context.Context, topic string, isr int) error {
 		}
 	}
 }
+
+// WaitPropagated polls every running node directly until each one's metadata
+// shows topic with the given number of partitions, all led. Kafka brokers
+// learn about a topic from the metadata log one by one, so right after a
+// create a metadata request answered by another broker can still say
+// UNKNOWN_TOPIC_OR_PARTITION.
+func (c *Cluster) WaitPropagated(ctx context.Context, topic string, partitions int) error {
+	var lastErr error
+	for {
+		lastErr = nil
+		for _, n := range c.nodes {
+			if _, _, ok := n.running(); !ok {
+				continue
+			}
+			if err := c.nodeSees(ctx, n.id, topic, partitions); err != nil {
+				lastErr = fmt.Errorf("node %d: %w", n.id, err)
+				break
+			}
+		}
+		if lastErr == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("topic %q: waiting for every node to know it: %w (last: %v)", topic, ctx.Err(), lastErr)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// nodeSees asks node id alone for topic's metadata.
+func (c *Cluster) nodeSees(ctx context.Context, id int, topic string, partitions int) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Addr(id)), kgo.DialTimeout(time.Second), kgo.RequestRetries(0))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return err
+	}
+	if len(resp.Topics) != 1 {
+		return fmt.Errorf("metadata answer with %d topics", len(resp.Topics))
+	}
+	t := resp.Topics[0]
+	if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+		return err
+	}
+	if len(t.Partitions) != partitions {
+		return fmt.Errorf("%d partitions, want %d", len(t.Partitions), partitions)
+	}
+	for _, p := range t.Partitions {
+		if p.Leader < 0 || p.ErrorCode != 0 {
+			return fmt.Errorf("partition %d has no leader yet", p.Partition)
+		}
+	}
+	return nil
+}
