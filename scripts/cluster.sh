@@ -92,7 +92,9 @@ stop_all() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Sets PORT to a free TCP port on 127.0.0.1 not handed out before by this run.
 declare -A TAKEN=()
+PORT=
 free_port() {
   local p
   while :; do
@@ -101,7 +103,7 @@ free_port() {
     port_in_use "$p" && continue
     ss -Hltn "sport = :$p" 2>/dev/null | grep -q . && continue
     TAKEN[$p]=1
-    echo "$p"
+    PORT=$p
     return
   done
 }
@@ -318,8 +320,12 @@ cmd_start() {
   rule_crd=$("$SCRIPT_DIR/tools.sh" path prometheusrule-crd) || die "run: scripts/tools.sh prometheus-crds"
 
   local etcd_port etcd_peer api_port kcm_port sched_port kwok_port
-  etcd_port=$(free_port); etcd_peer=$(free_port); api_port=$(free_port)
-  kcm_port=$(free_port); sched_port=$(free_port); kwok_port=$(free_port)
+  free_port; etcd_port=$PORT
+  free_port; etcd_peer=$PORT
+  free_port; api_port=$PORT
+  free_port; kcm_port=$PORT
+  free_port; sched_port=$PORT
+  free_port; kwok_port=$PORT
   echo "$etcd_port" >"$STATE_DIR/ports/etcd"
   echo "$api_port" >"$STATE_DIR/ports/apiserver"
   echo "$kcm_port" >"$STATE_DIR/ports/controller-manager"
