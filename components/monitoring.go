@@ -32,18 +32,31 @@ const (
 // ExporterRulesYAML is the Prometheus JMX exporter configuration (written for this
 // project): it keeps only the MBeans the alerts and dashboard use, with
 // lower-case names, so a broker exports a few hundred series, not thousands.
+//
+// BrokerTopicMetrics are exported per topic only. Kafka also keeps a broker-wide
+// MBean (no topic key) that is the sum of the per-topic ones; exported under the
+// same name it made every sum() over the metric count the traffic twice and added
+// an unlabelled line to the by-topic panel (seen on a real 4.1.1 broker:
+// tests/monitoring). Sum over topics instead.
+//
+// includeObjectNames limits each scrape to the four MBean groups the rules match.
+// Without it the agent reads every MBean of the JVM and only then drops what no
+// rule matches: on a real broker a scrape took ~1 s (timeouts at a 2 s scrape
+// interval) instead of ~0.05 s, for the same series.
 const ExporterRulesYAML = `# JMX exporter rules for the umbrella-streaming brokers (generated; see components/monitoring.go).
 lowercaseOutputName: true
 lowercaseOutputLabelNames: true
+includeObjectNames:
+  - "kafka.server:type=BrokerTopicMetrics,*"
+  - "kafka.server:type=ReplicaManager,*"
+  - "kafka.controller:type=KafkaController,*"
+  - "kafka.log:type=Log,*"
 rules:
   - pattern: 'kafka.server<type=BrokerTopicMetrics, name=(MessagesIn|BytesIn|BytesOut)PerSec, topic=(.+)><>Count'
     name: kafka_server_brokertopicmetrics_$1_total
     type: COUNTER
     labels:
       topic: "$2"
-  - pattern: 'kafka.server<type=BrokerTopicMetrics, name=(MessagesIn|BytesIn|BytesOut)PerSec><>Count'
-    name: kafka_server_brokertopicmetrics_$1_total
-    type: COUNTER
   - pattern: 'kafka.server<type=ReplicaManager, name=(UnderReplicatedPartitions|UnderMinIsrPartitionCount|PartitionCount|LeaderCount|OfflineReplicaCount)><>Value'
     name: kafka_server_replicamanager_$1
     type: GAUGE
