@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scripts/dev.sh — the main job on a fresh machine: build the cached tools, start a
-# local Kubernetes control plane on 127.0.0.1, and run `up` of the dev stack through
-# the real Pulumi engine, then print the outputs and how to tear down.
+# local Kubernetes control plane on 127.0.0.1 (kwok plays the kubelet) and a local
+# Kafka 4.1.1 broker on 127.0.0.1:19092 configured from the dev stack (the stack's
+# topics.bootstrapServers), and run `up` of the dev stack through the real Pulumi
+# engine, then print the outputs and how to tear down.
 #
 #   scripts/dev.sh            up (default)
 #   scripts/dev.sh preview    preview only
@@ -10,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 action="${1:-up}"
 
-scripts/tools.sh pulumi kubernetes-provider etcd kwok kube prometheus-crds
+scripts/tools.sh pulumi kubernetes-provider etcd kwok kube prometheus-crds kafka
 eval "$(scripts/tools.sh env)"
 go build -o bin/pulumi-resource-umbrellakafka ./cmd/pulumi-resource-umbrellakafka
 export PATH="$PWD/bin:$PATH"
@@ -20,14 +22,17 @@ if [[ "$action" == down ]]; then
     eval "$(scripts/cluster.sh env)"
     go run ./cmd/umbrella -stack dev destroy
   fi
+  go run ./cmd/localkafka -stack dev stop || true
   scripts/cluster.sh stop
   exit 0
 fi
 
 eval "$(scripts/cluster.sh start)"
+go run ./cmd/localkafka -stack dev start
 # The dashboard ConfigMap lands in umbrella-infra; a real cluster has it already.
 kubectl create namespace umbrella-infra --dry-run=client -o yaml 2>/dev/null | kubectl apply -f - >/dev/null 2>&1 || true
 go run ./cmd/umbrella -stack dev "$action"
 echo
 echo "KUBECONFIG=$KUBECONFIG  (kubectl -n umbrella-streaming get all)"
+echo "topics: kafka-topics.sh --bootstrap-server 127.0.0.1:19092 --describe"
 echo "tear down: scripts/dev.sh down"
