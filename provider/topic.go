@@ -421,6 +421,7 @@ func (Topic) Delete(ctx context.Context, req infer.DeleteRequest[TopicState]) (i
 func protectedError(topic string) error {
 	return fmt.Errorf("topic %q is protected: the provider sets protectTopics = true, so deleting it (or "+
 		"replacing it) is refused and its data is kept. To delete it on purpose, set protectTopics to false "+
-		"(pulumi config set umbrellakafka:protectTopics false, or on the explicit provider) and run the update "+
+		"(umbrella-streaming stacks: topics.protect: false; elsewhere umbrellakafka:protectTopics or the explicit provider's "+
+		"protectTopics) and run the update "+
 		"again; to stop managing it without deleting it, run pulumi state delete <urn>", topic)
 }
