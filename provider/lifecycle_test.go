@@ -208,8 +208,8 @@ func TestProtectTopicsRefusesDelete(t *testing.T) {
 	err := del(s, "precious", state)
 	require.EqualError(t, err, `topic "precious" is protected: the provider sets protectTopics = true, so `+
 		`deleting it (or replacing it) is refused and its data is kept. To delete it on purpose, set `+
-		`protectTopics to false (pulumi config set umbrellakafka:protectTopics false, or on the explicit `+
-		`provider) and run the update again; to stop managing it without deleting it, run pulumi state delete <urn>`)
+		`protectTopics to false (umbrella-streaming stacks: topics.protect: false; elsewhere `+
+		`umbrellakafka:protectTopics or the explicit provider's protectTopics) and run the update again; to stop managing it without deleting it, run pulumi state delete <urn>`)
 	assert.True(t, c.exists(t, "precious"))
 }
 
