@@ -180,3 +180,8 @@ func (s *Stack) Remove(ctx context.Context) error {
 func (s *Stack) SetConfig(ctx context.Context, key, value string) error {
 	return s.stack.SetConfig(ctx, config.Project+":"+key, auto.ConfigValue{Value: value})
 }
+
+// PreviewRefresh shows what a refresh would change, without changing the state.
+func (s *Stack) PreviewRefresh(ctx context.Context) (auto.PreviewResult, error) {
+	return s.stack.PreviewRefresh(ctx, optrefresh.ProgressStreams(s.opts.Progress))
+}
