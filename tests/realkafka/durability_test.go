@@ -228,28 +228,42 @@ func TestAcksAllSurvivesBrokerCrash(t *testing.T) {
 // shuts down cleanly: with all three nodes voting in the quorum, a second
 // crash would also take the quorum's majority, so no controller could ever
 // shrink the ISR and the producer would only time out.
+//
+// The producer has its producer id before the failures. Without a quorum the
+// surviving broker cannot get a block of producer ids from the controller, so
+// a producer that starts only now fails earlier, in InitProducerId, with
+// COORDINATOR_LOAD_IN_PROGRESS (seen on Kafka 4.1.1).
 func TestAcksAllRefusedWithTwoBrokersDown(t *testing.T) {
 	c := cluster(t, "prod")
 	t.Cleanup(func() { restoreNodes(t, c) })
 	ctx := testCtx(t, 3*time.Minute)
 	const topic = "two-brokers-down"
 	createTopic(t, c, topic, 1, 3, nil)
-	survivor, crashed, stopped := 0, 1, 2
+	ts, err := c.Describe(ctx, topic)
+	require.NoError(t, err)
+	// The partition's leader survives, so the producer's leader never moves.
+	survivor := int(ts.Partitions[0].Leader)
+	crashed, stopped := (survivor+1)%3, (survivor+2)%3
+
+	producer, err := c.Client(kgo.DefaultProduceTopic(topic), kgo.RecordRetries(3),
+		kgo.RecordDeliveryTimeout(30*time.Second))
+	require.NoError(t, err)
+	defer producer.Close()
+	require.NoError(t, producer.ProduceSync(ctx, &kgo.Record{Value: []byte("three copies")}).FirstErr())
 
 	require.NoError(t, c.Kill(crashed))
 	fenced := time.Now()
 	require.NoError(t, waitISR(ctx, c, topic, func(isr []int32) bool { return !slices.Contains(isr, int32(crashed)) }))
 	t.Logf("node %d fenced and out of the ISR %s after SIGKILL", crashed, time.Since(fenced).Round(100*time.Millisecond))
 	require.NoError(t, c.StopNode(stopped))
-	ts, err := c.Describe(ctx, topic)
+	ts, err = c.Describe(ctx, topic)
 	require.NoError(t, err)
 	require.Equal(t, []localkafka.PartitionState{{Partition: 0, Leader: int32(survivor), Replicas: []int32{0, 1, 2},
 		ISR: []int32{int32(survivor)}}}, ts.Partitions)
 
-	producer, err := c.Client(kgo.DefaultProduceTopic(topic), kgo.RecordRetries(3))
-	require.NoError(t, err)
-	defer producer.Close()
-	err = producer.ProduceSync(ctx, &kgo.Record{Value: []byte("one copy is not enough")}).FirstErr()
+	pctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+	defer cancel()
+	err = producer.ProduceSync(pctx, &kgo.Record{Value: []byte("one copy is not enough")}).FirstErr()
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, kerr.NotEnoughReplicas) || errors.Is(err, kerr.NotEnoughReplicasAfterAppend),
 		"want NOT_ENOUGH_REPLICAS, got %v", err)
