@@ -1,8 +1,9 @@
 // Package realkafka holds the tests that run the program's Kafka configuration
 // on real Apache Kafka 4.1.1 brokers (package localkafka): the dev and prod
 // broker configs start and form a quorum, create-topics.sh is idempotent,
-// acks=all writes survive a broker crash, and compression.type=producer keeps
-// the producer's codec.
+// acks=all writes survive a broker crash, compression.type=producer keeps
+// the producer's codec, and a static min.insync.replicas change is ignored
+// once the cluster has bootstrapped (a Kafka 4.1 behaviour to plan for).
 //
 // They are behind the realkafka build tag and need the Kafka jars:
 //
