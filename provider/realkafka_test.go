@@ -4,6 +4,8 @@ package provider
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"testing"
@@ -14,7 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/umbrella-platform/umbrella-streaming/localkafka"
 )
@@ -107,18 +111,89 @@ func consumePartition(t *testing.T, lk *localkafka.Cluster, topic string, partit
 	return got
 }
 
-// assertNoDrift reads the topic back and diffs it against the inputs it
-// was created with: broker-default configs must not appear as changes.
+// describeNow is the harness's describe without failing the test, for
+// polling: partition count, replicas of partition 0, dynamic topic configs.
+func describeNow(c *testCluster, topic string) (partitions, rf int, cfg map[string]string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, c.raw)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if len(resp.Topics) != 1 {
+		return 0, 0, nil, fmt.Errorf("metadata answer with %d topics", len(resp.Topics))
+	}
+	if err := kerr.ErrorForCode(resp.Topics[0].ErrorCode); err != nil {
+		return 0, 0, nil, err
+	}
+	parts := resp.Topics[0].Partitions
+	if len(parts) == 0 {
+		return 0, 0, nil, errors.New("no partitions")
+	}
+	rcs, err := c.adm.DescribeTopicConfigs(ctx, topic)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	rc, err := rcs.On(topic, nil)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if rc.Err != nil {
+		return 0, 0, nil, rc.Err
+	}
+	cfg = map[string]string{}
+	for _, e := range rc.Configs {
+		if e.Source == kmsg.ConfigSourceDynamicTopicConfig {
+			cfg[e.Key] = e.MaybeValue()
+		}
+	}
+	return len(parts), len(parts[0].Replicas), cfg, nil
+}
+
+// settled waits until Kafka shows the topic as wanted. A broker applies
+// topic and config records after the controller has committed them, so a
+// read right after a write, even on one node, can still return the old state
+// (seen: DescribeConfigs right after IncrementalAlterConfigs returned the
+// previous configs).
+func settled(t *testing.T, c *testCluster, topic string, partitions, rf int, cfg map[string]string) {
+	t.Helper()
+	if cfg == nil {
+		cfg = map[string]string{}
+	}
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		p, r, got, err := describeNow(c, topic)
+		if !assert.NoError(ct, err) {
+			return
+		}
+		assert.Equal(ct, partitions, p, "partitions")
+		assert.Equal(ct, rf, r, "replicas")
+		assert.Equal(ct, cfg, got, "dynamic configs")
+	}, 15*time.Second, 50*time.Millisecond, "topic %s as Kafka shows it", topic)
+}
+
+// assertNoDrift reads the topic back through the provider and diffs it
+// against the inputs it was written with: broker-default configs must not
+// appear as changes. It polls for the same reason as settled.
 func assertNoDrift(t *testing.T, s *testServer, inputs property.Map) {
 	t.Helper()
 	name := inputs.Get("name").AsString()
-	r, err := read(s, name, inputs)
-	require.NoError(t, err)
-	assert.Equal(t, name, r.ID)
-	assert.Equal(t, inputs, r.Properties, "%s: state read back from Kafka", name)
-	d, err := s.Diff(p.DiffRequest{ID: name, Urn: urn(name), State: r.Properties, Inputs: inputs})
-	require.NoError(t, err)
-	assert.False(t, d.HasChanges, "%s: refresh then preview shows changes %v", name, d.DetailedDiff)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		r, err := read(s, name, inputs)
+		if !assert.NoError(ct, err) {
+			return
+		}
+		assert.Equal(ct, name, r.ID)
+		assert.Equal(ct, inputs, r.Properties, "state read back from Kafka")
+		d, err := s.Diff(p.DiffRequest{ID: name, Urn: urn(name), State: r.Properties, Inputs: inputs})
+		if !assert.NoError(ct, err) {
+			return
+		}
+		assert.False(ct, d.HasChanges, "refresh then preview shows changes %v", d.DetailedDiff)
+	}, 15*time.Second, 50*time.Millisecond, "topic %s read back without drift", name)
 }
 
 func TestRealKafkaOneNode(t *testing.T) {
@@ -135,14 +210,7 @@ func TestRealKafkaOneNode(t *testing.T) {
 			inputs := topicProps(tp.Name, tp.Partitions, tp.ReplicationFactor, tp.Config)
 			assert.Equal(t, inputs, mustCreate(t, s, inputs))
 			require.NoError(t, lk.WaitPropagated(ctx, tp.Name, tp.Partitions))
-			parts, rf, cfg := c.describe(t, tp.Name)
-			assert.Equal(t, tp.Partitions, parts, tp.Name)
-			assert.Equal(t, 1, rf, tp.Name)
-			want := tp.Config
-			if want == nil {
-				want = map[string]string{}
-			}
-			assert.Equal(t, want, cfg, tp.Name)
+			settled(t, c, tp.Name, tp.Partitions, 1, tp.Config)
 			assertNoDrift(t, s, inputs)
 		}
 	})
@@ -155,8 +223,7 @@ func TestRealKafkaOneNode(t *testing.T) {
 		resp, err := update(s, "grow", state, want, false)
 		require.NoError(t, err)
 		assert.Equal(t, want, resp.Properties)
-		parts, _, _ := c.describe(t, "grow")
-		assert.Equal(t, 3, parts)
+		settled(t, c, "grow", 3, 1, nil)
 		got := consumePartition(t, lk, "grow", 0, offsets[len(offsets)-1]+1)
 		require.Len(t, got, 500)
 		for i, off := range offsets {
@@ -174,16 +241,14 @@ func TestRealKafkaOneNode(t *testing.T) {
 		resp, err := update(s, "cfg", state, want, false)
 		require.NoError(t, err)
 		assert.Equal(t, want, resp.Properties)
-		_, _, cfg := c.describe(t, "cfg")
-		assert.Equal(t, map[string]string{"retention.ms": "7200000", "segment.ms": "600000"}, cfg)
+		settled(t, c, "cfg", 1, 1, map[string]string{"retention.ms": "7200000", "segment.ms": "600000"})
 		assertNoDrift(t, s, want)
 
 		none := topicProps("cfg", 1, 1, nil)
 		resp, err = update(s, "cfg", resp.Properties, none, false)
 		require.NoError(t, err)
 		assert.Equal(t, none, resp.Properties)
-		_, _, cfg = c.describe(t, "cfg")
-		assert.Equal(t, map[string]string{}, cfg, "deleted keys fall back to the broker defaults")
+		settled(t, c, "cfg", 1, 1, nil) // deleted keys fall back to the broker defaults
 		assertNoDrift(t, s, none)
 	})
 
@@ -227,10 +292,7 @@ func TestRealKafkaThreeNodes(t *testing.T) {
 			inputs := topicProps(tp.Name, tp.Partitions, 3, cfg)
 			assert.Equal(t, inputs, mustCreate(t, s, inputs))
 			require.NoError(t, lk.WaitPropagated(ctx, tp.Name, tp.Partitions))
-			parts, rf, got := c.describe(t, tp.Name)
-			assert.Equal(t, tp.Partitions, parts, tp.Name)
-			assert.Equal(t, 3, rf, tp.Name)
-			assert.Equal(t, cfg, got, tp.Name)
+			settled(t, c, tp.Name, tp.Partitions, 3, cfg)
 			require.NoError(t, lk.WaitInSync(ctx, tp.Name, 3))
 			assertNoDrift(t, s, inputs)
 		}
@@ -249,13 +311,16 @@ func TestRealKafkaThreeNodes(t *testing.T) {
 		require.NoError(t, err)
 		t.Logf("reassignment to RF 3 done in %s", time.Since(start).Round(10*time.Millisecond))
 		assert.Equal(t, want, resp.Properties)
-		ts, err := lk.Describe(ctx, "spread")
-		require.NoError(t, err)
-		require.Len(t, ts.Partitions, 3)
-		for _, part := range ts.Partitions {
-			assert.Equal(t, []int32{0, 1, 2}, part.Replicas, "spread[%d] replicas", part.Partition)
-			assert.Equal(t, []int32{0, 1, 2}, part.ISR, "spread[%d] in-sync replicas", part.Partition)
-		}
+		require.EventuallyWithT(t, func(ct *assert.CollectT) {
+			ts, err := lk.Describe(ctx, "spread")
+			if !assert.NoError(ct, err) || !assert.Len(ct, ts.Partitions, 3) {
+				return
+			}
+			for _, part := range ts.Partitions {
+				assert.Equal(ct, []int32{0, 1, 2}, part.Replicas, "spread[%d] replicas", part.Partition)
+				assert.Equal(ct, []int32{0, 1, 2}, part.ISR, "spread[%d] in-sync replicas", part.Partition)
+			}
+		}, 15*time.Second, 50*time.Millisecond, "spread: every partition on 3 in-sync replicas")
 		for part := int32(0); part < 3; part++ {
 			got := consumePartition(t, lk, "spread", part, offsets[part][len(offsets[part])-1]+1)
 			require.Len(t, got, 200)
