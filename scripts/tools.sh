@@ -170,7 +170,7 @@ build_kwok() {
   [[ -n "$f" ]] || { echo "PortForward CRD not found under $src/kustomize/crd/bases" >&2; return 1; }
   install -m 0644 "$f" "$KWOK_DIR/crds/portforwards.yaml"
   touch "$KWOK_DIR/crds/.complete"
-  go_build_into "$KWOK_DIR" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
+  go_build_into "$KWOK_DIR" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=v$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
   "$KWOK_DIR/kwok" --version || true
 }
 
