@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -148,13 +149,24 @@ func TestStackFilesLoad(t *testing.T) {
 func TestPulumiYamlDefaultsMatchGoDefaults(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "Pulumi.yaml"))
 	require.NoError(t, err)
-	var doc struct {
-		Config map[string]struct {
-			Type    string `yaml:"type"`
-			Default any    `yaml:"default"`
-		} `yaml:"config"`
+	var all struct {
+		Config map[string]yaml.Node `yaml:"config"`
 	}
-	require.NoError(t, yaml.Unmarshal(b, &doc))
+	require.NoError(t, yaml.Unmarshal(b, &all))
+	type decl struct {
+		Type    string `yaml:"type"`
+		Default any    `yaml:"default"`
+	}
+	var doc struct{ Config map[string]decl }
+	doc.Config = map[string]decl{}
+	for k, n := range all.Config {
+		if strings.Contains(k, ":") {
+			continue // another package's value (kubernetes:…), not a declaration of ours
+		}
+		var d decl
+		require.NoError(t, n.Decode(&d), k)
+		doc.Config[k] = d
+	}
 	keys := Keys()
 	declared := map[string]bool{}
 	for k := range doc.Config {

@@ -127,11 +127,6 @@ func Open(ctx context.Context, opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("deploy: open stack %s: %w", opts.Stack, err)
 	}
-	for k, v := range opts.Config {
-		if err := st.SetConfig(ctx, config.Project+":"+k, auto.ConfigValue{Value: v}); err != nil {
-			return nil, fmt.Errorf("deploy: set config %s: %w", k, err)
-		}
-	}
 	return &Stack{opts: opts, stack: st}, nil
 }
 
@@ -174,11 +169,6 @@ func (s *Stack) Outputs(ctx context.Context) (auto.OutputMap, error) {
 // Remove deletes the stack's state (not its resources).
 func (s *Stack) Remove(ctx context.Context) error {
 	return s.stack.Workspace().RemoveStack(ctx, s.opts.Stack)
-}
-
-// SetConfig changes one config value (key without the project prefix).
-func (s *Stack) SetConfig(ctx context.Context, key, value string) error {
-	return s.stack.SetConfig(ctx, config.Project+":"+key, auto.ConfigValue{Value: value})
 }
 
 // PreviewRefresh shows what a refresh would change, without changing the state.

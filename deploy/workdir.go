@@ -2,10 +2,15 @@ package deploy
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/umbrella-platform/umbrella-streaming/config"
 )
 
 // prepareWorkDir lays out the engine's work dir under the state dir: Pulumi.yaml
@@ -31,6 +36,11 @@ func prepareWorkDir(o Options) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("deploy: stack %s has no %s in %s: %w", o.Stack, name, o.ProjectDir, err)
 	}
+	if len(o.Config) > 0 {
+		if stackText, err = withOverrides(stackText, o.Config); err != nil {
+			return "", fmt.Errorf("deploy: config overrides: %w", err)
+		}
+	}
 	salt := readSalt(filepath.Join(work, name))
 	out := string(stackText)
 	if salt != "" && !strings.Contains(out, "encryptionsalt:") {
@@ -40,6 +50,33 @@ func prepareWorkDir(o Options) (string, error) {
 		return "", fmt.Errorf("deploy: %w", err)
 	}
 	return work, nil
+}
+
+// withOverrides sets project config keys in a stack file. A value that parses as
+// JSON (object, list, number, boolean) is stored structured, as `pulumi config set
+// --path` would; anything else as a string.
+func withOverrides(stackText []byte, overrides map[string]string) ([]byte, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(stackText, &doc); err != nil {
+		return nil, err
+	}
+	if doc == nil {
+		doc = map[string]any{}
+	}
+	cfg, _ := doc["config"].(map[string]any)
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	for k, v := range overrides {
+		var parsed any
+		if err := json.Unmarshal([]byte(v), &parsed); err == nil {
+			cfg[config.Project+":"+k] = parsed
+		} else {
+			cfg[config.Project+":"+k] = v
+		}
+	}
+	doc["config"] = cfg
+	return yaml.Marshal(doc)
 }
 
 func readSalt(path string) string {
