@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
@@ -332,4 +333,18 @@ raw-messages 1 1
 	assert.NotEqual(t, name, TopicJobNameFor(other), "a changed topic list runs a new Job")
 	assert.Nil(t, BuildTopicJob(spec(t, 1, 1), pulumi.String("x")), "provider manager: no Job")
 	assert.Nil(t, BuildTopicScripts(spec(t, 1, 1)))
+}
+
+func TestTopicJobPolicyDeniesIngressToTheJob(t *testing.T) {
+	job := spec(t, 1, 1, func(r *config.Raw) { r.Topics = &config.RawTopics{Manager: ptr("job")} })
+	jp := BuildTopicJobPolicy(job)
+	require.NotNil(t, jp)
+	sp := jp.Spec.(*networkingv1.NetworkPolicySpecArgs)
+	assert.Nil(t, sp.Ingress, "no rule: all ingress denied")
+	assert.Equal(t, pulumi.StringArray{pulumi.String("Ingress")}, sp.PolicyTypes)
+	jobLabels := BuildTopicJob(job, pulumi.String("x")).Spec.(*batchv1.JobSpecArgs).Template.(*corev1.PodTemplateSpecArgs).Metadata.(*metav1.ObjectMetaArgs).Labels.(pulumi.StringMap)
+	for k, v := range TopicJobSelector() {
+		assert.Equal(t, pulumi.String(v), jobLabels[k], "the policy selects the Job's pods (%s)", k)
+	}
+	assert.Nil(t, BuildTopicJobPolicy(spec(t, 1, 1)), "provider manager: no Job, no policy")
 }

@@ -150,6 +150,11 @@ func NewBrokerPolicy(ctx *pulumi.Context, name string, s *config.Spec, opts ...p
 			return nil, fmt.Errorf("broker policy %s: %w", name, err)
 		}
 	}
+	if jp := BuildTopicJobPolicy(s); jp != nil {
+		if _, err := networkingv1.NewNetworkPolicy(ctx, name+"-topic-init", jp, pulumi.Parent(c)); err != nil {
+			return nil, fmt.Errorf("broker policy %s: topic job policy: %w", name, err)
+		}
+	}
 	c.Enabled = pulumi.Bool(s.NetworkPolicy.Enabled).ToBoolOutput()
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"enabled": c.Enabled})
 }

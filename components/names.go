@@ -25,6 +25,7 @@ const (
 	ClientServiceName   = "kafka"
 	ConfigMapName       = "kafka-config"
 	NetworkPolicyName   = "kafka"
+	TopicJobPolicyName  = "kafka-topic-init"
 	PDBName             = "kafka"
 	PodMonitorName      = "kafka"
 	PrometheusRuleName  = "kafka-alerts"

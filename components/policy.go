@@ -75,3 +75,24 @@ func BuildNetworkPolicy(s *config.Spec) *networkingv1.NetworkPolicyArgs {
 		},
 	}
 }
+
+// TopicJobSelector selects the topic Job's pods.
+func TopicJobSelector() map[string]string {
+	return map[string]string{LabelComponent: "topic-init", LabelPartOf: PartOf}
+}
+
+// BuildTopicJobPolicy returns a deny-all-ingress NetworkPolicy for the topic Job's
+// pods (they only dial out to the brokers), or nil unless both the policy and the
+// job topic manager are on.
+func BuildTopicJobPolicy(s *config.Spec) *networkingv1.NetworkPolicyArgs {
+	if !s.NetworkPolicy.Enabled || s.TopicManager != config.TopicManagerJob {
+		return nil
+	}
+	return &networkingv1.NetworkPolicyArgs{
+		Metadata: meta(s, TopicJobPolicyName, "topic-init"),
+		Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: strMap(TopicJobSelector())},
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+		},
+	}
+}

@@ -101,6 +101,7 @@ func (o *Options) engineEnv() map[string]string {
 	for k, v := range o.Env {
 		env[k] = v
 	}
+
 	return env
 }
 

@@ -4,15 +4,11 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
 )
-
-// guardTimeout bounds the wait for the previous outputs.
-const guardTimeout = 2 * time.Minute
 
 // GuardOutput is the stack output recording the guarded fields' deployed values.
 const GuardOutput = "guarded"
@@ -99,25 +95,19 @@ func CheckGuard(ctx *pulumi.Context, s *config.Spec) error {
 	if err != nil {
 		return fmt.Errorf("guard: reading the stack's previous outputs: %w", err)
 	}
-	type result struct{ prev map[string]string }
-	ch := make(chan result, 1)
-	ref.GetOutput(pulumi.String(GuardOutput)).ApplyT(func(v any) (any, error) {
-		prev := map[string]string{}
-		if m, ok := v.(map[string]any); ok {
-			for k, x := range m {
-				prev[k] = fmt.Sprint(x)
-			}
-		}
-		ch <- result{prev: prev}
-		return nil, nil
-	})
-	var r result
-	select {
-	case r = <-ch:
-	case <-time.After(guardTimeout):
-		return fmt.Errorf("guard: the stack's previous outputs (%s) did not resolve within %s; check the backend is reachable", self, guardTimeout)
+	// GetOutputDetails waits for the read. On a stack that was never deployed, the
+	// output is absent (or unknown during a first preview) and Value is nil.
+	details, err := ref.GetOutputDetails(GuardOutput)
+	if err != nil {
+		return fmt.Errorf("guard: reading the stack's previous outputs (%s): %w", self, err)
 	}
-	if v := GuardViolations(r.prev, s); len(v) > 0 {
+	prev := map[string]string{}
+	if m, ok := details.Value.(map[string]any); ok {
+		for k, x := range m {
+			prev[k] = fmt.Sprint(x)
+		}
+	}
+	if v := GuardViolations(prev, s); len(v) > 0 {
 		return &GuardError{Violations: v}
 	}
 	return nil

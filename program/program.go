@@ -67,6 +67,9 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options) error {
 	if opts.RenderDir != "" {
 		render, err := kubernetes.NewProvider(ctx, "render", &kubernetes.ProviderArgs{
 			RenderYamlToDirectory: pulumi.String(opts.RenderDir),
+			// The SDK would default this from $KUBECONFIG, which the provider refuses
+			// next to renderYamlToDirectory: rendering needs no cluster.
+			Kubeconfig: pulumi.StringPtr(""),
 		})
 		if err != nil {
 			return fmt.Errorf("render provider: %w", err)
