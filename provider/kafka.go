@@ -1,9 +1,12 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -22,8 +25,28 @@ type topicMeta struct {
 	ReplicationFactor int
 	// Led is true when the topic has no error and every partition has a leader.
 	Led bool
+	// Replicas are the sorted replica IDs of each partition, by partition.
+	Replicas [][]int32
+	// InSync is true when every partition's ISR holds all its replicas.
+	InSync bool
 	// Brokers are the brokers in the cluster, sorted by ID.
 	Brokers []Broker
+}
+
+// String is the topic as one broker shows it, for error messages.
+func (m topicMeta) String() string {
+	if !m.Exists {
+		return kerr.UnknownTopicOrPartition.Message
+	}
+	return fmt.Sprintf("%d partitions, replicas %v, all led %t, all in sync %t", m.Partitions, m.Replicas, m.Led, m.InSync)
+}
+
+// topicConfigs is what one DescribeConfigs request says about a topic.
+type topicConfigs struct {
+	// Exists is false when Kafka answered UNKNOWN_TOPIC_OR_PARTITION.
+	Exists bool
+	// Dynamic are the configs whose source is DYNAMIC_TOPIC_CONFIG.
+	Dynamic map[string]string
 }
 
 // topicError wraps a Kafka error for one topic so that the message starts
@@ -43,15 +66,33 @@ func requestError(topic, op string, err error) error {
 	return fmt.Errorf("topic %q: %s request failed: %w", topic, op, err)
 }
 
+// isKafkaError reports whether err carries an error code Kafka answered with,
+// as opposed to a request that got no answer. Waits give up at once on the
+// former and ask again on the latter.
+func isKafkaError(err error) bool {
+	var ke *kerr.Error
+	return errors.As(err, &ke)
+}
+
 // withTimeout bounds one request by the configured request timeout.
 func (k *kafkaClient) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, k.timeout)
 }
 
-// metadata issues a direct metadata request for one topic. It does not use
-// kadm.ListTopics, whose answers come from the client's cached metadata and
-// can be stale right after a create or delete.
+// broker is a requestor that sends to the broker with this ID alone.
+func (k *kafkaClient) broker(id int32) kmsg.Requestor { return k.raw.Broker(int(id)) }
+
+// metadata issues a direct metadata request for one topic to any broker. It
+// does not use kadm.ListTopics, whose answers come from the client's cached
+// metadata and can be stale right after a create or delete. The answering
+// broker can still lag behind the controller: see lookup and the waits.
 func (k *kafkaClient) metadata(ctx context.Context, topic string) (topicMeta, error) {
+	return k.metadataFrom(ctx, k.raw, topic)
+}
+
+// metadataFrom issues a metadata request for one topic through r: the client
+// (any broker) or one broker.
+func (k *kafkaClient) metadataFrom(ctx context.Context, r kmsg.Requestor, topic string) (topicMeta, error) {
 	ctx, cancel := k.withTimeout(ctx)
 	defer cancel()
 	req := kmsg.NewPtrMetadataRequest()
@@ -59,7 +100,7 @@ func (k *kafkaClient) metadata(ctx context.Context, topic string) (topicMeta, er
 	rt.Topic = kmsg.StringPtr(topic)
 	req.Topics = append(req.Topics, rt)
 	req.AllowAutoTopicCreation = false
-	resp, err := req.RequestWith(ctx, k.raw)
+	resp, err := req.RequestWith(ctx, r)
 	if err != nil {
 		return topicMeta{}, requestError(topic, "Metadata", err)
 	}
@@ -79,18 +120,133 @@ func (k *kafkaClient) metadata(ctx context.Context, topic string) (topicMeta, er
 		case terr != nil && !kerr.IsRetriable(terr):
 			return meta, topicError(topic, "Metadata", terr, "")
 		}
+		parts := slices.Clone(t.Partitions)
+		slices.SortFunc(parts, func(a, b kmsg.MetadataResponseTopicPartition) int { return cmp.Compare(a.Partition, b.Partition) })
 		meta.Exists = true
-		meta.Partitions = len(t.Partitions)
-		meta.Led = terr == nil && len(t.Partitions) > 0
-		for _, p := range t.Partitions {
+		meta.Partitions = len(parts)
+		meta.Led = terr == nil && len(parts) > 0
+		meta.InSync = true
+		for _, p := range parts {
 			if p.ErrorCode != 0 || p.Leader < 0 {
 				meta.Led = false
 			}
 			meta.ReplicationFactor = max(meta.ReplicationFactor, len(p.Replicas))
+			replicas := slices.Sorted(slices.Values(p.Replicas))
+			meta.Replicas = append(meta.Replicas, replicas)
+			for _, r := range replicas {
+				meta.InSync = meta.InSync && slices.Contains(p.ISR, r)
+			}
 		}
 		return meta, nil
 	}
 	return meta, nil
+}
+
+// configsFrom issues a DescribeConfigs request for one topic through r and
+// keeps the configs whose source is DYNAMIC_TOPIC_CONFIG, i.e. those set on
+// the topic itself. Broker, static and default values are left out: they are
+// not the topic's inputs and would show as perpetual diffs.
+func (k *kafkaClient) configsFrom(ctx context.Context, r kmsg.Requestor, topic string) (topicConfigs, error) {
+	ctx, cancel := k.withTimeout(ctx)
+	defer cancel()
+	req := kmsg.NewPtrDescribeConfigsRequest()
+	res := kmsg.NewDescribeConfigsRequestResource()
+	res.ResourceType = kmsg.ConfigResourceTypeTopic
+	res.ResourceName = topic
+	req.Resources = append(req.Resources, res)
+	resp, err := req.RequestWith(ctx, r)
+	if err != nil {
+		return topicConfigs{}, requestError(topic, "DescribeConfigs", err)
+	}
+	for _, rc := range resp.Resources {
+		if rc.ResourceName != topic {
+			continue
+		}
+		if err := kerr.ErrorForCode(rc.ErrorCode); err != nil {
+			if errors.Is(err, kerr.UnknownTopicOrPartition) {
+				return topicConfigs{}, nil
+			}
+			return topicConfigs{}, topicError(topic, "DescribeConfigs", err, deref(rc.ErrorMessage))
+		}
+		cfg := topicConfigs{Exists: true, Dynamic: map[string]string{}}
+		for _, c := range rc.Configs {
+			if c.Source == kmsg.ConfigSourceDynamicTopicConfig {
+				cfg.Dynamic[c.Name] = deref(c.Value)
+			}
+		}
+		return cfg, nil
+	}
+	return topicConfigs{}, fmt.Errorf("topic %q: DescribeConfigs answered without this topic", topic)
+}
+
+// brokerAnswer is one broker's answer to a request sent to it alone.
+type brokerAnswer[T any] struct {
+	Broker int32
+	Answer T
+}
+
+// askEveryBroker sends ask to every broker of the cluster alone, in ID
+// order, and returns their answers. The broker list comes from a fresh
+// metadata request. It stops at the first broker that gives no answer.
+func askEveryBroker[T any](ctx context.Context, k *kafkaClient, topic string,
+	ask func(context.Context, kmsg.Requestor, string) (T, error),
+) ([]brokerAnswer[T], error) {
+	cluster, err := k.metadata(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	if len(cluster.Brokers) == 0 {
+		return nil, fmt.Errorf("topic %q: the metadata answer lists no brokers", topic)
+	}
+	answers := make([]brokerAnswer[T], 0, len(cluster.Brokers))
+	for _, b := range cluster.Brokers {
+		a, err := ask(ctx, k.broker(b.ID), topic)
+		if err != nil {
+			return nil, fmt.Errorf("broker %d: %w", b.ID, err)
+		}
+		answers = append(answers, brokerAnswer[T]{b.ID, a})
+	}
+	return answers, nil
+}
+
+// waitEveryBroker polls every broker of the cluster alone until each one's
+// answer satisfies done, the context ends or the request timeout passes.
+//
+// Brokers apply the controller's metadata records one by one, each at its
+// own pace, so right after a change one broker answers with the new state
+// and another with the old: on 3 nodes, UNKNOWN_TOPIC_OR_PARTITION right
+// after CreateTopics; on 1 and 3 nodes, the previous configs right after
+// IncrementalAlterConfigs. A change counts as done only when every broker
+// shows it, so that any later request, wherever it lands, sees it too.
+// done gets each broker's answer and the first broker's answer of the same
+// round, and returns false with what the lagging broker shows, for the error.
+func waitEveryBroker[T any](ctx context.Context, k *kafkaClient, topic, what string,
+	ask func(context.Context, kmsg.Requestor, string) (T, error),
+	done func(answer, first T) (bool, string),
+) error {
+	var lag string
+	err := poll(ctx, k.timeout, fmt.Sprintf("topic %q: waiting until every broker shows %s", topic, what),
+		func(ctx context.Context) (bool, error) {
+			answers, err := askEveryBroker(ctx, k, topic, ask)
+			if err != nil {
+				if isKafkaError(err) {
+					return false, err
+				}
+				lag = err.Error() // a broker that did not answer may be restarting: ask again
+				return false, nil
+			}
+			for _, a := range answers {
+				if ok, seen := done(a.Answer, answers[0].Answer); !ok {
+					lag = fmt.Sprintf("broker %d shows %s", a.Broker, seen)
+					return false, nil
+				}
+			}
+			return true, nil
+		})
+	if err != nil && lag != "" && !isKafkaError(err) {
+		return fmt.Errorf("%w; last, %s", err, lag)
+	}
+	return err
 }
 
 // poll calls check until it reports done, the context ends or timeout passes.
@@ -113,27 +269,91 @@ func poll(ctx context.Context, timeout time.Duration, what string, check func(co
 	}
 }
 
-// waitLed waits until a direct metadata request shows the topic with want
-// partitions, all of them led.
+// waitLed waits until every broker shows the topic with want partitions, all
+// of them led: after a create or a partition increase.
 func (k *kafkaClient) waitLed(ctx context.Context, topic string, want int) error {
-	return poll(ctx, k.timeout, fmt.Sprintf("topic %q: waiting for %d led partitions", topic, want),
-		func(ctx context.Context) (bool, error) {
-			m, err := k.metadata(ctx, topic)
-			if err != nil {
-				return false, err
-			}
-			return m.Exists && m.Led && m.Partitions == want, nil
+	return waitEveryBroker(ctx, k, topic, fmt.Sprintf("%d led partitions", want), k.metadataFrom,
+		func(m, _ topicMeta) (bool, string) {
+			return m.Exists && m.Led && m.Partitions == want, m.String()
 		})
 }
 
-// waitGone waits until a direct metadata request answers
-// UNKNOWN_TOPIC_OR_PARTITION for the topic.
-func (k *kafkaClient) waitGone(ctx context.Context, topic string) error {
-	return poll(ctx, k.timeout, fmt.Sprintf("topic %q: waiting for the deletion to show in metadata", topic),
-		func(ctx context.Context) (bool, error) {
-			m, err := k.metadata(ctx, topic)
-			return err == nil && !m.Exists, err
+// waitReassigned waits until every broker shows the same replicas for each
+// of the topic's partitions, all led and all in sync: after a reassignment
+// that the controller reports finished. A broker that has not applied the
+// final record still shows the added replicas out of sync (growing) or the
+// removed ones (shrinking, where the brokers then disagree).
+func (k *kafkaClient) waitReassigned(ctx context.Context, topic string, partitions int) error {
+	return waitEveryBroker(ctx, k, topic, "the finished reassignment", k.metadataFrom,
+		func(m, first topicMeta) (bool, string) {
+			return m.Exists && m.Led && m.InSync && m.Partitions == partitions &&
+				slices.EqualFunc(m.Replicas, first.Replicas, slices.Equal[[]int32]), m.String()
 		})
+}
+
+// waitGone waits until every broker answers UNKNOWN_TOPIC_OR_PARTITION for
+// the topic.
+func (k *kafkaClient) waitGone(ctx context.Context, topic string) error {
+	return waitEveryBroker(ctx, k, topic, "the deletion", k.metadataFrom,
+		func(m, _ topicMeta) (bool, string) { return !m.Exists, m.String() })
+}
+
+// waitConfigs waits until every broker shows exactly want as the topic's
+// dynamic configs: after CreateTopics or IncrementalAlterConfigs.
+func (k *kafkaClient) waitConfigs(ctx context.Context, topic string, want map[string]string) error {
+	return waitEveryBroker(ctx, k, topic, fmt.Sprintf("the configs %v", want), k.configsFrom,
+		func(c, _ topicConfigs) (bool, string) {
+			if !c.Exists {
+				return false, kerr.UnknownTopicOrPartition.Message
+			}
+			return maps.Equal(c.Dynamic, want), fmt.Sprintf("the configs %v", c.Dynamic)
+		})
+}
+
+// Confirming that a topic is gone: a broker that has not yet applied a
+// create answers UNKNOWN_TOPIC_OR_PARTITION, so a missing topic counts as
+// gone only when every broker says so goneChecks times, goneCheckDelay
+// apart. A deleted topic thus takes about a second to read as gone.
+const (
+	goneChecks     = 5
+	goneCheckDelay = 200 * time.Millisecond
+)
+
+// lookup finds the topic on the first broker, in ID order, that knows it,
+// and returns that broker's view and ID. meta.Exists is false only when the
+// absence is confirmed (see goneChecks). Brokers that do not answer are
+// skipped; if one never answered, absence is not confirmed and lookup fails.
+func (k *kafkaClient) lookup(ctx context.Context, topic string) (meta topicMeta, broker int32, err error) {
+	for check := 1; ; check++ {
+		cluster, err := k.metadata(ctx, topic)
+		if err != nil {
+			return topicMeta{}, -1, err
+		}
+		var silent error
+		for _, b := range cluster.Brokers {
+			m, err := k.metadataFrom(ctx, k.broker(b.ID), topic)
+			switch {
+			case err != nil && isKafkaError(err):
+				return topicMeta{}, -1, err
+			case err != nil:
+				silent = fmt.Errorf("broker %d: %w", b.ID, err)
+			case m.Exists:
+				return m, b.ID, nil
+			}
+		}
+		if check == goneChecks {
+			if silent != nil {
+				return topicMeta{}, -1, fmt.Errorf("topic %q: no broker that answered knows it, but not every "+
+					"broker answered, so it is not certain that it is gone: %w", topic, silent)
+			}
+			return topicMeta{Brokers: cluster.Brokers}, -1, nil
+		}
+		select {
+		case <-ctx.Done():
+			return topicMeta{}, -1, fmt.Errorf("topic %q: confirming that it is gone: %w", topic, ctx.Err())
+		case <-time.After(goneCheckDelay):
+		}
+	}
 }
 
 // createTopic issues CreateTopics for one topic. The returned error wraps the
@@ -199,47 +419,34 @@ func (k *kafkaClient) setPartitions(ctx context.Context, topic string, want int)
 	return nil
 }
 
-// dynamicConfigs returns the topic's configs whose source is
-// DYNAMIC_TOPIC_CONFIG, i.e. those set on the topic itself. Broker, static
-// and default values are left out: they are not the topic's inputs and would
-// show as perpetual diffs. found is false when the topic does not exist.
-func (k *kafkaClient) dynamicConfigs(ctx context.Context, topic string) (cfg map[string]string, found bool, err error) {
-	ctx, cancel := k.withTimeout(ctx)
-	defer cancel()
-	rcs, err := k.adm.DescribeTopicConfigs(ctx, topic)
-	if err != nil {
-		return nil, false, requestError(topic, "DescribeConfigs", err)
+// configOps returns the IncrementalAlterConfigs operations that turn the
+// topic's configs into desired: SET for each desired key that some broker
+// shows missing or with another value, DELETE for each key not desired that
+// the previous state (old) or some broker has. Taking old and every broker
+// into account means that a broker lagging behind an earlier write cannot
+// hide a key from the delete. The result is sorted by key, so requests are
+// deterministic.
+func configOps(old, desired map[string]string, seen []map[string]string) []kadm.AlterConfig {
+	set := map[string]bool{}
+	del := map[string]bool{}
+	for key := range old {
+		del[key] = true
 	}
-	rc, err := rcs.On(topic, nil)
-	if err != nil {
-		return nil, false, fmt.Errorf("topic %q: DescribeConfigs answered without this topic", topic)
-	}
-	if rc.Err != nil {
-		if errors.Is(rc.Err, kerr.UnknownTopicOrPartition) {
-			return nil, false, nil
+	for _, cur := range seen {
+		for key := range cur {
+			del[key] = true
 		}
-		return nil, false, topicError(topic, "DescribeConfigs", rc.Err, rc.ErrMessage)
-	}
-	cfg = map[string]string{}
-	for _, c := range rc.Configs {
-		if c.Source == kmsg.ConfigSourceDynamicTopicConfig {
-			cfg[c.Key] = c.MaybeValue()
+		for key, v := range desired {
+			if got, ok := cur[key]; !ok || got != v {
+				set[key] = true
+			}
 		}
 	}
-	return cfg, true, nil
-}
-
-// configOps returns the IncrementalAlterConfigs operations that turn current
-// into desired: SET for new or changed keys, DELETE for keys not desired.
-// The result is sorted by key, so requests are deterministic.
-func configOps(current, desired map[string]string) []kadm.AlterConfig {
 	var ops []kadm.AlterConfig
-	for key, v := range desired {
-		if cur, ok := current[key]; !ok || cur != v {
-			ops = append(ops, kadm.AlterConfig{Op: kadm.SetConfig, Name: key, Value: kadm.StringPtr(v)})
-		}
+	for key := range set {
+		ops = append(ops, kadm.AlterConfig{Op: kadm.SetConfig, Name: key, Value: kadm.StringPtr(desired[key])})
 	}
-	for key := range current {
+	for key := range del {
 		if _, ok := desired[key]; !ok {
 			ops = append(ops, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: key})
 		}
@@ -248,24 +455,32 @@ func configOps(current, desired map[string]string) []kadm.AlterConfig {
 	return ops
 }
 
-// reconcileConfigs reads the topic's dynamic configs and applies the
-// difference to desired with IncrementalAlterConfigs (never the legacy
-// AlterConfigs, which would replace the whole set).
-func (k *kafkaClient) reconcileConfigs(ctx context.Context, topic string, desired map[string]string) error {
-	current, found, err := k.dynamicConfigs(ctx, topic)
+// reconcileConfigs reads the topic's dynamic configs from every broker,
+// applies the difference to desired with IncrementalAlterConfigs (never the
+// legacy AlterConfigs, which would replace the whole set), then waits until
+// every broker shows exactly desired. old is the config last recorded in the
+// state (nil when adopting).
+func (k *kafkaClient) reconcileConfigs(ctx context.Context, topic string, old, desired map[string]string) error {
+	answers, err := askEveryBroker(ctx, k, topic, k.configsFrom)
 	if err != nil {
 		return err
 	}
-	if !found {
+	var seen []map[string]string
+	for _, a := range answers {
+		if a.Answer.Exists {
+			seen = append(seen, a.Answer.Dynamic)
+		}
+	}
+	if len(seen) == 0 {
 		return topicError(topic, "DescribeConfigs", kerr.UnknownTopicOrPartition, "")
 	}
-	ops := configOps(current, desired)
+	ops := configOps(old, desired, seen)
 	if len(ops) == 0 {
 		return nil
 	}
-	ctx, cancel := k.withTimeout(ctx)
-	defer cancel()
-	resps, err := k.adm.AlterTopicConfigs(ctx, ops, topic)
+	actx, cancel := k.withTimeout(ctx)
+	resps, err := k.adm.AlterTopicConfigs(actx, ops, topic)
+	cancel()
 	if err != nil {
 		return requestError(topic, "IncrementalAlterConfigs", err)
 	}
@@ -276,7 +491,7 @@ func (k *kafkaClient) reconcileConfigs(ctx context.Context, topic string, desire
 	if r.Err != nil {
 		return topicError(topic, "IncrementalAlterConfigs", r.Err, r.ErrMessage)
 	}
-	return nil
+	return k.waitConfigs(ctx, topic, desired)
 }
 
 // changeReplicationFactor reassigns every partition of the topic to the

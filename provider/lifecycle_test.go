@@ -108,6 +108,23 @@ func TestUpdateConfigSetChangeDelete(t *testing.T) {
 	assert.Equal(t, map[string]string{}, cfg)
 }
 
+// TestUpdateFromStateWithMissingKey guards the DELETE side of the config
+// update: a key the recorded state has but Kafka no longer has (removed
+// outside Pulumi, no refresh since) is deleted again, which Kafka accepts.
+func TestUpdateFromStateWithMissingKey(t *testing.T) {
+	c := newCluster(t)
+	s := server(t, c.addrs, nil)
+	mustCreate(t, s, topicProps("stale", 1, 1, map[string]string{"retention.ms": "1000"}))
+	state := topicProps("stale", 1, 1, map[string]string{"retention.ms": "1000", "segment.ms": "60000"})
+
+	want := topicProps("stale", 1, 1, map[string]string{"retention.ms": "2000"})
+	resp, err := update(s, "stale", state, want, false)
+	require.NoError(t, err)
+	assert.Equal(t, want, resp.Properties)
+	_, _, cfg := c.describe(t, "stale")
+	assert.Equal(t, map[string]string{"retention.ms": "2000"}, cfg)
+}
+
 // TestUpdateReplicationFactor checks the request flow only: kfake accepts the
 // reassignment but ignores it and reports no reassignment in progress, so
 // whether replicas really move (and the progress loop) needs real Kafka.

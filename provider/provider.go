@@ -5,8 +5,12 @@
 // configuration; the first operation that needs Kafka creates one franz-go
 // client that all resources of the provider process share, so previews of new
 // topics work with no broker reachable. Each Topic operation maps onto one or
-// two admin requests (kadm) plus a direct metadata request to confirm the
-// result, because kadm's cached topic listing can lag right after a change.
+// two admin requests (kadm), then asks every broker directly until all of
+// them show the result: kadm's cached topic listing lags right after a
+// change, and so does each broker's own view of the controller's metadata
+// (one broker can still answer UNKNOWN_TOPIC_OR_PARTITION, or the previous
+// configs, after another shows the change). For the same reason Read counts
+// a topic as gone only when every broker says so.
 //
 // Safety rails live in the provider configuration: protectTopics turns every
 // delete into an error, and allowReplace (false by default) makes a rename,

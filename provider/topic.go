@@ -239,7 +239,9 @@ func partitionDecreaseError(topic string, from, to int) error {
 		"and consumers to it, then remove this one", topic, from, to, from, to)
 }
 
-// Create creates the topic, or adopts an existing one when adopt is set. A
+// Create creates the topic, or adopts an existing one when adopt is set, and
+// returns once every broker shows it with its partitions led and its config,
+// so that a Read right after it, whichever broker answers, finds it. A
 // preview returns the inputs without contacting Kafka.
 func (Topic) Create(ctx context.Context, req infer.CreateRequest[TopicArgs]) (infer.CreateResponse[TopicState], error) {
 	in := req.Inputs
@@ -268,13 +270,16 @@ func (Topic) Create(ctx context.Context, req infer.CreateRequest[TopicArgs]) (in
 		// The topic exists: record it, so the next update resumes from it.
 		return resp, infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
 	}
+	if err := cl.waitConfigs(ctx, in.Name, in.Config); err != nil {
+		return resp, infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
+	}
 	return resp, nil
 }
 
 // adoptTopic takes over an existing topic whose partitions and replication
 // factor match the inputs, and reconciles its config.
 func adoptTopic(ctx context.Context, cl *kafkaClient, in TopicArgs) error {
-	meta, err := cl.metadata(ctx, in.Name)
+	meta, _, err := cl.lookup(ctx, in.Name)
 	if err != nil {
 		return err
 	}
@@ -289,13 +294,15 @@ func adoptTopic(ctx context.Context, cl *kafkaClient, in TopicArgs) error {
 			in.Name, meta.Partitions, meta.ReplicationFactor, in.Partitions, in.ReplicationFactor,
 			meta.Partitions, meta.ReplicationFactor)
 	}
-	return cl.reconcileConfigs(ctx, in.Name, in.Config)
+	return cl.reconcileConfigs(ctx, in.Name, nil, in.Config)
 }
 
 // Read refreshes the state from Kafka: partitions and replication factor from
-// a direct metadata request, config from the topic's dynamic configs only. A
-// missing topic returns an empty ID, which tells Pulumi it is gone. Read by ID
-// (the topic name) is also how import works.
+// a direct metadata request, config from the topic's dynamic configs only,
+// both from the same broker. A missing topic returns an empty ID, which tells
+// Pulumi it is gone; since a broker that lags behind a create also answers
+// UNKNOWN_TOPIC_OR_PARTITION, that takes every broker agreeing for about a
+// second (see lookup). Read by ID (the topic name) is also how import works.
 func (Topic) Read(ctx context.Context, req infer.ReadRequest[TopicArgs, TopicState]) (
 	infer.ReadResponse[TopicArgs, TopicState], error,
 ) {
@@ -307,14 +314,17 @@ func (Topic) Read(ctx context.Context, req infer.ReadRequest[TopicArgs, TopicSta
 	if err != nil {
 		return infer.ReadResponse[TopicArgs, TopicState]{}, err
 	}
-	meta, err := cl.metadata(ctx, topic)
+	meta, broker, err := cl.lookup(ctx, topic)
 	if err != nil || !meta.Exists {
 		return infer.ReadResponse[TopicArgs, TopicState]{}, err
 	}
-	cfg, found, err := cl.dynamicConfigs(ctx, topic)
-	if err != nil || !found {
+	// The broker that showed the topic: another one may not know it yet.
+	configs, err := cl.configsFrom(ctx, cl.broker(broker), topic)
+	if err != nil || !configs.Exists {
+		// Not existing here means deleted since the metadata request.
 		return infer.ReadResponse[TopicArgs, TopicState]{}, err
 	}
+	cfg := configs.Dynamic
 	if len(cfg) == 0 && req.State.Config == nil && req.Inputs.Config == nil {
 		// Keep an unset config unset, so a refresh does not report {} as a change.
 		cfg = nil
@@ -336,8 +346,9 @@ func (Topic) Read(ctx context.Context, req infer.ReadRequest[TopicArgs, TopicSta
 // Update changes the topic in place: more partitions via CreatePartitions, a
 // new replication factor via partition reassignment, config via
 // IncrementalAlterConfigs. Each step compares against what Kafka reports now,
-// so a retried update only does what is left. On a failure midway the state
-// records the steps that succeeded.
+// so a retried update only does what is left, and returns once every broker
+// shows its result. On a failure midway the state records the steps that
+// Kafka accepted.
 func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, TopicState]) (
 	infer.UpdateResponse[TopicState], error,
 ) {
@@ -353,7 +364,7 @@ func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, Topi
 	if err != nil {
 		return infer.UpdateResponse[TopicState]{}, err
 	}
-	meta, err := cl.metadata(ctx, topic)
+	meta, _, err := cl.lookup(ctx, topic)
 	if err != nil {
 		return infer.UpdateResponse[TopicState]{}, err
 	}
@@ -368,12 +379,14 @@ func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, Topi
 	partial := func(err error) (infer.UpdateResponse[TopicState], error) {
 		return infer.UpdateResponse[TopicState]{Output: cur}, infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
 	}
+	oldConfig := cur.Config
 	cur.Adopt = in.Adopt
 
 	if in.Partitions > meta.Partitions {
 		if err := cl.setPartitions(ctx, topic, in.Partitions); err != nil {
 			return partial(err)
 		}
+		cur.Partitions = in.Partitions
 		if err := cl.waitLed(ctx, topic, in.Partitions); err != nil {
 			return partial(err)
 		}
@@ -385,18 +398,22 @@ func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, Topi
 		if err := cl.changeReplicationFactor(ctx, topic, in.ReplicationFactor, log.InfoStatus); err != nil {
 			return partial(err)
 		}
+		cur.ReplicationFactor = in.ReplicationFactor
+		if err := cl.waitReassigned(ctx, topic, in.Partitions); err != nil {
+			return partial(err)
+		}
 		log.Infof("topic %q: replication factor is now %d", topic, in.ReplicationFactor)
 	}
 	cur.ReplicationFactor = in.ReplicationFactor
 
-	if err := cl.reconcileConfigs(ctx, topic, in.Config); err != nil {
+	if err := cl.reconcileConfigs(ctx, topic, oldConfig, in.Config); err != nil {
 		return partial(err)
 	}
 	cur.Config = in.Config
 	return infer.UpdateResponse[TopicState]{Output: cur}, nil
 }
 
-// Delete deletes the topic and waits until metadata no longer shows it. A
+// Delete deletes the topic and waits until no broker shows it any more. A
 // topic that is already gone counts as deleted. With the provider's
 // protectTopics set, it refuses.
 func (Topic) Delete(ctx context.Context, req infer.DeleteRequest[TopicState]) (infer.DeleteResponse, error) {
