@@ -335,6 +335,13 @@ func BuildNamespace(s *config.Spec) *corev1.NamespaceArgs {
 	labels[PodSecurityEnforce] = PodSecurityLevel
 	labels[PodSecurityEnforceVersion] = "latest"
 	return &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(s.Namespace), Labels: strMap(labels)},
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:   pulumi.String(s.Namespace),
+			Labels: strMap(labels),
+			// The namespace is retained on destroy (it holds the PVCs). Force lets the
+			// next stack that deploys here take the retained object over instead of
+			// failing on a server-side-apply field conflict with the old owner.
+			Annotations: pulumi.StringMap{"pulumi.com/patchForce": pulumi.String("true")},
+		},
 	}
 }
