@@ -53,7 +53,11 @@ var PullPolicies = []string{"Always", "IfNotPresent", "Never"}
 // Guarded lists the fields whose change on a live cluster cannot be applied by a
 // plain update: the KRaft quorum (static voters), the cluster id (storage is
 // formatted with it) and the PVC template (immutable in a StatefulSet).
-var Guarded = []string{"clusterId", "controllers", "storage.size", "storage.storageClass"}
+// broker.minInsyncReplicas is guarded too: Kafka 4.1 copies it into a cluster-wide
+// dynamic default when the cluster first starts, and that default outranks
+// server.properties afterwards, so a changed file would silently change nothing
+// (tests/realkafka pins this).
+var Guarded = []string{"broker.minInsyncReplicas", "clusterId", "controllers", "storage.size", "storage.storageClass"}
 
 var (
 	topicNameRE   = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)

@@ -130,5 +130,5 @@ var badConfigs = []struct {
 	{"spread unknown", func(r *Raw) { r.Availability = &RawAvailability{Spread: sp("everywhere")} },
 		"availability.spread = \"everywhere\": unknown spread mode (allowed: none, preferred, required); use required in prod (one broker per node)"},
 	{"guard override unknown", func(r *Raw) { r.GuardOverrides = []string{"brokers"} },
-		"guardOverrides[0] = \"brokers\": is not a guarded field (guarded: clusterId, controllers, storage.size, storage.storageClass); remove it"},
+		"guardOverrides[0] = \"brokers\": is not a guarded field (guarded: broker.minInsyncReplicas, clusterId, controllers, storage.size, storage.storageClass); remove it"},
 }

@@ -24,16 +24,21 @@ func GuardValues(s *config.Spec) pulumi.StringMap {
 
 func guardValues(s *config.Spec) map[string]string {
 	return map[string]string{
-		"clusterId":            s.ClusterID,
-		"controllers":          fmt.Sprint(s.Controllers),
-		"storage.size":         s.Storage.Size,
-		"storage.storageClass": s.Storage.StorageClass,
+		"broker.minInsyncReplicas": fmt.Sprint(s.Broker.MinInsyncReplicas),
+		"clusterId":                s.ClusterID,
+		"controllers":              fmt.Sprint(s.Controllers),
+		"storage.size":             s.Storage.Size,
+		"storage.storageClass":     s.Storage.StorageClass,
 	}
 }
 
 // guardAdvice says why each guarded field cannot change by a plain update and what
 // to do instead.
 var guardAdvice = map[string]string{
+	"broker.minInsyncReplicas": "Kafka 4.1 keeps min.insync.replicas as a cluster-wide dynamic default set when the cluster first started; " +
+		"a changed server.properties would change nothing. Set it on the live cluster first " +
+		"(kafka-configs.sh --bootstrap-server kafka.umbrella-streaming.svc:9092 --alter --entity-type brokers --entity-default " +
+		"--add-config min.insync.replicas=<n>), then set guardOverrides: [broker.minInsyncReplicas] for one update",
 	"clusterId": "every broker's storage is formatted with the cluster id; a new id makes the brokers refuse their own data. " +
 		"Restore the previous value (a new cluster needs a new stack and new volumes)",
 	"controllers": "the KRaft quorum is a static voter set; changing it on a live cluster splits or orphans the quorum. " +

@@ -162,3 +162,15 @@ func TestGuardRefusesStorageAndClusterIDChanges(t *testing.T) {
 	_, err = run(t, "prod", stackConfig(t, "prod"), same)
 	require.NoError(t, err, "an unchanged guard passes")
 }
+
+// Kafka 4.1 ignores a changed min.insync.replicas in server.properties once the
+// cluster exists (tests/realkafka pins it), so the change must not pass silently.
+func TestGuardRefusesMinISRChange(t *testing.T) {
+	prev := resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
+		"broker.minInsyncReplicas": "1", "clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "3", "storage.size": "100Gi", "storage.storageClass": "",
+	}})
+	_, err := run(t, "prod", stackConfig(t, "prod"), prev)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `broker.minInsyncReplicas changed from "1" to "2" on a deployed stack: Kafka 4.1 keeps min.insync.replicas as a cluster-wide dynamic default`)
+	assert.Contains(t, err.Error(), "--entity-type brokers --entity-default --add-config min.insync.replicas=<n>")
+}
