@@ -3,9 +3,13 @@
 #   1. lint tools from Debian (shellcheck, yamllint) when missing;
 #   2. go vet, and the unit tests (builders, validation, provider on kfake, program
 #      under mocks, scripts);
-#   3. the cached external tools (scripts/tools.sh; ~40 min cold, seconds warm) and
-#      the integration tests: the real Pulumi engine against a real kube-apiserver
-#      (scripts/cluster.sh), started and stopped by the tests themselves.
+#   3. the cached external tools (scripts/tools.sh; ~40-55 min cold, seconds warm),
+#      then, one package at a time, the tests against real things:
+#        -tags realkafka   real Kafka 4.1.1 nodes on 127.0.0.1 (provider/, tests/realkafka/)
+#        -tags monitoring  the JMX exporter, Prometheus and promtool (tests/monitoring/)
+#        -tags integration the real Pulumi engine against a real kube-apiserver + kwok,
+#                          with real Kafka behind the topics (tests/integration/)
+#      Each test starts and stops what it needs and leaves nothing running.
 # UMBRELLA_UNIT_ONLY=1 stops after step 2.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,6 +19,9 @@ log() { printf '\n[test] %s\n' "$*"; }
 need_apt=()
 command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
 command -v yamllint >/dev/null 2>&1 || need_apt+=(yamllint)
+if [[ "${UMBRELLA_UNIT_ONLY:-}" != 1 ]]; then
+  command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+fi
 if ((${#need_apt[@]})); then
   log "installing ${need_apt[*]} from Debian"
   if [[ $(id -u) -eq 0 ]]; then
@@ -42,12 +49,17 @@ log "external tools (cached by version; a cold build prints progress)"
 scripts/tools.sh all
 eval "$(scripts/tools.sh env)"
 
-log "integration tests: real engine + real kube-apiserver"
-go test -count=1 -tags integration -timeout 40m -v ./tests/integration/... 2>&1 | tee "${TMPDIR:-/tmp}/umbrella-integration.log" | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' || true
-status=${PIPESTATUS[0]}
+log "tests against real Kafka, Prometheus, the engine and the API server (one package at a time)"
+full_log="${TMPDIR:-/tmp}/umbrella-slow-tests.log"
+set +e
+go test -count=1 -p 1 -timeout 60m -tags "integration realkafka monitoring" -v \
+  ./provider/ ./tests/realkafka/ ./tests/monitoring/ ./tests/integration/ >"$full_log" 2>&1
+status=$?
+set -e
+grep -E '^(--- (PASS|FAIL|SKIP)|PASS$|FAIL|ok |panic:)' "$full_log" || true
 if [[ $status -ne 0 ]]; then
-  echo "[test] integration tests FAILED (full log: ${TMPDIR:-/tmp}/umbrella-integration.log)" >&2
-  tail -80 "${TMPDIR:-/tmp}/umbrella-integration.log" >&2
+  echo "[test] FAILED (exit $status); the end of the full log ($full_log):" >&2
+  tail -120 "$full_log" >&2
   exit "$status"
 fi
-tail -3 "${TMPDIR:-/tmp}/umbrella-integration.log"
+log "all tests passed"
