@@ -52,6 +52,9 @@ type Config struct {
 	ProtectTopics *bool `pulumi:"protectTopics,optional"`
 	// AllowReplace lets a topic rename go ahead as delete-then-create.
 	AllowReplace *bool `pulumi:"allowReplace,optional"`
+	// Kubernetes, when set, reaches every broker through the Kubernetes API
+	// (pods/portforward) instead of the network: see portforward.go.
+	Kubernetes *KubernetesAccess `pulumi:"kubernetes,optional"`
 
 	// conn is the lazy, shared Kafka client; set by Configure.
 	conn *kafkaConn
@@ -66,7 +69,7 @@ var (
 func (c *Config) Annotate(a infer.Annotator) {
 	a.Describe(&c.BootstrapServers,
 		"Kafka bootstrap servers as host:port, e.g. [\"kafka-0.kafka:9092\"]. Every broker the cluster "+
-			"advertises must be reachable from where Pulumi runs.")
+			"advertises must be reachable from where Pulumi runs, unless kubernetes is set.")
 	a.Describe(&c.SASLMechanism, "SASL mechanism: PLAIN or SCRAM-SHA-512. Leave unset for no SASL.")
 	a.Describe(&c.SASLUsername, "SASL user name; required when saslMechanism is set.")
 	a.Describe(&c.SASLPassword, "SASL password; required when saslMechanism is set. Stored as a secret.")
@@ -83,6 +86,9 @@ func (c *Config) Annotate(a infer.Annotator) {
 	a.Describe(&c.AllowReplace,
 		"When false (the default), a change that would replace a Topic (a rename, which deletes the old "+
 			"topic and its data) is refused at preview. Set true to allow it.")
+	a.Describe(&c.Kubernetes,
+		"Reach every broker through the Kubernetes API (pods/portforward) instead of the network: for a deploy "+
+			"machine outside the cluster, where the brokers' advertised in-cluster names do not resolve.")
 }
 
 // Configure validates the configuration and prepares the lazy client. It does
@@ -110,6 +116,11 @@ func (c *Config) validate() error {
 		if deref(c.SASLUsername) == "" || deref(c.SASLPassword) == "" {
 			return fmt.Errorf("umbrellakafka:saslMechanism = %q needs saslUsername and saslPassword: set both "+
 				"(saslPassword with --secret)", *c.SASLMechanism)
+		}
+	}
+	if c.Kubernetes != nil {
+		if err := c.Kubernetes.validate(); err != nil {
+			return err
 		}
 	}
 	if t := deref(c.RequestTimeoutSeconds); t < 0 {
@@ -159,13 +170,14 @@ type kafkaClient struct {
 
 func newKafkaClient(c Config) (*kafkaClient, error) {
 	timeout := c.requestTimeout()
+	dialTimeout := min(timeout, 10*time.Second)
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.BootstrapServers...),
-		kgo.DialTimeout(min(timeout, 10*time.Second)),
 		kgo.RetryTimeout(timeout),
 	}
+	var tc *tls.Config
 	if deref(c.TLS) || deref(c.TLSCaPem) != "" {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12}
+		tc = &tls.Config{MinVersion: tls.VersionTLS12}
 		if pem := deref(c.TLSCaPem); pem != "" {
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM([]byte(pem)) {
@@ -174,7 +186,12 @@ func newKafkaClient(c Config) (*kafkaClient, error) {
 			}
 			tc.RootCAs = pool
 		}
-		opts = append(opts, kgo.DialTLSConfig(tc))
+	}
+	// The dialer does TLS itself (franz-go refuses Dialer with DialTLSConfig).
+	if c.Kubernetes != nil {
+		opts = append(opts, kgo.Dialer(newKubeDialer(*c.Kubernetes, dialTimeout, tc).DialContext))
+	} else {
+		opts = append(opts, kgo.Dialer(directDialer(dialTimeout, tc)))
 	}
 	switch deref(c.SASLMechanism) {
 	case SASLPlain:

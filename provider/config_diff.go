@@ -32,6 +32,7 @@ func (c *Config) Diff(_ context.Context, req infer.DiffRequest[*Config, *Config]
 		"requestTimeoutSeconds": {deref(olds.RequestTimeoutSeconds), deref(news.RequestTimeoutSeconds)},
 		"protectTopics":         {deref(olds.ProtectTopics), deref(news.ProtectTopics)},
 		"allowReplace":          {deref(olds.AllowReplace), deref(news.AllowReplace)},
+		"kubernetes":            {olds.Kubernetes, news.Kubernetes},
 	}
 	keys := make([]string, 0, len(fields))
 	for k := range fields {

@@ -57,8 +57,10 @@ func NewProvider(ctx *pulumi.Context,
 type providerArgs struct {
 	// When false (the default), a change that would replace a Topic (a rename, which deletes the old topic and its data) is refused at preview. Set true to allow it.
 	AllowReplace *bool `pulumi:"allowReplace"`
-	// Kafka bootstrap servers as host:port, e.g. ["kafka-0.kafka:9092"]. Every broker the cluster advertises must be reachable from where Pulumi runs.
+	// Kafka bootstrap servers as host:port, e.g. ["kafka-0.kafka:9092"]. Every broker the cluster advertises must be reachable from where Pulumi runs, unless kubernetes is set.
 	BootstrapServers []string `pulumi:"bootstrapServers"`
+	// Reach every broker through the Kubernetes API (pods/portforward) instead of the network: for a deploy machine outside the cluster, where the brokers' advertised in-cluster names do not resolve.
+	Kubernetes *KubernetesAccess `pulumi:"kubernetes"`
 	// When true, deleting a Topic (including the delete half of a replacement) fails with an error instead of deleting data. Meant for production stacks.
 	ProtectTopics *bool `pulumi:"protectTopics"`
 	// Upper bound in seconds for each Kafka request and for each wait for metadata to settle.
@@ -79,8 +81,10 @@ type providerArgs struct {
 type ProviderArgs struct {
 	// When false (the default), a change that would replace a Topic (a rename, which deletes the old topic and its data) is refused at preview. Set true to allow it.
 	AllowReplace pulumi.BoolPtrInput
-	// Kafka bootstrap servers as host:port, e.g. ["kafka-0.kafka:9092"]. Every broker the cluster advertises must be reachable from where Pulumi runs.
+	// Kafka bootstrap servers as host:port, e.g. ["kafka-0.kafka:9092"]. Every broker the cluster advertises must be reachable from where Pulumi runs, unless kubernetes is set.
 	BootstrapServers pulumi.StringArrayInput
+	// Reach every broker through the Kubernetes API (pods/portforward) instead of the network: for a deploy machine outside the cluster, where the brokers' advertised in-cluster names do not resolve.
+	Kubernetes KubernetesAccessPtrInput
 	// When true, deleting a Topic (including the delete half of a replacement) fails with an error instead of deleting data. Meant for production stacks.
 	ProtectTopics pulumi.BoolPtrInput
 	// Upper bound in seconds for each Kafka request and for each wait for metadata to settle.

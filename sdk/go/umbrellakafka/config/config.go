@@ -16,9 +16,14 @@ func GetAllowReplace(ctx *pulumi.Context) bool {
 	return config.GetBool(ctx, "umbrellakafka:allowReplace")
 }
 
-// Kafka bootstrap servers as host:port, e.g. ["kafka-0.kafka:9092"]. Every broker the cluster advertises must be reachable from where Pulumi runs.
+// Kafka bootstrap servers as host:port, e.g. ["kafka-0.kafka:9092"]. Every broker the cluster advertises must be reachable from where Pulumi runs, unless kubernetes is set.
 func GetBootstrapServers(ctx *pulumi.Context) string {
 	return config.Get(ctx, "umbrellakafka:bootstrapServers")
+}
+
+// Reach every broker through the Kubernetes API (pods/portforward) instead of the network: for a deploy machine outside the cluster, where the brokers' advertised in-cluster names do not resolve.
+func GetKubernetes(ctx *pulumi.Context) string {
+	return config.Get(ctx, "umbrellakafka:kubernetes")
 }
 
 // When true, deleting a Topic (including the delete half of a replacement) fails with an error instead of deleting data. Meant for production stacks.
