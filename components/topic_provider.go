@@ -24,10 +24,30 @@ func BuildTopicProvider(s *config.Spec) *umbrellakafka.ProviderArgs {
 	for _, b := range BootstrapServers(s) {
 		servers = append(servers, pulumi.String(b))
 	}
-	return &umbrellakafka.ProviderArgs{
+	args := &umbrellakafka.ProviderArgs{
 		BootstrapServers: servers,
 		ProtectTopics:    pulumi.Bool(s.TopicProvider.ProtectTopics),
 		AllowReplace:     pulumi.Bool(s.TopicProvider.AllowReplace),
+	}
+	if k := TopicProviderKubernetes(s); k != nil {
+		args.Kubernetes = k
+	}
+	return args
+}
+
+// TopicProviderKubernetes is the provider's kubernetes option for topics.access =
+// kubernetes (nil otherwise): the broker pods and Services by the names this
+// program gives them. No kubeconfig is set, so the provider reads $KUBECONFIG (else
+// ~/.kube/config) like the Kubernetes provider, and no credentials enter the state.
+func TopicProviderKubernetes(s *config.Spec) *umbrellakafka.KubernetesAccessArgs {
+	if s.TopicProvider.Access != config.TopicAccessKubernetes {
+		return nil
+	}
+	return &umbrellakafka.KubernetesAccessArgs{
+		Namespace:        pulumi.String(s.Namespace),
+		StatefulSet:      pulumi.String(StatefulSetName),
+		HeadlessService:  pulumi.String(HeadlessServiceName),
+		BootstrapService: pulumi.StringPtr(ClientServiceName),
 	}
 }
 

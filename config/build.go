@@ -296,7 +296,9 @@ func Build(stack string, raw Raw) (*Spec, error) {
 		BootstrapServers: append([]string(nil), tops.BootstrapServers...),
 		ProtectTopics:    orBool(tops.Protect, false),
 		AllowReplace:     orBool(tops.AllowReplace, false),
+		Access:           orStr(tops.Access, TopicAccessDirect),
 	}
+	checkTopicAccess(&p, s)
 	for i, addr := range s.TopicProvider.BootstrapServers {
 		if _, port, ok := strings.Cut(addr, ":"); !ok || port == "" {
 			p.add(fmt.Sprintf("topics.bootstrapServers[%d]", i), addr, "is not host:port", "write it like kafka.example:9092")
@@ -609,5 +611,33 @@ func checkResolved(p *problems, t TopicSpec, s *Spec) {
 	if t.ReplicationFactor >= 1 && minISR > t.ReplicationFactor {
 		p.add(field+".replicationFactor", t.ReplicationFactor, fmt.Sprintf("is below min.insync.replicas (%d): every acks=all write would fail with NOT_ENOUGH_REPLICAS", minISR),
 			fmt.Sprintf("raise the replication factor to at least %d or lower min.insync.replicas", minISR))
+	}
+}
+
+// checkTopicAccess validates topics.access: a known mode, used with the
+// provider manager, and with bootstrap servers the tunnel can map to pods.
+func checkTopicAccess(p *problems, s *Spec) {
+	switch s.TopicProvider.Access {
+	case TopicAccessDirect:
+		return
+	case TopicAccessKubernetes:
+	default:
+		p.add("topics.access", s.TopicProvider.Access, "unknown access mode (allowed: direct, kubernetes)",
+			"use direct (the deploy machine reaches every broker's address) or kubernetes (through the Kubernetes API, from outside the cluster)")
+		return
+	}
+	if s.TopicManager == TopicManagerJob {
+		p.add("topics.access", s.TopicProvider.Access, "applies only to topics.manager = provider (the job already runs inside the cluster)",
+			"remove topics.access or set topics.manager = provider")
+	}
+	for i, addr := range s.TopicProvider.BootstrapServers {
+		host, _, _ := strings.Cut(addr, ":")
+		host = strings.TrimSuffix(strings.ToLower(host), ".")
+		svc := "." + s.Namespace + ".svc"
+		if !strings.HasSuffix(host, svc) && !strings.Contains(host, svc+".") {
+			p.add(fmt.Sprintf("topics.bootstrapServers[%d]", i), addr,
+				fmt.Sprintf("is not an in-cluster name in namespace %s, which topics.access = kubernetes needs to find the broker pod", s.Namespace),
+				fmt.Sprintf("leave bootstrapServers empty (the kafka Service) or use kafka-0.kafka-headless.%s.svc:9092", s.Namespace))
+		}
 	}
 }

@@ -73,6 +73,8 @@ type RawTopics struct {
 	BootstrapServers []string `json:"bootstrapServers,omitempty"`
 	Protect          *bool    `json:"protect,omitempty"`
 	AllowReplace     *bool    `json:"allowReplace,omitempty"`
+	// Access is how the provider reaches the brokers: direct or kubernetes.
+	Access *string `json:"access,omitempty"`
 	// Extra lists topics beyond the seven-topic inventory (name → settings).
 	Extra map[string]RawTopic `json:"extra,omitempty"`
 }

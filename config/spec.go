@@ -20,6 +20,18 @@ const (
 	TopicManagerJob = "job"
 )
 
+// How the topic provider reaches the brokers (topics.access).
+const (
+	// TopicAccessDirect dials the bootstrap servers and every advertised broker
+	// address over the network: the deploy machine runs inside the cluster, or
+	// reaches the brokers some other way.
+	TopicAccessDirect = "direct"
+	// TopicAccessKubernetes reaches every broker pod through the Kubernetes API
+	// (pods/portforward), with the Kubernetes provider's kubeconfig: for deploy
+	// machines outside the cluster.
+	TopicAccessKubernetes = "kubernetes"
+)
+
 // Spread modes for placing broker pods on nodes.
 const (
 	SpreadNone      = "none"
@@ -149,6 +161,8 @@ type TopicProviderSpec struct {
 	ProtectTopics bool
 	// AllowReplace lets a topic rename (delete + create) through; off in prod.
 	AllowReplace bool
+	// Access is TopicAccessDirect or TopicAccessKubernetes.
+	Access string
 }
 
 // NetworkPolicySpec describes the broker NetworkPolicy.
