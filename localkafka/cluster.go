@@ -70,6 +70,9 @@ type Options struct {
 	// it, a node is killed when the process that started it dies, so a crashed
 	// test leaves nothing running.
 	Detach bool
+	// External, when set, gives every node a second client listener whose
+	// advertised address differs from the loopback one (see ExternalListener).
+	External *ExternalListener
 }
 
 // Cluster is a running local Kafka cluster. Its methods are safe for
@@ -91,6 +94,7 @@ type Cluster struct {
 type node struct {
 	id                         int
 	clientPort, controllerPort int
+	externalPort               int // 0 without Options.External
 
 	mu     sync.Mutex
 	pid    int
@@ -155,13 +159,16 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 			"(localkafka.StopDir, or go run ./cmd/localkafka -dir %s stop)", dir, running, dir)
 	}
 
-	clientPorts, controllerPorts, err := pickPorts(o.Nodes, o.ClientPorts)
+	clientPorts, controllerPorts, err := pickPorts(o.Nodes+externalPorts(o), o.ClientPorts)
 	if err != nil {
 		return nil, err
 	}
 	c := &Cluster{opts: o, spec: o.Spec, libs: libs}
 	for id := 0; id < o.Nodes; id++ {
 		c.nodes = append(c.nodes, &node{id: id, clientPort: clientPorts[id], controllerPort: controllerPorts[id]})
+		if o.External != nil {
+			c.nodes[id].externalPort = clientPorts[o.Nodes+id]
+		}
 	}
 	c.net = components.Network{
 		Host:           func(int) string { return Host },
@@ -247,7 +254,7 @@ func (c *Cluster) writeFiles() error {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
-		props := components.ServerProperties(c.spec, c.net, n.id)
+		props := c.withExternal(components.ServerProperties(c.spec, c.net, n.id), n)
 		if err := os.WriteFile(filepath.Join(d, propertiesFile), []byte(props), 0o644); err != nil {
 			return err
 		}

@@ -570,3 +570,11 @@ func (c *streamConn) LocalAddr() net.Addr { return c.local }
 
 // RemoteAddr is the broker address that was dialed.
 func (c *streamConn) RemoteAddr() net.Addr { return c.remote }
+
+// KubernetesDialer returns the dialer the provider uses with the kubernetes
+// option, for other Kafka clients (tools, tests): a kgo.Dialer-shaped func
+// and a func that closes its tunnels. It reads the kubeconfig at the first dial.
+func KubernetesDialer(access KubernetesAccess, dialTimeout time.Duration) (dial func(ctx context.Context, network, addr string) (net.Conn, error), closeAll func()) {
+	d := newKubeDialer(access, dialTimeout, nil)
+	return d.DialContext, d.close
+}
