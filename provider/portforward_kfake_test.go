@@ -138,3 +138,28 @@ func TestRBACRefusalFailsAtOnce(t *testing.T) {
 	assert.Contains(t, err.Error(), "umbrellakafka: the Kubernetes API refused to list pods in namespace umbrella-streaming")
 	assert.Contains(t, err.Error(), "granting get and list on pods and create on pods/portforward")
 }
+
+// TestReconfigureDropsRemovedOptions guards against infer decoding each new
+// configuration into the same struct, which kept an option that the new
+// configuration no longer has (seen: switching topics.access back to direct
+// kept the tunnel).
+func TestReconfigureDropsRemovedOptions(t *testing.T) {
+	c := newCluster(t)
+	k8s := property.New(map[string]property.Value{
+		"kubeconfig":      property.New("/nonexistent/kubeconfig"),
+		"namespace":       property.New("umbrella-streaming"),
+		"statefulSet":     property.New("kafka"),
+		"headlessService": property.New("kafka-headless"),
+	})
+	s := server(t, c.addrs, map[string]property.Value{"kubernetes": k8s, "protectTopics": property.New(true)})
+	servers := make([]property.Value, len(c.addrs))
+	for i, a := range c.addrs {
+		servers[i] = property.New(a)
+	}
+	require.NoError(t, s.Configure(property.NewMap(map[string]property.Value{
+		"bootstrapServers":      property.New(servers),
+		"requestTimeoutSeconds": property.New(5.0),
+	})))
+	state := mustCreate(t, s, topicProps("direct-again", 1, 1, nil))
+	require.NoError(t, del(s, "direct-again", state), "protectTopics is gone too")
+}

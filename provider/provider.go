@@ -34,6 +34,7 @@ const GoImportPath = "github.com/umbrella-platform/umbrella-streaming/sdk/go/umb
 // Provider returns a new umbrellakafka provider. Each call has its own
 // configuration and its own lazily created Kafka client.
 func Provider() p.Provider {
+	cfg := &Config{}
 	prov, err := infer.NewProviderBuilder().
 		WithDisplayName("Umbrella Kafka").
 		WithDescription("Manage Kafka topics (Kafka 4.x, KRaft) with a native provider.").
@@ -42,12 +43,12 @@ func Provider() p.Provider {
 		WithKeywords("kafka", "category/infrastructure").
 		WithLicense("Apache-2.0").
 		WithGoImportPath(GoImportPath).
-		WithConfig(infer.Config(&Config{})).
+		WithConfig(infer.Config(cfg)).
 		WithResources(infer.Resource(Topic{})).
 		Build()
 	if err != nil {
 		// Build only fails when no resource is registered, which is a bug here.
 		panic(err)
 	}
-	return prov
+	return decodeFresh(prov, cfg)
 }
