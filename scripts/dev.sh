@@ -20,7 +20,8 @@ export PATH="$PWD/bin:$PATH"
 if [[ "$action" == down ]]; then
   if scripts/cluster.sh status >/dev/null 2>&1; then
     eval "$(scripts/cluster.sh env)"
-    go run ./cmd/umbrella -stack dev destroy
+    go run ./cmd/umbrella -stack dev \
+      -set 'topics={"manager":"provider","bootstrapServers":["127.0.0.1:19092"],"protect":false,"allowReplace":true}' destroy
   fi
   go run ./cmd/localkafka -stack dev stop || true
   scripts/cluster.sh stop
@@ -31,7 +32,11 @@ eval "$(scripts/cluster.sh start)"
 go run ./cmd/localkafka -stack dev start
 # The dashboard ConfigMap lands in umbrella-infra; a real cluster has it already.
 kubectl create namespace umbrella-infra --dry-run=client -o yaml 2>/dev/null | kubectl apply -f - >/dev/null 2>&1 || true
-go run ./cmd/umbrella -stack dev "$action"
+# The dev stack reaches its brokers through the Kubernetes API; here kwok's pods are
+# not real brokers, so the topics go to the local broker instead.
+go run ./cmd/umbrella -stack dev \
+  -set 'topics={"manager":"provider","bootstrapServers":["127.0.0.1:19092"],"protect":false,"allowReplace":true}' \
+  "$action"
 echo
 echo "KUBECONFIG=$KUBECONFIG  (kubectl -n umbrella-streaming get all)"
 echo "topics: kafka-topics.sh --bootstrap-server 127.0.0.1:19092 --describe"

@@ -58,7 +58,8 @@ func TestDevStackShape(t *testing.T) {
 		assert.Equal(t, tp.Name, tp.Inputs["name"].StringValue())
 	}
 	prov := rec.one(t, "pulumi:providers:umbrellakafka", "topics-kafka")
-	assert.Equal(t, []any{"127.0.0.1:19092"}, prov.Inputs["bootstrapServers"].Mappable())
+	assert.Equal(t, []any{"kafka.umbrella-streaming.svc.cluster.local:9092"}, prov.Inputs["bootstrapServers"].Mappable())
+	assert.Equal(t, "umbrella-streaming", prov.Inputs["kubernetes"].ObjectValue()["namespace"].StringValue(), "dev reaches the brokers through the Kubernetes API")
 }
 
 func TestProdStackShape(t *testing.T) {

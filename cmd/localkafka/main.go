@@ -1,7 +1,7 @@
 // Command localkafka starts and stops a real Kafka cluster on 127.0.0.1 for a
 // stack, configured by the program's own server.properties builder (see
 // package localkafka). scripts/dev.sh uses it so that the dev stack's
-// topics.bootstrapServers ["127.0.0.1:19092"] reaches a broker.
+// topics.bootstrapServers ["127.0.0.1:19092"] (scripts/dev.sh sets it) reaches a broker.
 //
 //	go run ./cmd/localkafka -stack dev -dir .localkafka/dev -port 19092 start
 //	go run ./cmd/localkafka -dir .localkafka/dev status

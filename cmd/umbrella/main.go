@@ -12,9 +12,16 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 
 	"github.com/umbrella-platform/umbrella-streaming/deploy"
 )
+
+// setFlags collects repeated -set key=value flags.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, ",") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 
 const usage = `usage: umbrella [-stack dev] [-state DIR] [-project DIR] COMMAND
 
@@ -32,6 +39,8 @@ func main() {
 	state := flag.String("state", "", "state dir (file backend); default <project>/.pulumi-local")
 	project := flag.String("project", ".", "folder holding Pulumi.yaml")
 	quiet := flag.Bool("quiet", false, "do not stream the engine's progress")
+	var sets setFlags
+	flag.Var(&sets, "set", "override a stack config key for this run: key=value (value as in the stack file: a string, or JSON for objects); repeatable")
 	flag.Usage = func() { fmt.Fprint(os.Stderr, usage); flag.PrintDefaults() }
 	flag.Parse()
 	if flag.NArg() < 1 {
@@ -40,14 +49,21 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *stack, *state, *project, *quiet, flag.Args()); err != nil {
+	if err := run(ctx, *stack, *state, *project, *quiet, sets, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "umbrella:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, stackName, state, project string, quiet bool, args []string) error {
-	opts := deploy.Options{Stack: stackName, StateDir: state, ProjectDir: project, Progress: os.Stdout}
+func run(ctx context.Context, stackName, state, project string, quiet bool, sets setFlags, args []string) error {
+	opts := deploy.Options{Stack: stackName, StateDir: state, ProjectDir: project, Progress: os.Stdout, Config: map[string]string{}}
+	for _, kv := range sets {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("-set %q: want key=value", kv)
+		}
+		opts.Config[k] = v
+	}
 	if quiet {
 		opts.Progress = nil
 	}
