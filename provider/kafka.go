@@ -414,6 +414,14 @@ func (k *kafkaClient) setPartitions(ctx context.Context, topic string, want int)
 		return fmt.Errorf("topic %q: CreatePartitions answered without this topic", topic)
 	}
 	if r.Err != nil {
+		// A retried request whose first attempt went through (its answer lost with a
+		// broken connection) is refused with INVALID_PARTITIONS: the topic already has
+		// the count. That is success, not an error.
+		if errors.Is(r.Err, kerr.InvalidPartitions) {
+			if meta, merr := k.metadata(ctx, topic); merr == nil && meta.Exists && meta.Partitions == want {
+				return nil
+			}
+		}
 		return topicError(topic, "CreatePartitions", r.Err, r.ErrMessage)
 	}
 	return nil

@@ -265,6 +265,22 @@ func TestRealKafkaOneNode(t *testing.T) {
 		}
 	})
 
+	// Regression: a tunnel cut lost the answer to a CreatePartitions that went
+	// through; the retry got INVALID_PARTITIONS ("already has 6 partitions") and the
+	// update failed although the topic had exactly the wanted count.
+	t.Run("a partition increase already applied by a lost request counts as done", func(t *testing.T) {
+		state := mustCreate(t, s, topicProps("retried", 1, 1, nil))
+		resps, err := c.adm.UpdatePartitions(context.Background(), 3, "retried")
+		require.NoError(t, err)
+		require.NoError(t, resps["retried"].Err, "the first attempt, made behind the provider's back")
+		want := topicProps("retried", 3, 1, nil)
+		resp, err := update(s, "retried", state, want, false)
+		require.NoError(t, err)
+		assert.Equal(t, want, resp.Properties)
+		parts, _, _ := c.describe(t, "retried")
+		assert.Equal(t, 3, parts)
+	})
+
 	t.Run("partitions 1 to 3 keeps every record", func(t *testing.T) {
 		state := mustCreate(t, s, topicProps("grow", 1, 1, nil))
 		offsets := produceNumbered(t, lk, "grow", 0, 500)
