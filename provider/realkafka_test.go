@@ -265,10 +265,11 @@ func TestRealKafkaOneNode(t *testing.T) {
 		}
 	})
 
-	// Regression: a tunnel cut lost the answer to a CreatePartitions that went
-	// through; the retry got INVALID_PARTITIONS ("already has 6 partitions") and the
-	// update failed although the topic had exactly the wanted count.
-	t.Run("a partition increase already applied by a lost request counts as done", func(t *testing.T) {
+	// A partition increase already applied (by a request whose answer was lost, or
+	// by hand) is seen on the fresh read and the update converges. The client-level
+	// retry of a lost CreatePartitions (INVALID_PARTITIONS "already has N") is
+	// covered by the tunnel chaos test in tests/integration.
+	t.Run("a partition increase already applied elsewhere counts as done", func(t *testing.T) {
 		state := mustCreate(t, s, topicProps("retried", 1, 1, nil))
 		resps, err := c.adm.UpdatePartitions(context.Background(), 3, "retried")
 		require.NoError(t, err)
