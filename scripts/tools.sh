@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/tools.sh — build and cache, by version, the external tools this project's tests and
 # local control plane need (Pulumi CLI, Kubernetes provider plugin, etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, kwok, kube-score, Kafka jars, JMX exporter, CRDs).
+# kube-controller-manager, kube-scheduler, kwok, kube-score, Kafka jars, JMX exporter, CRDs),
+# and the real node tier's kubelet, kube-proxy, CoreDNS and container registry.
 #
 # Nothing is downloaded as a prebuilt binary: Go tools are built from the Go module proxy in
 # scratch modules under the cache, Java jars come from Maven Central through mvn.
@@ -33,9 +34,11 @@ KAFKA_VERSION=4.1.1
 KAFKA_SCALA_VERSION=2.13
 JMX_EXPORTER_VERSION=1.0.1 # the newest 1.x that Maven Central lists for this artifact
 PROM_OPERATOR_VERSION=0.85.0
+COREDNS_VERSION=1.15.0
+REGISTRY_VERSION=3.1.2 # github.com/distribution/distribution/v3 (the CNCF distribution registry)
 
 # Build order for `all` (one after another: the machine has 2 cores).
-ALL_TOOLS=(etcd kwok kube pulumi kubernetes-provider kube-score kafka jmx-exporter prometheus-crds)
+ALL_TOOLS=(etcd kwok kube pulumi kubernetes-provider kube-score kafka jmx-exporter prometheus-crds coredns registry)
 
 ETCD_DIR="$TOOLS_DIR/etcd-v$ETCD_VERSION"
 KWOK_DIR="$TOOLS_DIR/kwok-v$KWOK_VERSION"
@@ -46,6 +49,8 @@ KUBE_SCORE_DIR="$TOOLS_DIR/kube-score-v$KUBE_SCORE_VERSION"
 KAFKA_DIR="$TOOLS_DIR/kafka-$KAFKA_VERSION"
 JMX_DIR="$TOOLS_DIR/jmx-exporter-$JMX_EXPORTER_VERSION"
 PROM_DIR="$TOOLS_DIR/prometheus-operator-crds-v$PROM_OPERATOR_VERSION"
+COREDNS_DIR="$TOOLS_DIR/coredns-v$COREDNS_VERSION"
+REGISTRY_DIR="$TOOLS_DIR/registry-v$REGISTRY_VERSION"
 
 # Builds never reach for a newer Go toolchain, and never touch the caller's module.
 export GOTOOLCHAIN=local
@@ -61,13 +66,15 @@ tool_desc() {
   case "$1" in
     etcd) echo "etcd v$ETCD_VERSION" ;;
     kwok) echo "kwok v$KWOK_VERSION (+ stages, PortForward CRD)" ;;
-    kube) echo "kube-apiserver, kube-controller-manager, kube-scheduler v$K8S_VERSION" ;;
+    kube) echo "kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy v$K8S_VERSION" ;;
     pulumi) echo "pulumi CLI v$PULUMI_VERSION" ;;
     kubernetes-provider) echo "pulumi-resource-kubernetes v$K8S_PROVIDER_VERSION" ;;
     kube-score) echo "kube-score v$KUBE_SCORE_VERSION" ;;
     kafka) echo "Apache Kafka $KAFKA_VERSION jars" ;;
     jmx-exporter) echo "jmx_prometheus_javaagent $JMX_EXPORTER_VERSION" ;;
     prometheus-crds) echo "Prometheus Operator CRDs v$PROM_OPERATOR_VERSION (PodMonitor, PrometheusRule)" ;;
+    coredns) echo "CoreDNS v$COREDNS_VERSION (kubernetes, cache, health, ready, errors, log plugins)" ;;
+    registry) echo "distribution registry v$REGISTRY_VERSION" ;;
     *) return 1 ;;
   esac
 }
@@ -76,7 +83,8 @@ tool_estimate() {
   case "$1" in
     etcd) echo "~1 min" ;;
     kwok) echo "~2.5 min" ;;
-    kube) echo "~10 min" ;;
+    kube) echo "~12 min" ;;
+    coredns|registry) echo "~2-4 min" ;;
     pulumi) echo "~9 min" ;;
     kubernetes-provider) echo "10-16 min, 4.5 GB memory" ;;
     kube-score) echo "~1 min" ;;
@@ -88,13 +96,15 @@ tool_outputs() {
   case "$1" in
     etcd) echo "$ETCD_DIR/etcd" ;;
     kwok) echo "$KWOK_DIR/kwok $KWOK_DIR/stages/.complete $KWOK_DIR/crds/.complete" ;;
-    kube) echo "$KUBE_DIR/kube-apiserver $KUBE_DIR/kube-controller-manager $KUBE_DIR/kube-scheduler" ;;
+    kube) echo "$KUBE_DIR/kube-apiserver $KUBE_DIR/kube-controller-manager $KUBE_DIR/kube-scheduler $KUBE_DIR/kubelet $KUBE_DIR/kube-proxy" ;;
     pulumi) echo "$PULUMI_DIR/pulumi" ;;
     kubernetes-provider) echo "$PROVIDER_DIR/pulumi-resource-kubernetes" ;;
     kube-score) echo "$KUBE_SCORE_DIR/kube-score" ;;
     kafka) echo "$KAFKA_DIR/libs/.complete" ;;
     jmx-exporter) echo "$JMX_DIR/jmx_prometheus_javaagent.jar" ;;
     prometheus-crds) echo "$PROM_DIR/.complete" ;;
+    coredns) echo "$COREDNS_DIR/coredns" ;;
+    registry) echo "$REGISTRY_DIR/registry" ;;
   esac
 }
 
@@ -195,11 +205,15 @@ build_kube() {
     ld+=" -X $pkg.gitVersion=v$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
     ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
   done
-  go_build_into "$KUBE_DIR" "$ld" \
+  # One pass for all five (they share most packages); static, as Kubernetes releases them.
+  CGO_ENABLED=0 go_build_into "$KUBE_DIR" "$ld" \
     k8s.io/kubernetes/cmd/kube-apiserver \
     k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler
+    k8s.io/kubernetes/cmd/kube-scheduler \
+    k8s.io/kubernetes/cmd/kubelet \
+    k8s.io/kubernetes/cmd/kube-proxy
   "$KUBE_DIR/kube-apiserver" --version
+  "$KUBE_DIR/kubelet" --version
 }
 
 build_pulumi() {
@@ -324,6 +338,47 @@ build_prometheus_crds() {
   touch "$PROM_DIR/.complete"
 }
 
+# CoreDNS with only the plugins the real node tier uses (its default build links every
+# cloud plugin): cluster.local from the API server, cache, health, ready, errors, log.
+build_coredns() {
+  local mod; mod=$(scratch_module "coredns-v$COREDNS_VERSION")
+  cd "$mod"
+  export GOFLAGS="-mod=mod ${GOFLAGS:-}"
+  go mod edit -require="github.com/coredns/coredns@v$COREDNS_VERSION"
+  cat >main.go <<'GOEOF'
+// CoreDNS for the umbrella-streaming real node tier: the plugins a cluster DNS needs.
+package main
+
+import (
+	"github.com/coredns/coredns/coremain"
+
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/health"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/log"
+	_ "github.com/coredns/coredns/plugin/ready"
+)
+
+func main() { coremain.Run() }
+GOEOF
+  go mod tidy
+  CGO_ENABLED=0 go_build_into "$COREDNS_DIR" "-s -w -X github.com/coredns/coredns/coremain.GitCommit=v$COREDNS_VERSION" .
+  mv -f "$COREDNS_DIR/coredns-v$COREDNS_VERSION" "$COREDNS_DIR/coredns"
+  "$COREDNS_DIR/coredns" -plugins | grep -q kubernetes
+}
+
+build_registry() {
+  local mod; mod=$(scratch_module "registry-v$REGISTRY_VERSION")
+  cd "$mod"
+  export GOFLAGS="-mod=mod ${GOFLAGS:-}"
+  go mod edit -require="github.com/distribution/distribution/v3@v$REGISTRY_VERSION"
+  CGO_ENABLED=0 go_build_into "$REGISTRY_DIR" \
+    "-s -w -X github.com/distribution/distribution/v3/version.version=v$REGISTRY_VERSION" \
+    github.com/distribution/distribution/v3/cmd/registry
+  "$REGISTRY_DIR/registry" --version
+}
+
 # ---------------------------------------------------------------------------------------------
 # Running one build: lock, log, heartbeat, timing, loud failure.
 
@@ -373,7 +428,7 @@ build_one() {
 # ---------------------------------------------------------------------------------------------
 
 bin_dirs() {
-  echo "$PULUMI_DIR:$PROVIDER_DIR:$KUBE_DIR:$ETCD_DIR:$KWOK_DIR:$KUBE_SCORE_DIR"
+  echo "$PULUMI_DIR:$PROVIDER_DIR:$KUBE_DIR:$ETCD_DIR:$KWOK_DIR:$KUBE_SCORE_DIR:$COREDNS_DIR:$REGISTRY_DIR"
 }
 
 tool_path() {
@@ -381,7 +436,9 @@ tool_path() {
   case "$1" in
     etcd) p="$ETCD_DIR/etcd" ;;
     kwok) p="$KWOK_DIR/kwok" ;;
-    kube-apiserver|kube-controller-manager|kube-scheduler) p="$KUBE_DIR/$1" ;;
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy) p="$KUBE_DIR/$1" ;;
+    coredns) p="$COREDNS_DIR/coredns" ;;
+    registry) p="$REGISTRY_DIR/registry" ;;
     pulumi) p="$PULUMI_DIR/pulumi" ;;
     pulumi-resource-kubernetes|kubernetes-provider) p="$PROVIDER_DIR/pulumi-resource-kubernetes" ;;
     kube-score) p="$KUBE_SCORE_DIR/kube-score" ;;
@@ -392,7 +449,7 @@ tool_path() {
     kafka|kafka-home) p="$KAFKA_DIR" ;;
     kafka-libs) p="$KAFKA_DIR/libs" ;;
     jmx-exporter) p="$JMX_DIR/jmx_prometheus_javaagent.jar" ;;
-    *) die "unknown path name '$1' (etcd kwok kube-apiserver kube-controller-manager kube-scheduler pulumi pulumi-resource-kubernetes kube-score kwok-stages kwok-portforward-crd podmonitor-crd prometheusrule-crd kafka-home kafka-libs jmx-exporter)" ;;
+    *) die "unknown path name '$1' (etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns registry pulumi pulumi-resource-kubernetes kube-score kwok-stages kwok-portforward-crd podmonitor-crd prometheusrule-crd kafka-home kafka-libs jmx-exporter)" ;;
   esac
   echo "$p"
   [[ -e "$p" ]] || { log "$1 is not built yet ($p); run: $0"; return 1; }
