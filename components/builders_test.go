@@ -106,7 +106,7 @@ func TestPerPodIdentity(t *testing.T) {
 	assert.Equal(t, "CONTROLLER", p3["controller.listener.names"], "broker-only pods still name the controller listener")
 
 	data := ConfigMapData(s)
-	assert.Len(t, data, 3+4)
+	assert.Len(t, data, 5+4, "cluster id, start.sh, ready.sh, log4j2.properties, exporter rules, one file per node")
 	for i := 0; i < 4; i++ {
 		assert.Equal(t, ServerProperties(s, net, i), data[NodeFileName(i)])
 	}

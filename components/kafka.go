@@ -38,6 +38,11 @@ func strMap(m map[string]string) pulumi.StringMap {
 	return out
 }
 
+// emptyDir is a pod-local scratch volume capped at sizeLimit.
+func emptyDir(name, sizeLimit string) *corev1.VolumeArgs {
+	return &corev1.VolumeArgs{Name: pulumi.String(name), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String(sizeLimit)}}
+}
+
 func meta(s *config.Spec, name, component string) *metav1.ObjectMetaArgs {
 	return &metav1.ObjectMetaArgs{
 		Name:      pulumi.String(name),
@@ -51,8 +56,10 @@ func meta(s *config.Spec, name, component string) *metav1.ObjectMetaArgs {
 func ConfigMapData(s *config.Spec) map[string]string {
 	net := KubernetesNetwork(s.Namespace)
 	data := map[string]string{
-		"cluster.id":  s.ClusterID,
+		ClusterIDKey:  s.ClusterID,
 		StartScript:   StartScriptText,
+		ReadyScript:   ReadyScriptText,
+		Log4jFile:     Log4jProperties,
 		ExporterRules: ExporterRulesYAML,
 	}
 	for id := 0; id < s.Brokers; id++ {
@@ -134,28 +141,37 @@ func ContainerSecurityContext() *corev1.SecurityContextArgs {
 
 // PodSecurityContext sets the numeric image user (the image names its user, which
 // runAsNonRoot cannot verify) and fsGroup so the data volume is writable.
+// OnRootMismatch: the kubelet re-owns the volume only when its top directory is not
+// already the broker's group, instead of walking every segment file of a large log
+// on every start.
 func PodSecurityContext() *corev1.PodSecurityContextArgs {
 	return &corev1.PodSecurityContextArgs{
-		RunAsNonRoot:   pulumi.Bool(true),
-		RunAsUser:      pulumi.Int(KafkaUID),
-		RunAsGroup:     pulumi.Int(KafkaGID),
-		FsGroup:        pulumi.Int(KafkaGID),
-		SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+		RunAsNonRoot:        pulumi.Bool(true),
+		RunAsUser:           pulumi.Int(KafkaUID),
+		RunAsGroup:          pulumi.Int(KafkaGID),
+		FsGroup:             pulumi.Int(KafkaGID),
+		FsGroupChangePolicy: pulumi.String("OnRootMismatch"),
+		SeccompProfile:      &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
 	}
 }
 
 // Probes: the startup probe lets a broker recover its logs for up to 10 minutes
-// without being killed, and hands over to readiness as soon as the client port
-// accepts connections (no fixed 30 s delay). Liveness asks the JVM itself (the JMX
-// exporter agent's /-/healthy, served from inside the broker's JVM) when monitoring
-// is on, so a broker that is alive but briefly not accepting clients is not killed;
-// without the agent it falls back to the client port.
+// without being killed, and hands over as soon as the client port accepts
+// connections (no fixed 30 s delay). Readiness runs ReadyScriptText: ready means the
+// broker serves (state RUNNING), not that its port is bound. Liveness asks the JVM
+// itself (the JMX exporter agent's /-/healthy, served from inside the broker's JVM)
+// when monitoring is on, so a broker that is alive but briefly not serving clients
+// is not killed; without the agent it falls back to the client port.
 func Probes(s *config.Spec) (startup, readiness, liveness *corev1.ProbeArgs) {
 	tcp := func() *corev1.TCPSocketActionArgs {
 		return &corev1.TCPSocketActionArgs{Port: pulumi.String(ClientPortName)}
 	}
 	startup = &corev1.ProbeArgs{TcpSocket: tcp(), PeriodSeconds: pulumi.Int(2), FailureThreshold: pulumi.Int(300), TimeoutSeconds: pulumi.Int(2)}
-	readiness = &corev1.ProbeArgs{TcpSocket: tcp(), PeriodSeconds: pulumi.Int(5), FailureThreshold: pulumi.Int(3), TimeoutSeconds: pulumi.Int(2)}
+	readiness = &corev1.ProbeArgs{
+		Exec: &corev1.ExecActionArgs{Command: pulumi.StringArray{
+			pulumi.String("/bin/bash"), pulumi.String(ConfigMountPath + "/" + ReadyScript)}},
+		PeriodSeconds: pulumi.Int(5), FailureThreshold: pulumi.Int(3), TimeoutSeconds: pulumi.Int(4),
+	}
 	liveness = &corev1.ProbeArgs{TcpSocket: tcp(), PeriodSeconds: pulumi.Int(15), FailureThreshold: pulumi.Int(4), TimeoutSeconds: pulumi.Int(5)}
 	if s.Monitoring.Enabled {
 		liveness.TcpSocket = nil
@@ -170,7 +186,7 @@ func Probes(s *config.Spec) (startup, readiness, liveness *corev1.ProbeArgs) {
 func BrokerEnv(s *config.Spec) corev1.EnvVarArray {
 	env := corev1.EnvVarArray{
 		&corev1.EnvVarArgs{Name: pulumi.String("CLUSTER_ID"), ValueFrom: &corev1.EnvVarSourceArgs{
-			ConfigMapKeyRef: &corev1.ConfigMapKeySelectorArgs{Name: pulumi.String(ConfigMapName), Key: pulumi.String("cluster.id")}}},
+			ConfigMapKeyRef: &corev1.ConfigMapKeySelectorArgs{Name: pulumi.String(ConfigMapName), Key: pulumi.String(ClusterIDKey)}}},
 	}
 	if s.Monitoring.Enabled {
 		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String("JMX_AGENT_JAR"), Value: pulumi.String(AgentMountPath + "/" + AgentJarName)})
@@ -223,33 +239,32 @@ func BuildStatefulSet(s *config.Spec, image pulumi.StringInput) *appsv1.Stateful
 	startup, readiness, liveness := Probes(s)
 	mounts := corev1.VolumeMountArray{
 		&corev1.VolumeMountArgs{Name: pulumi.String(DataVolumeName), MountPath: pulumi.String(DataMountPath)},
-		&corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(ConfigMountPath), ReadOnly: pulumi.Bool(true)},
-		&corev1.VolumeMountArgs{Name: pulumi.String("run"), MountPath: pulumi.String(RunMountPath)},
-		&corev1.VolumeMountArgs{Name: pulumi.String("kafka-logs"), MountPath: pulumi.String(KafkaLogsPath)},
-		&corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String(TmpPath)},
-	}
-	emptyDir := func(name string) *corev1.VolumeArgs {
-		return &corev1.VolumeArgs{Name: pulumi.String(name), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}}
+		&corev1.VolumeMountArgs{Name: pulumi.String(ConfigVolumeName), MountPath: pulumi.String(ConfigMountPath), ReadOnly: pulumi.Bool(true)},
+		&corev1.VolumeMountArgs{Name: pulumi.String(RunVolumeName), MountPath: pulumi.String(RunMountPath)},
+		&corev1.VolumeMountArgs{Name: pulumi.String(KafkaLogsVolumeName), MountPath: pulumi.String(KafkaLogsPath)},
+		&corev1.VolumeMountArgs{Name: pulumi.String(TmpVolumeName), MountPath: pulumi.String(TmpPath)},
 	}
 	volumes := corev1.VolumeArray{
-		&corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
+		&corev1.VolumeArgs{Name: pulumi.String(ConfigVolumeName), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
 			Name: pulumi.String(ConfigMapName), DefaultMode: pulumi.Int(0o444)}},
-		emptyDir("run"),
-		emptyDir("kafka-logs"),
-		emptyDir("tmp"),
+		emptyDir(RunVolumeName, RunSizeLimit),
+		emptyDir(KafkaLogsVolumeName, KafkaLogsSizeLimit),
+		emptyDir(TmpVolumeName, TmpSizeLimit),
 	}
 	var initContainers corev1.ContainerArray
 	if s.Monitoring.Enabled {
-		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String("jmx-agent"), MountPath: pulumi.String(AgentMountPath), ReadOnly: pulumi.Bool(true)})
-		volumes = append(volumes, emptyDir("jmx-agent"))
+		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String(AgentVolumeName), MountPath: pulumi.String(AgentMountPath), ReadOnly: pulumi.Bool(true)})
+		volumes = append(volumes, emptyDir(AgentVolumeName, AgentSizeLimit))
 		initContainers = corev1.ContainerArray{&corev1.ContainerArgs{
-			Name:            pulumi.String("jmx-agent"),
+			Name:            pulumi.String(AgentVolumeName),
 			Image:           pulumi.String(s.Monitoring.AgentImage),
 			ImagePullPolicy: pulumi.String(s.Image.PullPolicy),
-			Command:         pulumi.StringArray{pulumi.String("cp"), pulumi.String(s.Monitoring.AgentJarPath), pulumi.String(AgentMountPath + "/" + AgentJarName)},
+			// -f: when the pod sandbox is recreated the init container runs again over
+			// the emptyDir that still holds the earlier, read-only copy.
+			Command:         pulumi.StringArray{pulumi.String("cp"), pulumi.String("-f"), pulumi.String(s.Monitoring.AgentJarPath), pulumi.String(AgentMountPath + "/" + AgentJarName)},
 			SecurityContext: ContainerSecurityContext(),
 			VolumeMounts: corev1.VolumeMountArray{
-				&corev1.VolumeMountArgs{Name: pulumi.String("jmx-agent"), MountPath: pulumi.String(AgentMountPath)},
+				&corev1.VolumeMountArgs{Name: pulumi.String(AgentVolumeName), MountPath: pulumi.String(AgentMountPath)},
 			},
 			Resources: &corev1.ResourceRequirementsArgs{
 				Requests: pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("16Mi"), "ephemeral-storage": pulumi.String("16Mi")},

@@ -25,6 +25,7 @@ const (
 	MetricActiveController    = "kafka_controller_kafkacontroller_activecontrollercount"
 	MetricOfflinePartitions   = "kafka_controller_kafkacontroller_offlinepartitionscount"
 	MetricLogSize             = "kafka_log_log_size"
+	MetricBrokerState         = "kafka_server_kafkaserver_brokerstate"
 	MetricVolumeUsedBytes     = "kubelet_volume_stats_used_bytes"
 	MetricVolumeCapacityBytes = "kubelet_volume_stats_capacity_bytes"
 )
@@ -51,6 +52,7 @@ includeObjectNames:
   - "kafka.server:type=ReplicaManager,*"
   - "kafka.controller:type=KafkaController,*"
   - "kafka.log:type=Log,*"
+  - "kafka.server:type=KafkaServer,name=BrokerState"
 rules:
   - pattern: 'kafka.server<type=BrokerTopicMetrics, name=(MessagesIn|BytesIn|BytesOut)PerSec, topic=(.+)><>Count'
     name: kafka_server_brokertopicmetrics_$1_total
@@ -62,6 +64,9 @@ rules:
     type: GAUGE
   - pattern: 'kafka.controller<type=KafkaController, name=(ActiveControllerCount|OfflinePartitionsCount|GlobalPartitionCount|GlobalTopicCount)><>Value'
     name: kafka_controller_kafkacontroller_$1
+    type: GAUGE
+  - pattern: 'kafka.server<type=KafkaServer, name=BrokerState><>Value'
+    name: kafka_server_kafkaserver_brokerstate
     type: GAUGE
   - pattern: 'kafka.log<type=Log, name=Size, topic=(.+), partition=(.+)><>Value'
     name: kafka_log_log_size

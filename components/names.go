@@ -36,7 +36,31 @@ const (
 	DataVolumeName = "data"
 	// ContainerName is the broker container's name.
 	ContainerName = "kafka"
+	// ClusterIDKey is the broker ConfigMap key holding the KRaft cluster id.
+	ClusterIDKey = "cluster.id"
 )
+
+// Pod volume names (besides DataVolumeName).
+const (
+	ConfigVolumeName    = "config"     // the broker ConfigMap
+	RunVolumeName       = "run"        // emptyDir: this node's server.properties
+	KafkaLogsVolumeName = "kafka-logs" // emptyDir: LOG_DIR (stays empty: Kafka logs to stdout)
+	TmpVolumeName       = "tmp"        // emptyDir: the JVM's temp files
+	AgentVolumeName     = "jmx-agent"  // emptyDir: the JMX exporter agent jar
+)
+
+// Size limits of the emptyDirs: Kafka writes nothing there by design (logs go to
+// stdout); the limits make a regression an eviction of one pod, not a full node.
+const (
+	KafkaLogsSizeLimit = "64Mi"
+	TmpSizeLimit       = "256Mi"
+	RunSizeLimit       = "1Mi"
+	AgentSizeLimit     = "16Mi"
+)
+
+// BrokerStateRunning is Kafka's BrokerState value for RUNNING (the readiness probe
+// waits for it).
+const BrokerStateRunning = 3
 
 // Ports. Port names are at most 15 characters (a Kubernetes limit).
 const (
@@ -70,6 +94,8 @@ const (
 	AgentJarName    = "jmx_prometheus_javaagent.jar"
 	ExporterRules   = "jmx-exporter.yaml"
 	StartScript     = "start.sh"
+	ReadyScript     = "ready.sh"
+	Log4jFile       = "log4j2.properties"
 )
 
 // Pod identity. Numeric, because runAsNonRoot cannot verify the image's named user

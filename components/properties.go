@@ -130,33 +130,8 @@ func ConfigChecksum(s *config.Spec) string {
 	h := sha256.New()
 	h.Write([]byte(ServerProperties(s, KubernetesNetwork(s.Namespace), 0)))
 	h.Write([]byte(StartScriptText))
+	h.Write([]byte(ReadyScriptText))
+	h.Write([]byte(Log4jProperties))
 	h.Write([]byte(ExporterRulesYAML))
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
-
-// StartScriptText is the broker container's entrypoint. It picks this pod's
-// generated server.properties by ordinal, formats storage with the stack's cluster
-// id (--ignore-formatted: a restart keeps the data; a volume from another cluster
-// fails loudly), then starts Kafka. The JMX agent is added to KAFKA_OPTS only for
-// the server, not for the format step, so the two never compete for the port.
-const StartScriptText = `#!/bin/bash
-# Umbrella streaming broker entrypoint (generated; see components/properties.go).
-set -euo pipefail
-ordinal="${HOSTNAME##*-}"
-src="` + ConfigMountPath + `/node-${ordinal}.properties"
-conf="` + RunMountPath + `/server.properties"
-if [[ ! -f "$src" ]]; then
-  echo "no broker configuration for pod ${HOSTNAME} (${src} missing): the StatefulSet has more replicas than the brokers setting" >&2
-  exit 1
-fi
-cp "$src" "$conf"
-/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id "${CLUSTER_ID}" --config "$conf"
-if [[ -n "${JMX_AGENT_JAR:-}" ]]; then
-  if [[ ! -f "${JMX_AGENT_JAR}" ]]; then
-    echo "monitoring is on but the JMX exporter agent ${JMX_AGENT_JAR} is missing" >&2
-    exit 1
-  fi
-  export KAFKA_OPTS="${KAFKA_OPTS:-} -javaagent:${JMX_AGENT_JAR}=${METRICS_PORT}:` + ConfigMountPath + `/` + ExporterRules + `"
-fi
-exec /opt/kafka/bin/kafka-server-start.sh "$conf"
-`

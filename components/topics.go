@@ -75,9 +75,6 @@ func BuildTopicJob(s *config.Spec, image pulumi.StringInput) *batchv1.JobArgs {
 	delete(labels, LabelName)
 	delete(labels, LabelInstance)
 	labels[s.NetworkPolicy.AccessLabelKey] = s.NetworkPolicy.AccessLabelValue
-	emptyDir := func(name string) *corev1.VolumeArgs {
-		return &corev1.VolumeArgs{Name: pulumi.String(name), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}}
-	}
 	return &batchv1.JobArgs{
 		Metadata: meta(s, TopicJobNameFor(s), "topic-init"),
 		Spec: &batchv1.JobSpecArgs{
@@ -95,7 +92,7 @@ func BuildTopicJob(s *config.Spec, image pulumi.StringInput) *batchv1.JobArgs {
 						ImagePullPolicy: pulumi.String(s.Image.PullPolicy),
 						Command:         pulumi.StringArray{pulumi.String("/bin/bash"), pulumi.String("/scripts/create-topics.sh")},
 						Env: corev1.EnvVarArray{
-							&corev1.EnvVarArgs{Name: pulumi.String("KAFKA_BOOTSTRAP"), Value: pulumi.String(fmt.Sprintf("%s.%s.svc:%d", ClientServiceName, s.Namespace, ClientPort))},
+							&corev1.EnvVarArgs{Name: pulumi.String("KAFKA_BOOTSTRAP"), Value: pulumi.String(BootstrapAddress(s.Namespace))},
 							&corev1.EnvVarArgs{Name: pulumi.String("LOG_DIR"), Value: pulumi.String(KafkaLogsPath)},
 							&corev1.EnvVarArgs{Name: pulumi.String("TOPICS_FILE"), Value: pulumi.String("/scripts/topics.txt")},
 						},
@@ -106,14 +103,14 @@ func BuildTopicJob(s *config.Spec, image pulumi.StringInput) *batchv1.JobArgs {
 						SecurityContext: ContainerSecurityContext(),
 						VolumeMounts: corev1.VolumeMountArray{
 							&corev1.VolumeMountArgs{Name: pulumi.String("scripts"), MountPath: pulumi.String("/scripts"), ReadOnly: pulumi.Bool(true)},
-							&corev1.VolumeMountArgs{Name: pulumi.String("kafka-logs"), MountPath: pulumi.String(KafkaLogsPath)},
-							&corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String(TmpPath)},
+							&corev1.VolumeMountArgs{Name: pulumi.String(KafkaLogsVolumeName), MountPath: pulumi.String(KafkaLogsPath)},
+							&corev1.VolumeMountArgs{Name: pulumi.String(TmpVolumeName), MountPath: pulumi.String(TmpPath)},
 						},
 					}},
 					Volumes: corev1.VolumeArray{
 						&corev1.VolumeArgs{Name: pulumi.String("scripts"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String(TopicScriptsName)}},
-						emptyDir("kafka-logs"),
-						emptyDir("tmp"),
+						emptyDir(KafkaLogsVolumeName, KafkaLogsSizeLimit),
+						emptyDir(TmpVolumeName, TmpSizeLimit),
 					},
 				},
 			},

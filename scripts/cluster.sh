@@ -30,8 +30,8 @@ CERTS="$STATE_DIR/certs"
 PIDS="$STATE_DIR/pids"
 LOGS="$STATE_DIR/logs"
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
-SERVICE_CIDR=10.96.0.0/16
-SERVICE_IP=10.96.0.1
+SERVICE_CIDR=198.19.128.0/20 # inside 198.18.0.0/15 (see scripts/node.sh); never 10/8 here
+SERVICE_IP=198.19.128.1
 READY_TIMEOUT="${UMBRELLA_CLUSTER_TIMEOUT:-90}"
 
 log() { printf '[cluster] %s\n' "$*" >&2; }

@@ -1,0 +1,134 @@
+package components
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/umbrella-platform/umbrella-streaming/config"
+)
+
+// runReady runs ReadyScriptText with bash and the given environment.
+func runReady(t *testing.T, env ...string) (int, string) {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), ReadyScript)
+	require.NoError(t, os.WriteFile(f, []byte(ReadyScriptText), 0o555))
+	cmd := exec.Command("bash", f)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), string(out)
+	}
+	require.NoError(t, err)
+	return 0, string(out)
+}
+
+// The readiness probe is ready only when the broker reports RUNNING: an open metrics
+// port that reports another state (RECOVERY = 2 while it catches up) or no state is
+// not ready. Kafka's own reply format ("3.0") is what the agent serves.
+func TestReadyScriptWaitsForBrokerStateRunning(t *testing.T) {
+	state := ""
+	var query string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query = r.URL.RawQuery
+		fmt.Fprintf(w, "# TYPE %s gauge\n", MetricBrokerState)
+		if state != "" {
+			fmt.Fprintf(w, "%s %s\n", MetricBrokerState, state)
+		}
+	}))
+	defer srv.Close()
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+
+	for _, c := range []struct {
+		state string
+		code  int
+	}{{"3.0", 0}, {"3", 0}, {"2.0", 1}, {"1.0", 1}, {"", 1}, {"30.0", 1}} {
+		state = c.state
+		code, out := runReady(t, fmt.Sprintf("METRICS_PORT=%d", port))
+		assert.Equal(t, c.code, code, "state %q: %s", c.state, out)
+	}
+	assert.Contains(t, query, MetricBrokerState, "asks the agent for the one series only")
+
+	srv.Close()
+	code, _ := runReady(t, fmt.Sprintf("METRICS_PORT=%d", port))
+	assert.Equal(t, 1, code, "nothing listening: not ready")
+}
+
+// Without the JMX agent the probe needs an ApiVersions answer from the client
+// listener: a Kafka protocol server (kfake) is ready, a port that accepts and says
+// nothing is not.
+func TestReadyScriptWithoutAgentNeedsAnApiVersionsAnswer(t *testing.T) {
+	kf, err := kfake.NewCluster(kfake.NumBrokers(1))
+	require.NoError(t, err)
+	defer kf.Close()
+	_, port, err := net.SplitHostPort(kf.ListenAddrs()[0])
+	require.NoError(t, err)
+	code, out := runReady(t, "READY_CLIENT_PORT="+port)
+	assert.Equal(t, 0, code, out)
+
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			c.Close() // accepts, then hangs up without a reply
+		}
+	}()
+	code, out = runReady(t, fmt.Sprintf("READY_CLIENT_PORT=%d", silent.Addr().(*net.TCPAddr).Port))
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "did not answer ApiVersions")
+}
+
+func TestStartScriptSurvivesRestartsAndLogsToStdout(t *testing.T) {
+	assert.Contains(t, StartScriptText, `cp -f "$src" "$conf"`, "a restart replaces the read-only copy the last start left")
+	assert.Contains(t, StartScriptText, `export EXTRA_ARGS="-name kafkaServer"`, "no -loggc: no GC log file in the pod")
+	assert.Contains(t, StartScriptText, "-Dlog4j2.configurationFile="+ConfigMountPath+"/"+Log4jFile)
+	assert.NotContains(t, Log4jProperties, "RollingFile", "Kafka logs to stdout only")
+	assert.NotContains(t, Log4jProperties, "File", "Kafka logs to stdout only")
+	for _, key := range []string{StartScript, ReadyScript, Log4jFile} {
+		assert.Contains(t, ConfigMapData(spec(t, 1, 1)), key)
+	}
+}
+
+func TestProbesAndVolumesForARealKubelet(t *testing.T) {
+	s := spec(t, 1, 1)
+	c := container(t, s)
+	ready := c.ReadinessProbe.(*corev1.ProbeArgs)
+	assert.Nil(t, ready.TcpSocket, "an open port is not a serving broker")
+	assert.Equal(t, pulumi.StringArray{pulumi.String("/bin/bash"), pulumi.String("/opt/umbrella/config/ready.sh")},
+		ready.Exec.(*corev1.ExecActionArgs).Command)
+
+	ps := podSpec(t, s)
+	assert.Equal(t, pulumi.String("OnRootMismatch"), ps.SecurityContext.(*corev1.PodSecurityContextArgs).FsGroupChangePolicy)
+	limits := map[string]string{}
+	for _, v := range ps.Volumes.(corev1.VolumeArray) {
+		va := v.(*corev1.VolumeArgs)
+		if va.EmptyDir != nil {
+			limits[string(va.Name.(pulumi.String))] = string(va.EmptyDir.(*corev1.EmptyDirVolumeSourceArgs).SizeLimit.(pulumi.String))
+		}
+	}
+	assert.Equal(t, map[string]string{"run": "1Mi", "kafka-logs": "64Mi", "tmp": "256Mi", "jmx-agent": "16Mi"}, limits,
+		"every emptyDir is capped well under the container's ephemeral-storage limit")
+	init := ps.InitContainers.(corev1.ContainerArray)[0].(*corev1.ContainerArgs)
+	assert.Equal(t, "cp -f", strings.Join([]string{string(init.Command.(pulumi.StringArray)[0].(pulumi.String)), string(init.Command.(pulumi.StringArray)[1].(pulumi.String))}, " "),
+		"a re-run init container replaces the read-only jar it copied before")
+
+	off := spec(t, 1, 1, func(r *config.Raw) { r.Monitoring = &config.RawMonitoring{Enabled: ptr(false)} })
+	assert.NotNil(t, container(t, off).ReadinessProbe.(*corev1.ProbeArgs).Exec, "without the agent the script asks the client listener")
+}
