@@ -1,43 +1,73 @@
 #!/usr/bin/env bash
-# scripts/dev.sh — the main job on a fresh machine: build the cached tools, start a
-# local Kubernetes control plane on 127.0.0.1 (kwok plays the kubelet) and a local
-# Kafka 4.1.1 broker on 127.0.0.1:19092 configured from the dev stack (the stack's
-# topics.bootstrapServers), and run `up` of the dev stack through the real Pulumi
-# engine, then print the outputs and how to tear down.
+# scripts/dev.sh — the main job on a fresh machine: build the cached tools, start a local
+# Kubernetes control plane on 127.0.0.1 with one real node (kubelet + containerd + runc +
+# CNI + kube-proxy + CoreDNS, scripts/node.sh), build the project's images and push them to
+# a registry on 127.0.0.1 (scripts/images.sh), and run `up` of the dev stack through the
+# real Pulumi engine. The stack file is used as shipped; only the image names point at the
+# local registry. The topics are created by the provider through a port-forward into the
+# real broker pod (topics.access: kubernetes). Prints how long the broker took to become
+# Ready and the topics to exist.
 #
 #   scripts/dev.sh            up (default)
 #   scripts/dev.sh preview    preview only
-#   scripts/dev.sh down       destroy the dev stack and stop the local cluster
+#   scripts/dev.sh down       destroy the dev stack and stop the node and the control plane
+#
+# Needs root (the node's network, mounts and containerd).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 action="${1:-up}"
+case "$action" in up | preview | down) ;; *) echo "usage: $0 [up|preview|down]" >&2; exit 2 ;; esac
+[[ $(id -u) -eq 0 ]] || { echo "scripts/dev.sh needs root (the real node's network, mounts and containerd)" >&2; exit 1; }
 
-scripts/tools.sh pulumi kubernetes-provider etcd kwok kube prometheus-crds kafka
+scripts/packages.sh node
+scripts/tools.sh pulumi kubernetes-provider etcd kwok kube prometheus-crds kafka jmx-exporter coredns registry
 eval "$(scripts/tools.sh env)"
 go build -o bin/pulumi-resource-umbrellakafka ./cmd/pulumi-resource-umbrellakafka
 export PATH="$PWD/bin:$PATH"
+# The real node takes every pod: no fake (kwok) nodes, and local volumes on the node.
+export UMBRELLA_CLUSTER_NODES=0 UMBRELLA_CLUSTER_PVS=0
+
+umbrella() { # the dev stack with the local registry's image names
+  local image
+  image=$(scripts/images.sh ref kafka "$UMBRELLA_REGISTRY")
+  go run ./cmd/umbrella -stack dev -set "image={\"name\":\"$image\"}" -set "monitoring={\"agentImage\":\"$image\"}" "$@"
+}
 
 if [[ "$action" == down ]]; then
-  if scripts/cluster.sh status >/dev/null 2>&1; then
+  if scripts/cluster.sh status >/dev/null 2>&1 && scripts/node.sh status >/dev/null 2>&1; then
     eval "$(scripts/cluster.sh env)"
-    go run ./cmd/umbrella -stack dev \
-      -set 'topics={"manager":"provider","bootstrapServers":["127.0.0.1:19092"],"protect":false,"allowReplace":true}' destroy
+    eval "$(scripts/node.sh env)"
+    umbrella destroy
   fi
-  go run ./cmd/localkafka -stack dev stop || true
+  scripts/node.sh stop
   scripts/cluster.sh stop
   exit 0
 fi
 
 eval "$(scripts/cluster.sh start)"
-go run ./cmd/localkafka -stack dev start
-# The dashboard ConfigMap lands in umbrella-infra; a real cluster has it already.
-kubectl create namespace umbrella-infra --dry-run=client -o yaml 2>/dev/null | kubectl apply -f - >/dev/null 2>&1 || true
-# The dev stack reaches its brokers through the Kubernetes API; here kwok's pods are
-# not real brokers, so the topics go to the local broker instead.
-go run ./cmd/umbrella -stack dev \
-  -set 'topics={"manager":"provider","bootstrapServers":["127.0.0.1:19092"],"protect":false,"allowReplace":true}' \
-  "$action"
+eval "$(scripts/node.sh start 1)"
+# Namespaces a platform cluster already has (the dashboard ConfigMap lands in umbrella-infra).
+for ns in umbrella-infra monitoring; do
+  kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns" >/dev/null
+done
+
+if [[ "$action" == up ]]; then
+  start=$SECONDS
+  (
+    until [[ "$(kubectl -n umbrella-streaming get pod kafka-0 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]; do
+      sleep 1
+    done
+    echo "[dev] FIGURE up -> kafka-0 Ready: $((SECONDS - start)) s" >&2
+  ) &
+  watcher=$!
+  trap 'kill "$watcher" 2>/dev/null || true' EXIT
+  umbrella up
+  echo "[dev] FIGURE up -> all topics created (up finished): $((SECONDS - start)) s" >&2
+  wait "$watcher" 2>/dev/null || true
+else
+  umbrella "$action"
+fi
 echo
-echo "KUBECONFIG=$KUBECONFIG  (kubectl -n umbrella-streaming get all)"
-echo "topics: kafka-topics.sh --bootstrap-server 127.0.0.1:19092 --describe"
+echo "KUBECONFIG=$KUBECONFIG  (kubectl -n umbrella-streaming get pods -o wide)"
+echo "topics: kubectl -n umbrella-streaming exec kafka-0 -- /opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --describe"
 echo "tear down: scripts/dev.sh down"

@@ -272,7 +272,8 @@ free_port() {
 # One node: containerd (its own root, state, socket and CNI config) and a kubelet.
 
 start_containerd() { # i
-  local i="$1" d="$STATE_DIR/node-$i" pause
+  local i="$1" d pause
+  d="$STATE_DIR/node-$i"
   pause=$("$SCRIPT_DIR/images.sh" ref pause "$REGISTRY")
   mkdir -p "$d/containerd" "$d/cni/net.d" "$d/cni/cache" "$d/cni/ipam"
   cat >"$d/cni/net.d/10-umbrella.conflist" <<EOF
@@ -337,7 +338,8 @@ EOF
 }
 
 start_kubelet() { # i
-  local i="$1" d="$STATE_DIR/node-$i" name ip
+  local i="$1" d name ip
+  d="$STATE_DIR/node-$i"
   name=$(node_name "$i") ip=$(node_ip "$i")
   mkdir -p "$d/kubelet" "$d/pod-logs"
   sign "kubelet-$i" "system:node:$name" system:nodes "" clientAuth
@@ -516,8 +518,9 @@ drain_pods() {
 
 # containerd-shim processes outlive containerd: find the ones started for our sockets.
 stop_shims() {
-  local pid cmd
-  for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+  local dir pid cmd
+  for dir in /proc/[0-9]*; do
+    pid="${dir#/proc/}"
     cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || continue
     [[ "$cmd" == *containerd-shim* && "$cmd" == *"$STATE_DIR/node-"* ]] || continue
     kill -KILL "$pid" 2>/dev/null || true

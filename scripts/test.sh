@@ -3,12 +3,15 @@
 #   1. lint tools from Debian (shellcheck, yamllint) when missing;
 #   2. go vet, and the unit tests (builders, validation, provider on kfake, program
 #      under mocks, scripts);
-#   3. the cached external tools (scripts/tools.sh; ~40-55 min cold, seconds warm),
-#      then, one package at a time, the tests against real things:
+#   3. the cached external tools (scripts/tools.sh; ~40-55 min cold, seconds warm) and the
+#      real node tier's Debian packages (scripts/packages.sh node), then, one package at a
+#      time, the tests against real things:
 #        -tags realkafka   real Kafka 4.1.1 nodes on 127.0.0.1 (provider/, tests/realkafka/)
 #        -tags monitoring  the JMX exporter, Prometheus and promtool (tests/monitoring/)
 #        -tags integration the real Pulumi engine against a real kube-apiserver + kwok,
 #                          with real Kafka behind the topics (tests/integration/)
+#        -tags realnode    the real engine, a real kubelet + containerd node, the project's
+#                          own images from a local registry: real broker pods (tests/realnode/)
 #      Each test starts and stops what it needs and leaves nothing running.
 # UMBRELLA_UNIT_ONLY=1 stops after step 2.
 set -euo pipefail
@@ -16,19 +19,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 log() { printf '\n[test] %s\n' "$*"; }
 
-need_apt=()
-command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
-command -v yamllint >/dev/null 2>&1 || need_apt+=(yamllint)
+scripts/packages.sh lint
 if [[ "${UMBRELLA_UNIT_ONLY:-}" != 1 ]]; then
-  command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
-fi
-if ((${#need_apt[@]})); then
-  log "installing ${need_apt[*]} from Debian"
-  if [[ $(id -u) -eq 0 ]]; then
-    apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
-  else
-    sudo apt-get update -qq && sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
-  fi
+  scripts/packages.sh prom node
 fi
 
 log "go vet ./..."
@@ -50,16 +43,28 @@ scripts/tools.sh all
 eval "$(scripts/tools.sh env)"
 
 log "tests against real Kafka, Prometheus, the engine and the API server (one package at a time)"
-full_log="${TMPDIR:-/tmp}/umbrella-slow-tests.log"
-set +e
-go test -count=1 -p 1 -timeout 60m -tags "integration realkafka monitoring" -v \
-  ./provider/ ./tests/realkafka/ ./tests/monitoring/ ./tests/integration/ >"$full_log" 2>&1
-status=$?
-set -e
-grep -E '^(--- (PASS|FAIL|SKIP)|PASS$|FAIL|ok |panic:)' "$full_log" || true
-if [[ $status -ne 0 ]]; then
-  echo "[test] FAILED (exit $status); the end of the full log ($full_log):" >&2
-  tail -120 "$full_log" >&2
-  exit "$status"
-fi
+# run_slow LOGNAME TAGS PACKAGE...: fails loudly, and fails if a package ran no test.
+run_slow() {
+  local name="$1" tags="$2"; shift 2
+  local full_log="${TMPDIR:-/tmp}/umbrella-$name-tests.log" status=0 pkg
+  go test -count=1 -p 1 -timeout 60m -tags "$tags" -v "$@" >"$full_log" 2>&1 || status=$?
+  grep -E '^(--- (PASS|FAIL|SKIP)|PASS$|FAIL|ok |panic:)|FIGURE' "$full_log" || true
+  if [[ $status -ne 0 ]]; then
+    echo "[test] FAILED (exit $status); the end of the full log ($full_log):" >&2
+    tail -150 "$full_log" >&2
+    exit "$status"
+  fi
+  for pkg in "$@"; do
+    pkg="${pkg#./}"; pkg="${pkg%/}"
+    grep -qE "^ok[[:space:]]+github.com/umbrella-platform/umbrella-streaming/${pkg}[[:space:]]" "$full_log" ||
+      { echo "[test] FAILED: package $pkg reported no result" >&2; exit 1; }
+    if grep -qE "^ok[[:space:]]+github.com/umbrella-platform/umbrella-streaming/${pkg}[[:space:]].*no tests to run" "$full_log"; then
+      echo "[test] FAILED: package $pkg ran no test" >&2; exit 1
+    fi
+  done
+}
+run_slow engine "integration realkafka monitoring" ./provider/ ./tests/realkafka/ ./tests/monitoring/ ./tests/integration/
+
+log "tests on the real node: real pods from the project's own images"
+run_slow realnode realnode ./tests/realnode/
 log "all tests passed"
