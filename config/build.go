@@ -17,6 +17,21 @@ var (
 	clusterIDRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
 )
 
+// Mode is how the program will use the spec. It is an input to validation, not
+// a change made to the spec afterwards: a mode can fix settings the stack
+// leaves open, and the spec must be checked as it will be used.
+type Mode int
+
+const (
+	// ModeApply is `pulumi up`/`preview`: resources are applied to the cluster.
+	ModeApply Mode = iota
+	// ModeRender writes every Kubernetes object as YAML instead of applying it
+	// (the GitOps path). No broker is dialled while rendering, so the topics are
+	// managed by the in-cluster Job: Spec.TopicManager is TopicManagerJob
+	// whatever topics.manager says.
+	ModeRender
+)
+
 // ValidationError lists every problem found in a stack's config, in a stable order.
 type ValidationError struct {
 	Problems []string
@@ -82,12 +97,16 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Build applies defaults to raw and validates the result. It returns a
-// *ValidationError listing every problem, or a Spec in which every field is set.
-// Each section's builder applies that section's defaults (defaults.go) and
-// records its problems; the sections run in this order, which is the order
-// problems are reported in.
-func Build(stack string, raw Raw) (*Spec, error) {
+// Build applies defaults to raw and validates the result for ModeApply. It
+// returns a *ValidationError listing every problem, or a Spec in which every
+// field is set.
+func Build(stack string, raw Raw) (*Spec, error) { return BuildFor(stack, raw, ModeApply) }
+
+// BuildFor is Build for a mode. Each section's builder applies that section's
+// defaults (defaults.go) and records its problems; the sections run in this
+// order, which is the order problems are reported in. The returned Spec is
+// final: nothing changes it afterwards.
+func BuildFor(stack string, raw Raw, mode Mode) (*Spec, error) {
 	var p problems
 	s := &Spec{Stack: stack, Namespace: DefaultNamespace}
 	buildQuorum(&p, s, raw)
@@ -95,7 +114,7 @@ func Build(stack string, raw Raw) (*Spec, error) {
 	buildStorage(&p, s, orEmpty(raw.Storage))
 	buildResources(&p, s, orEmpty(raw.Resources))
 	buildBroker(&p, s, orEmpty(raw.Broker))
-	buildTopicAccess(&p, s, orEmpty(raw.Topics))
+	buildTopicAccess(&p, s, orEmpty(raw.Topics), mode)
 	buildTopics(&p, s, raw)
 	buildNetworkPolicy(&p, s, orEmpty(raw.NetworkPolicy))
 	buildMonitoring(&p, s, orEmpty(raw.Monitoring))
@@ -249,12 +268,16 @@ func buildBroker(p *problems, s *Spec, b *RawBroker) {
 
 // buildTopicAccess sets who manages the topics and how the topic provider
 // reaches the brokers: topics.manager, access, bootstrapServers, protect and
-// allowReplace.
-func buildTopicAccess(p *problems, s *Spec, tops *RawTopics) {
-	s.TopicManager = orStr(tops.Manager, DefaultTopicManager)
-	if s.TopicManager != TopicManagerProvider && s.TopicManager != TopicManagerJob {
-		p.add("topics.manager", s.TopicManager, "unknown topic manager (allowed: provider, job)",
+// allowReplace. In ModeRender the manager is the Job (see ModeRender).
+func buildTopicAccess(p *problems, s *Spec, tops *RawTopics, mode Mode) {
+	configured := orStr(tops.Manager, DefaultTopicManager)
+	if configured != TopicManagerProvider && configured != TopicManagerJob {
+		p.add("topics.manager", configured, "unknown topic manager (allowed: provider, job)",
 			"use provider (topics as Pulumi resources) or job (create-topics.sh inside the cluster)")
+	}
+	s.TopicManager = configured
+	if mode == ModeRender {
+		s.TopicManager = TopicManagerJob
 	}
 	s.TopicProvider = TopicProviderSpec{
 		BootstrapServers: append([]string(nil), tops.BootstrapServers...),
@@ -262,7 +285,11 @@ func buildTopicAccess(p *problems, s *Spec, tops *RawTopics) {
 		AllowReplace:     orBool(tops.AllowReplace, DefaultAllowReplace),
 		Access:           orStr(tops.Access, DefaultTopicAccess),
 	}
-	checkTopicAccess(p, s)
+	// topics.access is checked against the manager the stack names, in every
+	// mode: it is the stack file that must be consistent. Rendering replaces
+	// the manager for that run only, so a stack that reaches its brokers
+	// through the Kubernetes API (dev) still renders.
+	checkTopicAccess(p, s, configured)
 	for i, addr := range s.TopicProvider.BootstrapServers {
 		if _, port, ok := strings.Cut(addr, ":"); !ok || port == "" {
 			p.add(fmt.Sprintf("topics.bootstrapServers[%d]", i), addr, "is not host:port", "write it like kafka.example:9092")
@@ -274,7 +301,7 @@ func buildTopicAccess(p *problems, s *Spec, tops *RawTopics) {
 
 // checkTopicAccess validates topics.access: a known mode, used with the
 // provider manager, and with bootstrap servers the tunnel can map to pods.
-func checkTopicAccess(p *problems, s *Spec) {
+func checkTopicAccess(p *problems, s *Spec, manager string) {
 	switch s.TopicProvider.Access {
 	case TopicAccessDirect:
 		return
@@ -284,7 +311,7 @@ func checkTopicAccess(p *problems, s *Spec) {
 			"use direct (the deploy machine reaches every broker's address) or kubernetes (through the Kubernetes API, from outside the cluster)")
 		return
 	}
-	if s.TopicManager == TopicManagerJob {
+	if manager == TopicManagerJob {
 		p.add("topics.access", s.TopicProvider.Access, "applies only to topics.manager = provider (the job already runs inside the cluster)",
 			"remove topics.access or set topics.manager = provider")
 	}
