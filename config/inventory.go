@@ -12,7 +12,8 @@ type InventoryTopic struct {
 
 // Inventory is the single source of the platform topics (seed plan, section 1), in
 // the seed's order. create-topics.sh, the topic Job and the topic provider resources
-// are all derived from it; tests/inventory_test.go checks the shell script agrees.
+// are all derived from it; tests/scripts_test.go (TestCreateTopicsScriptListsTheInventory)
+// checks the shell script agrees.
 var Inventory = []InventoryTopic{
 	{Name: "raw-messages", Key: "raw_message_id", Producers: "Connectors (via KafkaProducerWrapper)", Consumers: "EmailProcessor"},
 	{Name: "parsed-messages", Key: "raw_message_id", Producers: "EmailProcessor", Consumers: "IngestionService"},

@@ -101,10 +101,13 @@ func asType(err error, target **json.UnmarshalTypeError) bool {
 }
 
 // Load decodes and validates a stack's config in one step.
-func Load(stack string, lookup Lookup) (*Spec, error) {
+func Load(stack string, lookup Lookup) (*Spec, error) { return LoadFor(stack, lookup, ModeApply) }
+
+// LoadFor decodes and validates a stack's config for a mode (see BuildFor).
+func LoadFor(stack string, lookup Lookup, mode Mode) (*Spec, error) {
 	raw, err := Decode(lookup)
 	if err != nil {
 		return nil, err
 	}
-	return Build(stack, raw)
+	return BuildFor(stack, raw, mode)
 }

@@ -16,59 +16,28 @@ const GuardOutput = "guarded"
 // GuardValues are the current values of config.Guarded, as exported.
 func GuardValues(s *config.Spec) pulumi.StringMap {
 	m := pulumi.StringMap{}
-	for k, v := range guardValues(s) {
+	for k, v := range config.GuardedValues(s) {
 		m[k] = pulumi.String(v)
 	}
 	return m
 }
 
-func guardValues(s *config.Spec) map[string]string {
-	return map[string]string{
-		"broker.minInsyncReplicas": fmt.Sprint(s.Broker.MinInsyncReplicas),
-		"clusterId":                s.ClusterID,
-		"controllers":              fmt.Sprint(s.Controllers),
-		"storage.size":             s.Storage.Size,
-		"storage.storageClass":     s.Storage.StorageClass,
-	}
-}
-
-// guardAdvice says why each guarded field cannot change by a plain update and what
-// to do instead.
-var guardAdvice = map[string]string{
-	"broker.minInsyncReplicas": "Kafka 4.1 keeps min.insync.replicas as a cluster-wide dynamic default set when the cluster first started; " +
-		"a changed server.properties would change nothing. Set it on the live cluster first " +
-		"(kafka-configs.sh --bootstrap-server kafka.umbrella-streaming.svc:9092 --alter --entity-type brokers --entity-default " +
-		"--add-config min.insync.replicas=<n>), then set guardOverrides: [broker.minInsyncReplicas] for one update",
-	"clusterId": "every broker's storage is formatted with the cluster id; a new id makes the brokers refuse their own data. " +
-		"Restore the previous value (a new cluster needs a new stack and new volumes)",
-	"controllers": "the KRaft quorum is a static voter set; changing it on a live cluster splits or orphans the quorum. " +
-		"Restore the previous value and add broker-only pods with `brokers` instead; to really resize the quorum, " +
-		"migrate to a dynamic quorum (kafka-features upgrade --feature kraft.version=1, then kafka-metadata-quorum add-controller/remove-controller), " +
-		"then set guardOverrides: [controllers] for one update",
-	"storage.size": "a StatefulSet's volumeClaimTemplates cannot change in place, and replacing the StatefulSet must not touch the volumes. " +
-		"Resize each PVC (kubectl -n umbrella-streaming patch pvc data-kafka-N -p '{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"<size>\"}}}}', " +
-		"needs a StorageClass with allowVolumeExpansion), delete the StatefulSet keeping its pods and volumes " +
-		"(kubectl -n umbrella-streaming delete statefulset kafka --cascade=orphan), run `pulumi refresh`, " +
-		"then set guardOverrides: [storage.size] for one update",
-	"storage.storageClass": "a StatefulSet's volumeClaimTemplates cannot change in place and existing volumes keep their class. " +
-		"Restore the previous value, or migrate the data to a new stack",
-}
-
 // GuardViolations compares the previously deployed guarded values with the new spec
-// and returns one message per changed field that is not overridden, sorted.
-// previous is empty for a stack that was never deployed.
+// and returns one message per changed field that is not overridden, sorted. Each
+// message carries the field's advice from config.Guarded. previous is empty for a
+// stack that was never deployed.
 func GuardViolations(previous map[string]string, s *config.Spec) []string {
-	current := guardValues(s)
 	var out []string
-	for _, field := range config.Guarded {
-		prev, ok := previous[field]
-		if !ok || prev == current[field] {
+	for _, g := range config.Guarded {
+		prev, ok := previous[g.Field]
+		current := g.Value(s)
+		if !ok || prev == current {
 			continue
 		}
-		if contains(s.GuardOverrides, field) {
+		if contains(s.GuardOverrides, g.Field) {
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s changed from %q to %q on a deployed stack: %s", field, prev, current[field], guardAdvice[field]))
+		out = append(out, fmt.Sprintf("%s changed from %q to %q on a deployed stack: %s", g.Field, prev, current, g.Advice()))
 	}
 	sort.Strings(out)
 	return out

@@ -23,15 +23,28 @@ type Options struct {
 	// RenderDir, when set, renders every Kubernetes object as YAML into this folder
 	// (the Kubernetes provider's renderYamlToDirectory) instead of applying it: the
 	// GitOps path. Topics are then managed by the in-cluster Job (topics.manager job),
-	// since no broker is dialled while rendering.
+	// since no broker is dialled while rendering: the spec is validated in
+	// config.ModeRender, which says so.
 	RenderDir string
 	// SkipGuard skips reading the stack's previous outputs (see guard.go). Only unit
 	// tests that exercise other things set it.
 	SkipGuard bool
 }
 
-// LoadSpec reads and validates the stack config of ctx's stack.
-func LoadSpec(ctx *pulumi.Context) (*config.Spec, error) {
+// Mode is the config.Mode these options run the program in: ModeRender with
+// RenderDir, else ModeApply. The spec is validated for it and not changed after.
+func (o Options) Mode() config.Mode {
+	if o.RenderDir != "" {
+		return config.ModeRender
+	}
+	return config.ModeApply
+}
+
+// LoadSpec reads and validates the stack config of ctx's stack for `pulumi up`.
+func LoadSpec(ctx *pulumi.Context) (*config.Spec, error) { return LoadSpecFor(ctx, config.ModeApply) }
+
+// LoadSpecFor reads and validates the stack config of ctx's stack for a mode.
+func LoadSpecFor(ctx *pulumi.Context, mode config.Mode) (*config.Spec, error) {
 	lookup := func(key string) (string, bool) {
 		v, err := pconfig.Try(ctx, config.Project+":"+key)
 		if err != nil {
@@ -39,7 +52,7 @@ func LoadSpec(ctx *pulumi.Context) (*config.Spec, error) {
 		}
 		return v, true
 	}
-	return config.Load(ctx.Stack(), lookup)
+	return config.LoadFor(ctx.Stack(), lookup, mode)
 }
 
 // Run is the Pulumi program: validate config, check guarded fields against the
@@ -49,7 +62,7 @@ func Run(ctx *pulumi.Context) error { return RunWith(Options{})(ctx) }
 // RunWith returns the program with options.
 func RunWith(opts Options) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
-		s, err := LoadSpec(ctx)
+		s, err := LoadSpecFor(ctx, opts.Mode())
 		if err != nil {
 			return err
 		}
@@ -75,7 +88,6 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options) error {
 			return fmt.Errorf("render provider: %w", err)
 		}
 		base = append(base, pulumi.Providers(render))
-		s.TopicManager = config.TopicManagerJob
 	}
 	ns, err := components.NewNamespace(ctx, "umbrella-streaming", s, base...)
 	if err != nil {

@@ -13,6 +13,9 @@ import (
 func TestCheck(t *testing.T) {
 	s := server(t, []string{"127.0.0.1:1"}, nil)
 	long := strings.Repeat("a", 250)
+	// The topic-name rule and its message are shared with the stack config
+	// (internal/rules), so both name the field, the value, the limit and the fix.
+	const nameFix = "use 1-249 characters of [a-zA-Z0-9._-], not '.' or '..'"
 	tests := []struct {
 		name   string
 		inputs property.Map
@@ -21,17 +24,17 @@ func TestCheck(t *testing.T) {
 		{"valid", topicProps("Orders.v1_eu-west", 1, 1, nil), nil},
 		{"249 characters is allowed", topicProps(long[:249], 1, 1, nil), nil},
 		{"empty name", topicProps("", 1, 1, nil), []p.CheckFailure{{Property: "name",
-			Reason: "name is empty: a Kafka topic name needs 1 to 249 characters from [a-zA-Z0-9._-]"}}},
+			Reason: `name = "": invalid topic name: is empty; ` + nameFix}}},
 		{"name too long", topicProps(long, 1, 1, nil), []p.CheckFailure{{Property: "name",
-			Reason: "name has 250 characters, above Kafka's limit of 249: shorten it"}}},
+			Reason: `name = "` + long + `": invalid topic name: is 250 characters long, over Kafka's limit of 249; ` + nameFix}}},
 		{"dot", topicProps(".", 1, 1, nil), []p.CheckFailure{{Property: "name",
-			Reason: `name = "." is reserved by Kafka: choose a name with at least one character from [a-zA-Z0-9_-]`}}},
+			Reason: `name = ".": invalid topic name: is '.' or '..', which Kafka forbids; ` + nameFix}}},
 		{"dot dot", topicProps("..", 1, 1, nil), []p.CheckFailure{{Property: "name",
-			Reason: `name = ".." is reserved by Kafka: choose a name with at least one character from [a-zA-Z0-9_-]`}}},
+			Reason: `name = "..": invalid topic name: is '.' or '..', which Kafka forbids; ` + nameFix}}},
 		{"slash", topicProps("a/b", 1, 1, nil), []p.CheckFailure{{Property: "name",
-			Reason: `name = "a/b" has the character '/' at byte 1, which Kafka does not allow: use only [a-zA-Z0-9._-]`}}},
+			Reason: `name = "a/b": invalid topic name: has characters outside [a-zA-Z0-9._-]; ` + nameFix}}},
 		{"non-ASCII", topicProps("café", 1, 1, nil), []p.CheckFailure{{Property: "name",
-			Reason: `name = "café" has the character 'é' at byte 3, which Kafka does not allow: use only [a-zA-Z0-9._-]`}}},
+			Reason: `name = "café": invalid topic name: has characters outside [a-zA-Z0-9._-]; ` + nameFix}}},
 		{"zero partitions", topicProps("t", 0, 1, nil), []p.CheckFailure{{Property: "partitions",
 			Reason: "partitions = 0 is below 1: a topic needs at least one partition; set partitions >= 1"}}},
 		{"zero replication factor", topicProps("t", 1, 0, nil), []p.CheckFailure{{Property: "replicationFactor",

@@ -10,13 +10,12 @@ import (
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
 
 // TopicToken is the Pulumi type token of the Topic resource.
 const TopicToken = "umbrellakafka:index:Topic"
-
-// maxTopicNameLength is Kafka's limit on topic names (Topic.MAX_NAME_LENGTH).
-const maxTopicNameLength = 249
 
 // Topic is the controller of umbrellakafka:index:Topic, one Kafka topic.
 //
@@ -100,7 +99,7 @@ func (Topic) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResp
 		return ok && !v.IsComputed()
 	}
 	if known("name") {
-		if msg := validateTopicName(args.Name); msg != "" {
+		if msg := rules.TopicName("name", args.Name); msg != "" {
 			failures = append(failures, p.CheckFailure{Property: "name", Reason: msg})
 		}
 	}
@@ -115,28 +114,6 @@ func (Topic) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResp
 		}
 	}
 	return infer.CheckResponse[TopicArgs]{Inputs: args, Failures: failures}, nil
-}
-
-// validateTopicName returns why name is not a legal Kafka topic name, or "".
-func validateTopicName(name string) string {
-	switch {
-	case name == "":
-		return "name is empty: a Kafka topic name needs 1 to 249 characters from [a-zA-Z0-9._-]"
-	case len(name) > maxTopicNameLength:
-		return fmt.Sprintf("name has %d characters, above Kafka's limit of %d: shorten it",
-			len(name), maxTopicNameLength)
-	case name == "." || name == "..":
-		return fmt.Sprintf("name = %q is reserved by Kafka: choose a name with at least one character "+
-			"from [a-zA-Z0-9_-]", name)
-	}
-	for i, r := range name {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
-		if !ok {
-			return fmt.Sprintf("name = %q has the character %q at byte %d, which Kafka does not allow: "+
-				"use only [a-zA-Z0-9._-]", name, r, i)
-		}
-	}
-	return ""
 }
 
 func validatePartitions(n int) string {

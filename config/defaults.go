@@ -1,0 +1,75 @@
+package config
+
+// Defaults: the value every field takes when a stack leaves it unset, all in
+// this one block. They are the seed plan's single-broker MVP values (sections 3,
+// 4 and 6), so an empty dev stack deploys the seed. clusterId has no default: it
+// must be set (see buildQuorum).
+const (
+	DefaultNamespace   = "umbrella-streaming"
+	DefaultBrokers     = 1
+	DefaultControllers = 1
+
+	DefaultImage          = "apache/kafka:4.1.1"
+	DefaultImageBuild     = false
+	DefaultBuildImageName = "umbrella/kafka:4.1.1-umbrella.1"
+	DefaultImagePush      = false
+	// DefaultPullPolicy re-resolves a tag and re-checks pull credentials on every start.
+	DefaultPullPolicy = "Always"
+
+	DefaultStorageSize  = "10Gi"
+	DefaultStorageClass = "" // the cluster's default StorageClass
+
+	DefaultRequestsCPU    = "250m"
+	DefaultRequestsMemory = "512Mi"
+	DefaultLimitsCPU      = "1"
+	DefaultLimitsMemory   = "2Gi"
+
+	DefaultMinInsyncReplicas      = 1
+	DefaultReplicationFactor      = 1
+	DefaultNumPartitions          = 1
+	DefaultRetentionHours         = 168
+	DefaultRetentionBytes         = -1
+	DefaultCompressionType        = "producer"
+	DefaultAutoCreateTopics       = false
+	DefaultHeapOpts               = "-Xms512m -Xmx1g"
+	DefaultTopicPartitions        = 1
+	DefaultTopicReplicationFactor = 1
+	DefaultTopicManager           = TopicManagerProvider
+	DefaultTopicAccess            = TopicAccessDirect
+	DefaultProtectTopics          = false
+	DefaultAllowReplace           = false
+	DefaultNetworkPolicyEnabled   = true
+	DefaultAccessLabel            = "umbrella-kafka-access=true"
+	DefaultMonitoringNS           = "monitoring"
+	DefaultMonitoringEnabled      = true
+	DefaultAgentImage             = DefaultBuildImageName
+	DefaultAgentJarPath           = "/opt/jmx-exporter/jmx_prometheus_javaagent.jar"
+	DefaultDashboardNamespace     = "umbrella-infra"
+	DefaultDiskFillPercent        = 80
+	DefaultPodDisruptionBudget    = true
+	DefaultSpread                 = SpreadPreferred
+	// DefaultAllowedNamespaces are the seed's client namespaces (section 6),
+	// comma-separated and sorted.
+	DefaultAllowedNamespaces = "umbrella-connectors,umbrella-ingestion,umbrella-processing,umbrella-storage,umbrella-ui"
+)
+
+// Limits and allowed values the validation enforces (not defaults).
+const (
+	// ImageDefaultClusterID is the id the apache/kafka image falls back to when
+	// CLUSTER_ID is unset; every forgetful cluster shares it, so we refuse it.
+	ImageDefaultClusterID = "5L6g3nShT-eMCtK--X86sw"
+	// MaxControllers bounds the quorum: every metadata write waits for a majority.
+	MaxControllers = 7
+)
+
+// CompressionTypes are the values Kafka accepts for the broker's compression.type.
+var CompressionTypes = []string{"gzip", "lz4", "producer", "snappy", "uncompressed", "zstd"}
+
+// CleanupPolicies are the values Kafka accepts for a topic's cleanup.policy.
+var CleanupPolicies = []string{"compact", "compact,delete", "delete", "delete,compact"}
+
+// PullPolicies are Kubernetes' imagePullPolicy values.
+var PullPolicies = []string{"Always", "IfNotPresent", "Never"}
+
+// SpreadModes are the values availability.spread accepts.
+var SpreadModes = []string{SpreadNone, SpreadPreferred, SpreadRequired}

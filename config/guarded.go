@@ -1,0 +1,89 @@
+package config
+
+import "fmt"
+
+// GuardedField is one field whose change on a live cluster a plain update cannot
+// apply. The program compares its value with the stack's last deployment and
+// refuses a change unless guardOverrides names the field (program/guard.go).
+type GuardedField struct {
+	// Field is the config path, as written in guardOverrides and in the README's
+	// "Guarded changes" table.
+	Field string
+	// Why says what breaks if the change were applied by an update.
+	Why string
+	// ByHand says how to make the change safely by hand (then override the guard
+	// for one update), or to restore the value.
+	ByHand string
+	// Value reads the field's deployed value from a spec, as recorded in the
+	// stack's guarded output.
+	Value func(*Spec) string
+}
+
+// Advice is the text a refused change prints after the field's old and new values.
+func (g GuardedField) Advice() string { return g.Why + ". " + g.ByHand }
+
+// Guarded is the one table of guarded fields, sorted by Field: the KRaft quorum
+// (static voters), the cluster id (storage is formatted with it) and the PVC
+// template (immutable in a StatefulSet). broker.minInsyncReplicas is guarded
+// too: Kafka 4.1 copies it into a cluster-wide dynamic default when the cluster
+// first starts, and that default outranks server.properties afterwards, so a
+// changed file would silently change nothing (tests/realkafka pins this).
+// README.md's "Guarded changes" table lists the same fields (a test checks it).
+var Guarded = []GuardedField{
+	{
+		Field: "broker.minInsyncReplicas",
+		Why: "Kafka 4.1 keeps min.insync.replicas as a cluster-wide dynamic default set when the cluster first started; " +
+			"a changed server.properties would change nothing",
+		ByHand: "Set it on the live cluster first " +
+			"(kafka-configs.sh --bootstrap-server kafka.umbrella-streaming.svc:9092 --alter --entity-type brokers --entity-default " +
+			"--add-config min.insync.replicas=<n>), then set guardOverrides: [broker.minInsyncReplicas] for one update",
+		Value: func(s *Spec) string { return fmt.Sprint(s.Broker.MinInsyncReplicas) },
+	},
+	{
+		Field:  "clusterId",
+		Why:    "every broker's storage is formatted with the cluster id; a new id makes the brokers refuse their own data",
+		ByHand: "Restore the previous value (a new cluster needs a new stack and new volumes)",
+		Value:  func(s *Spec) string { return s.ClusterID },
+	},
+	{
+		Field: "controllers",
+		Why:   "the KRaft quorum is a static voter set; changing it on a live cluster splits or orphans the quorum",
+		ByHand: "Restore the previous value and add broker-only pods with `brokers` instead; to really resize the quorum, " +
+			"migrate to a dynamic quorum (kafka-features upgrade --feature kraft.version=1, then kafka-metadata-quorum add-controller/remove-controller), " +
+			"then set guardOverrides: [controllers] for one update",
+		Value: func(s *Spec) string { return fmt.Sprint(s.Controllers) },
+	},
+	{
+		Field: "storage.size",
+		Why:   "a StatefulSet's volumeClaimTemplates cannot change in place, and replacing the StatefulSet must not touch the volumes",
+		ByHand: "Resize each PVC (kubectl -n umbrella-streaming patch pvc data-kafka-N -p '{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"<size>\"}}}}', " +
+			"needs a StorageClass with allowVolumeExpansion), delete the StatefulSet keeping its pods and volumes " +
+			"(kubectl -n umbrella-streaming delete statefulset kafka --cascade=orphan), run `pulumi refresh`, " +
+			"then set guardOverrides: [storage.size] for one update",
+		Value: func(s *Spec) string { return s.Storage.Size },
+	},
+	{
+		Field:  "storage.storageClass",
+		Why:    "a StatefulSet's volumeClaimTemplates cannot change in place and existing volumes keep their class",
+		ByHand: "Restore the previous value, or migrate the data to a new stack",
+		Value:  func(s *Spec) string { return s.Storage.StorageClass },
+	},
+}
+
+// GuardedFields returns the names of the guarded fields, in Guarded's order.
+func GuardedFields() []string {
+	out := make([]string, len(Guarded))
+	for i, g := range Guarded {
+		out[i] = g.Field
+	}
+	return out
+}
+
+// GuardedValues returns every guarded field's value in s, keyed by field.
+func GuardedValues(s *Spec) map[string]string {
+	out := make(map[string]string, len(Guarded))
+	for _, g := range Guarded {
+		out[g.Field] = g.Value(s)
+	}
+	return out
+}
