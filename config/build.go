@@ -161,6 +161,20 @@ func buildQuorum(p *problems, s *Spec, raw Raw) {
 	}
 }
 
+// brokerImage is the reference the broker pods run: the built image when the
+// program builds one, else image.name.
+// When that name is itself missing (reported under image.*), it falls back to
+// DefaultImage so one mistake gives one message.
+func brokerImage(img ImageSpec) string {
+	switch {
+	case img.Build && strings.TrimSpace(img.BuildName) != "":
+		return img.BuildName
+	case !img.Build && strings.TrimSpace(img.Name) != "":
+		return img.Name
+	}
+	return DefaultImage
+}
+
 // buildImage sets the image the brokers run.
 func buildImage(p *problems, s *Spec, img *RawImage) {
 	s.Image = ImageSpec{
@@ -371,7 +385,7 @@ func buildNetworkPolicy(p *problems, s *Spec, np *RawNetworkPolicy) {
 func buildMonitoring(p *problems, s *Spec, mon *RawMonitoring) {
 	s.Monitoring = MonitoringSpec{
 		Enabled:            orBool(mon.Enabled, DefaultMonitoringEnabled),
-		AgentImage:         orStr(mon.AgentImage, DefaultAgentImage),
+		AgentImage:         orStr(mon.AgentImage, brokerImage(s.Image)),
 		AgentJarPath:       orStr(mon.AgentJarPath, DefaultAgentJarPath),
 		DashboardNamespace: orStr(mon.DashboardNamespace, DefaultDashboardNamespace),
 		DiskFillPercent:    orInt(mon.DiskFillPercent, DefaultDiskFillPercent),
@@ -383,7 +397,7 @@ func buildMonitoring(p *problems, s *Spec, mon *RawMonitoring) {
 		p.add("monitoring.dashboardNamespace", s.Monitoring.DashboardNamespace, "is not a namespace name", "use umbrella-infra")
 	}
 	if s.Monitoring.Enabled && strings.TrimSpace(s.Monitoring.AgentImage) == "" {
-		p.add("monitoring.agentImage", s.Monitoring.AgentImage, "is empty while monitoring.enabled = true", "name an image that holds the JMX exporter agent jar, e.g. "+DefaultAgentImage)
+		p.add("monitoring.agentImage", s.Monitoring.AgentImage, "is empty while monitoring.enabled = true", "leave it unset to copy the agent from the broker image, or name an image that holds the JMX exporter agent jar, e.g. "+DefaultImage)
 	}
 	if s.Monitoring.Enabled && !strings.HasPrefix(s.Monitoring.AgentJarPath, "/") {
 		p.add("monitoring.agentJarPath", s.Monitoring.AgentJarPath, "must be an absolute path inside monitoring.agentImage", "use "+DefaultAgentJarPath)

@@ -48,7 +48,7 @@ func TestDefaultsAreTheSeedValues(t *testing.T) {
 	s, err := Build("dev", validDev())
 	require.NoError(t, err)
 	assert.Equal(t, "umbrella-streaming", s.Namespace)
-	assert.Equal(t, ImageSpec{Name: "apache/kafka:4.1.1", BuildName: DefaultBuildImageName, PullPolicy: "Always"}, s.Image)
+	assert.Equal(t, ImageSpec{Name: "registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1", BuildName: DefaultBuildImageName, PullPolicy: "Always"}, s.Image)
 	assert.Equal(t, StorageSpec{Size: "10Gi"}, s.Storage)
 	assert.Equal(t, ResourcesSpec{RequestsCPU: "250m", RequestsMemory: "512Mi", LimitsCPU: "1", LimitsMemory: "2Gi"}, s.Resources)
 	assert.Equal(t, BrokerSpec{MinInsyncReplicas: 1, DefaultReplicationFactor: 1, NumPartitions: 1, RetentionHours: 168,

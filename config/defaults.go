@@ -9,9 +9,16 @@ const (
 	DefaultBrokers     = 1
 	DefaultControllers = 1
 
-	DefaultImage          = "apache/kafka:4.1.1"
+	// DefaultImage is the project's own broker image (scripts/images.sh builds and
+	// pushes it: the Kafka 4.1.1 base plus infrastructure/kafka/Dockerfile). Its
+	// registry is a .internal name (reserved for private networks), so an unset
+	// image fails to pull instead of running an image someone else published under
+	// a public name; set image.name to your registry's copy.
+	DefaultImage          = DefaultImageRegistry + "/" + ProjectImage
+	DefaultImageRegistry  = "registry.umbrella.internal"
+	ProjectImage          = "umbrella/kafka:4.1.1-umbrella.1"
 	DefaultImageBuild     = false
-	DefaultBuildImageName = "umbrella/kafka:4.1.1-umbrella.1"
+	DefaultBuildImageName = DefaultImage
 	DefaultImagePush      = false
 	// DefaultPullPolicy re-resolves a tag and re-checks pull credentials on every start.
 	DefaultPullPolicy = "Always"
@@ -42,7 +49,8 @@ const (
 	DefaultAccessLabel            = "umbrella-kafka-access=true"
 	DefaultMonitoringNS           = "monitoring"
 	DefaultMonitoringEnabled      = true
-	DefaultAgentImage             = DefaultBuildImageName
+	// DefaultAgentImage "" means the broker image itself: it carries the agent jar.
+	DefaultAgentImage = ""
 	DefaultAgentJarPath           = "/opt/jmx-exporter/jmx_prometheus_javaagent.jar"
 	DefaultDashboardNamespace     = "umbrella-infra"
 	DefaultDiskFillPercent        = 80

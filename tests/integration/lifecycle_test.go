@@ -59,7 +59,7 @@ func TestDevStackLifecycle(t *testing.T) {
 		assert.Equal(t, "Retain", path(sts, "spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted"))
 		assert.Equal(t, "Retain", path(sts, "spec", "persistentVolumeClaimRetentionPolicy", "whenScaled"))
 		c := path(sts, "spec", "template", "spec", "containers", 0)
-		assert.Equal(t, "apache/kafka:4.1.1", path(c, "image"))
+		assert.Equal(t, "registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1", path(c, "image"))
 		assert.Equal(t, []any{"/bin/bash", "/opt/umbrella/config/start.sh"}, path(c, "command"))
 		var env []string
 		for _, e := range path(c, "env").([]any) {
