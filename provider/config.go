@@ -13,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/kubetunnel"
 )
 
 // SASL mechanisms the provider accepts in saslMechanism.
@@ -53,7 +55,8 @@ type Config struct {
 	// AllowReplace lets a topic rename go ahead as delete-then-create.
 	AllowReplace *bool `pulumi:"allowReplace,optional"`
 	// Kubernetes, when set, reaches every broker through the Kubernetes API
-	// (pods/portforward) instead of the network: see portforward.go.
+	// (pods/portforward) instead of the network: see kubernetes_access.go and
+	// package internal/kubetunnel.
 	Kubernetes *KubernetesAccess `pulumi:"kubernetes,optional"`
 
 	// conn is the lazy, shared Kafka client; set by Configure.
@@ -189,7 +192,7 @@ func newKafkaClient(c Config) (*kafkaClient, error) {
 	}
 	// The dialer does TLS itself (franz-go refuses Dialer with DialTLSConfig).
 	if c.Kubernetes != nil {
-		opts = append(opts, kgo.Dialer(newKubeDialer(*c.Kubernetes, dialTimeout, tc).DialContext))
+		opts = append(opts, kgo.Dialer(kubetunnel.NewDialer(c.Kubernetes.target(), dialTimeout, tc).DialContext))
 	} else {
 		opts = append(opts, kgo.Dialer(directDialer(dialTimeout, tc)))
 	}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/bench.sh — the benchmarks of issues 3 and 5 against real local Kafka 4.1.1 clusters
-# (bench/, bench/cmd/umbrella-bench). Prints figures, asserts nothing.
+# (internal/bench, cmd/umbrella-bench). Prints figures, asserts nothing.
 #
 #   1. Topics: N = 50, 200, 500 umbrellakafka Topics (3 partitions, RF 3) through the real Pulumi
 #      engine (create up, no-op up, refresh, destroy; create/destroy again with
@@ -30,7 +30,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 echo "[bench] building the umbrellakafka plugin (bin/) and the benchmark command" >&2
 go build -o bin/pulumi-resource-umbrellakafka ./cmd/pulumi-resource-umbrellakafka
-go build -o "$tmp/umbrella-bench" ./bench/cmd/umbrella-bench
+go build -o "$tmp/umbrella-bench" ./cmd/umbrella-bench
 
 mkdir -p out
 report="out/bench-$(date +%Y%m%d-%H%M%S).md"

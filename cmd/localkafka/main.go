@@ -27,7 +27,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/umbrella-platform/umbrella-streaming/localkafka"
+	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 )
 
 // stateFile records what start started, so status and a repeated start can

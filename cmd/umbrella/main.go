@@ -14,7 +14,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/umbrella-platform/umbrella-streaming/deploy"
+	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
 )
 
 // setFlags collects repeated -set key=value flags.

@@ -21,7 +21,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/umbrella-platform/umbrella-streaming/deploy"
+	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
 )
 
 var (

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/umbrella-platform/umbrella-streaming/deploy"
+	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
 )
 
 // jobTopics keeps these tests to Kubernetes: topics go through the in-cluster Job

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/umbrella-platform/umbrella-streaming/deploy"
+	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
 	"github.com/umbrella-platform/umbrella-streaming/program"
 )
 

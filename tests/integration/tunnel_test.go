@@ -28,9 +28,9 @@ import (
 
 	"github.com/umbrella-platform/umbrella-streaming/components"
 	"github.com/umbrella-platform/umbrella-streaming/config"
-	"github.com/umbrella-platform/umbrella-streaming/deploy"
-	"github.com/umbrella-platform/umbrella-streaming/localkafka"
-	"github.com/umbrella-platform/umbrella-streaming/provider"
+	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kubetunnel"
+	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 )
 
 // The tunnel tests put the deploy machine "outside the cluster": three real
@@ -347,11 +347,11 @@ func TestTunnelTopicsFromOutsideTheCluster(t *testing.T) {
 			require.NoError(t, err)
 			return lat
 		}
-		dial, closeTunnels := provider.KubernetesDialer(provider.KubernetesAccess{Kubeconfig: &env.kubeconfig,
+		dialer := kubetunnel.NewDialer(kubetunnel.Target{Kubeconfig: env.kubeconfig,
 			Namespace: tunnelNS, StatefulSet: components.StatefulSetName, HeadlessService: components.HeadlessServiceName,
-			BootstrapService: ptr(components.ClientServiceName)}, 10*time.Second)
-		defer closeTunnels()
-		tunnel, err := kgo.NewClient(kgo.SeedBrokers(components.BootstrapAddress(tunnelNS)), kgo.Dialer(dial))
+			BootstrapService: components.ClientServiceName}, 10*time.Second, nil)
+		defer dialer.Close()
+		tunnel, err := kgo.NewClient(kgo.SeedBrokers(components.BootstrapAddress(tunnelNS)), kgo.Dialer(dialer.DialContext))
 		require.NoError(t, err)
 		defer tunnel.Close()
 		direct, err := kafka.Client()

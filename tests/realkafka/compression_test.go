@@ -14,7 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/umbrella-platform/umbrella-streaming/localkafka"
+	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 )
 
 // Record batch compression codecs: the low three bits of the batch attributes.

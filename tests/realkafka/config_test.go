@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/umbrella-platform/umbrella-streaming/components"
-	"github.com/umbrella-platform/umbrella-streaming/localkafka"
+	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 )
 
 // bootstrapDynamic are the keys Kafka reports as a dynamic cluster-wide default

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/umbrella-platform/umbrella-streaming/localkafka"
+	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 )
 
 // Guards a Kafka 4.1 behaviour the program must plan for: the first active

@@ -23,6 +23,12 @@
 // name: only pids this package recorded, after checking /proc that they are
 // still that node's Kafka.
 //
+// The code: cluster.go starts, restarts and stops nodes; ready.go is the
+// readiness check Start and Restart wait on; inspect.go asks the running
+// cluster about its quorum and topics (Quorum, Describe, WaitInSync,
+// WaitPropagated); process.go is the node folders, pid files and signals;
+// stack.go loads a stack's spec. Every wait polls through internal/poll.
+//
 // Layout of Options.Dir:
 //
 //	tools-log4j2.properties   logging of the StorageTool runs (warnings to stderr)

@@ -16,6 +16,6 @@
 // the same three nodes.
 //
 // Nothing here runs under `go test ./...`: the package has no tests, and the
-// benchmarks run from the command in bench/cmd/umbrella-bench
+// benchmarks run from the command in cmd/umbrella-bench
 // (scripts/bench.sh).
 package bench

@@ -16,6 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/kubetunnel/kubetunneltest"
 )
 
 // inClusterListener is a loopback listener that reports an in-cluster
@@ -67,13 +69,13 @@ func inClusterKfake(t *testing.T) (real map[string]string, admin *testCluster) {
 
 func TestProviderManagesTopicsThroughTheTunnel(t *testing.T) {
 	real, c := inClusterKfake(t)
-	f := newFakeAPI(t, "")
-	f.targets = real
+	f := kubetunneltest.NewFakeAPI(t, "")
+	f.SetTargets(real)
 	for pod := range real {
-		f.setPod(pod, corev1.PodRunning, "uid-"+pod)
+		f.SetPod(pod, corev1.PodRunning, "uid-"+pod)
 	}
 	k8s := property.New(map[string]property.Value{
-		"kubeconfig":       property.New(kubeconfigFor(f.srv.URL)),
+		"kubeconfig":       property.New(f.Kubeconfig()),
 		"namespace":        property.New("umbrella-streaming"),
 		"statefulSet":      property.New("kafka"),
 		"headlessService":  property.New("kafka-headless"),
@@ -91,7 +93,7 @@ func TestProviderManagesTopicsThroughTheTunnel(t *testing.T) {
 	assert.Equal(t, []any{4, map[string]string{"retention.ms": "2000"}}, []any{parts, cfg})
 	require.NoError(t, del(s, "tunnelled", resp.Properties))
 	assert.False(t, c.exists(t, "tunnelled"))
-	assert.EqualValues(t, 3, f.upgrades.Load(), "one SPDY connection per broker pod, reused by every request")
+	assert.EqualValues(t, 3, f.Upgrades(), "one SPDY connection per broker pod, reused by every request")
 }
 
 func TestProviderWithoutTheOptionSaysHowToReachInClusterBrokers(t *testing.T) {
@@ -121,10 +123,10 @@ func TestPreviewWithTheOptionNeedsNoCluster(t *testing.T) {
 }
 
 func TestRBACRefusalFailsAtOnce(t *testing.T) {
-	f := newFakeAPI(t, "")
-	f.forbidGet = true
+	f := kubetunneltest.NewFakeAPI(t, "")
+	f.Forbid(true, false)
 	k8s := property.New(map[string]property.Value{
-		"kubeconfig":       property.New(kubeconfigFor(f.srv.URL)),
+		"kubeconfig":       property.New(f.Kubeconfig()),
 		"namespace":        property.New("umbrella-streaming"),
 		"statefulSet":      property.New("kafka"),
 		"headlessService":  property.New("kafka-headless"),

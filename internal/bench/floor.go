@@ -11,6 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/poll"
 )
 
 // FloorTimes are the raw floor for n topics: one batched kadm call per phase
@@ -126,27 +128,25 @@ func waitBrokers(ctx context.Context, cl *kgo.Client, names []string, exist bool
 		return err
 	}
 	var lag string
-	for {
+	err = poll.Until(ctx, 20*time.Millisecond, 0, func(ctx context.Context) (bool, error) {
 		lag = ""
 		for _, id := range brokers {
-			if lag, err = brokerLag(ctx, cl.Broker(int(id)), names, exist); err != nil || lag != "" {
-				if err != nil {
-					lag = err.Error()
-				}
-				lag = fmt.Sprintf("broker %d: %s", id, lag)
+			l, err := brokerLag(ctx, cl.Broker(int(id)), names, exist)
+			if err != nil {
+				l = err.Error()
+			}
+			if l != "" {
+				lag = fmt.Sprintf("broker %d: %s", id, l)
 				break
 			}
 		}
-		if lag == "" {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("bench: waiting until every broker shows %d topics %s: %w; last, %s",
-				len(names), map[bool]string{true: "created", false: "deleted"}[exist], ctx.Err(), lag)
-		case <-time.After(20 * time.Millisecond):
-		}
+		return lag == "", nil
+	})
+	if err != nil {
+		return fmt.Errorf("bench: waiting until every broker shows %d topics %s: %w; last, %s",
+			len(names), map[bool]string{true: "created", false: "deleted"}[exist], err, lag)
 	}
+	return nil
 }
 
 // brokerLag returns what the first topic that is not yet as wanted looks like

@@ -15,7 +15,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 
-	"github.com/umbrella-platform/umbrella-streaming/localkafka"
+	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 )
 
 // Kafka's own performance tools (kafka-producer-perf-test.sh,

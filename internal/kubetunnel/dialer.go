@@ -1,4 +1,31 @@
-package provider
+// Package kubetunnel reaches Kafka brokers that run in Kubernetes through the
+// cluster's API server, for a client outside the cluster.
+//
+// A Kafka client bootstraps from one address, then dials every broker at the
+// address the broker advertises, here kafka-N.kafka-headless.<ns>.svc:9092,
+// which resolves only inside the cluster. A Dialer takes those dials instead
+// of the network: each advertised address is mapped to its broker pod (the
+// client Service's address to any running broker pod), and each dial becomes
+// one port-forward stream pair (error + data) on an SPDY connection to the API
+// server's pods/<pod>/portforward subresource, the way `kubectl port-forward`
+// works, but without a local listening port. One SPDY connection per pod is
+// shared by all of that pod's dials; it is re-opened when it breaks (the API
+// server or the kubelet closed it) or when the pod was replaced (a new UID).
+//
+// Nothing is read or dialed before the first dial, so a program can build a
+// Dialer during a preview that must contact neither a cluster nor a broker.
+//
+// Failures that may heal by themselves (a pod missing, restarting or not yet
+// running, a dropped stream) report Temporary, which franz-go retries within
+// its request timeout; a refusal by RBAC, rejected credentials, a bad
+// kubeconfig or an address that maps to no pod do not, and fail at once. The
+// messages are written for the umbrellakafka provider's kubernetes option
+// (they name its fields), the package's one user besides tests and tools.
+//
+// The package has three parts: Target and its address mapping (target.go),
+// the Dialer with its per-pod SPDY connections (dialer.go), and the net.Conn
+// over one port-forward stream (stream.go).
+package kubetunnel
 
 import (
 	"cmp"
@@ -6,7 +33,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -27,7 +53,7 @@ import (
 )
 
 // portForwardProtocol is the SPDY subprotocol of pods/portforward
-// (client-go's tools/portforward.PortForwardProtocolV1Name).
+// (client-go's tools/portforward.portForwardProtocolV1Name).
 const portForwardProtocol = "portforward.k8s.io"
 
 // tunnelError is a failure of the way to a broker that may heal by itself:
@@ -58,10 +84,10 @@ func (e *tunnelError) Temporary() bool { return true }
 // Timeout is false: the failure is not a deadline (net.Error).
 func (e *tunnelError) Timeout() bool { return false }
 
-// kubeDialer dials broker addresses as port-forward streams through the
-// Kubernetes API server (see the comment at the top of portforward.go).
-type kubeDialer struct {
-	access  KubernetesAccess
+// Dialer dials broker addresses as port-forward streams through the
+// Kubernetes API server (see the package doc). It is safe for concurrent use.
+type Dialer struct {
+	target  Target
 	timeout time.Duration
 	tls     *tls.Config
 
@@ -84,16 +110,17 @@ type podTunnel struct {
 	nextID int
 }
 
-// newKubeDialer returns a dialer for the option. It reads no kubeconfig and
-// contacts nothing until the first dial.
-func newKubeDialer(access KubernetesAccess, timeout time.Duration, tc *tls.Config) *kubeDialer {
-	return &kubeDialer{access: access, timeout: timeout, tls: tc, tunnels: map[string]*podTunnel{}}
+// NewDialer returns a dialer for the brokers of target. Each dial, including
+// the TLS handshake when tc is not nil, is bounded by timeout. It reads no
+// kubeconfig and contacts nothing until the first dial.
+func NewDialer(target Target, timeout time.Duration, tc *tls.Config) *Dialer {
+	return &Dialer{target: target, timeout: timeout, tls: tc, tunnels: map[string]*podTunnel{}}
 }
 
 // init loads the kubeconfig once.
-func (d *kubeDialer) init() error {
+func (d *Dialer) init() error {
 	d.initOnce.Do(func() {
-		d.rest, d.source, d.initErr = loadRESTConfig(d.access)
+		d.rest, d.source, d.initErr = loadRESTConfig(d.target)
 		if d.initErr != nil {
 			return
 		}
@@ -107,9 +134,9 @@ func (d *kubeDialer) init() error {
 
 // loadRESTConfig reads the kubeconfig the option names: a path, the content
 // itself, or (unset) $KUBECONFIG / ~/.kube/config.
-func loadRESTConfig(a KubernetesAccess) (*rest.Config, string, error) {
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: deref(a.Context)}
-	kc := deref(a.Kubeconfig)
+func loadRESTConfig(t Target) (*rest.Config, string, error) {
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: t.Context}
+	kc := t.Kubeconfig
 	var cc clientcmd.ClientConfig
 	var source string
 	switch {
@@ -122,7 +149,7 @@ func loadRESTConfig(a KubernetesAccess) (*rest.Config, string, error) {
 		if err != nil {
 			return nil, source, fmt.Errorf("umbrellakafka: kubernetes.kubeconfig holds no readable kubeconfig: %w", err)
 		}
-		cc = clientcmd.NewNonInteractiveClientConfig(*raw, deref(a.Context), overrides, nil)
+		cc = clientcmd.NewNonInteractiveClientConfig(*raw, t.Context, overrides, nil)
 	default:
 		source = kc
 		cc = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(&clientcmd.ClientConfigLoadingRules{ExplicitPath: kc}, overrides)
@@ -137,11 +164,11 @@ func loadRESTConfig(a KubernetesAccess) (*rest.Config, string, error) {
 
 // DialContext is a kgo.Dialer: it maps addr to its broker pod and returns a
 // connection that is a port-forward stream to that pod's port.
-func (d *kubeDialer) DialContext(ctx context.Context, _, addr string) (net.Conn, error) {
+func (d *Dialer) DialContext(ctx context.Context, _, addr string) (net.Conn, error) {
 	if err := d.init(); err != nil {
 		return nil, err
 	}
-	route, err := d.access.route(addr)
+	route, err := d.target.route(addr)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +196,7 @@ func (d *kubeDialer) DialContext(ctx context.Context, _, addr string) (net.Conn,
 
 // wrapTLS runs the TLS handshake over the stream when the provider uses TLS;
 // the server name is the advertised host, as with a direct connection.
-func (d *kubeDialer) wrapTLS(ctx context.Context, conn net.Conn, addr string) (net.Conn, error) {
+func (d *Dialer) wrapTLS(ctx context.Context, conn net.Conn, addr string) (net.Conn, error) {
 	if d.tls == nil {
 		return conn, nil
 	}
@@ -191,16 +218,16 @@ func isTemporary(err error) bool {
 }
 
 // rbacError is the message for an API refusal of verb on resource.
-func (d *kubeDialer) rbacError(verb, resource string, err error) error {
+func (d *Dialer) rbacError(verb, resource string, err error) error {
 	return fmt.Errorf("umbrellakafka: the Kubernetes API refused to %s %s in namespace %s (kubeconfig: %s): the "+
 		"identity Pulumi runs as needs a Role in %s granting get and list on pods and create on pods/portforward, "+
 		"bound to it with a RoleBinding (see the README, \"Deploying from outside the cluster\"): %w",
-		verb, resource, d.access.Namespace, d.source, d.access.Namespace, err)
+		verb, resource, d.target.Namespace, d.source, d.target.Namespace, err)
 }
 
 // apiError turns a failed API call into a clear error: RBAC and credential
 // refusals are final, everything else may heal and is a tunnelError.
-func (d *kubeDialer) apiError(addr, verb, resource string, err error) error {
+func (d *Dialer) apiError(addr, verb, resource string, err error) error {
 	switch {
 	case apierrors.IsForbidden(err):
 		return d.rbacError(verb, resource, err)
@@ -208,17 +235,17 @@ func (d *kubeDialer) apiError(addr, verb, resource string, err error) error {
 		return fmt.Errorf("umbrellakafka: the Kubernetes API rejected the credentials of the kubeconfig (%s) on "+
 			"%s %s: renew them (e.g. log in to the cluster again): %w", d.source, verb, resource, err)
 	}
-	return &tunnelError{addr: addr, msg: fmt.Sprintf("%s %s in namespace %s", verb, resource, d.access.Namespace), err: err}
+	return &tunnelError{addr: addr, msg: fmt.Sprintf("%s %s in namespace %s", verb, resource, d.target.Namespace), err: err}
 }
 
 // pod returns the running pod the route leads to.
-func (d *kubeDialer) pod(ctx context.Context, route podRoute, addr string) (*corev1.Pod, error) {
-	ns := d.access.Namespace
+func (d *Dialer) pod(ctx context.Context, route podRoute, addr string) (*corev1.Pod, error) {
+	ns := d.target.Namespace
 	if route.Pod != "" {
 		pod, err := d.kube.CoreV1().Pods(ns).Get(ctx, route.Pod, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil, &tunnelError{addr: addr, msg: fmt.Sprintf("broker pod %s/%s does not exist (is StatefulSet %s "+
-				"scaled below it, or its pod being replaced?)", ns, route.Pod, d.access.StatefulSet)}
+				"scaled below it, or its pod being replaced?)", ns, route.Pod, d.target.StatefulSet)}
 		}
 		if err != nil {
 			return nil, d.apiError(addr, "get", "pods", err)
@@ -236,7 +263,7 @@ func (d *kubeDialer) pod(ctx context.Context, route podRoute, addr string) (*cor
 	var seen []string
 	for i := range list.Items {
 		p := &list.Items[i]
-		if !d.access.isPod(p.Name) {
+		if !d.target.isPod(p.Name) {
 			continue
 		}
 		seen = append(seen, fmt.Sprintf("%s: %s", p.Name, podPhase(p)))
@@ -250,11 +277,11 @@ func (d *kubeDialer) pod(ctx context.Context, route podRoute, addr string) (*cor
 			found = strings.Join(seen, ", ")
 		}
 		return nil, &tunnelError{addr: addr, msg: fmt.Sprintf("no broker pod %s-N in namespace %s is Running (%s)",
-			d.access.StatefulSet, ns, found)}
+			d.target.StatefulSet, ns, found)}
 	}
 	slices.SortFunc(up, func(a, b *corev1.Pod) int {
-		x, _ := d.access.ordinal(a.Name)
-		y, _ := d.access.ordinal(b.Name)
+		x, _ := d.target.ordinal(a.Name)
+		y, _ := d.target.ordinal(b.Name)
 		return cmp.Compare(x, y)
 	})
 	d.mu.Lock()
@@ -279,7 +306,7 @@ func podPhase(p *corev1.Pod) string {
 }
 
 // tunnel returns the pod's tunnel entry.
-func (d *kubeDialer) tunnel(pod string) *podTunnel {
+func (d *Dialer) tunnel(pod string) *podTunnel {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	t, ok := d.tunnels[pod]
@@ -292,7 +319,7 @@ func (d *kubeDialer) tunnel(pod string) *podTunnel {
 
 // open creates a stream pair to the pod's port on the pod's shared SPDY
 // connection, opening (or re-opening) that connection when needed.
-func (d *kubeDialer) open(ctx context.Context, pod *corev1.Pod, port int, addr string) (net.Conn, error) {
+func (d *Dialer) open(ctx context.Context, pod *corev1.Pod, port int, addr string) (net.Conn, error) {
 	t := d.tunnel(pod.Name)
 	t.mu.Lock()
 	if t.conn != nil && (t.uid != pod.UID || closed(t.conn)) {
@@ -338,7 +365,7 @@ func closed(c httpstream.Connection) bool {
 }
 
 // connect opens the SPDY connection to the pod's portforward subresource.
-func (d *kubeDialer) connect(ctx context.Context, pod *corev1.Pod, addr string) (httpstream.Connection, error) {
+func (d *Dialer) connect(ctx context.Context, pod *corev1.Pod, addr string) (httpstream.Connection, error) {
 	transport, upgrader, err := spdy.RoundTripperFor(d.rest)
 	if err != nil {
 		return nil, fmt.Errorf("umbrellakafka: kubernetes option: building the SPDY transport from %s: %w", d.source, err)
@@ -422,8 +449,10 @@ func withContext[T any](ctx context.Context, fn func() (T, error), discard func(
 	}
 }
 
-// close closes every tunnel (tests; the provider process just exits).
-func (d *kubeDialer) close() {
+// Close closes every pod's SPDY connection, which ends the streams on them.
+// The dialer stays usable: a later dial opens a new connection. (The provider
+// never calls it; its process just exits.)
+func (d *Dialer) Close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, t := range d.tunnels {
@@ -434,147 +463,4 @@ func (d *kubeDialer) close() {
 		}
 		t.mu.Unlock()
 	}
-}
-
-// streamConn is a net.Conn over one port-forward data stream. It is one end
-// of a net.Pipe (which gives it working deadlines, which franz-go sets on
-// every read and write) whose other end is pumped to and from the stream.
-type streamConn struct {
-	net.Conn
-	local, remote tunnelAddr
-
-	mu      sync.Mutex
-	failure error // why the stream ended, if not a plain close
-	gotData bool
-}
-
-// tunnelAddr names a stream's ends in errors and logs.
-type tunnelAddr string
-
-func (a tunnelAddr) Network() string { return "kubernetes-portforward" }
-func (a tunnelAddr) String() string  { return string(a) }
-
-func newStreamConn(conn httpstream.Connection, errStream, data httpstream.Stream, addr, target string) *streamConn {
-	outer, inner := net.Pipe()
-	c := &streamConn{Conn: outer, local: tunnelAddr("portforward->" + target), remote: tunnelAddr(addr)}
-	var once sync.Once
-	done := make(chan struct{})
-	cleanup := func() {
-		once.Do(func() {
-			close(done)
-			inner.Close()
-			data.Reset()
-			errStream.Reset()
-			conn.RemoveStreams(errStream, data)
-		})
-	}
-	errDone := make(chan struct{})
-	go func() {
-		// The other side writes a message here when it could not forward
-		// (no such port, nothing listening in the pod), then closes.
-		msg, _ := io.ReadAll(errStream)
-		if m := strings.TrimSpace(string(msg)); m != "" {
-			c.fail(&tunnelError{addr: addr, msg: fmt.Sprintf("pod %s: %s", target, m)})
-			cleanup()
-		}
-		close(errDone)
-	}()
-	go func() {
-		_, err := io.Copy(inner, data)
-		if err == nil {
-			// The data stream ended: give the error stream a moment to say why.
-			select {
-			case <-errDone:
-			case <-time.After(time.Second):
-			}
-		} else if !errors.Is(err, io.ErrClosedPipe) {
-			c.fail(&tunnelError{addr: addr, msg: fmt.Sprintf("the port-forward stream to pod %s broke", target), err: err})
-		}
-		cleanup()
-	}()
-	go func() {
-		_, err := io.Copy(data, inner)
-		if err != nil && !errors.Is(err, io.ErrClosedPipe) && !errors.Is(err, io.EOF) {
-			c.fail(&tunnelError{addr: addr, msg: fmt.Sprintf("the port-forward stream to pod %s broke", target), err: err})
-		}
-		cleanup()
-	}()
-	go func() {
-		select {
-		case <-conn.CloseChan():
-			c.fail(&tunnelError{addr: addr, msg: fmt.Sprintf("the connection to the API server for pod %s closed", target)})
-			cleanup()
-		case <-done:
-		}
-	}()
-	return c
-}
-
-func (c *streamConn) fail(err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.failure == nil {
-		c.failure = err
-	}
-}
-
-// ended turns the pipe's end-of-stream into the reason the stream ended. A
-// stream that ends before the broker said anything is a failed forward, not
-// an EOF from Kafka: franz-go would take an EOF on a first read for a TLS or
-// SASL mismatch and give up.
-func (c *streamConn) ended(err error) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.failure != nil {
-		return c.failure
-	}
-	if !c.gotData && errors.Is(err, io.EOF) {
-		return &tunnelError{addr: string(c.remote), msg: fmt.Sprintf("the stream to pod %s closed before the broker answered "+
-			"(is the broker listening on that port?)", strings.TrimPrefix(string(c.local), "portforward->"))}
-	}
-	return err
-}
-
-// Read reads from the stream.
-func (c *streamConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	if n > 0 {
-		c.mu.Lock()
-		c.gotData = true
-		c.mu.Unlock()
-	}
-	if err != nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe)) {
-		return n, c.ended(err)
-	}
-	return n, err
-}
-
-// Write writes to the stream.
-func (c *streamConn) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
-	if err != nil && errors.Is(err, io.ErrClosedPipe) {
-		c.mu.Lock()
-		f := c.failure
-		c.mu.Unlock()
-		if f != nil {
-			return n, f
-		}
-		// The stream ended: report it like a reset TCP connection, which franz-go retries.
-		return n, &tunnelError{addr: string(c.remote), msg: "the port-forward stream closed", err: err}
-	}
-	return n, err
-}
-
-// LocalAddr names the tunnel.
-func (c *streamConn) LocalAddr() net.Addr { return c.local }
-
-// RemoteAddr is the broker address that was dialed.
-func (c *streamConn) RemoteAddr() net.Addr { return c.remote }
-
-// KubernetesDialer returns the dialer the provider uses with the kubernetes
-// option, for other Kafka clients (tools, tests): a kgo.Dialer-shaped func
-// and a func that closes its tunnels. It reads the kubeconfig at the first dial.
-func KubernetesDialer(access KubernetesAccess, dialTimeout time.Duration) (dial func(ctx context.Context, network, addr string) (net.Conn, error), closeAll func()) {
-	d := newKubeDialer(access, dialTimeout, nil)
-	return d.DialContext, d.close
 }

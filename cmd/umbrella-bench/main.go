@@ -2,7 +2,7 @@
 // local Kafka clusters and prints their tables as Markdown (scripts/bench.sh
 // runs it; see package bench).
 //
-//	go run ./bench/cmd/umbrella-bench [-sizes 50,200,500] [-records 200000] [-skip-topics] [-skip-throughput]
+//	go run ./cmd/umbrella-bench [-sizes 50,200,500] [-records 200000] [-skip-topics] [-skip-throughput]
 //
 // It starts a 3-node localkafka cluster with the prod stack's spec (its
 // broker settings and heap, C2 on as in production), measures topics through
@@ -25,10 +25,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/umbrella-platform/umbrella-streaming/bench"
 	"github.com/umbrella-platform/umbrella-streaming/components"
 	"github.com/umbrella-platform/umbrella-streaming/config"
-	"github.com/umbrella-platform/umbrella-streaming/localkafka"
+	"github.com/umbrella-platform/umbrella-streaming/internal/bench"
+	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 )
 
 // brokerJVM are added to every broker's JVM options on both clusters:

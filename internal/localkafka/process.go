@@ -3,6 +3,7 @@ package localkafka
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/poll"
 )
 
 // File names inside a node's folder.
@@ -213,19 +216,18 @@ func StopDir(dir string, timeout time.Duration) ([]int, error) {
 			errs = append(errs, fmt.Errorf("node %d (pid %d): SIGTERM: %w", r.Node, r.Pid, err))
 		}
 	}
-	deadline := time.Now().Add(timeout)
+	// One grace period for all nodes: they got SIGTERM together.
+	grace, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
 	var stopped []int
 	for _, r := range live {
-		for isNodeProcess(r.Pid, dir, r.Node) && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
-		}
+		gone := func(context.Context) (bool, error) { return !isNodeProcess(r.Pid, dir, r.Node), nil }
+		_ = poll.Until(grace, 50*time.Millisecond, 0, gone) // still running afterwards: SIGKILL
 		if isNodeProcess(r.Pid, dir, r.Node) {
 			if err := signalNode(r.Pid, syscall.SIGKILL); err != nil {
 				errs = append(errs, fmt.Errorf("node %d (pid %d): SIGKILL: %w", r.Node, r.Pid, err))
 			}
-			for end := time.Now().Add(10 * time.Second); isNodeProcess(r.Pid, dir, r.Node) && time.Now().Before(end); {
-				time.Sleep(20 * time.Millisecond)
-			}
+			_ = poll.Until(context.Background(), 20*time.Millisecond, 10*time.Second, gone)
 			if isNodeProcess(r.Pid, dir, r.Node) {
 				errs = append(errs, fmt.Errorf("node %d (pid %d) still runs after SIGKILL", r.Node, r.Pid))
 				continue

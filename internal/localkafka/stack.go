@@ -1,0 +1,24 @@
+package localkafka
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/umbrella-platform/umbrella-streaming/config"
+)
+
+// LoadStack reads projectDir/Pulumi.<stack>.yaml the way the engine hands
+// values to the program (config.ReadStackFile) and returns the validated
+// spec, so a local cluster runs the stack's own broker settings and cluster id.
+func LoadStack(projectDir, stack string) (*config.Spec, error) {
+	path := filepath.Join(projectDir, "Pulumi."+stack+".yaml")
+	values, err := config.ReadStackFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", stack, err)
+	}
+	spec, err := config.Load(stack, config.MapLookup(values))
+	if err != nil {
+		return nil, fmt.Errorf("stack %s (%s): %w", stack, path, err)
+	}
+	return spec, nil
+}

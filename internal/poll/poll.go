@@ -1,0 +1,40 @@
+// Package poll waits for a condition by checking it again and again: the one
+// retry loop of the tooling packages, so each caller states only what it
+// checks, how often, for how long, and what to say when it gives up.
+package poll
+
+import (
+	"context"
+	"time"
+)
+
+// Until calls check at once, then every interval after the previous call
+// returned, until check reports done, check fails, ctx ends or timeout passes
+// (0: only ctx bounds the wait). check gets the context bounded by timeout.
+//
+// Until returns nil when check reported done, check's error as it is when
+// check failed (a failure that waiting cannot fix), and otherwise the
+// context's error (context.DeadlineExceeded when timeout passed). A check
+// that is not yet satisfied returns (false, nil); callers keep what they
+// want to report about the last attempt themselves.
+func Until(ctx context.Context, interval, timeout time.Duration, check func(ctx context.Context) (done bool, err error)) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	for {
+		done, err := check(ctx)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(interval):
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package poll
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestUntilChecksAtOnceAndStopsWhenDone(t *testing.T) {
+	calls := 0
+	start := time.Now()
+	err := Until(context.Background(), time.Hour, 0, func(context.Context) (bool, error) {
+		calls++
+		return true, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 1, calls)
+	assert.Less(t, time.Since(start), time.Second, "the first check does not wait for the interval")
+}
+
+func TestUntilRetriesUntilDone(t *testing.T) {
+	calls := 0
+	err := Until(context.Background(), time.Millisecond, 0, func(context.Context) (bool, error) {
+		calls++
+		return calls == 3, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 3, calls)
+}
+
+func TestUntilReturnsCheckErrorsAtOnce(t *testing.T) {
+	final := errors.New("node 0 stopped")
+	calls := 0
+	err := Until(context.Background(), time.Millisecond, time.Minute, func(context.Context) (bool, error) {
+		calls++
+		return false, final
+	})
+	assert.Same(t, final, err)
+	assert.Equal(t, 1, calls)
+}
+
+func TestUntilGivesUpAfterTheTimeout(t *testing.T) {
+	var checkCtx context.Context
+	start := time.Now()
+	err := Until(context.Background(), 10*time.Millisecond, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
+		checkCtx = ctx
+		return false, nil
+	})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
+	_, hasDeadline := checkCtx.Deadline()
+	assert.True(t, hasDeadline, "check gets the context bounded by the timeout")
+}
+
+func TestUntilEndsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	err := Until(ctx, time.Hour, 0, func(context.Context) (bool, error) {
+		calls++
+		cancel()
+		return false, nil
+	})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 1, calls, "a context that ends cuts the wait short")
+}
