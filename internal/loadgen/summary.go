@@ -74,6 +74,9 @@ func (t *Tally) Sent(seq int64, at time.Time) {
 func (t *Tally) Acked(seq int64, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.acked.Has(seq) {
+		return // counted already: a repeat must not shorten the outstanding count
+	}
 	t.acked.Add(seq)
 	t.stall.Acked(at)
 }
