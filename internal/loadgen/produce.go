@@ -1,0 +1,242 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Defaults of ProduceConfig.
+const (
+	// DefaultMaxInFlight bounds records sent and not yet acked or failed. It
+	// is franz-go's own buffer limit: during a stall the sender waits here
+	// (and stays stoppable) instead of blocking inside Produce.
+	DefaultMaxInFlight = 10000
+	// DefaultFlushTimeout bounds the final flush. It is below Kubernetes'
+	// default 30 s termination grace period, so a pod that gets SIGTERM still
+	// prints its summary before the SIGKILL.
+	DefaultFlushTimeout = 25 * time.Second
+	// DefaultSetupTimeout bounds reaching the cluster and reading the topic's
+	// partitions before the first record.
+	DefaultSetupTimeout = time.Minute
+	// stopFilePoll is how often the stop file is looked for.
+	stopFilePoll = 200 * time.Millisecond
+)
+
+// ProduceConfig configures Produce.
+type ProduceConfig struct {
+	Client ClientConfig
+	Topic  string
+	RunID  string
+	// Duration and Count end the run, whichever comes first; at least one
+	// must be set (0 means not set).
+	Duration time.Duration
+	Count    int64
+	// Rate is records per second; 0 means as fast as MaxInFlight allows.
+	Rate float64
+	// StopFile, when set, ends the run as soon as the file exists.
+	StopFile string
+	// MaxInFlight bounds unacknowledged records; 0 means DefaultMaxInFlight.
+	MaxInFlight int
+	// FlushTimeout bounds the final flush; 0 means DefaultFlushTimeout.
+	// Records still unacknowledged then are reported as Pending.
+	FlushTimeout time.Duration
+	// Progress, when set, gets a line of counts every ProgressEvery.
+	Progress      io.Writer
+	ProgressEvery time.Duration
+}
+
+// Validate checks the config; messages name the flag and the fix.
+func (c ProduceConfig) Validate() error {
+	if err := c.Client.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case c.Topic == "":
+		return errors.New("--topic is empty: give the topic to write to (it must exist)")
+	case c.RunID == "":
+		return errors.New("--run-id is empty: give an id that tells this run's records from others in the topic")
+	case c.Duration < 0:
+		return fmt.Errorf("--duration = %s: must be positive", c.Duration)
+	case c.Count < 0:
+		return fmt.Errorf("--count = %d: must be positive", c.Count)
+	case c.Duration == 0 && c.Count == 0:
+		return errors.New("neither --duration nor --count is set: give one (or both: the first reached ends the run)")
+	case c.Rate < 0:
+		return fmt.Errorf("--rate = %g/s: must be positive, or 0 for unthrottled", c.Rate)
+	case c.MaxInFlight < 0:
+		return fmt.Errorf("--max-in-flight = %d: must be positive", c.MaxInFlight)
+	case c.FlushTimeout < 0:
+		return fmt.Errorf("--flush-timeout = %s: must be positive", c.FlushTimeout)
+	}
+	return nil
+}
+
+// Produce writes records "<run-id>:<seq>" to the topic until the duration or
+// count is reached, the stop file appears or ctx is cancelled (SIGTERM), then
+// flushes for at most FlushTimeout and returns the Summary. Seq i goes to
+// partition i mod N (N read from the cluster at start), keyed "p<partition>",
+// so every partition, and so every broker leading one, carries an equal share.
+//
+// The producer uses acks=all and idempotence (franz-go's defaults) and
+// retries a retriable error without limit: RecordRetries is left unlimited,
+// RecordDeliveryTimeout unset and UnknownTopicRetries is -1 (a metadata
+// answer from a broker that is still catching up must not fail records; the
+// topic's existence is checked once up front instead). A lost broker thus
+// becomes a stall and never a failed or lost record; the flush timeout, not a
+// record timeout, bounds the wait at the end. Records are produced with a
+// context that is never cancelled, because franz-go fails buffered records
+// whose context ends: stopping only stops sending.
+//
+// The error is for setup only (bad config, cluster unreachable, no topic);
+// once records flow, the outcome is in the Summary.
+func Produce(ctx context.Context, cfg ProduceConfig) (Summary, error) {
+	if err := cfg.Validate(); err != nil {
+		return Summary{}, err
+	}
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.FlushTimeout == 0 {
+		cfg.FlushTimeout = DefaultFlushTimeout
+	}
+	cl, err := kgo.NewClient(append(cfg.Client.opts(),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.UnknownTopicRetries(-1),
+		kgo.MaxBufferedRecords(cfg.MaxInFlight),
+	)...)
+	if err != nil {
+		return Summary{}, fmt.Errorf("produce: client: %w", err)
+	}
+	defer cl.Close()
+	partitions, err := topicPartitions(ctx, cl, cfg.Topic)
+	if err != nil {
+		return Summary{}, fmt.Errorf("produce: %w", err)
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	if cfg.Duration > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(runCtx, cfg.Duration)
+		defer cancel()
+	}
+	if cfg.StopFile != "" {
+		go watchStopFile(runCtx, cfg.StopFile, stop)
+	}
+	tally := NewTally(cfg.RunID, cfg.Topic)
+	if cfg.Progress != nil && cfg.ProgressEvery > 0 {
+		done := make(chan struct{})
+		defer close(done)
+		go reportProgress(done, tally, cfg.Progress, cfg.ProgressEvery)
+	}
+
+	slots := make(chan struct{}, cfg.MaxInFlight)
+	keys := make([][]byte, partitions)
+	for p := range keys {
+		keys[p] = []byte("p" + strconv.Itoa(p))
+	}
+	start := time.Now()
+	pace := time.NewTimer(0)
+	defer pace.Stop()
+send:
+	for seq := int64(0); cfg.Count == 0 || seq < cfg.Count; seq++ {
+		if cfg.Rate > 0 {
+			due := start.Add(time.Duration(float64(seq) / cfg.Rate * float64(time.Second)))
+			if wait := time.Until(due); wait > 0 {
+				pace.Reset(wait)
+				select {
+				case <-runCtx.Done():
+					break send
+				case <-pace.C:
+				}
+			}
+		}
+		select {
+		case <-runCtx.Done():
+			break send
+		case slots <- struct{}{}:
+		}
+		if runCtx.Err() != nil {
+			<-slots
+			break
+		}
+		p := int32(seq % int64(partitions))
+		tally.Sent(seq, time.Now())
+		cl.Produce(context.Background(), &kgo.Record{
+			Topic: cfg.Topic, Partition: p, Key: keys[p], Value: Value(cfg.RunID, seq),
+		}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				tally.Failed(seq, err, time.Now())
+			} else {
+				tally.Acked(seq, time.Now())
+			}
+			<-slots
+		})
+	}
+
+	flushCtx, cancel := context.WithTimeout(context.Background(), cfg.FlushTimeout)
+	defer cancel()
+	_ = cl.Flush(flushCtx) // on timeout the unacknowledged records are the summary's Pending
+	return tally.Summary(time.Now()), nil
+}
+
+// topicPartitions returns the topic's partition count, failing if it does not
+// exist: records for a missing topic would otherwise be retried forever.
+func topicPartitions(ctx context.Context, cl *kgo.Client, topic string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, DefaultSetupTimeout)
+	defer cancel()
+	tds, err := kadm.NewClient(cl).ListTopics(ctx, topic)
+	if err != nil {
+		return 0, fmt.Errorf("reading topic %s from the cluster: %w", topic, err)
+	}
+	td, ok := tds[topic]
+	switch {
+	case !ok:
+		return 0, fmt.Errorf("topic %s: not in the metadata answer", topic)
+	case td.Err != nil:
+		return 0, fmt.Errorf("topic %s: %w (create it first, e.g. RF 3 and min.insync.replicas 2)", topic, td.Err)
+	case len(td.Partitions) == 0:
+		return 0, fmt.Errorf("topic %s has no partitions", topic)
+	}
+	return len(td.Partitions), nil
+}
+
+func watchStopFile(ctx context.Context, path string, stop context.CancelFunc) {
+	t := time.NewTicker(stopFilePoll)
+	defer t.Stop()
+	for {
+		if _, err := os.Stat(path); err == nil {
+			stop()
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func reportProgress(done <-chan struct{}, tally *Tally, w io.Writer, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			s := tally.Summary(time.Now())
+			fmt.Fprintf(w, "kafka-loadgen: %.0fs sent=%d acked=%d failed=%d pending=%d longestStallMs=%d\n",
+				float64(s.DurationMs)/1000, s.Sent, s.Acked, s.Failed, s.Pending, s.LongestStallMs)
+		}
+	}
+}
