@@ -10,12 +10,11 @@ package provider
 
 import (
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/kubetunnel"
+	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
 
 var _ infer.Annotated = (*KubernetesAccess)(nil)
@@ -58,13 +57,10 @@ func (k *KubernetesAccess) Annotate(a infer.Annotator) {
 		"leads to any running broker pod.")
 }
 
-// dnsLabelRE is a Kubernetes DNS label (namespace and Service names; pod name prefixes).
-var dnsLabelRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-
 // validate checks the option's names without contacting anything.
 func (k *KubernetesAccess) validate() error {
 	check := func(field, value, example string) error {
-		if len(value) > 63 || !dnsLabelRE.MatchString(value) {
+		if !rules.DNSLabel(value) {
 			return fmt.Errorf("umbrellakafka:kubernetes.%s = %q is not a Kubernetes name (a DNS label: lower-case "+
 				"letters, digits and '-', at most 63 characters): set it to the name as `kubectl get` shows it, e.g. %s",
 				field, value, example)
@@ -96,7 +92,4 @@ func (k *KubernetesAccess) target() kubetunnel.Target {
 
 // inClusterHost reports whether host is a Kubernetes in-cluster DNS name
 // (a Service or pod under .svc), which resolves only inside the cluster.
-func inClusterHost(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	return strings.HasSuffix(host, ".svc") || strings.Contains(host, ".svc.") || strings.HasSuffix(host, ".cluster.local")
-}
+func inClusterHost(host string) bool { return rules.InClusterHost(host, "") }

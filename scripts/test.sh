@@ -63,7 +63,7 @@ run_slow() {
     fi
   done
 }
-run_slow engine "integration realkafka monitoring" ./provider/ ./tests/realkafka/ ./tests/monitoring/ ./tests/integration/
+run_slow engine "integration realkafka monitoring" ./provider/ ./internal/loadgen/ ./tests/realkafka/ ./tests/monitoring/ ./tests/integration/
 
 log "tests on the real node: real pods from the project's own images"
 run_slow realnode realnode ./tests/realnode/
