@@ -4,9 +4,11 @@
 //
 // Where each seed manifest lives:
 //
-//	namespace.yaml         BuildNamespace        (namespace.go)
+//	namespace.yaml         BuildNamespace        (kafka.go)
 //	configmap.yaml         BuildConfigMap        (kafka.go), text from ServerProperties (properties.go)
+//	                       and StartScriptText, ReadyScriptText, Log4jProperties (entrypoint.go)
 //	statefulset.yaml       BuildStatefulSet      (kafka.go)
+//	pvc.yaml               BuildStatefulSet      (kafka.go), as its volumeClaimTemplates
 //	service-headless.yaml  BuildHeadlessService  (kafka.go)
 //	service.yaml           BuildClientService    (kafka.go)
 //	networkpolicy.yaml     BuildNetworkPolicy    (policy.go)

@@ -42,7 +42,7 @@ func TopicsFile(s *config.Spec) string {
 	return b.String()
 }
 
-// TopicJobName returns the Job's name, suffixed with a hash of the topic list: a
+// TopicJobNameFor returns the Job's name, suffixed with a hash of the topic list: a
 // changed list runs a new Job (a Job's pod template cannot change in place).
 func TopicJobNameFor(s *config.Spec) string {
 	sum := sha256.Sum256([]byte(TopicsFile(s) + kafkafiles.CreateTopicsScript))
