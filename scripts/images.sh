@@ -12,7 +12,8 @@
 #   scripts/images.sh push [REGISTRY]        build, then push all three to REGISTRY
 #   scripts/images.sh archive DIR [REGISTRY] build, then write DIR/<name>.tar docker archives
 #                                            (for `ctr -n k8s.io images import`)
-#   scripts/images.sh verify                 smoke-test the base image (chroot, uid 1000)
+#   scripts/images.sh verify                 run the images with runc: java, kafka-storage.sh
+#                                            random-uuid and writable folders as uid 1000
 #   scripts/images.sh names [REGISTRY]       print the three image references
 #   scripts/images.sh layout                 print the OCI layout folder (tags: see `names`)
 # REGISTRY defaults to $UMBRELLA_REGISTRY (e.g. 127.0.0.1:5000); pushes use plain HTTP
@@ -339,26 +340,46 @@ archive_all() { # dir registry
   done
 }
 
-# Run the base image's own java and scripts as uid 1000 inside its unpacked root filesystem.
-verify_base() {
-  [[ $(id -u) -eq 0 ]] || die "run as root (chroot)"
-  local bundle="$WORK/verify-base"
+# Run a command in an image with runc, as the image's user (the image's config decides
+# uid, env and working folder, as a container runtime would).
+run_in_image() { # tag script
+  local bundle="$WORK/verify-$1"
   rm -rf "$bundle"
-  umoci unpack --image "$OCI:$BASE_TAG" "$bundle" >/dev/null
-  local as_appuser=(chroot --userspec="$APPUSER_UID:$APPUSER_UID" "$bundle/rootfs"
-    /usr/bin/env -i "PATH=/opt/kafka/bin:/usr/bin:/bin" "JAVA_HOME=$JAVA_HOME_IN_IMAGE" HOME=/home/appuser)
-  "${as_appuser[@]}" java -version
-  local id
-  id=$("${as_appuser[@]}" /opt/kafka/bin/kafka-storage.sh random-uuid)
-  [[ "$id" =~ ^[A-Za-z0-9_-]{22}$ ]] || die "kafka-storage.sh random-uuid printed '$id'"
-  log "kafka-storage.sh random-uuid as uid $APPUSER_UID: $id"
-  "${as_appuser[@]}" /opt/kafka/bin/kafka-topics.sh --version
-  # The folders a pod writes to are appuser's.
-  # shellcheck disable=SC2016 # $d expands in the image's bash
-  "${as_appuser[@]}" /bin/bash -c 'for d in /opt/kafka/config /opt/kafka/logs /var/lib/kafka/data /mnt/shared/config; do
-    touch "$d/.w" && rm "$d/.w" || exit 1; done'
+  umoci unpack --image "$OCI:$1" "$bundle" >/dev/null
+  # hostname localhost: runc writes no /etc/hosts (the kubelet does), and log4j looks it up.
+  jq --arg script "$2" '.process.terminal = false | .hostname = "localhost"
+    | .process.args = ["/bin/bash", "-c", $script]' "$bundle/config.json" >"$bundle/config.json.new"
+  mv "$bundle/config.json.new" "$bundle/config.json"
+  local rc=0
+  runc run --bundle "$bundle" "umbrella-verify-$$" || rc=$?
   rm -rf "$bundle"
-  log "kafka-base: verified (java, kafka-storage.sh, kafka-topics.sh, writable folders as uid $APPUSER_UID)"
+  return "$rc"
+}
+
+verify_images() {
+  [[ $(id -u) -eq 0 ]] || die "run as root (runc)"
+  command -v runc >/dev/null || die "runc is not installed"
+  # shellcheck disable=SC2016 # expanded by the image's bash
+  run_in_image "$BASE_TAG" 'set -e
+    [[ $(id -u):$(id -g) == '"$APPUSER_UID:$APPUSER_UID"' ]] || { echo "runs as $(id)"; exit 1; }
+    java -version 2>&1 | head -n1
+    id=$(kafka-storage.sh random-uuid)
+    [[ $id =~ ^[A-Za-z0-9_-]{22}$ ]] || { echo "random-uuid printed: $id"; exit 1; }
+    echo "kafka-storage.sh random-uuid: $id"
+    echo "kafka-topics.sh --version: $(kafka-topics.sh --version)"
+    for d in /opt/kafka/config /opt/kafka/logs /var/lib/kafka/data /mnt/shared/config; do
+      touch "$d/.w" && rm "$d/.w"
+    done
+    echo "writable as $(id -un): config, logs, data, /mnt/shared/config"'
+  log "kafka-base: verified with runc"
+  # shellcheck disable=SC2016
+  run_in_image "$KAFKA_TAG" 'set -e
+    [[ $(id -u) == '"$APPUSER_UID"' ]]
+    test -x /opt/umbrella/scripts/create-topics.sh
+    agent=/opt/jmx-exporter/jmx_prometheus_javaagent.jar
+    test -r $agent
+    echo "as uid $(id -u): create-topics.sh and $agent ($(stat -c %s $agent) bytes)"'
+  log "kafka: verified with runc"
 }
 
 main() {
@@ -376,7 +397,7 @@ main() {
       build_all
       archive_all "$2" "$reg"
       ;;
-    verify) verify_base ;;
+    verify) verify_images ;;
     names)
       local reg tag; reg=$(registry_arg "${2:-}")
       for tag in "${ALL_TAGS[@]}"; do image_ref "$reg" "$tag"; done
