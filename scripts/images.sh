@@ -14,17 +14,20 @@
 #                                            (for `ctr -n k8s.io images import`)
 #   scripts/images.sh verify                 run the images with runc: java, kafka-storage.sh
 #                                            random-uuid and writable folders as uid 1000
+#   scripts/images.sh selftest               build, verify, push to a throwaway registry on
+#                                            127.0.0.1 (scripts/tools.sh registry), read back
 #   scripts/images.sh names [REGISTRY]       print the three image references
 #   scripts/images.sh layout                 print the OCI layout folder (tags: see `names`)
 # REGISTRY defaults to $UMBRELLA_REGISTRY (e.g. 127.0.0.1:5000); pushes use plain HTTP
 # (--dest-tls-verify=false): the registry is meant to be a local one.
 #
 # Caching, under ${UMBRELLA_IMAGES_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/umbrella-streaming/images}:
-#   rootfs/<key>.tar   the mmdebstrap output, keyed by suite + package list + options (~30-60 s cold)
+#   rootfs/<key>.tar   the mmdebstrap output, keyed by suite + package list + options (1-4 min cold)
 #   oci/               one OCI image layout holding the three images
 #   stamps/<tag>       the input hash an image was built from; equal inputs skip the build
-# Inputs hashed per image: this script, the sources it packs (cmd/pause, the base's bin/ and
-# config/, every Kafka jar, the Dockerfile and its context) and the image below it.
+# Inputs hashed per image: the functions of this script that build it, the sources it packs
+# (cmd/pause, the base's bin/ and config/, every Kafka jar, the Dockerfile and its context)
+# and the image below it.
 # Layers are reproducible: file times are clamped to IMAGE_EPOCH and created dates fixed.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -382,6 +385,48 @@ verify_images() {
   log "kafka: verified with runc"
 }
 
+# A throwaway registry (scripts/tools.sh registry) on a free 127.0.0.1 port: push all three,
+# read them back, check users and that the wrapper reuses the base's layers, stop it.
+selftest() {
+  local registry_bin dir port pid=""
+  registry_bin=$(scripts/tools.sh path registry) || die "no registry binary: run scripts/tools.sh registry"
+  build_all
+  verify_images
+  dir=$(mktemp -d)
+  # shellcheck disable=SC2064 # expand now: the folder and pid are this run's
+  trap "[[ -n \"\${pid:-}\" ]] && kill \"\$pid\" 2>/dev/null; rm -rf '$dir'" EXIT
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    port=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+  done
+  printf 'version: 0.1\nlog: {level: warn}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: "127.0.0.1:%s"}\n' \
+    "$dir/data" "$port" >"$dir/config.yml"
+  "$registry_bin" serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+  pid=$!
+  local i
+  for i in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || { cat "$dir/registry.log" >&2; die "the registry did not start"; }
+    [[ $i -lt 50 ]] || die "the registry does not listen on 127.0.0.1:$port"
+    sleep 0.2
+  done
+  local reg="127.0.0.1:$port" start=$SECONDS
+  push_all "$reg"
+  log "push of all three took $(took "$start")"
+  local base_layers kafka_layers user
+  base_layers=$(skopeo inspect --tls-verify=false "docker://$(image_ref "$reg" "$BASE_TAG")" | jq -c .Layers)
+  kafka_layers=$(skopeo inspect --tls-verify=false "docker://$(image_ref "$reg" "$KAFKA_TAG")" | jq -c '.Layers[:-1]')
+  [[ "$base_layers" == "$kafka_layers" ]] || die "the kafka image does not reuse the base layers: $kafka_layers vs $base_layers"
+  for tag in "${ALL_TAGS[@]}"; do
+    user=$(skopeo inspect --tls-verify=false --config "docker://$(image_ref "$reg" "$tag")" | jq -r .config.User)
+    log "$(image_ref "$reg" "$tag"): user $user"
+  done
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  pid=""
+  log "selftest passed (registry on $reg stopped)"
+}
+
 main() {
   local cmd="${1:-}"
   case "$cmd" in
@@ -398,6 +443,7 @@ main() {
       archive_all "$2" "$reg"
       ;;
     verify) verify_images ;;
+    selftest) selftest ;;
     names)
       local reg tag; reg=$(registry_arg "${2:-}")
       for tag in "${ALL_TAGS[@]}"; do image_ref "$reg" "$tag"; done
