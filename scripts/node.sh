@@ -182,7 +182,7 @@ iptables_clean() {
   for tool in iptables ip6tables; do
     command -v "$tool" >/dev/null || continue
     for table in filter nat mangle; do
-      "$tool-save" -t "$table" 2>/dev/null | grep -E "^-A [A-Z]+ .*-j (KUBE-|CNI-|$FORWARD_CHAIN)" |
+      { "$tool-save" -t "$table" 2>/dev/null || true; } | { grep -E "^-A [A-Z]+ .*-j (KUBE-|CNI-|$FORWARD_CHAIN)" || true; } |
         while read -r rule; do
           # shellcheck disable=SC2086 # the saved rule is a word list
           eval "$tool -t $table ${rule/-A /-D }" 2>/dev/null || true
@@ -204,7 +204,7 @@ net_down() {
     rm -f "$STATE_DIR/lo-addrs"
   fi
   for ((i = 1; i <= 16; i++)); do
-    ip link show "$(node_bridge "$i")" >/dev/null 2>&1 && ip link del "$(node_bridge "$i")"
+    if ip link show "$(node_bridge "$i")" >/dev/null 2>&1; then ip link del "$(node_bridge "$i")"; fi
   done
   iptables_clean
   if [[ -f "$STATE_DIR/ip_forward.before" ]]; then

@@ -35,6 +35,7 @@ KAFKA_SCALA_VERSION=2.13
 JMX_EXPORTER_VERSION=1.0.1 # the newest 1.x that Maven Central lists for this artifact
 PROM_OPERATOR_VERSION=0.85.0
 COREDNS_VERSION=1.15.0
+COREDNS_PLUGINS=p2 # revision of the plugin list below (the cache folder changes with it)
 REGISTRY_VERSION=3.1.2 # github.com/distribution/distribution/v3 (the CNCF distribution registry)
 
 # Build order for `all` (one after another: the machine has 2 cores).
@@ -49,7 +50,7 @@ KUBE_SCORE_DIR="$TOOLS_DIR/kube-score-v$KUBE_SCORE_VERSION"
 KAFKA_DIR="$TOOLS_DIR/kafka-$KAFKA_VERSION"
 JMX_DIR="$TOOLS_DIR/jmx-exporter-$JMX_EXPORTER_VERSION"
 PROM_DIR="$TOOLS_DIR/prometheus-operator-crds-v$PROM_OPERATOR_VERSION"
-COREDNS_DIR="$TOOLS_DIR/coredns-v$COREDNS_VERSION"
+COREDNS_DIR="$TOOLS_DIR/coredns-v$COREDNS_VERSION-$COREDNS_PLUGINS"
 REGISTRY_DIR="$TOOLS_DIR/registry-v$REGISTRY_VERSION"
 
 # Builds never reach for a newer Go toolchain, and never touch the caller's module.
@@ -73,7 +74,7 @@ tool_desc() {
     kafka) echo "Apache Kafka $KAFKA_VERSION jars" ;;
     jmx-exporter) echo "jmx_prometheus_javaagent $JMX_EXPORTER_VERSION" ;;
     prometheus-crds) echo "Prometheus Operator CRDs v$PROM_OPERATOR_VERSION (PodMonitor, PrometheusRule)" ;;
-    coredns) echo "CoreDNS v$COREDNS_VERSION (kubernetes, cache, health, ready, errors, log plugins)" ;;
+    coredns) echo "CoreDNS v$COREDNS_VERSION (bind, kubernetes, cache, health, ready, errors, log plugins)" ;;
     registry) echo "distribution registry v$REGISTRY_VERSION" ;;
     *) return 1 ;;
   esac
@@ -339,7 +340,8 @@ build_prometheus_crds() {
 }
 
 # CoreDNS with only the plugins the real node tier uses (its default build links every
-# cloud plugin): cluster.local from the API server, cache, health, ready, errors, log.
+# cloud plugin): bind (to its own address), cluster.local from the API server, cache,
+# health, ready, errors, log.
 build_coredns() {
   local mod; mod=$(scratch_module "coredns-v$COREDNS_VERSION")
   cd "$mod"
@@ -352,6 +354,7 @@ package main
 import (
 	"github.com/coredns/coredns/coremain"
 
+	_ "github.com/coredns/coredns/plugin/bind"
 	_ "github.com/coredns/coredns/plugin/cache"
 	_ "github.com/coredns/coredns/plugin/errors"
 	_ "github.com/coredns/coredns/plugin/health"
