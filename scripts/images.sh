@@ -6,25 +6,26 @@
 #   umbrella/kafka-base:KAFKA_VERSION    Debian bookworm + OpenJDK 17 JRE + the Kafka jars
 #                                        (scripts/tools.sh kafka) + infrastructure/kafka/base/
 #   umbrella/kafka:KAFKA_IMAGE_TAG       infrastructure/kafka/Dockerfile built on that base
+#   umbrella/kafka-loadgen:LOADGEN_VERSION  cmd/kafka-loadgen, static (durability tests)
 #
 # Usage:
 #   scripts/images.sh build                  build what changed into the local OCI layout
-#   scripts/images.sh push [REGISTRY]        build, then push all three to REGISTRY
+#   scripts/images.sh push [REGISTRY]        build, then push all four to REGISTRY
 #   scripts/images.sh archive DIR [REGISTRY] build, then write DIR/<name>.tar docker archives
 #                                            (for `ctr -n k8s.io images import`)
 #   scripts/images.sh verify                 run the images with runc: java, kafka-storage.sh
 #                                            random-uuid and writable folders as uid 1000
 #   scripts/images.sh selftest               build, verify, push to a throwaway registry on
 #                                            127.0.0.1 (scripts/tools.sh registry), read back
-#   scripts/images.sh names [REGISTRY]       print the three image references
-#   scripts/images.sh ref NAME [REGISTRY]    print one: NAME is kafka, kafka-base or pause
+#   scripts/images.sh names [REGISTRY]       print the four image references
+#   scripts/images.sh ref NAME [REGISTRY]    print one: kafka, kafka-base, pause, kafka-loadgen
 #   scripts/images.sh layout                 print the OCI layout folder (tags: see `names`)
 # REGISTRY defaults to $UMBRELLA_REGISTRY (e.g. 127.0.0.1:5000); pushes use plain HTTP
 # (--dest-tls-verify=false): the registry is meant to be a local one.
 #
 # Caching, under ${UMBRELLA_IMAGES_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/umbrella-streaming/images}:
 #   rootfs/<key>.tar   the mmdebstrap output, keyed by suite + package list + options (1-4 min cold)
-#   oci/               one OCI image layout holding the three images
+#   oci/               one OCI image layout holding the four images
 #   stamps/<tag>       the input hash an image was built from; equal inputs skip the build
 # Inputs hashed per image: the functions of this script that build it, the sources it packs
 # (cmd/pause, the base's bin/ and config/, every Kafka jar, the Dockerfile and its context)
@@ -37,6 +38,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 KAFKA_VERSION=4.1.1
 KAFKA_IMAGE_TAG=4.1.1-umbrella.1 # keep in step with config.DefaultBuildImageName
 PAUSE_VERSION=1.0.0
+LOADGEN_VERSION=1.0.0 # cmd/kafka-loadgen: the durability tests' producer/verifier, run in pods
 DEBIAN_SUITE=bookworm
 JAVA_HOME_IN_IMAGE=/usr/lib/jvm/java-17-openjdk-amd64
 # Debian packages of the base image (Essential: yes packages come with the variant).
@@ -54,7 +56,8 @@ WORK="$CACHE/work"
 PAUSE_TAG="pause-$PAUSE_VERSION"
 BASE_TAG="kafka-base-$KAFKA_VERSION"
 KAFKA_TAG="kafka-$KAFKA_IMAGE_TAG"
-ALL_TAGS=("$PAUSE_TAG" "$BASE_TAG" "$KAFKA_TAG")
+LOADGEN_TAG="kafka-loadgen-$LOADGEN_VERSION"
+ALL_TAGS=("$PAUSE_TAG" "$BASE_TAG" "$KAFKA_TAG" "$LOADGEN_TAG")
 
 log() { printf '[images] %s\n' "$*" >&2; }
 die() { printf '[images] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -66,6 +69,7 @@ image_ref() { # registry tag
     "$PAUSE_TAG") name=pause version=$PAUSE_VERSION ;;
     "$BASE_TAG") name=kafka-base version=$KAFKA_VERSION ;;
     "$KAFKA_TAG") name=kafka version=$KAFKA_IMAGE_TAG ;;
+    "$LOADGEN_TAG") name=kafka-loadgen version=$LOADGEN_VERSION ;;
     *) die "unknown image tag $tag" ;;
   esac
   echo "$reg/umbrella/$name:$version"
@@ -150,6 +154,27 @@ build_pause() {
   rm -rf "$bundle"
   stamp "$PAUSE_TAG" "$inputs"
   log "pause: built $PAUSE_TAG in $(took "$start")"
+}
+
+# The load generator the durability tests run in client pods: one static binary, user 65534.
+build_loadgen() {
+  local inputs
+  inputs=$(sha_of_files <(recipe build_loadgen LOADGEN_VERSION) cmd/kafka-loadgen/*.go internal/loadgen/*.go go.sum <(go version))
+  if is_current "$LOADGEN_TAG" "$inputs"; then log "kafka-loadgen: cached ($LOADGEN_TAG)"; return; fi
+  local start=$SECONDS bundle
+  ensure_layout
+  bundle=$(new_bundle "$LOADGEN_TAG")
+  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOTOOLCHAIN=local \
+    go build -trimpath -ldflags='-s -w -buildid=' -o "$bundle/rootfs/kafka-loadgen" ./cmd/kafka-loadgen
+  chmod 0755 "$bundle/rootfs/kafka-loadgen"
+  repack "$LOADGEN_TAG" "$bundle" "go build ./cmd/kafka-loadgen (CGO_ENABLED=0)"
+  umoci config --image "$OCI:$LOADGEN_TAG" --created "$(created)" --no-history \
+    --config.entrypoint /kafka-loadgen --config.user 65534:65534 --config.workingdir / \
+    --config.label "org.opencontainers.image.title=umbrella kafka-loadgen" \
+    --config.label "org.opencontainers.image.version=$LOADGEN_VERSION"
+  rm -rf "$bundle"
+  stamp "$LOADGEN_TAG" "$inputs"
+  log "kafka-loadgen: built $LOADGEN_TAG in $(took "$start")"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -314,6 +339,7 @@ build_all() {
     command -v "$tool" >/dev/null || die "$tool is not installed"
   done
   build_pause
+  build_loadgen
   build_base
   build_kafka
   umoci gc --layout "$OCI"
@@ -386,7 +412,7 @@ verify_images() {
   log "kafka: verified with runc"
 }
 
-# A throwaway registry (scripts/tools.sh registry) on a free 127.0.0.1 port: push all three,
+# A throwaway registry (scripts/tools.sh registry) on a free 127.0.0.1 port: push all four,
 # read them back, check users and that the wrapper reuses the base's layers, stop it.
 selftest() {
   local registry_bin dir port pid=""
@@ -413,7 +439,7 @@ selftest() {
   done
   local reg="127.0.0.1:$port" start=$SECONDS
   push_all "$reg"
-  log "push of all three took $(took "$start")"
+  log "push of all four took $(took "$start")"
   local base_layers kafka_layers user
   base_layers=$(skopeo inspect --tls-verify=false "docker://$(image_ref "$reg" "$BASE_TAG")" | jq -c .Layers)
   kafka_layers=$(skopeo inspect --tls-verify=false "docker://$(image_ref "$reg" "$KAFKA_TAG")" | jq -c '.Layers[:-1]')
@@ -456,7 +482,8 @@ main() {
         pause) image_ref "$reg" "$PAUSE_TAG" ;;
         kafka-base) image_ref "$reg" "$BASE_TAG" ;;
         kafka) image_ref "$reg" "$KAFKA_TAG" ;;
-        *) die "no image named '$2' (kafka, kafka-base, pause)" ;;
+        kafka-loadgen) image_ref "$reg" "$LOADGEN_TAG" ;;
+        *) die "no image named '$2' (kafka, kafka-base, pause, kafka-loadgen)" ;;
       esac
       ;;
     layout) echo "$OCI" ;;
