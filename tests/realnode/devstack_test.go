@@ -152,6 +152,19 @@ kafka-consumer-groups.sh --bootstrap-server %[2]s --describe --group email-proce
 		}
 	})
 
+	// Regression: the shipped entrypoint once did a plain `cp` of the 0444 ConfigMap
+	// file into an emptyDir, which outlives a container restart; as uid 10001 the
+	// second start's cp then fails and the container crash-loops. Shown here with the
+	// pod's own files, next to the fixed `cp -f`.
+	t.Run("a plain cp over the last start's copy fails in the pod; cp -f does not", func(t *testing.T) {
+		src := components.ConfigMountPath + "/" + components.NodeFileName(0)
+		out := brokerExec(t, broker, fmt.Sprintf(`d=$(mktemp -d); cp %[1]s "$d/p"; if cp %[1]s "$d/p" 2>"$d/err"; then echo plain-ok; else echo plain-failed; cat "$d/err"; fi
+cp -f %[1]s "$d/p" && echo f-ok; rm -rf "$d"`, src))
+		assert.Contains(t, out, "plain-failed")
+		assert.Contains(t, out, "Permission denied")
+		assert.Contains(t, out, "f-ok")
+	})
+
 	t.Run("a killed JVM restarts in place, and the pod is Ready only once the broker is RUNNING", func(t *testing.T) {
 		before := restartCount(t)
 		ip := podIP(t)
