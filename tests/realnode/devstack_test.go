@@ -93,6 +93,14 @@ func TestDevStackOnRealNode(t *testing.T) {
 		assert.Contains(t, strings.Fields(lines[1]), "10001")
 		assert.Equal(t, "kafka_2.13-4.1.1.jar", lines[2])
 		assert.Contains(t, lines[3], "4.1.1")
+
+		// The data volume: a `local` PV (the kubelet applies fsGroup to it; it does not
+		// to hostPath), owned by the broker's group, holding the formatted log dir.
+		pv := getJSON(t, "pv", pvcVolume(t))
+		assert.NotNil(t, path(pv, "spec", "local"), "the local storage class's volumes are `local` PVs")
+		out = brokerExec(t, broker, "stat -c '%g' "+components.DataMountPath+"; test -w "+components.DataMountPath+" && echo writable; cat "+components.LogDirPath+"/meta.properties")
+		assert.Regexp(t, `^10001\nwritable\n`, out)
+		assert.Contains(t, out, "cluster.id=5BlkQlAaBVX6rb9uzmmt7w", "formatted with the dev stack's clusterId")
 	})
 
 	t.Run("the provider created the seven topics through a port-forward into the pod", func(t *testing.T) {
