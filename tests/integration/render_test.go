@@ -27,7 +27,7 @@ func render(t *testing.T, stack string) []string {
 	defer cancel()
 	out := filepath.Join(t.TempDir(), stack)
 	st, err := deploy.Open(ctx, deploy.Options{Stack: stack, ProjectDir: repoRoot, StateDir: t.TempDir(),
-		Env: map[string]string{"KUBECONFIG": "/nonexistent"}, Program: program.Options{RenderDir: out}, Progress: testWriter{t}})
+		Env: map[string]string{"KUBECONFIG": "/nonexistent"}, Program: program.Options{RenderDir: out}, Progress: testWriter{T: t}})
 	require.NoError(t, err)
 	_, err = st.Up(ctx)
 	require.NoError(t, err)

@@ -178,7 +178,7 @@ type tunnelEnv struct {
 func (e *tunnelEnv) open(ctx context.Context, cfg map[string]string, progress io.Writer) *deploy.Stack {
 	e.t.Helper()
 	if progress == nil {
-		progress = testWriter{e.t}
+		progress = testWriter{T: e.t}
 	}
 	st, err := deploy.Open(ctx, deploy.Options{
 		Stack:      "prod",

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/umbrella-platform/umbrella-streaming/localkafka"
+	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 )
 
 const baseDir = "../../infrastructure/kafka/base"

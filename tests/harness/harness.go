@@ -1,0 +1,177 @@
+// Package harness is what the test tiers that drive the real engine against a
+// local control plane share (tests/integration on kwok, tests/realnode on a real
+// kubelet): the project's scripts, kubectl against that cluster, the engine's
+// stacks, and polling. It holds no test of its own.
+package harness
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
+)
+
+// RepoRoot is the repository root seen from a package two folders below it
+// (tests/<tier>).
+func RepoRoot() string {
+	wd, _ := os.Getwd()
+	return filepath.Clean(filepath.Join(wd, "..", ".."))
+}
+
+// ApplyExports sets the variables of the `export NAME=value` lines the project's
+// scripts print (scripts/tools.sh env, scripts/cluster.sh start, ...).
+func ApplyExports(text string) {
+	for _, line := range strings.Split(text, "\n") {
+		kv, ok := strings.CutPrefix(strings.TrimSpace(line), "export ")
+		if !ok {
+			continue
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		os.Setenv(k, os.Expand(strings.Trim(v, `"'`), os.Getenv))
+	}
+}
+
+// Script runs scripts/<name> with bash, its stderr to ours, and returns stdout.
+func Script(root, name string, args ...string) (string, error) {
+	cmd := exec.Command("bash", append([]string{filepath.Join(root, "scripts", name)}, args...)...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("scripts/%s %s: %w", name, strings.Join(args, " "), err)
+	}
+	return string(out), nil
+}
+
+// ToolsAndProvider puts the cached tools (scripts/tools.sh env) and a fresh build
+// of the topic provider (in <root>/bin) on PATH. UMBRELLA_PROVIDER_PREBUILT=1 keeps
+// bin/ as it is (to test a provider built elsewhere).
+func ToolsAndProvider(root string) error {
+	env, err := exec.Command("bash", filepath.Join(root, "scripts/tools.sh"), "env").Output()
+	if err != nil {
+		return fmt.Errorf("scripts/tools.sh env: %w (build the tools with scripts/tools.sh all)", err)
+	}
+	ApplyExports(string(env))
+	bin := filepath.Join(root, "bin")
+	if os.Getenv("UMBRELLA_PROVIDER_PREBUILT") != "1" {
+		build := exec.Command("go", "build", "-o", filepath.Join(bin, "pulumi-resource-umbrellakafka"), "./cmd/pulumi-resource-umbrellakafka")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("building the topic provider: %v\n%s", err, out)
+		}
+	}
+	os.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	for _, tool := range []string{"pulumi", "pulumi-resource-kubernetes", "kubectl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s not on PATH: run scripts/tools.sh all", tool)
+		}
+	}
+	return nil
+}
+
+// Kube runs kubectl against one cluster.
+type Kube struct{ Config string }
+
+// Run runs kubectl; the error carries its stderr.
+func (k Kube) Run(args ...string) (string, error) { return k.RunIn("", args...) }
+
+// RunIn runs kubectl with stdin.
+func (k Kube) RunIn(stdin string, args ...string) (string, error) {
+	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", k.Config}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("kubectl %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.String(), nil
+}
+
+// GetJSON reads one object from the API server.
+func (k Kube) GetJSON(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	out, err := k.Run(append([]string{"get", "-o", "json"}, args...)...)
+	require.NoError(t, err)
+	var obj map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &obj))
+	return obj
+}
+
+// Exists reports whether the object exists.
+func (k Kube) Exists(args ...string) bool {
+	_, err := k.Run(append([]string{"get"}, args...)...)
+	return err == nil
+}
+
+// Path walks nested maps/slices: Path(obj, "spec", "template", 0, "name").
+func Path(v any, keys ...any) any {
+	for _, k := range keys {
+		switch key := k.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[key]
+		case int:
+			s, ok := v.([]any)
+			if !ok || key >= len(s) {
+				return nil
+			}
+			v = s[key]
+		}
+	}
+	return v
+}
+
+// OpenStack opens a stack of the project at root with its own state dir, driving
+// the cluster of kubeconfig.
+func OpenStack(t *testing.T, ctx context.Context, root, kubeconfig, stack, stateDir string, cfg map[string]string) *deploy.Stack {
+	t.Helper()
+	st, err := deploy.Open(ctx, deploy.Options{
+		Stack:      stack,
+		ProjectDir: root,
+		StateDir:   stateDir,
+		Env:        map[string]string{"KUBECONFIG": kubeconfig},
+		Config:     cfg,
+		Progress:   TestWriter{t},
+	})
+	require.NoError(t, err)
+	return st
+}
+
+// TestWriter sends engine progress to the test log.
+type TestWriter struct{ T *testing.T }
+
+func (w TestWriter) Write(p []byte) (int, error) {
+	w.T.Helper()
+	w.T.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// WaitFor polls cond every 250 ms until it holds or the timeout passes.
+func WaitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	require.Failf(t, "timed out", "waiting %s for %s", timeout, what)
+}
