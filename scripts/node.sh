@@ -429,7 +429,7 @@ metadata:
   name: $name-pv-$j
   labels: {umbrella.local/pv: "true", umbrella.local/node: $name}
 spec:
-  capacity: {storage: 50Gi}
+  capacity: {storage: 200Gi}
   accessModes: [ReadWriteOnce]
   persistentVolumeReclaimPolicy: Retain
   storageClassName: standard

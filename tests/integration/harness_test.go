@@ -83,4 +83,3 @@ func openStack(t *testing.T, ctx context.Context, stack, stateDir string, cfg ma
 
 // testWriter sends engine progress to the test log.
 type testWriter = harness.TestWriter
-

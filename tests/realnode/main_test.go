@@ -30,6 +30,7 @@ var (
 	kubeconfig string
 	registry   string // host:port of the local registry
 	nodeDir    string // scripts/node.sh state (containerd sockets)
+	nodes      = 3    // real nodes (UMBRELLA_REALNODE_NODES): prod needs three
 )
 
 func TestMain(m *testing.M) {
@@ -76,7 +77,10 @@ func setup(m *testing.M) (code int, err error) {
 	}
 	harness.ApplyExports(out)
 	kubeconfig = os.Getenv("KUBECONFIG")
-	out, err = harness.Script(repoRoot, "node.sh", "start", "1")
+	if n, err := strconv.Atoi(os.Getenv("UMBRELLA_REALNODE_NODES")); err == nil {
+		nodes = n
+	}
+	out, err = harness.Script(repoRoot, "node.sh", "start", strconv.Itoa(nodes))
 	if err != nil {
 		return 1, err
 	}
