@@ -157,6 +157,23 @@ EOF
 # Network: lo addresses, forwarding, and a FORWARD guard that drops anything a pod sends
 # outside 198.18.0.0/15 (pods only have a route for that range; this makes it a rule).
 
+# containerd puts the containers' cgroups under k8s.io in every v1 hierarchy; remember
+# whether that existed, so stop removes only what this tier made (rmdir: empty ones).
+CGROUP_PARENT=k8s.io
+cgroups_note() {
+  local d
+  for d in /sys/fs/cgroup/*/"$CGROUP_PARENT"; do [[ -d "$d" ]] && echo "$d"; done >"$STATE_DIR/cgroups.before" || true
+}
+cgroups_clean() {
+  local d
+  [[ -f "$STATE_DIR/cgroups.before" ]] || return 0
+  for d in /sys/fs/cgroup/*/"$CGROUP_PARENT"; do
+    [[ -d "$d" ]] || continue
+    grep -qxF "$d" "$STATE_DIR/cgroups.before" && continue
+    find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
+}
+
 net_up() {
   local n="$1" i
   cat /proc/sys/net/ipv4/ip_forward >"$STATE_DIR/ip_forward.before"
@@ -480,6 +497,7 @@ cmd_start() {
   mkdir -p "$PIDS" "$LOGS" "$CERTS" "$STATE_DIR/volumes"
   echo "$n" >"$STATE_DIR/nodes"
 
+  cgroups_note
   net_up "$n"
   start_registry
   "$SCRIPT_DIR/images.sh" push "$REGISTRY" >&2
@@ -548,6 +566,7 @@ cmd_stop() {
   stop_proc coredns
   stop_proc registry
   unmount_under "$STATE_DIR"
+  cgroups_clean
   if [[ -f "$CLUSTER_DIR/kubeconfig" ]]; then
     for ((i = 1; i <= $(node_count); i++)); do k delete node "$(node_name "$i")" --wait=false >/dev/null 2>&1 || true; done
     k delete pv -l umbrella.local/pv=true --wait=false >/dev/null 2>&1 || true
