@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -41,7 +43,8 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		t.Skip("needs 3 real nodes (UMBRELLA_REALNODE_NODES=3)")
 	}
 	ctx := context.Background()
-	st := openStack(t, ctx, "prod", t.TempDir(), prodOverrides())
+	stateDir := t.TempDir()
+	st := openStack(t, ctx, "prod", stateDir, prodOverrides())
 	start := time.Now()
 	_, err := st.Up(ctx)
 	require.NoError(t, err, "up of the prod stack on three real nodes")
@@ -115,6 +118,173 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		verifyProduced(t, run, s)
 		waitFor(t, 4*time.Minute, "the killed broker Ready again", func() bool { return podReady(ns, components.PodName(leader)) })
 	})
+
+	t.Run("a retention change rolls the brokers one at a time under load", func(t *testing.T) {
+		o := prodOverrides()
+		o["broker"] = strings.Replace(o["broker"], `"retentionHours":168`, `"retentionHours":120`, 1)
+		changed := openStack(t, ctx, "prod", stateDir, o)
+		run := startProducer(t, "roll", 150*time.Second)
+		time.Sleep(10 * time.Second)
+		w := watchRoll(t)
+		rollStart := time.Now()
+		_, err := changed.Up(ctx)
+		require.NoError(t, err)
+		roll := time.Since(rollStart)
+		w.stop()
+		s := run.wait(t)
+		verifyProduced(t, run, s)
+
+		require.Len(t, w.replaced, 3, "every broker restarted once: %v", w.replaced)
+		for i := 1; i < len(w.replaced); i++ {
+			prev, next := w.replaced[i-1], w.replaced[i]
+			assert.False(t, next.gone.Before(prev.ready), "%s was deleted (%s) before %s served again (%s)", next.pod, next.gone, prev.pod, prev.ready)
+		}
+		longestRestart := time.Duration(0)
+		for _, r := range w.replaced {
+			longestRestart = max(longestRestart, r.ready.Sub(r.gone))
+		}
+		assert.LessOrEqual(t, w.longestUnderMinISR, longestRestart, "below min ISR no longer than one broker restart")
+		t.Logf("FIGURE roll of three brokers: %.1fs (up), longest broker restart %.1fs, longest stretch with partitions under min ISR %.1fs, longest produce stall %d ms",
+			roll.Seconds(), longestRestart.Seconds(), w.longestUnderMinISR.Seconds(), s.LongestStallMs)
+		out := brokerExec(t, "kafka-0", "/opt/kafka/bin/kafka-configs.sh --bootstrap-server localhost:9092 --describe --entity-type brokers --entity-name 0 --all")
+		assert.Regexp(t, `(?m)^\s*log.retention.hours=120\s`, out)
+	})
+
+	t.Run("a pod delete is a controlled shutdown well inside the grace period", func(t *testing.T) {
+		pod := components.PodName(2)
+		logs := exec.Command("kubectl", "--kubeconfig", kubeconfig, "-n", ns, "logs", "-f", pod, "-c", components.ContainerName, "--since=1s")
+		var buf strings.Builder
+		logs.Stdout = &buf
+		require.NoError(t, logs.Start())
+		time.Sleep(2 * time.Second)
+		start := time.Now()
+		_, err := kubectl("-n", ns, "delete", "pod", pod, "--wait=true", "--timeout=150s")
+		require.NoError(t, err)
+		took := time.Since(start)
+		_ = logs.Wait() // the stream ends with the container
+		assert.Contains(t, buf.String(), "Beginning controlled shutdown", "the broker asked the controller to move its leaders away")
+		assert.Contains(t, buf.String(), "The controller has asked us to exit controlled shutdown", "the controller let it go")
+		assert.Contains(t, buf.String(), "shut down completed", "and it exited on its own")
+		assert.NotContains(t, buf.String(), "Timed out waiting for the controller to approve controlled shutdown")
+		assert.Less(t, took, 120*time.Second, "terminationGracePeriodSeconds (120 s) covers it")
+		t.Logf("FIGURE controlled shutdown of %s (pod delete -> gone): %.1fs", pod, took.Seconds())
+		waitFor(t, 4*time.Minute, pod+" Ready again", func() bool { return podReady(ns, pod) })
+	})
+
+	t.Run("the disruption budget lets one node drain and refuses a second eviction meanwhile", func(t *testing.T) {
+		node, err := kubectl("-n", ns, "get", "pod", "kafka-1", "-o", "jsonpath={.spec.nodeName}")
+		require.NoError(t, err)
+		defer kubectl("uncordon", node)
+		_, err = kubectl("drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--pod-selector", components.LabelName+"="+components.AppName, "--timeout=150s")
+		require.NoError(t, err, "one broker may go")
+		// kafka-1's volume is on the cordoned node: it stays down until uncordon.
+		eviction := fmt.Sprintf(`{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"kafka-0","namespace":"%s"}}`, ns)
+		_, err = kubectlIn(eviction, "create", "--raw", "/api/v1/namespaces/"+ns+"/pods/kafka-0/eviction", "-f", "-")
+		require.Error(t, err, "a second broker must not be evicted while the first is down")
+		assert.Contains(t, err.Error(), "disruption budget")
+		assert.True(t, podReady(ns, "kafka-0"))
+		_, err = kubectl("uncordon", node)
+		require.NoError(t, err)
+		waitFor(t, 4*time.Minute, "kafka-1 back on its node", func() bool { return podReady(ns, "kafka-1") })
+	})
+}
+
+// rollWatch follows the broker pods while a roll runs: when each one went away and
+// when its replacement was Ready, and how long partitions stayed below min ISR
+// (the brokers' own UnderMinIsrPartitionCount, read from their JMX agents).
+type rollWatch struct {
+	replaced           []podRestart
+	longestUnderMinISR time.Duration
+	done               chan struct{}
+	finished           chan struct{}
+}
+
+type podRestart struct {
+	pod         string
+	gone, ready time.Time
+}
+
+func watchRoll(t *testing.T) *rollWatch {
+	t.Helper()
+	w := &rollWatch{done: make(chan struct{}), finished: make(chan struct{})}
+	uids := map[string]string{}
+	for i := 0; i < 3; i++ {
+		uids[components.PodName(i)], _ = kubectl("-n", ns, "get", "pod", components.PodName(i), "-o", "jsonpath={.metadata.uid}")
+	}
+	go func() {
+		defer close(w.finished)
+		pending := map[string]*podRestart{}
+		var underSince time.Time
+		for {
+			select {
+			case <-w.done:
+				return
+			case <-time.After(300 * time.Millisecond):
+			}
+			now := time.Now()
+			for i := 0; i < 3; i++ {
+				pod := components.PodName(i)
+				out, err := kubectl("-n", ns, "get", "pod", pod, "-o",
+					`jsonpath={.metadata.uid} {.metadata.deletionTimestamp} {.status.conditions[?(@.type=="Ready")].status}`)
+				f := strings.Fields(out)
+				changed := err != nil || len(f) == 0 || f[0] != uids[pod] || (len(f) > 1 && strings.Contains(f[1], "T"))
+				if r := pending[pod]; r == nil && changed && uids[pod] != "" {
+					pending[pod] = &podRestart{pod: pod, gone: now}
+				}
+				if r := pending[pod]; r != nil && err == nil && len(f) == 2 && f[0] != uids[pod] && f[1] == "True" {
+					r.ready = now
+					w.replaced = append(w.replaced, *r)
+					delete(pending, pod)
+					uids[pod] = ""
+				}
+			}
+			under := 0
+			for i := 0; i < 3; i++ {
+				if ip, err := kubectl("-n", ns, "get", "pod", components.PodName(i), "-o", "jsonpath={.status.podIP}"); err == nil && ip != "" {
+					under += metricValue(ip, components.MetricUnderMinISR)
+				}
+			}
+			switch {
+			case under > 0 && underSince.IsZero():
+				underSince = now
+			case under == 0 && !underSince.IsZero():
+				w.longestUnderMinISR = max(w.longestUnderMinISR, now.Sub(underSince))
+				underSince = time.Time{}
+			}
+		}
+	}()
+	return w
+}
+
+func (w *rollWatch) stop() {
+	close(w.done)
+	<-w.finished
+}
+
+func httpGet(url string) (string, error) {
+	c := http.Client{Timeout: time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// metricValue reads one gauge from a broker's JMX agent (0 when it does not answer).
+func metricValue(ip, name string) int {
+	body, err := httpGet(fmt.Sprintf("http://%s:%d/metrics?name[]=%s", ip, components.MetricsPort, name))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(body, "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == name {
+			v, _ := strconv.ParseFloat(f[1], 64)
+			return int(v)
+		}
+	}
+	return 0
 }
 
 // producerRun is a kafka-loadgen produce pod.
