@@ -45,12 +45,15 @@ k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@" 2> >(grep -v 'version diff
 
 pid_of() { [[ -s "$PIDS/$1.pid" ]] && cat "$PIDS/$1.pid"; }
 
-# Alive and still the program we started (guards against PID reuse).
+# Alive and still the program we started (guards against PID reuse). Right after
+# launch the process can still be `setsid` about to exec the program: count that too,
+# or a loaded machine reports a starting component as exited.
 is_running() {
   local pid; pid=$(pid_of "$1") || return 1
   local cmd; cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
-  cmd="${cmd%% *}"
-  [[ "${cmd##*/}" == "$1" ]]
+  local first="${cmd%% *}" rest="${cmd#* }"
+  if [[ "${first##*/}" == setsid ]]; then first="${rest%% *}"; fi
+  [[ "${first##*/}" == "$1" ]]
 }
 
 launch() { # name binary args...
