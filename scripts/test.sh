@@ -24,8 +24,9 @@ if [[ "${UMBRELLA_UNIT_ONLY:-}" != 1 ]]; then
   scripts/packages.sh prom node
 fi
 
-log "go vet ./..."
+log "go vet ./... (and every build-tagged test file)"
 go vet ./...
+go vet -tags "integration realkafka monitoring realnode" ./...
 
 log "building the topic provider plugin into ./bin"
 go build -o bin/pulumi-resource-umbrellakafka ./cmd/pulumi-resource-umbrellakafka
