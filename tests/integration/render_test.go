@@ -48,15 +48,54 @@ func kubeScore(t *testing.T, files []string, extra ...string) []string {
 	ks, err := exec.LookPath("kube-score")
 	require.NoError(t, err, "kube-score not on PATH: scripts/tools.sh kube-score")
 	args := append(append([]string{"score", "--output-format", "ci"}, extra...), files...)
-	out, _ := exec.Command(ks, args...).CombinedOutput() // exits 1 when anything is critical
+	out, err := exec.Command(ks, args...).CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err, "kube-score did not run")
+	}
 	var crit []string
+	scored := map[string]bool{}
 	for _, line := range strings.Split(string(out), "\n") {
 		if strings.HasPrefix(line, "[CRITICAL]") {
 			crit = append(crit, line)
 		}
+		// "[OK] kafka/umbrella-streaming apps/v1/StatefulSet: Pod Probes": name and kind.
+		if m := scoredRE.FindStringSubmatch(line); m != nil {
+			scored[strings.TrimSuffix(m[1], ":")] = true
+		}
 	}
+	// 0: nothing critical; 1: something critical (and then it must say what); any
+	// other status, or silence, is kube-score failing, not a clean score.
+	require.Contains(t, []int{0, 1}, code, "kube-score exited %d:\n%s", code, out)
+	if code == 1 {
+		require.NotEmpty(t, crit, "kube-score exited 1 without a CRITICAL finding:\n%s", out)
+	}
+	require.GreaterOrEqual(t, len(scored), scorable(t, files), "kube-score scored fewer objects than were rendered:\n%s", out)
 	_ = criticalRE
 	return crit
+}
+
+// scoredRE picks the object out of a kube-score ci line.
+var scoredRE = regexp.MustCompile(`^\[(?:OK|WARNING|CRITICAL|SKIPPED)\] (\S+ \S+)`)
+
+// scorable counts the rendered objects of kinds kube-score checks.
+func scorable(t *testing.T, files []string) int {
+	t.Helper()
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, m := range regexp.MustCompile(`(?m)^kind: (\S+)`).FindAllSubmatch(b, -1) {
+			switch string(m[1]) {
+			case "StatefulSet", "Service", "NetworkPolicy", "PodDisruptionBudget", "Job":
+				n++
+			}
+		}
+	}
+	require.Positive(t, n, "nothing kube-score checks was rendered")
+	return n
 }
 
 func TestRenderedManifestsScoreClean(t *testing.T) {
