@@ -229,16 +229,18 @@ func watchRoll(t *testing.T) *rollWatch {
 			case <-time.After(300 * time.Millisecond):
 			}
 			now := time.Now()
+			pods := brokerPods()
+			if pods == nil {
+				continue // the API did not answer: no news, not a deletion
+			}
 			for i := 0; i < 3; i++ {
 				pod := components.PodName(i)
-				out, err := kubectl("-n", ns, "get", "pod", pod, "-o",
-					`jsonpath={.metadata.uid} {.metadata.deletionTimestamp} {.status.conditions[?(@.type=="Ready")].status}`)
-				f := strings.Fields(out)
-				changed := err != nil || len(f) == 0 || f[0] != uids[pod] || (len(f) > 1 && strings.Contains(f[1], "T"))
+				p, ok := pods[pod]
+				changed := !ok || p.uid != uids[pod] || p.deleting
 				if r := pending[pod]; r == nil && changed && uids[pod] != "" {
 					pending[pod] = &podRestart{pod: pod, gone: now}
 				}
-				if r := pending[pod]; r != nil && err == nil && len(f) == 2 && f[0] != uids[pod] && f[1] == "True" {
+				if r := pending[pod]; r != nil && ok && p.uid != uids[pod] && p.ready {
 					r.ready = now
 					w.replaced = append(w.replaced, *r)
 					delete(pending, pod)
@@ -246,9 +248,9 @@ func watchRoll(t *testing.T) *rollWatch {
 				}
 			}
 			under := 0
-			for i := 0; i < 3; i++ {
-				if ip, err := kubectl("-n", ns, "get", "pod", components.PodName(i), "-o", "jsonpath={.status.podIP}"); err == nil && ip != "" {
-					under += metricValue(ip, components.MetricUnderMinISR)
+			for _, p := range pods {
+				if p.ip != "" {
+					under += metricValue(p.ip, components.MetricUnderMinISR)
 				}
 			}
 			switch {
@@ -277,6 +279,44 @@ func httpGet(url string) (string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return string(b), err
+}
+
+// brokerPod is what the roll watch needs of a broker pod.
+type brokerPod struct {
+	uid, ip         string
+	deleting, ready bool
+}
+
+// brokerPods reads every broker pod in one API call (name -> state).
+func brokerPods() map[string]brokerPod {
+	out, err := kubectl("-n", ns, "get", "pods", "-l", components.LabelName+"="+components.AppName, "-o", "json")
+	if err != nil {
+		return nil
+	}
+	var list struct {
+		Items []struct {
+			Metadata struct {
+				Name, UID         string
+				DeletionTimestamp *string
+			}
+			Status struct {
+				PodIP      string
+				Conditions []struct{ Type, Status string }
+			}
+		}
+	}
+	if json.Unmarshal([]byte(out), &list) != nil {
+		return nil
+	}
+	pods := map[string]brokerPod{}
+	for _, it := range list.Items {
+		p := brokerPod{uid: it.Metadata.UID, ip: it.Status.PodIP, deleting: it.Metadata.DeletionTimestamp != nil}
+		for _, c := range it.Status.Conditions {
+			p.ready = p.ready || (c.Type == "Ready" && c.Status == "True")
+		}
+		pods[it.Metadata.Name] = p
+	}
+	return pods
 }
 
 // metricValue reads one gauge from a broker's JMX agent (0 when it does not answer).
