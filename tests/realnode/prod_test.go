@@ -73,7 +73,7 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 	})
 
 	t.Run("a broker pod force-deleted under load: 0 acknowledged records lost or duplicated", func(t *testing.T) {
-		run := startProducer(t, "broker-loss", 75*time.Second)
+		run := startProducer(t, "broker-loss", 60*time.Second)
 		time.Sleep(20 * time.Second)
 		_, err := kubectl("-n", ns, "delete", "pod", "kafka-1", "--grace-period=0", "--force")
 		require.NoError(t, err)
@@ -91,7 +91,7 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 
 	t.Run("the controller leader's JVM killed: a new leader, produce goes on", func(t *testing.T) {
 		leader := quorumLeader(t, "kafka-0")
-		run := startProducer(t, "leader-kill", 60*time.Second)
+		run := startProducer(t, "leader-kill", 45*time.Second)
 		time.Sleep(15 * time.Second)
 		killJVM(t, components.PodName(leader))
 		killedAt := time.Now()
