@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,7 +124,7 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		o := prodOverrides()
 		o["broker"] = strings.Replace(o["broker"], `"retentionHours":168`, `"retentionHours":120`, 1)
 		changed := openStack(t, ctx, "prod", stateDir, o)
-		run := startProducer(t, "roll", 150*time.Second)
+		run := startProducer(t, "roll", 130*time.Second)
 		time.Sleep(10 * time.Second)
 		w := watchRoll(t)
 		rollStart := time.Now()
@@ -136,6 +137,7 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		_, err = kubectl("-n", ns, "rollout", "status", "statefulset/"+components.StatefulSetName, "--timeout=10m")
 		require.NoError(t, err)
 		roll := time.Since(rollStart)
+		waitFor(t, time.Minute, "the watch to see the last broker serve", func() bool { return w.count() == 3 })
 		w.stop()
 		t.Logf("FIGURE up returned after %.1fs; the roll finished after %.1fs", upTook.Seconds(), roll.Seconds())
 		s := run.wait(t)
@@ -200,6 +202,7 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 // when its replacement was Ready, and how long partitions stayed below min ISR
 // (the brokers' own UnderMinIsrPartitionCount, read from their JMX agents).
 type rollWatch struct {
+	mu                 sync.Mutex
 	replaced           []podRestart
 	longestUnderMinISR time.Duration
 	done               chan struct{}
@@ -242,7 +245,9 @@ func watchRoll(t *testing.T) *rollWatch {
 				}
 				if r := pending[pod]; r != nil && ok && p.uid != uids[pod] && p.ready {
 					r.ready = now
+					w.mu.Lock()
 					w.replaced = append(w.replaced, *r)
+					w.mu.Unlock()
 					delete(pending, pod)
 					uids[pod] = ""
 				}
@@ -263,6 +268,12 @@ func watchRoll(t *testing.T) *rollWatch {
 		}
 	}()
 	return w
+}
+
+func (w *rollWatch) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.replaced)
 }
 
 func (w *rollWatch) stop() {
