@@ -494,6 +494,11 @@ cmd_start() {
   done
   [[ -x "$CNI_BIN/bridge" ]] || die "CNI plugins missing in $CNI_BIN; install: apt-get install containernetworking-plugins"
   [[ -d "$STATE_DIR" ]] && cmd_stop
+  # One real node tier per machine: the addresses, bridges and kube-proxy's chains are
+  # machine-wide, and a second tier's stop would take this one's away.
+  if ip -o addr show dev lo | grep -q " $DNS_IP/32" || ip link show "$(node_bridge 1)" >/dev/null 2>&1; then
+    die "another real node tier holds $DNS_IP or bridge $(node_bridge 1); stop it first (UMBRELLA_NODE_DIR=<its dir> scripts/node.sh stop)"
+  fi
   mkdir -p "$PIDS" "$LOGS" "$CERTS" "$STATE_DIR/volumes"
   echo "$n" >"$STATE_DIR/nodes"
 
