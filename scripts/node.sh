@@ -539,6 +539,22 @@ drain_pods() {
   done
 }
 
+# Kills every container (pause included) of each node's runtime through containerd, so
+# no container process outlives it; the kubelets are stopped first so none restarts.
+kill_containers() {
+  local i sock id
+  for ((i = 1; i <= $(node_count); i++)); do
+    sock="$STATE_DIR/node-$i/containerd/containerd.sock"
+    [[ -S "$sock" ]] || continue
+    for id in $(ctr --address "$sock" -n k8s.io tasks ls -q 2>/dev/null); do
+      ctr --address "$sock" -n k8s.io tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+    done
+    for id in $(ctr --address "$sock" -n k8s.io tasks ls -q 2>/dev/null); do
+      ctr --address "$sock" -n k8s.io tasks delete -f "$id" >/dev/null 2>&1 || true
+    done
+  done
+}
+
 # containerd-shim processes outlive containerd: find the ones started for our sockets.
 stop_shims() {
   local dir pid cmd
@@ -566,6 +582,7 @@ cmd_stop() {
   drain_pods
   stop_proc kube-proxy
   for ((i = 1; i <= $(node_count); i++)); do stop_proc "kubelet-$i"; done
+  kill_containers
   for ((i = 1; i <= $(node_count); i++)); do stop_proc "containerd-$i"; done
   stop_shims
   stop_proc coredns
