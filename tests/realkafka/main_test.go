@@ -105,7 +105,7 @@ func testCtx(t testing.TB, d time.Duration) context.Context {
 }
 
 // createTopic creates a topic with kadm and waits until every partition has
-// a leader and rf in-sync replicas.
+// a leader and rf in-sync replicas, and every running broker knows the topic.
 func createTopic(t testing.TB, c *localkafka.Cluster, topic string, partitions int32, rf int16, cfg map[string]*string) {
 	t.Helper()
 	ctx := testCtx(t, 60*time.Second)
@@ -113,6 +113,9 @@ func createTopic(t testing.TB, c *localkafka.Cluster, topic string, partitions i
 	require.NoError(t, err)
 	require.NoError(t, resp.Err, resp.ErrMessage)
 	require.NoError(t, c.WaitInSync(ctx, topic, int(rf)))
+	// Read after write: a broker that has not caught up answers DescribeConfigs with
+	// UNKNOWN_TOPIC_OR_PARTITION (seen in a cold CI run right after create).
+	require.NoError(t, c.WaitPropagated(ctx, topic, int(partitions)))
 }
 
 // topicConfig returns one config of a topic with its source.
