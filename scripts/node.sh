@@ -73,9 +73,17 @@ is_running() {
 }
 
 launch() { # name binary args...
-  local name="$1"; shift
+  local name="$1" pid i; shift
   setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
-  echo $! >"$PIDS/$name.pid"
+  pid=$!
+  echo "$pid" >"$PIDS/$name.pid"
+  # Until the child has exec'd, /proc shows this shell's command line, which is_running
+  # would not recognise: wait for the exec (or the child's end) before going on.
+  for ((i = 0; i < 200; i++)); do
+    [[ "$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" == *"$STATE_DIR"* ]] && return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
 }
 
 stop_proc() { # name
