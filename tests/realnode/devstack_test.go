@@ -262,6 +262,10 @@ cp -f %[1]s "$d/p" && echo f-ok; rm -rf "$d"`, src))
 
 	_, err = st.Destroy(ctx)
 	require.NoError(t, err)
+	// destroy keeps the namespace and its PVC by design; the prod test that follows on
+	// this cluster must not find a volume formatted by the dev cluster (Kafka refuses it).
+	_, err = kubectl("delete", "namespace", ns, clientNS, "--wait=true", "--timeout=180s")
+	require.NoError(t, err)
 }
 
 // topicPartitions reads "kafka-topics --describe" into topic -> "partitions/replicas".
