@@ -50,12 +50,12 @@ const (
 	DefaultMonitoringNS           = "monitoring"
 	DefaultMonitoringEnabled      = true
 	// DefaultAgentImage "" means the broker image itself: it carries the agent jar.
-	DefaultAgentImage = ""
-	DefaultAgentJarPath           = "/opt/jmx-exporter/jmx_prometheus_javaagent.jar"
-	DefaultDashboardNamespace     = "umbrella-infra"
-	DefaultDiskFillPercent        = 80
-	DefaultPodDisruptionBudget    = true
-	DefaultSpread                 = SpreadPreferred
+	DefaultAgentImage          = ""
+	DefaultAgentJarPath        = "/opt/jmx-exporter/jmx_prometheus_javaagent.jar"
+	DefaultDashboardNamespace  = "umbrella-infra"
+	DefaultDiskFillPercent     = 80
+	DefaultPodDisruptionBudget = true
+	DefaultSpread              = SpreadPreferred
 	// DefaultAllowedNamespaces are the seed's client namespaces (section 6),
 	// comma-separated and sorted.
 	DefaultAllowedNamespaces = "umbrella-connectors,umbrella-ingestion,umbrella-processing,umbrella-storage,umbrella-ui"
