@@ -129,6 +129,6 @@ var badConfigs = []struct {
 		"monitoring.agentJarPath = \"agent.jar\": must be an absolute path inside monitoring.agentImage; use /opt/jmx-exporter/jmx_prometheus_javaagent.jar"},
 	{"spread unknown", func(r *Raw) { r.Availability = &RawAvailability{Spread: sp("everywhere")} },
 		"availability.spread = \"everywhere\": unknown spread mode (allowed: none, preferred, required); use required in prod (one broker per node)"},
-	{"guard override unknown", func(r *Raw) { r.GuardOverrides = []string{"brokers"} },
-		"guardOverrides[0] = \"brokers\": is not a guarded field (guarded: broker.minInsyncReplicas, clusterId, controllers, storage.size, storage.storageClass); remove it"},
+	{"guard override unknown", func(r *Raw) { r.GuardOverrides = []string{"replicas"} },
+		"guardOverrides[0] = \"replicas\": is not a guarded field (guarded: broker.minInsyncReplicas, brokers, clusterId, controllers, storage.size, storage.storageClass); remove it"},
 }

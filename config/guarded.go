@@ -1,6 +1,9 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // GuardedField is one field whose change on a live cluster a plain update cannot
 // apply. The program compares its value with the stack's last deployment and
@@ -17,6 +20,21 @@ type GuardedField struct {
 	// Value reads the field's deployed value from a spec, as recorded in the
 	// stack's guarded output.
 	Value func(*Spec) string
+	// Refused says whether a change from prev to next is refused; nil means any
+	// change is. brokers refuses only a decrease.
+	Refused func(prev, next string) bool
+	// Checked marks a field whose refusal the program lifts by itself when the
+	// live cluster shows the change is safe (program/guard.go runs the check).
+	Checked bool
+}
+
+// Refuses reports whether changing the field from prev to next is refused
+// (before any override or live check).
+func (g GuardedField) Refuses(prev, next string) bool {
+	if prev == next {
+		return false
+	}
+	return g.Refused == nil || g.Refused(prev, next)
 }
 
 // Advice is the text a refused change prints after the field's old and new values.
@@ -38,6 +56,18 @@ var Guarded = []GuardedField{
 			"(kafka-configs.sh --bootstrap-server kafka.umbrella-streaming.svc:9092 --alter --entity-type brokers --entity-default " +
 			"--add-config min.insync.replicas=<n>), then set guardOverrides: [broker.minInsyncReplicas] for one update",
 		Value: func(s *Spec) string { return fmt.Sprint(s.Broker.MinInsyncReplicas) },
+	},
+	{
+		Field: BrokersField,
+		Why: "the broker pods removed would take their partition replicas with them " +
+			"(partitions under-replicated, or offline where they held the last copies)",
+		ByHand: "Move every replica off the brokers being removed first " +
+			"(kafka-reassign-partitions.sh --generate --broker-list 0,...,<brokers-1> --topics-to-move-json-file <all topics>, " +
+			"then --execute and --verify); the preview checks the live cluster and lets the change through once they hold nothing. " +
+			"guardOverrides: [brokers] skips the check for one update. Raising brokers is never refused",
+		Value:   func(s *Spec) string { return fmt.Sprint(s.Brokers) },
+		Refused: func(prev, next string) bool { return atoi(next) < atoi(prev) },
+		Checked: true,
 	},
 	{
 		Field:  "clusterId",
@@ -68,6 +98,16 @@ var Guarded = []GuardedField{
 		ByHand: "Restore the previous value, or migrate the data to a new stack",
 		Value:  func(s *Spec) string { return s.Storage.StorageClass },
 	},
+}
+
+// BrokersField is the guarded field whose decrease the program checks against
+// the live cluster.
+const BrokersField = "brokers"
+
+// atoi reads a recorded count; a value that is not a number reads as 0.
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 // GuardedFields returns the names of the guarded fields, in Guarded's order.

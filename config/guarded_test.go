@@ -53,6 +53,24 @@ func TestGuardedTableIsCompleteAndSorted(t *testing.T) {
 		TopicDefaults: &RawTopic{ReplicationFactor: ip(3)},
 		Storage:       &RawStorage{Size: sp("100Gi"), StorageClass: sp("fast")}})
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"broker.minInsyncReplicas": "2", "clusterId": "MjPBEhmLSH-4IwmCODRzPg",
+	assert.Equal(t, map[string]string{"broker.minInsyncReplicas": "2", "brokers": "3", "clusterId": "MjPBEhmLSH-4IwmCODRzPg",
 		"controllers": "3", "storage.size": "100Gi", "storage.storageClass": "fast"}, GuardedValues(s))
+}
+
+// Only a decrease of brokers is refused (before the live check); every other
+// guarded field refuses any change.
+func TestGuardedRefusesOnlyBrokerDecreases(t *testing.T) {
+	byField := map[string]GuardedField{}
+	for _, g := range Guarded {
+		byField[g.Field] = g
+	}
+	b := byField[BrokersField]
+	assert.True(t, b.Checked)
+	assert.True(t, b.Refuses("4", "3"))
+	assert.False(t, b.Refuses("3", "4"), "raising brokers adds broker-only pods")
+	assert.False(t, b.Refuses("3", "3"))
+	c := byField["controllers"]
+	assert.True(t, c.Refuses("1", "3"))
+	assert.True(t, c.Refuses("3", "1"))
+	assert.False(t, c.Checked)
 }

@@ -1,13 +1,17 @@
 package program
 
 import (
+	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/umbrella-platform/umbrella-streaming/components"
 	"github.com/umbrella-platform/umbrella-streaming/config"
+	"github.com/umbrella-platform/umbrella-streaming/provider"
 )
 
 // GuardOutput is the stack output recording the guarded fields' deployed values.
@@ -22,25 +26,126 @@ func GuardValues(s *config.Spec) pulumi.StringMap {
 	return m
 }
 
+// BrokerCheck returns, for each broker id in removed that still holds replicas,
+// the partitions with a replica on it (provider.ReplicasOnBrokers on the live
+// cluster; a fake in unit tests).
+type BrokerCheck func(ctx context.Context, s *config.Spec, removed []int32) (map[int32][]string, error)
+
+// LiveBrokerCheck asks the running cluster, reached the way the topic provider
+// reaches it (topics.access), which of the removed brokers hold replicas.
+func LiveBrokerCheck(ctx context.Context, s *config.Spec, removed []int32) (map[int32][]string, error) {
+	return provider.ReplicasOnBrokers(ctx, ProviderConfig(s), removed)
+}
+
+// ProviderConfig is the topic provider's configuration (components.BuildTopicProvider)
+// in the provider's own types, for the program's pre-flight reads. A test keeps
+// the two equal.
+func ProviderConfig(s *config.Spec) provider.Config {
+	cfg := provider.Config{BootstrapServers: components.BootstrapServers(s)}
+	if k := components.TopicProviderKubernetes(s); k != nil {
+		service := components.ClientServiceName
+		cfg.Kubernetes = &provider.KubernetesAccess{Namespace: s.Namespace, StatefulSet: components.StatefulSetName,
+			HeadlessService: components.HeadlessServiceName, BootstrapService: &service}
+	}
+	return cfg
+}
+
+// noLiveCheck is the check where the program must not dial the cluster (render).
+func noLiveCheck(context.Context, *config.Spec, []int32) (map[int32][]string, error) {
+	return nil, fmt.Errorf("rendering manifests does not reach the cluster")
+}
+
+// GuardResult is what the guard found: refusals, and notes on checked changes
+// the live cluster showed to be safe.
+type GuardResult struct {
+	Violations []string
+	Notes      []string
+}
+
 // GuardViolations compares the previously deployed guarded values with the new spec
-// and returns one message per changed field that is not overridden, sorted. Each
-// message carries the field's advice from config.Guarded. previous is empty for a
-// stack that was never deployed.
-func GuardViolations(previous map[string]string, s *config.Spec) []string {
-	var out []string
+// and returns one message per refused change that is not overridden, sorted. Each
+// message carries the field's advice from config.Guarded. A refused change of a
+// Checked field (a brokers decrease) is let through when check shows the brokers
+// to be removed hold no replicas. previous is empty for a stack that was never
+// deployed.
+func GuardViolations(ctx context.Context, previous map[string]string, s *config.Spec, check BrokerCheck) GuardResult {
+	var r GuardResult
 	for _, g := range config.Guarded {
 		prev, ok := previous[g.Field]
 		current := g.Value(s)
-		if !ok || prev == current {
+		if !ok || !g.Refuses(prev, current) || contains(s.GuardOverrides, g.Field) {
 			continue
 		}
-		if contains(s.GuardOverrides, g.Field) {
+		changed := fmt.Sprintf("%s changed from %q to %q on a deployed stack", g.Field, prev, current)
+		if !g.Checked {
+			r.Violations = append(r.Violations, changed+": "+g.Advice())
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s changed from %q to %q on a deployed stack: %s", g.Field, prev, current, g.Advice()))
+		if note, refusal := checkBrokersRemoved(ctx, s, prev, check, changed, g); refusal != "" {
+			r.Violations = append(r.Violations, refusal)
+		} else {
+			r.Notes = append(r.Notes, note)
+		}
 	}
-	sort.Strings(out)
-	return out
+	sort.Strings(r.Violations)
+	return r
+}
+
+// checkBrokersRemoved runs the live check for a brokers decrease from prev to
+// s.Brokers: a note when the brokers to be removed are empty, else a refusal.
+func checkBrokersRemoved(ctx context.Context, s *config.Spec, prev string, check BrokerCheck, changed string, g config.GuardedField) (note, refusal string) {
+	from, _ := strconv.Atoi(prev)
+	var removed []int32
+	for id := s.Brokers; id < from; id++ {
+		removed = append(removed, int32(id))
+	}
+	names := brokerList(removed)
+	held, err := check(ctx, s, removed)
+	if err != nil {
+		return "", fmt.Sprintf("%s, and whether any partition replica is left on %s could not be checked (%v): run the preview "+
+			"where the brokers are reachable (topics.access: kubernetes reaches them through the Kubernetes API), or, having "+
+			"moved every replica off, set guardOverrides: [%s] for one update", changed, names, err, g.Field)
+	}
+	if len(held) == 0 {
+		return fmt.Sprintf("%s: %s hold no partition replicas; their pods go, their volumes are kept (%s)",
+			changed, names, volumeList(removed)), ""
+	}
+	var parts []string
+	for _, id := range removed {
+		if p := held[int32(id)]; len(p) > 0 {
+			parts = append(parts, fmt.Sprintf("broker %d holds %d (%s)", id, len(p), sample(p, 5)))
+		}
+	}
+	return "", fmt.Sprintf("%s while %s: %s. %s", changed, strings.Join(parts, "; "), g.Why, g.ByHand)
+}
+
+// brokerList names broker ids for a message: "broker 3" or "brokers 3, 4".
+func brokerList(ids []int32) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(int(id))
+	}
+	if len(ids) == 1 {
+		return "broker " + s[0]
+	}
+	return "brokers " + strings.Join(s, ", ")
+}
+
+// volumeList names the retained data volumes of the removed brokers.
+func volumeList(ids []int32) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = components.DataPVCName(int(id))
+	}
+	return strings.Join(s, ", ")
+}
+
+// sample lists at most n items and how many more there are.
+func sample(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
 }
 
 func contains(list []string, s string) bool {
@@ -62,8 +167,9 @@ func (e *GuardError) Error() string {
 
 // CheckGuard reads this stack's own last outputs through a StackReference and
 // refuses changes to guarded fields, before any other resource is registered. It
-// runs at preview, so a PR preview shows the refusal.
-func CheckGuard(ctx *pulumi.Context, s *config.Spec) error {
+// runs at preview, so a PR preview shows the refusal. check answers the live
+// question a brokers decrease asks.
+func CheckGuard(ctx *pulumi.Context, s *config.Spec, check BrokerCheck) error {
 	self := fmt.Sprintf("%s/%s/%s", ctx.Organization(), ctx.Project(), ctx.Stack())
 	ref, err := pulumi.NewStackReference(ctx, "previous-deployment", &pulumi.StackReferenceArgs{Name: pulumi.String(self)})
 	if err != nil {
@@ -81,8 +187,12 @@ func CheckGuard(ctx *pulumi.Context, s *config.Spec) error {
 			prev[k] = fmt.Sprint(x)
 		}
 	}
-	if v := GuardViolations(prev, s); len(v) > 0 {
-		return &GuardError{Violations: v}
+	r := GuardViolations(ctx.Context(), prev, s, check)
+	for _, n := range r.Notes {
+		_ = ctx.Log.Info(n, nil)
+	}
+	if len(r.Violations) > 0 {
+		return &GuardError{Violations: r.Violations}
 	}
 	return nil
 }

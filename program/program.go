@@ -29,6 +29,20 @@ type Options struct {
 	// SkipGuard skips reading the stack's previous outputs (see guard.go). Only unit
 	// tests that exercise other things set it.
 	SkipGuard bool
+	// BrokerCheck answers whether brokers to be removed still hold replicas;
+	// nil means LiveBrokerCheck (the running cluster), or no check when rendering.
+	BrokerCheck BrokerCheck
+}
+
+// brokerCheck is the check these options use.
+func (o Options) brokerCheck() BrokerCheck {
+	switch {
+	case o.BrokerCheck != nil:
+		return o.BrokerCheck
+	case o.RenderDir != "":
+		return noLiveCheck
+	}
+	return LiveBrokerCheck
 }
 
 // Mode is the config.Mode these options run the program in: ModeRender with
@@ -67,7 +81,7 @@ func RunWith(opts Options) pulumi.RunFunc {
 			return err
 		}
 		if !opts.SkipGuard {
-			if err := CheckGuard(ctx, s); err != nil {
+			if err := CheckGuard(ctx, s, opts.brokerCheck()); err != nil {
 				return err
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -433,6 +434,44 @@ func TestRealKafkaThreeNodes(t *testing.T) {
 			}
 		}
 		assertNoDrift(t, s, want)
+	})
+
+	// The brokers guard's question (lowering brokers): which partitions still
+	// have a replica on a broker, over every topic, before and after moving them.
+	t.Run("replicas on a broker, before and after moving them off", func(t *testing.T) {
+		mustCreate(t, s, topicProps("drain", 3, 1, nil))
+		mustCreate(t, s, topicProps("everywhere", 1, 3, nil))
+		cfg := Config{BootstrapServers: c.addrs}
+		held, err := ReplicasOnBrokers(ctx, cfg, []int32{2})
+		require.NoError(t, err)
+		on2 := held[2]
+		assert.Contains(t, on2, "everywhere-0", "an RF 3 topic has a replica on every broker")
+		var drainOn2 []string
+		for _, p := range on2 {
+			if strings.HasPrefix(p, "drain-") {
+				drainOn2 = append(drainOn2, p)
+			}
+		}
+		require.Len(t, drainOn2, 1, "RF 1 over three brokers puts one of drain's partitions on broker 2: %v", on2)
+
+		moves := kadm.AlterPartitionAssignmentsReq{}
+		var part int32
+		_, err = fmt.Sscanf(drainOn2[0], "drain-%d", &part)
+		require.NoError(t, err)
+		moves.Assign("drain", part, []int32{0})
+		res, err := c.adm.AlterPartitionAssignments(ctx, moves)
+		require.NoError(t, err)
+		for _, r := range res.Sorted() {
+			require.NoError(t, r.Err)
+		}
+		require.Eventually(t, func() bool {
+			held, err := ReplicasOnBrokers(ctx, cfg, []int32{2})
+			return err == nil && !slices.Contains(held[2], drainOn2[0]) && slices.Contains(held[2], "everywhere-0")
+		}, time.Minute, 200*time.Millisecond, "%s moved off broker 2", drainOn2[0])
+
+		none, err := ReplicasOnBrokers(ctx, cfg, []int32{7})
+		require.NoError(t, err)
+		assert.Empty(t, none, "a broker id that holds nothing")
 	})
 
 	t.Run("replication factor above the brokers", func(t *testing.T) {
