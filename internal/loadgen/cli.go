@@ -33,6 +33,7 @@ Usage:
                         (--duration 60s | --count N) [--rate 1000/s]
                         [--stop-file PATH] [--report PATH] [--flush-timeout 25s]
                         [--max-in-flight 10000] [--progress 10s] [--dns-server IP:53]
+                        [--pad-bytes 1024]
   kafka-loadgen verify  --bootstrap host:port[,...] --topic T --run-id ID
                         --acked-from PATH-or-JSON [--timeout 5m] [--dns-server IP:53]
 
@@ -101,6 +102,7 @@ func mainProduce(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.StringVar(&report, "report", "", "also write the JSON summary to this file")
 	fs.DurationVar(&cfg.FlushTimeout, "flush-timeout", DefaultFlushTimeout, "how long the final flush may wait")
 	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", DefaultMaxInFlight, "most records sent and not yet acknowledged")
+	fs.IntVar(&cfg.PadBytes, "pad-bytes", 0, "add a header of this many random bytes to every record (throughput runs)")
 	fs.DurationVar(&cfg.ProgressEvery, "progress", 10*time.Second, "print counts to stderr this often; 0 for never")
 	if err := parseFlags(fs, args); err != nil {
 		return ExitUsage

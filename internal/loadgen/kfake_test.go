@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func fakeCluster(t *testing.T, topic string, partitions int32) *kfake.Cluster {
@@ -206,4 +207,40 @@ func dnsAnswer(q []byte, name string, ip net.IP) []byte {
 		resp = append(resp, ip...)
 	}
 	return resp
+}
+
+// --pad-bytes: every record carries a header of exactly that many bytes, which
+// differ between records (so compression cannot shrink a throughput run), and
+// verify still reads the records back.
+func TestProducePadBytes(t *testing.T) {
+	c := fakeCluster(t, "padded", 2)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	client := ClientConfig{Bootstrap: c.ListenAddrs()}
+	sum, err := Produce(ctx, ProduceConfig{Client: client, Topic: "padded", RunID: "pad", Count: 20, PadBytes: 1000})
+	require.NoError(t, err)
+	require.Equal(t, int64(20), sum.Acked)
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("padded"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	require.NoError(t, err)
+	defer cl.Close()
+	seen := map[string]bool{}
+	for len(seen) < 20 {
+		fs := cl.PollFetches(ctx)
+		require.NoError(t, fs.Err0())
+		fs.EachRecord(func(r *kgo.Record) {
+			require.Len(t, r.Headers, 1)
+			assert.Equal(t, "pad", r.Headers[0].Key)
+			assert.Len(t, r.Headers[0].Value, 1000)
+			seen[string(r.Headers[0].Value)] = true
+		})
+	}
+	assert.Len(t, seen, 20, "every record's padding differs")
+	res, err := Verify(ctx, VerifyConfig{Client: client, Topic: "padded", RunID: "pad", Acked: sum.AckedSeqRanges})
+	require.NoError(t, err)
+	assert.True(t, res.OK())
+
+	_, err = Produce(ctx, ProduceConfig{Client: client, Topic: "padded", RunID: "pad", Count: 1, PadBytes: MaxPadBytes + 1})
+	require.EqualError(t, err, "--pad-bytes = 524289: must be between 0 and 524288 (Kafka's default max.message.bytes is about 1 MiB)")
 }

@@ -2,9 +2,11 @@ package loadgen
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"time"
@@ -48,6 +50,10 @@ type ProduceConfig struct {
 	// FlushTimeout bounds the final flush; 0 means DefaultFlushTimeout.
 	// Records still unacknowledged then are reported as Pending.
 	FlushTimeout time.Duration
+	// PadBytes adds a header "pad" of this many random bytes to every record, so
+	// throughput is measured with realistic record sizes (the value itself is a
+	// few bytes). Random, so compression cannot shrink it away.
+	PadBytes int
 	// Progress, when set, gets a line of counts every ProgressEvery.
 	Progress      io.Writer
 	ProgressEvery time.Duration
@@ -75,6 +81,8 @@ func (c ProduceConfig) Validate() error {
 		return fmt.Errorf("--max-in-flight = %d: must be positive", c.MaxInFlight)
 	case c.FlushTimeout < 0:
 		return fmt.Errorf("--flush-timeout = %s: must be positive", c.FlushTimeout)
+	case c.PadBytes < 0 || c.PadBytes > MaxPadBytes:
+		return fmt.Errorf("--pad-bytes = %d: must be between 0 and %d (Kafka's default max.message.bytes is about 1 MiB)", c.PadBytes, MaxPadBytes)
 	}
 	return nil
 }
@@ -144,6 +152,7 @@ func Produce(ctx context.Context, cfg ProduceConfig) (Summary, error) {
 	for p := range keys {
 		keys[p] = []byte("p" + strconv.Itoa(p))
 	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	start := time.Now()
 	pace := time.NewTimer(0)
 	defer pace.Stop()
@@ -171,9 +180,11 @@ send:
 		}
 		p := int32(seq % int64(partitions))
 		tally.Sent(seq, time.Now())
-		cl.Produce(context.Background(), &kgo.Record{
-			Topic: cfg.Topic, Partition: p, Key: keys[p], Value: Value(cfg.RunID, seq),
-		}, func(_ *kgo.Record, err error) {
+		rec := &kgo.Record{Topic: cfg.Topic, Partition: p, Key: keys[p], Value: Value(cfg.RunID, seq)}
+		if cfg.PadBytes > 0 {
+			rec.Headers = []kgo.RecordHeader{{Key: "pad", Value: randomBytes(rng, cfg.PadBytes)}}
+		}
+		cl.Produce(context.Background(), rec, func(_ *kgo.Record, err error) {
 			if err != nil {
 				tally.Failed(seq, err, time.Now())
 			} else {
@@ -187,6 +198,18 @@ send:
 	defer cancel()
 	_ = cl.Flush(flushCtx) // on timeout the unacknowledged records are the summary's Pending
 	return tally.Summary(time.Now()), nil
+}
+
+// MaxPadBytes bounds PadBytes below Kafka's default max.message.bytes.
+const MaxPadBytes = 1 << 19
+
+// randomBytes returns n fresh pseudo-random bytes.
+func randomBytes(rng *rand.Rand, n int) []byte {
+	b := make([]byte, n+7)
+	for i := 0; i < n; i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], rng.Uint64())
+	}
+	return b[:n]
 }
 
 // topicPartitions returns the topic's partition count, failing if it does not
