@@ -107,7 +107,7 @@ func checkBrokersRemoved(ctx context.Context, s *config.Spec, prev string, check
 			"moved every replica off, set guardOverrides: [%s] for one update", changed, names, err, g.Field)
 	}
 	if len(held) == 0 {
-		return fmt.Sprintf("%s: %s hold no partition replicas; their pods go, their volumes are kept (%s)",
+		return fmt.Sprintf("%s: no partition replica is left on %s; removing the pods, keeping the volumes (%s)",
 			changed, names, volumeList(removed)), ""
 	}
 	var parts []string

@@ -196,6 +196,14 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		require.NoError(t, err)
 		waitFor(t, 4*time.Minute, "kafka-1 back on its node", func() bool { return podReady(ns, "kafka-1") })
 	})
+
+	t.Run("brokers 3 -> 4 adds a broker-only pod; 4 -> 3 is refused at preview until its replicas moved off", func(t *testing.T) {
+		brokersFourAndBack(t, ctx, stateDir)
+	})
+
+	t.Run("produce throughput through the client Service: prod settings vs Kafka defaults", func(t *testing.T) {
+		throughput(t, 20*time.Second)
+	})
 }
 
 // rollWatch follows the broker pods while a roll runs: when each one went away and
