@@ -54,7 +54,7 @@ if [[ -n "${METRICS_PORT:-}" ]]; then
   printf 'GET /metrics?name[]=` + MetricBrokerState + ` HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
   state=unknown
   while read -r name value _; do
-    case "$name" in ` + MetricBrokerState + `|` + MetricBrokerState + `{*) value="${value%$'\r'}"; state="${value%.0}" ;; esac
+    case "$name" in ` + MetricBrokerState + `|"` + MetricBrokerState + `{"*) value="${value%$'\r'}"; state="${value%.0}" ;; esac
   done <&3
   if [[ "$state" == ` + strconv.Itoa(BrokerStateRunning) + ` ]]; then exit 0; fi
   echo "broker state ${state} (` + strconv.Itoa(BrokerStateRunning) + ` = RUNNING)" >&2

@@ -39,13 +39,13 @@ func runReady(t *testing.T, env ...string) (int, string) {
 // port that reports another state (RECOVERY = 2 while it catches up) or no state is
 // not ready. Kafka's own reply format ("3.0") is what the agent serves.
 func TestReadyScriptWaitsForBrokerStateRunning(t *testing.T) {
-	state := ""
+	state, labels := "", ""
 	var query string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		query = r.URL.RawQuery
 		fmt.Fprintf(w, "# TYPE %s gauge\n", MetricBrokerState)
 		if state != "" {
-			fmt.Fprintf(w, "%s %s\n", MetricBrokerState, state)
+			fmt.Fprintf(w, "%s%s %s\n", MetricBrokerState, labels, state)
 		}
 	}))
 	defer srv.Close()
@@ -60,6 +60,15 @@ func TestReadyScriptWaitsForBrokerStateRunning(t *testing.T) {
 		assert.Equal(t, c.code, code, "state %q: %s", c.state, out)
 	}
 	assert.Contains(t, query, MetricBrokerState, "asks the agent for the one series only")
+	labels = `{cluster="umbrella"}` // an agent configured with labels on the series
+	for _, c := range []struct {
+		state string
+		code  int
+	}{{"3.0", 0}, {"2.0", 1}} {
+		state = c.state
+		code, out := runReady(t, fmt.Sprintf("METRICS_PORT=%d", port))
+		assert.Equal(t, c.code, code, "labelled, state %q: %s", c.state, out)
+	}
 
 	srv.Close()
 	code, _ := runReady(t, fmt.Sprintf("METRICS_PORT=%d", port))

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/umbrella-platform/umbrella-streaming/components"
 	"github.com/umbrella-platform/umbrella-streaming/config"
 	kafkafiles "github.com/umbrella-platform/umbrella-streaming/infrastructure/kafka"
 )
@@ -48,6 +49,14 @@ func TestShellScriptsAreShellcheckClean(t *testing.T) {
 	scripts, err := filepath.Glob("../scripts/*.sh")
 	require.NoError(t, err)
 	scripts = append(scripts, scriptPath)
+	// The pod's own scripts live in Go strings (the ConfigMap's data): check
+	// the very text the pods run.
+	dir := t.TempDir()
+	for name, text := range map[string]string{components.StartScript: components.StartScriptText, components.ReadyScript: components.ReadyScriptText} {
+		f := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(f, []byte(text), 0o644))
+		scripts = append(scripts, f)
+	}
 	out, err := exec.Command(sc, scripts...).CombinedOutput()
 	assert.NoError(t, err, "shellcheck:\n%s", out)
 }

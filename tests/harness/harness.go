@@ -1,7 +1,7 @@
 // Package harness is what the test tiers that drive the real engine against a
 // local control plane share (tests/integration on kwok, tests/realnode on a real
 // kubelet): the project's scripts, kubectl against that cluster, the engine's
-// stacks, and polling. It holds no test of its own.
+// stacks, and polling.
 package harness
 
 import (
@@ -29,18 +29,29 @@ func RepoRoot() string {
 }
 
 // ApplyExports sets the variables of the `export NAME=value` lines the project's
-// scripts print (scripts/tools.sh env, scripts/cluster.sh start, ...).
+// scripts print (scripts/tools.sh env, scripts/cluster.sh start, ...). bash
+// evaluates them, so quoting and "$PATH" mean what they mean to a shell (reading
+// them by hand once glued a quote onto the first PATH entry). Other lines are
+// ignored; a line bash refuses panics, as a harness setup error.
 func ApplyExports(text string) {
+	var exports []string
 	for _, line := range strings.Split(text, "\n") {
-		kv, ok := strings.CutPrefix(strings.TrimSpace(line), "export ")
-		if !ok {
-			continue
+		if l := strings.TrimSpace(line); strings.HasPrefix(l, "export ") {
+			exports = append(exports, l)
 		}
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			continue
+	}
+	if len(exports) == 0 {
+		return
+	}
+	cmd := exec.Command("bash", "-c", strings.Join(exports, "\n")+"\nenv -0")
+	out, err := cmd.Output()
+	if err != nil {
+		panic(fmt.Sprintf("evaluating the scripts' exports %q: %v", exports, err))
+	}
+	for _, kv := range strings.Split(string(out), "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" && k != "_" && k != "SHLVL" && k != "PWD" && os.Getenv(k) != v {
+			os.Setenv(k, v)
 		}
-		os.Setenv(k, os.Expand(strings.Trim(v, `"'`), os.Getenv))
 	}
 }
 
