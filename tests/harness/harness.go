@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -185,4 +186,51 @@ func WaitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		time.Sleep(250 * time.Millisecond)
 	}
 	require.Failf(t, "timed out", "waiting %s for %s", timeout, what)
+}
+
+// Watchdog starts a process in its own session that waits for this test binary
+// to exit and then runs `scripts/<name> stop` for each name, in order, with the
+// environment as it is now (the tier's state dirs). A test binary that panics or
+// hits `go test -timeout` skips TestMain's deferred teardown and would leave the
+// control plane (and the node's network) behind; the watchdog stops them then.
+// The normal teardown calls disarm first, so a later tier's cluster is never
+// touched. The watchdog keeps this binary's stderr open while it works, so `go
+// test` returns only after the cleanup.
+func Watchdog(root string, names ...string) (disarm func(), err error) {
+	var stops []string
+	for _, n := range names {
+		stops = append(stops, fmt.Sprintf("bash %q stop >&2 || true", filepath.Join(root, "scripts", n)))
+	}
+	script := fmt.Sprintf(`while kill -0 %d 2>/dev/null; do sleep 1; done
+echo "[harness] the test binary exited without its teardown: stopping what it started" >&2
+%s`, os.Getpid(), strings.Join(stops, "\n"))
+	cmd := exec.Command("bash", "-c", script)
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting the cleanup watchdog: %w", err)
+	}
+	return func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	}, nil
+}
+
+// CleanupReserve is the time a test context leaves before `go test -timeout`
+// for the tier's own teardown (stopping the cluster and the node).
+const CleanupReserve = 3 * time.Minute
+
+// Context returns a context for one test of at most d that also ends
+// CleanupReserve before the test binary's -timeout deadline, so a hung step
+// fails its test and the teardown still runs (the budgets of a package's tests
+// add up to more than one timeout). It is cancelled when the test ends.
+func Context(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	if dl, ok := t.Deadline(); ok && dl.Add(-CleanupReserve).Before(deadline) {
+		deadline = dl.Add(-CleanupReserve)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	t.Cleanup(cancel)
+	return ctx
 }

@@ -2,9 +2,13 @@ package harness
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The scripts print `export PATH=/dir:"$PATH"` (scripts/tools.sh env): the old
@@ -18,4 +22,43 @@ func TestApplyExportsEvaluatesLikeAShell(t *testing.T) {
 	assert.Equal(t, "/opt/tools/bin:/usr/bin:/bin", os.Getenv("PATH"))
 	assert.Equal(t, "two words", os.Getenv("UMBRELLA_HARNESS_A"))
 	assert.Equal(t, "/x/two words", os.Getenv("UMBRELLA_HARNESS_B"))
+}
+
+// A test binary that dies (here: a panic, as on a go test -timeout) gets its
+// tier stopped by the watchdog; one that tore down normally (disarm) does not.
+func TestWatchdogStopsWhatACrashedBinaryLeft(t *testing.T) {
+	if mode := os.Getenv("HARNESS_WATCHDOG_CHILD"); mode != "" {
+		disarm, err := Watchdog(os.Getenv("HARNESS_WATCHDOG_ROOT"), "fake.sh")
+		if err != nil {
+			panic(err)
+		}
+		if mode == "clean" {
+			disarm()
+			return
+		}
+		panic("the test binary crashes")
+	}
+	for _, mode := range []string{"crash", "clean"} {
+		t.Run(mode, func(t *testing.T) {
+			root := t.TempDir()
+			mark := filepath.Join(root, "stopped")
+			require.NoError(t, os.MkdirAll(filepath.Join(root, "scripts"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(root, "scripts", "fake.sh"),
+				[]byte("echo \"$1\" >> "+mark+"\n"), 0o755))
+			cmd := exec.Command(os.Args[0], "-test.run=^TestWatchdogStopsWhatACrashedBinaryLeft$")
+			cmd.Env = append(os.Environ(), "HARNESS_WATCHDOG_CHILD="+mode, "HARNESS_WATCHDOG_ROOT="+root)
+			out, err := cmd.CombinedOutput() // returns once the watchdog, which holds the output, is done
+			if mode == "clean" {
+				require.NoError(t, err, "%s", out)
+				time.Sleep(1500 * time.Millisecond)
+				assert.NoFileExists(t, mark, "a disarmed watchdog stops nothing")
+				return
+			}
+			require.Error(t, err, "the child panicked")
+			b, err := os.ReadFile(mark)
+			require.NoError(t, err, "the watchdog ran the stop: %s", out)
+			assert.Equal(t, "stop\n", string(b))
+			assert.Contains(t, string(out), "exited without its teardown")
+		})
+	}
 }

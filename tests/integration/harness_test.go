@@ -42,6 +42,11 @@ func setup(m *testing.M) (int, error) {
 		return 1, err
 	}
 	os.Setenv("UMBRELLA_CLUSTER_DIR", clusterDir)
+	disarm, err := harness.Watchdog(repoRoot, "cluster.sh")
+	if err != nil {
+		return 1, err
+	}
+	defer disarm() // after the teardown below (defers run last-in first-out)
 	out, err := harness.Script(repoRoot, "cluster.sh", "start")
 	if err != nil {
 		return 1, err

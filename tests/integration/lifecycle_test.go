@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
+	"github.com/umbrella-platform/umbrella-streaming/tests/harness"
 )
 
 // jobTopics keeps these tests to Kubernetes: topics go through the in-cluster Job
@@ -35,8 +35,7 @@ func replaceSteps(summary map[apitype.OpType]int) int {
 }
 
 func TestDevStackLifecycle(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
+	ctx := harness.Context(t, 15*time.Minute)
 	state := t.TempDir()
 	st := openStack(t, ctx, "dev", state, jobTopics)
 
@@ -162,8 +161,7 @@ func TestDevStackLifecycle(t *testing.T) {
 }
 
 func TestProdStackThreeBrokers(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
+	ctx := harness.Context(t, 15*time.Minute)
 	st := openStack(t, ctx, "prod", t.TempDir(), jobTopics)
 	_, err := st.Up(ctx)
 	require.NoError(t, err, "prod up")
@@ -205,8 +203,7 @@ func TestProdStackThreeBrokers(t *testing.T) {
 // Kubernetes provider marks the cluster unreachable and the plan shows every
 // resource to create, so a PR shows what it would deploy.
 func TestPreviewWithoutCluster(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+	ctx := harness.Context(t, 5*time.Minute)
 	dead := filepath.Join(t.TempDir(), "kubeconfig")
 	require.NoError(t, os.WriteFile(dead, []byte(`apiVersion: v1
 kind: Config

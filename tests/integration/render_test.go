@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,14 +16,14 @@ import (
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
 	"github.com/umbrella-platform/umbrella-streaming/program"
+	"github.com/umbrella-platform/umbrella-streaming/tests/harness"
 )
 
 // render writes the stack's manifests through the real engine and the Kubernetes
 // provider's renderYamlToDirectory; nothing reaches a cluster.
 func render(t *testing.T, stack string) []string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+	ctx := harness.Context(t, 5*time.Minute)
 	out := filepath.Join(t.TempDir(), stack)
 	st, err := deploy.Open(ctx, deploy.Options{Stack: stack, ProjectDir: repoRoot, StateDir: t.TempDir(),
 		Env: map[string]string{"KUBECONFIG": "/nonexistent"}, Program: program.Options{RenderDir: out}, Progress: testWriter{T: t}})

@@ -18,6 +18,7 @@ import (
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
+	"github.com/umbrella-platform/umbrella-streaming/tests/harness"
 )
 
 // startKafka runs a real Kafka for the stack's spec (as many nodes as its brokers).
@@ -55,8 +56,7 @@ func dynamicConfigs(t *testing.T, ctx context.Context, adm *kadm.Client, topic s
 }
 
 func TestDevTopicsThroughTheEngine(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
+	ctx := harness.Context(t, 15*time.Minute)
 	kafka := startKafka(t, ctx, "dev")
 	adm := kafka.Admin()
 	state := t.TempDir()
@@ -167,8 +167,7 @@ func TestDevTopicsThroughTheEngine(t *testing.T) {
 }
 
 func TestProdTopicsThroughTheEngine(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
+	ctx := harness.Context(t, 20*time.Minute)
 	kafka := startKafka(t, ctx, "prod")
 	adm := kafka.Admin()
 	state := t.TempDir()

@@ -31,6 +31,7 @@ import (
 	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
 	"github.com/umbrella-platform/umbrella-streaming/internal/kubetunnel"
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
+	"github.com/umbrella-platform/umbrella-streaming/tests/harness"
 )
 
 // The tunnel tests put the deploy machine "outside the cluster": three real
@@ -196,8 +197,7 @@ func (e *tunnelEnv) open(ctx context.Context, cfg map[string]string, progress io
 const tunnelTopics = `{"manager":"provider","access":"kubernetes","protect":false,"allowReplace":true}`
 
 func TestTunnelTopicsFromOutsideTheCluster(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
-	defer cancel()
+	ctx := harness.Context(t, 25*time.Minute)
 	spec, err := localkafka.LoadStack(repoRoot, "prod")
 	require.NoError(t, err)
 	require.Equal(t, tunnelNS, spec.Namespace)

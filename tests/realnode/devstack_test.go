@@ -4,7 +4,6 @@ package realnode
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/umbrella-platform/umbrella-streaming/components"
 	"github.com/umbrella-platform/umbrella-streaming/config"
+	"github.com/umbrella-platform/umbrella-streaming/tests/harness"
 )
 
 const (
@@ -52,7 +52,7 @@ func devOverrides() map[string]string {
 // The dev stack as shipped, on a real node, start to finish: one ordered story
 // because each step stands on the last (a pod that never started cannot restart).
 func TestDevStackOnRealNode(t *testing.T) {
-	ctx := context.Background()
+	ctx := harness.Context(t, 15*time.Minute)
 	stateDir := t.TempDir()
 	st := openStack(t, ctx, "dev", stateDir, devOverrides())
 

@@ -62,6 +62,11 @@ func setup(m *testing.M) (code int, err error) {
 	if os.Getenv("UMBRELLA_REGISTRY_PORT") == "" {
 		os.Setenv("UMBRELLA_REGISTRY_PORT", strconv.Itoa(freePort()))
 	}
+	disarm, err := harness.Watchdog(repoRoot, "node.sh", "cluster.sh")
+	if err != nil {
+		return 1, err
+	}
+	defer disarm() // after the teardown below (defers run last-in first-out)
 	defer func() {
 		for _, s := range []string{"node.sh", "cluster.sh"} {
 			if _, err := harness.Script(repoRoot, s, "stop"); err != nil && code == 0 {

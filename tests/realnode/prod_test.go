@@ -3,7 +3,6 @@
 package realnode
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"github.com/umbrella-platform/umbrella-streaming/components"
 	"github.com/umbrella-platform/umbrella-streaming/config"
 	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
+	"github.com/umbrella-platform/umbrella-streaming/tests/harness"
 )
 
 // prodOverrides change only what three JVMs on one small machine need (heap and
@@ -43,7 +43,7 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 	if nodes < 3 {
 		t.Skip("needs 3 real nodes (UMBRELLA_REALNODE_NODES=3)")
 	}
-	ctx := context.Background()
+	ctx := harness.Context(t, 40*time.Minute)
 	stateDir := t.TempDir()
 	st := openStack(t, ctx, "prod", stateDir, prodOverrides())
 	start := time.Now()
