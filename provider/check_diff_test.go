@@ -89,7 +89,7 @@ func TestDiffTopic(t *testing.T) {
 			map[string]p.DiffKind{`config["cleanup.policy"]`: p.Delete}, false},
 		{"config removed entirely", topic("orders", 3, 3, nil), false,
 			map[string]p.DiffKind{`config["cleanup.policy"]`: p.Delete, `config["retention.ms"]`: p.Delete}, false},
-		{"adopt change updates", withAdopt, false, map[string]p.DiffKind{"adopt": p.Update}, false},
+		{"adopt change is no diff (it acts only in Create)", withAdopt, false, map[string]p.DiffKind{}, false},
 		{"unknown partitions during preview", topic("orders", 0, 3, base.Config), false, map[string]p.DiffKind{}, false},
 		{"unknown name during preview", topic("", 3, 3, base.Config), false, map[string]p.DiffKind{"name": p.Update}, false},
 	}

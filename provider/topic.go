@@ -199,9 +199,10 @@ func diffTopic(olds, news TopicArgs, allowReplace bool) (p.DiffResponse, error) 
 		}
 	}
 
-	if deref(news.Adopt) != deref(olds.Adopt) {
-		d["adopt"] = p.PropertyDiff{Kind: p.Update}
-	}
+	// adopt acts only in Create: changing it on an existing topic changes nothing
+	// in Kafka, so it is no diff (the engine still records the new input). A
+	// `pulumi import`ed topic (read without adopt) thus shows no change against a
+	// program that sets adopt.
 
 	return p.DiffResponse{
 		DeleteBeforeReplace: replace,

@@ -26,7 +26,7 @@ import (
 // replica, and goes through once the replica was moved off.
 func brokersFourAndBack(t *testing.T, ctx context.Context, stateDir string) {
 	uids := podUIDs(t, 3)
-	four := prodOverrides()
+	four := rolledOverrides() // the stack as the roll subtest left it
 	four["brokers"] = "4"
 	start := time.Now()
 	_, err := openStack(t, ctx, "prod", stateDir, four).Up(ctx)
@@ -43,7 +43,7 @@ func brokersFourAndBack(t *testing.T, ctx context.Context, stateDir string) {
 
 	brokerExec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --create --topic on-broker-3 "+
 		"--replica-assignment 3:0:1,1:2:3")
-	st3 := openStack(t, ctx, "prod", stateDir, prodOverrides())
+	st3 := openStack(t, ctx, "prod", stateDir, rolledOverrides())
 	_, err = st3.Preview(ctx)
 	require.Error(t, err, "lowering brokers while broker 3 holds replicas")
 	assert.Contains(t, err.Error(), `brokers changed from "4" to "3" on a deployed stack while broker 3 holds`)

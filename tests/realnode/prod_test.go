@@ -36,6 +36,14 @@ func prodOverrides() map[string]string {
 	return o
 }
 
+// rolledOverrides are prodOverrides with the retention change the roll subtest
+// deploys; the subtests after it start from there.
+func rolledOverrides() map[string]string {
+	o := prodOverrides()
+	o["broker"] = strings.Replace(o["broker"], `"retentionHours":168`, `"retentionHours":120`, 1)
+	return o
+}
+
 // The prod stack on three real nodes: quorum, topics, then a broker lost and the
 // controller leader killed while a producer (acks=all, idempotent) runs in a client
 // pod; every acknowledged record is read back exactly once.
@@ -121,9 +129,7 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 	})
 
 	t.Run("a retention change rolls the brokers one at a time under load", func(t *testing.T) {
-		o := prodOverrides()
-		o["broker"] = strings.Replace(o["broker"], `"retentionHours":168`, `"retentionHours":120`, 1)
-		changed := openStack(t, ctx, "prod", stateDir, o)
+		changed := openStack(t, ctx, "prod", stateDir, rolledOverrides())
 		run := startProducer(t, "roll", 130*time.Second)
 		time.Sleep(10 * time.Second)
 		w := watchRoll(t)
