@@ -96,8 +96,25 @@ var Guarded = []GuardedField{
 		Field:  "storage.storageClass",
 		Why:    "a StatefulSet's volumeClaimTemplates cannot change in place and existing volumes keep their class",
 		ByHand: "Restore the previous value, or migrate the data to a new stack",
-		Value:  func(s *Spec) string { return s.Storage.StorageClass },
+		Value: func(s *Spec) string {
+			return orMarker(s.Storage.StorageClass)
+		},
+		// Stacks deployed before the marker recorded "" (if anything).
+		Refused: func(prev, next string) bool { return orMarker(prev) != orMarker(next) },
 	},
+}
+
+// ClusterDefaultStorageClass is how an unset storage.storageClass is recorded:
+// the engine drops an empty string from the stack's outputs, so "" would read
+// back as "never deployed" and a later change would pass unguarded. Parentheses
+// cannot occur in a StorageClass name.
+const ClusterDefaultStorageClass = "(cluster default)"
+
+func orMarker(class string) string {
+	if class == "" {
+		return ClusterDefaultStorageClass
+	}
+	return class
 }
 
 // BrokersField is the guarded field whose decrease the program checks against

@@ -74,3 +74,19 @@ func TestGuardedRefusesOnlyBrokerDecreases(t *testing.T) {
 	assert.True(t, c.Refuses("3", "1"))
 	assert.False(t, c.Checked)
 }
+
+// An unset storage class is recorded as a marker (the engine drops "" from the
+// outputs, which read back as never deployed); an older "" still counts as it.
+func TestGuardedStorageClassRecordsTheClusterDefault(t *testing.T) {
+	var g GuardedField
+	for _, f := range Guarded {
+		if f.Field == "storage.storageClass" {
+			g = f
+		}
+	}
+	s := &Spec{}
+	assert.Equal(t, ClusterDefaultStorageClass, g.Value(s))
+	assert.False(t, g.Refuses("", ClusterDefaultStorageClass))
+	assert.True(t, g.Refuses(ClusterDefaultStorageClass, "fast"))
+	assert.True(t, g.Refuses("", "fast"))
+}

@@ -148,6 +148,18 @@ func TestDevStackLifecycle(t *testing.T) {
 		assert.Contains(t, err.Error(), `controllers changed from "1" to "3" on a deployed stack`)
 	})
 
+	t.Run("cluster id and storage class changes are refused at preview", func(t *testing.T) {
+		for _, c := range []struct{ key, value, want string }{
+			{"clusterId", "5BlkQlAaBVX6rb9uzmmt7w", `to "5BlkQlAaBVX6rb9uzmmt7w" on a deployed stack: every broker's storage is formatted with the cluster id`},
+			{"storage", `{"size":"10Gi","storageClass":"fast"}`, `storage.storageClass changed from "(cluster default)" to "fast" on a deployed stack`},
+		} {
+			changed := openStack(t, ctx, "dev", state, map[string]string{"topics": `{"manager":"job"}`, c.key: c.value})
+			_, err := changed.Preview(ctx)
+			require.Error(t, err, c.key)
+			assert.Contains(t, err.Error(), c.want)
+		}
+	})
+
 	t.Run("destroy keeps the data", func(t *testing.T) {
 		back := openStack(t, ctx, "dev", state, jobTopics)
 		_, err := back.Destroy(ctx)
@@ -162,7 +174,8 @@ func TestDevStackLifecycle(t *testing.T) {
 
 func TestProdStackThreeBrokers(t *testing.T) {
 	ctx := harness.Context(t, 15*time.Minute)
-	st := openStack(t, ctx, "prod", t.TempDir(), jobTopics)
+	state := t.TempDir()
+	st := openStack(t, ctx, "prod", state, jobTopics)
 	_, err := st.Up(ctx)
 	require.NoError(t, err, "prod up")
 	defer func() {
@@ -197,6 +210,32 @@ func TestProdStackThreeBrokers(t *testing.T) {
 		nodes[path(pod, "spec", "nodeName").(string)] = true
 	}
 	assert.Len(t, nodes, 3, "required spread puts each broker on its own node")
+
+	// The override is one-time by design: the up it lets through records the
+	// new value, so the next run needs no override, and going back is guarded.
+	t.Run("min ISR: refused, let through once by guardOverrides, then recorded", func(t *testing.T) {
+		lower := map[string]string{"topics": `{"manager":"job"}`, "broker": `{"minInsyncReplicas":1,"defaultReplicationFactor":3}`}
+		_, err := openStack(t, ctx, "prod", state, lower).Preview(ctx)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `broker.minInsyncReplicas changed from "2" to "1" on a deployed stack`)
+
+		override := map[string]string{"guardOverrides": `["broker.minInsyncReplicas"]`}
+		for k, v := range lower {
+			override[k] = v
+		}
+		_, err = openStack(t, ctx, "prod", state, override).Up(ctx)
+		require.NoError(t, err, "the override lets the change through")
+		cm := getJSON(t, "-n", "umbrella-streaming", "configmap", "kafka-config")
+		assert.Contains(t, path(cm, "data", "node-0.properties"), "\nmin.insync.replicas=1\n")
+
+		pre, err := openStack(t, ctx, "prod", state, lower).Preview(ctx)
+		require.NoError(t, err, "the deployed value is recorded: no override needed any more")
+		assert.Zero(t, deploy.Changes(pre.ChangeSummary), "preview after the overridden up: %v", pre.ChangeSummary)
+
+		_, err = openStack(t, ctx, "prod", state, jobTopics).Preview(ctx)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `broker.minInsyncReplicas changed from "1" to "2" on a deployed stack`)
+	})
 }
 
 // A pull-request preview may have no cluster. We decided it must still work: the
