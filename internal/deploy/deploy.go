@@ -13,6 +13,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optimport"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
@@ -175,4 +176,21 @@ func (s *Stack) Remove(ctx context.Context) error {
 // PreviewRefresh shows what a refresh would change, without changing the state.
 func (s *Stack) PreviewRefresh(ctx context.Context) (auto.PreviewResult, error) {
 	return s.stack.PreviewRefresh(ctx, optrefresh.ProgressStreams(s.opts.Progress))
+}
+
+// Export returns the stack's state (`pulumi stack export`).
+func (s *Stack) Export(ctx context.Context) (apitype.UntypedDeployment, error) {
+	return s.stack.Export(ctx)
+}
+
+// Import replaces the stack's state (`pulumi stack import`).
+func (s *Stack) Import(ctx context.Context, state apitype.UntypedDeployment) error {
+	return s.stack.Import(ctx, state)
+}
+
+// ImportResources runs `pulumi import` for existing resources, without
+// generating code (the program already declares them).
+func (s *Stack) ImportResources(ctx context.Context, res []*optimport.ImportResource) (auto.ImportResult, error) {
+	return s.stack.ImportResources(ctx, optimport.Resources(res), optimport.GenerateCode(false),
+		optimport.Protect(false), optimport.ProgressStreams(s.opts.Progress))
 }
