@@ -167,7 +167,17 @@ func TestDevStackLifecycle(t *testing.T) {
 		assert.False(t, exists("-n", "umbrella-streaming", "statefulset", "kafka"))
 		assert.False(t, exists("-n", "umbrella-streaming", "service", "kafka"))
 		assert.False(t, exists("-n", "umbrella-streaming", "networkpolicy", "kafka"))
-		assert.True(t, exists("-n", "umbrella-streaming", "pvc", "data-kafka-0"), "the broker's volume survives destroy")
+		// The garbage collector deletes dependents asynchronously after their
+		// owner goes: give it time to act before calling the volume kept, and
+		// check it has no owner it could be collected with.
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			require.True(t, exists("-n", "umbrella-streaming", "pvc", "data-kafka-0"), "the broker's volume survives destroy")
+			time.Sleep(2 * time.Second)
+		}
+		pvc := getJSON(t, "-n", "umbrella-streaming", "pvc", "data-kafka-0")
+		assert.Nil(t, path(pvc, "metadata", "ownerReferences"), "no owner to be garbage-collected with")
+		assert.Nil(t, path(pvc, "metadata", "deletionTimestamp"), "not being deleted")
 		assert.True(t, exists("namespace", "umbrella-streaming"), "the namespace (holding the PVCs) is retained")
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -152,20 +153,67 @@ spec:
 }
 
 // progressWatch is the engine's progress log that also signals the first
-// line matching pattern.
+// line matching pattern, and follows which Topic updates are in flight (the
+// engine printed "updating" for them and not yet "updated"): the provider's
+// Update call for them has not returned.
 type progressWatch struct {
 	t       *testing.T
 	pattern *regexp.Regexp
 	once    sync.Once
 	hit     chan struct{}
+
+	mu       sync.Mutex
+	partial  string
+	updating map[string]bool
+	updated  map[string]bool
 }
+
+var topicProgress = regexp.MustCompile(`umbrellakafka:index:Topic (\S+) (updating|updated)\b`)
 
 func (w *progressWatch) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	if w.pattern != nil && w.pattern.Match(p) {
 		w.once.Do(func() { close(w.hit) })
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.updating == nil {
+		w.updating, w.updated = map[string]bool{}, map[string]bool{}
+	}
+	text := w.partial + string(p)
+	lines := strings.Split(text, "\n")
+	w.partial = lines[len(lines)-1]
+	for _, l := range lines[:len(lines)-1] {
+		if m := topicProgress.FindStringSubmatch(l); m != nil {
+			if m[2] == "updated" {
+				w.updated[m[1]] = true
+			} else {
+				w.updating[m[1]] = true
+			}
+		}
+	}
 	return len(p), nil
+}
+
+// inFlight returns the topics whose update started and has not finished.
+func (w *progressWatch) inFlight() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for name := range w.updating {
+		if !w.updated[name] {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// finished reports whether the engine printed "updated" for the topic.
+func (w *progressWatch) finished(name string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.updated[name]
 }
 
 type tunnelEnv struct {
@@ -267,9 +315,10 @@ func TestTunnelTopicsFromOutsideTheCluster(t *testing.T) {
 		watch := &progressWatch{t: t, pattern: regexp.MustCompile(`umbrellakafka:index:Topic .*updating`), hit: make(chan struct{})}
 		st := env.open(ctx, map[string]string{"topics": tunnelTopics,
 			"topicOverrides": `{"raw-messages":{"partitions":6},"alerts":{"retentionHours":24},"dead-letter":{"replicationFactor":3}}`}, watch)
-		acceptedBefore := proxy.accepted.Load()
 		var cuts []int
 		var replaced error
+		var inFlight []string
+		var acceptedAtCut int64
 		chaos := make(chan struct{})
 		go func() {
 			defer close(chaos)
@@ -279,6 +328,8 @@ func TestTunnelTopicsFromOutsideTheCluster(t *testing.T) {
 				return
 			}
 			time.Sleep(200 * time.Millisecond)
+			inFlight = watch.inFlight()
+			acceptedAtCut = proxy.accepted.Load()
 			cuts = append(cuts, proxy.kill())
 			_, replaced = kubectl("-n", tunnelNS, "delete", "pod", components.PodName(1), "--grace-period=0", "--force", "--wait=false")
 			time.Sleep(1500 * time.Millisecond)
@@ -288,9 +339,16 @@ func TestTunnelTopicsFromOutsideTheCluster(t *testing.T) {
 		<-chaos
 		require.NoError(t, err, "the operations retry through re-opened tunnels")
 		require.NoError(t, replaced)
-		t.Logf("connections cut through the API proxy: %v; new connections since: %d", cuts, proxy.accepted.Load()-acceptedBefore)
+		reconnects := proxy.accepted.Load() - acceptedAtCut
+		t.Logf("connections cut through the API proxy: %v; topic updates in flight at the first cut: %v; connections opened since: %d",
+			cuts, inFlight, reconnects)
 		require.Len(t, cuts, 2)
 		assert.Positive(t, cuts[0], "tunnels were open when they were cut")
+		require.NotEmpty(t, inFlight, "an update was in flight when the tunnels were cut (else the cut proved nothing)")
+		for _, name := range inFlight {
+			assert.True(t, watch.finished(name), "%s, cut mid-update, finished", name)
+		}
+		assert.Positive(t, reconnects, "the clients reconnected through the API server after the cut")
 
 		ts, err := kafka.Describe(ctx, "raw-messages")
 		require.NoError(t, err)
