@@ -189,8 +189,9 @@ func (s *Stack) Import(ctx context.Context, state apitype.UntypedDeployment) err
 }
 
 // ImportResources runs `pulumi import` for existing resources, without
-// generating code (the program already declares them).
-func (s *Stack) ImportResources(ctx context.Context, res []*optimport.ImportResource) (auto.ImportResult, error) {
-	return s.stack.ImportResources(ctx, optimport.Resources(res), optimport.GenerateCode(false),
+// generating code (the program already declares them). names maps the names
+// the resources use as parent or provider to URNs.
+func (s *Stack) ImportResources(ctx context.Context, res []*optimport.ImportResource, names map[string]string) (auto.ImportResult, error) {
+	return s.stack.ImportResources(ctx, optimport.Resources(res), optimport.NameTable(names), optimport.GenerateCode(false),
 		optimport.Protect(false), optimport.ProgressStreams(s.opts.Progress))
 }

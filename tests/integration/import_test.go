@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,10 @@ func TestJobToProviderAndImportThroughTheEngine(t *testing.T) {
 	require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Topic: "raw-messages", Value: []byte("before-the-switch")}).FirstErr())
 
 	prov := openStack(t, ctx, "dev", state, map[string]string{"topics": topicsConfig(kafka, "")})
+	defer func() { // the other tests deploy the same objects into this cluster
+		_, err := prov.Destroy(ctx)
+		assert.NoError(t, err)
+	}()
 	t.Run("job -> provider adopts the topics the Job made", func(t *testing.T) {
 		_, err := prov.Up(ctx)
 		require.NoError(t, err)
@@ -63,8 +68,8 @@ func TestJobToProviderAndImportThroughTheEngine(t *testing.T) {
 		require.Equal(t, 1, pre.ChangeSummary[apitype.OpCreate], "the forgotten topic would be created: %v", pre.ChangeSummary)
 
 		_, err = prov.ImportResources(ctx, []*optimport.ImportResource{{
-			Type: "umbrellakafka:index:Topic", Name: "raw-messages", ID: "raw-messages", Parent: parent, Provider: provider,
-		}})
+			Type: "umbrellakafka:index:Topic", Name: "raw-messages", ID: "raw-messages", Parent: "topics", Provider: "topics-kafka",
+		}}, map[string]string{"topics": parent, "topics-kafka": provider})
 		require.NoError(t, err)
 		pre, err = prov.Preview(ctx)
 		require.NoError(t, err)
@@ -120,7 +125,7 @@ func readAll(t *testing.T, kafka *localkafka.Cluster, topic string) []string {
 }
 
 // forgetTopic removes a Topic from the stack's state (as if it had never been
-// declared) and returns its parent's URN and its provider reference.
+// declared) and returns its parent's URN and its provider's URN.
 func forgetTopic(t *testing.T, st *deploy.Stack, name string) (parent, provider string) {
 	t.Helper()
 	ctx := harness.Context(t, time.Minute)
@@ -131,7 +136,8 @@ func forgetTopic(t *testing.T, st *deploy.Stack, name string) (parent, provider 
 	kept := d.Resources[:0]
 	for _, r := range d.Resources {
 		if string(r.Type) == "umbrellakafka:index:Topic" && r.URN.Name() == name {
-			parent, provider = string(r.Parent), r.Provider
+			parent = string(r.Parent)
+			provider = r.Provider[:strings.LastIndex(r.Provider, "::")] // a reference is <urn>::<id>
 			continue
 		}
 		kept = append(kept, r)
