@@ -112,8 +112,9 @@ var table = []Def{
 	boolean("remote.log.copy.disable"),
 	boolean("remote.log.delete.on.disable"),
 	boolean("remote.storage.enable"),
-	{Name: "retention.bytes", Type: Long, Min: math.MinInt64, Max: math.MaxInt64}, // no validator: -1 (or any negative) is no limit
-	longAtLeast("retention.ms", -1),                                               // -1: keep forever
+	// retention.bytes has no validator: -1 (any negative) is no size limit.
+	{Name: "retention.bytes", Type: Long, Min: math.MinInt64, Max: math.MaxInt64},
+	longAtLeast("retention.ms", -1), // -1: keep forever
 	intAtLeast("segment.bytes", 1048576),
 	intAtLeast("segment.index.bytes", 4),
 	longAtLeast("segment.jitter.ms", 0),
