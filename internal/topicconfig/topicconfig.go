@@ -177,7 +177,8 @@ func (d Def) typeText() string {
 	return strings.ToLower(string(d.Type))
 }
 
-// rangeText says which numbers d takes: "from 1 to 9, or -1", "of at least 0".
+// rangeText says which numbers d takes: "from 1 to 9, or -1", "of at least 0"
+// (a long), "from 0 to 2147483647" (an int).
 func (d Def) rangeText() string {
 	typeMax := int64(maxInt)
 	if d.Type == Long {
@@ -187,8 +188,10 @@ func (d Def) rangeText() string {
 	switch {
 	case d.Max == typeMax && (d.Min == minInt || d.Min == math.MinInt64):
 		s = "within its type's range"
+	case d.Max == math.MaxInt64:
+		s = fmt.Sprintf("of at least %d", d.Min) // past it, a value does not parse
 	case d.Max == typeMax:
-		s = fmt.Sprintf("of at least %d", d.Min)
+		s = fmt.Sprintf("from %d to %d", d.Min, d.Max)
 	default:
 		s = fmt.Sprintf("from %d to %d", d.Min, d.Max)
 	}
