@@ -145,7 +145,7 @@ func TestStackFilesLoad(t *testing.T) {
 }
 
 // The real-node tier (tests/realnode) runs the shipped stacks with a few
-// overrides, copied here as devOverrides and prodOverrides write them (the
+// overrides, copied here as devOverrides, prodOverrides and the scale story write them (the
 // image is scripts/images.sh's reference in the local registry). They meet
 // every rule of the preview, the heap rule included: prod's three JVMs run
 // -Xmx768m under a 2Gi limit.
@@ -157,7 +157,11 @@ func TestRealNodeOverridesLoad(t *testing.T) {
 		"broker":    `{"minInsyncReplicas":2,"defaultReplicationFactor":3,"retentionHours":168,"retentionBytes":-1,"compressionType":"producer","heapOpts":"-Xms512m -Xmx768m"}`,
 		"topics":    `{"manager":"provider","access":"kubernetes","protect":true,"allowReplace":false}`,
 	}
-	for stack, overrides := range map[string][]map[string]string{"dev": {devOverrides}, "prod": {devOverrides, prodOverrides}} {
+	fourBrokers := map[string]string{"brokers": "4"} // prod_scale_test.go
+	for name, overrides := range map[string][]map[string]string{
+		"dev": {devOverrides}, "prod": {devOverrides, prodOverrides}, "prod with four brokers": {devOverrides, prodOverrides, fourBrokers},
+	} {
+		stack, _, _ := strings.Cut(name, " ")
 		values := stackValues(t, stack)
 		for _, o := range overrides {
 			for k, v := range o {
@@ -165,8 +169,8 @@ func TestRealNodeOverridesLoad(t *testing.T) {
 			}
 		}
 		s, err := Load(stack, values)
-		require.NoError(t, err, stack)
-		assert.Empty(t, Warnings(s), stack)
+		require.NoError(t, err, name)
+		assert.Empty(t, Warnings(s), name)
 	}
 }
 
