@@ -145,10 +145,10 @@ func TestStackFilesLoad(t *testing.T) {
 }
 
 // The real-node tier (tests/realnode) runs the shipped stacks with a few
-// overrides, copied here as devOverrides, prodOverrides and the scale story write them (the
-// image is scripts/images.sh's reference in the local registry). They meet
-// every rule of the preview, the heap rule included: prod's three JVMs run
-// -Xmx768m under a 2Gi limit.
+// overrides, copied here as devOverrides, prodOverrides and the scale story
+// write them (the image is scripts/images.sh's reference in the local
+// registry). They meet every rule of the preview, the heap rule included:
+// prod's JVMs run -Xmx768m under a 2Gi limit.
 func TestRealNodeOverridesLoad(t *testing.T) {
 	image := "127.0.0.1:5000/umbrella/kafka:4.1.1-umbrella.1"
 	devOverrides := map[string]string{"image": `{"name":"` + image + `"}`, "monitoring": `{"agentImage":"` + image + `"}`}
