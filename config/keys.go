@@ -16,8 +16,8 @@ import (
 // The Pulumi CLI type-checks only the keys Pulumi.yaml declares and hands the
 // program any other key of the namespace without a word, so a misspelt key
 // (`brokrs: 3`) would deploy the default. Keys is what lets Load refuse it.
-// Where a program finds its keys depends on how it runs (program.Options
-// says how each runner gets them).
+// Where a program finds its keys depends on how it runs: program/keys.go says
+// how under `pulumi up` and as an Automation API inline program.
 type Source struct {
 	// Keys are every key the stack sets in this project's namespace, without
 	// the "umbrella-streaming:" prefix (ProjectKeys picks them out of the
