@@ -9,11 +9,7 @@ import (
 
 // badAccess breaks topics.access once in an otherwise valid dev config; each
 // names the single problem line Build must report (field, value, limit, fix).
-var badAccess = []struct {
-	name string
-	mut  func(r *Raw)
-	want string
-}{
+var badAccess = []badCase{
 	{"access unknown", func(r *Raw) { r.Topics = &RawTopics{Access: sp("tunnel")} },
 		`topics.access = "tunnel": unknown access mode (allowed: direct, kubernetes); use direct (the deploy machine reaches every broker's address) or kubernetes (through the Kubernetes API, from outside the cluster)`},
 	{"access kubernetes with the job manager", func(r *Raw) {
@@ -33,9 +29,7 @@ var badAccess = []struct {
 func TestBadTopicAccessNamesFieldValueLimitAndFix(t *testing.T) {
 	for _, c := range badAccess {
 		t.Run(c.name, func(t *testing.T) {
-			r := validDev()
-			c.mut(&r)
-			spec, err := Build("dev", r)
+			spec, err := breakDev(t, c.mut, ModeApply)
 			require.Error(t, err)
 			assert.Nil(t, spec)
 			var ve *ValidationError

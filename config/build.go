@@ -114,6 +114,7 @@ func BuildFor(stack string, raw Raw, mode Mode) (*Spec, error) {
 	buildStorage(&p, s, orEmpty(raw.Storage))
 	buildResources(&p, s, orEmpty(raw.Resources))
 	buildBroker(&p, s, orEmpty(raw.Broker))
+	checkHeap(&p, s)
 	buildTopicAccess(&p, s, orEmpty(raw.Topics), mode)
 	buildTopics(&p, s, raw)
 	buildNetworkPolicy(&p, s, orEmpty(raw.NetworkPolicy))
@@ -145,6 +146,9 @@ func buildQuorum(p *problems, s *Spec, raw Raw) {
 	s.Controllers = orInt(raw.Controllers, DefaultControllers)
 	if s.Brokers < 1 {
 		p.add("brokers", s.Brokers, "must be at least 1", "set brokers to 1 (dev) or 3 (prod)")
+	} else if s.Brokers > MaxBrokers {
+		p.add("brokers", s.Brokers, fmt.Sprintf("exceeds %d, the most pods a StatefulSet runs (replicas is a 32-bit number, as is Kafka's node.id)", MaxBrokers),
+			"lower it; add brokers a few at a time as load grows")
 	}
 	switch {
 	case s.Controllers < 1:
@@ -175,6 +179,16 @@ func brokerImage(img ImageSpec) string {
 	return DefaultImage
 }
 
+// brokerImageField is the reference the broker pods run and the field it
+// comes from: image.buildName when the program builds the image, else
+// image.name.
+func brokerImageField(img ImageSpec) (ref, field string) {
+	if img.Build {
+		return img.BuildName, "image.buildName"
+	}
+	return img.Name, "image.name"
+}
+
 // buildImage sets the image the brokers run.
 func buildImage(p *problems, s *Spec, img *RawImage) {
 	s.Image = ImageSpec{
@@ -189,6 +203,9 @@ func buildImage(p *problems, s *Spec, img *RawImage) {
 	}
 	if s.Image.Build && strings.TrimSpace(s.Image.BuildName) == "" {
 		p.add("image.buildName", s.Image.BuildName, "is empty while image.build = true", "name the image to build, e.g. registry.example/umbrella/kafka:4.1.1-1")
+	}
+	if ref, field := brokerImageField(s.Image); strings.TrimSpace(ref) != "" {
+		checkPinned(p, field, ref)
 	}
 	if !contains(PullPolicies, s.Image.PullPolicy) {
 		p.add("image.pullPolicy", s.Image.PullPolicy, "unknown pull policy (allowed: "+strings.Join(PullPolicies, ", ")+")", "use Always (re-checks registry credentials on every start)")
@@ -250,8 +267,10 @@ func buildBroker(p *problems, s *Spec, b *RawBroker) {
 	if b.RetentionBytes != nil {
 		s.Broker.RetentionBytes = *b.RetentionBytes
 	}
-	if s.Broker.DefaultReplicationFactor < 1 {
-		p.add("broker.defaultReplicationFactor", s.Broker.DefaultReplicationFactor, "must be at least 1", "set it to the number of copies you want (1 dev, 3 prod)")
+	// min.insync.replicas needs no bound of its own: it may not exceed the
+	// replication factor, which is bounded here.
+	if rf := s.Broker.DefaultReplicationFactor; rf < 1 || rf > rules.MaxReplicationFactor {
+		checkReplicationFactor(p, "broker.defaultReplicationFactor", rf, "set it to the number of copies you want (1 dev, 3 prod)")
 	} else if s.Brokers >= 1 && s.Broker.DefaultReplicationFactor > s.Brokers {
 		p.add("broker.defaultReplicationFactor", s.Broker.DefaultReplicationFactor, fmt.Sprintf("exceeds brokers (%d): Kafka cannot place more copies than brokers", s.Brokers),
 			fmt.Sprintf("lower it to %d or raise brokers", s.Brokers))
@@ -264,10 +283,10 @@ func buildBroker(p *problems, s *Spec, b *RawBroker) {
 	}
 	if s.Broker.NumPartitions < 1 {
 		p.add("broker.numPartitions", s.Broker.NumPartitions, "must be at least 1", "set it to 1")
+	} else if s.Broker.NumPartitions > rules.MaxKafkaInt {
+		p.add("broker.numPartitions", s.Broker.NumPartitions, fmt.Sprintf("exceeds %d, the largest num.partitions Kafka takes (a 32-bit int)", rules.MaxKafkaInt), "set it to 1")
 	}
-	if s.Broker.RetentionHours < -1 || s.Broker.RetentionHours == 0 {
-		p.add("broker.retentionHours", s.Broker.RetentionHours, "must be positive, or -1 to keep data forever", "use 168 (7 days)")
-	}
+	checkRetentionHours(p, "broker.retentionHours", s.Broker.RetentionHours)
 	if s.Broker.RetentionBytes < -1 || s.Broker.RetentionBytes == 0 {
 		p.add("broker.retentionBytes", s.Broker.RetentionBytes, "must be positive, or -1 for no size limit", "use -1 (time-based retention only)")
 	}
@@ -398,6 +417,8 @@ func buildMonitoring(p *problems, s *Spec, mon *RawMonitoring) {
 	}
 	if s.Monitoring.Enabled && strings.TrimSpace(s.Monitoring.AgentImage) == "" {
 		p.add("monitoring.agentImage", s.Monitoring.AgentImage, "is empty while monitoring.enabled = true", "leave it unset to copy the agent from the broker image, or name an image that holds the JMX exporter agent jar, e.g. "+DefaultImage)
+	} else if s.Monitoring.Enabled && mon.AgentImage != nil {
+		checkPinned(p, "monitoring.agentImage", s.Monitoring.AgentImage) // unset, it is the broker image, checked by buildImage
 	}
 	if s.Monitoring.Enabled && !strings.HasPrefix(s.Monitoring.AgentJarPath, "/") {
 		p.add("monitoring.agentJarPath", s.Monitoring.AgentJarPath, "must be an absolute path inside monitoring.agentImage", "use "+DefaultAgentJarPath)

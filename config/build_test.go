@@ -16,9 +16,7 @@ func TestBadConfigsNameFieldValueLimitAndFix(t *testing.T) {
 	require.GreaterOrEqual(t, len(badConfigs), 30)
 	for _, c := range badConfigs {
 		t.Run(c.name, func(t *testing.T) {
-			r := validDev()
-			c.mut(&r)
-			spec, err := Build("dev", r)
+			spec, err := breakDev(t, c.mut, ModeApply)
 			require.Error(t, err)
 			assert.Nil(t, spec, "an invalid config must not produce a spec")
 			var ve *ValidationError
@@ -105,16 +103,16 @@ func TestQuantities(t *testing.T) {
 	}
 }
 
-// stackLookup reads ../Pulumi.<stack>.yaml the way the engine hands values over.
-func stackLookup(t *testing.T, stack string) Lookup {
+// stackValues reads ../Pulumi.<stack>.yaml the way the engine hands values over.
+func stackValues(t *testing.T, stack string) map[string]string {
 	t.Helper()
 	m, err := ReadStackFile(filepath.Join("..", "Pulumi."+stack+".yaml"))
 	require.NoError(t, err)
-	return MapLookup(m)
+	return m
 }
 
 func TestStackFilesLoad(t *testing.T) {
-	dev, err := Load("dev", stackLookup(t, "dev"))
+	dev, err := Load("dev", stackValues(t, "dev"))
 	require.NoError(t, err)
 	assert.Equal(t, 1, dev.Brokers)
 	assert.Equal(t, 1, dev.Controllers)
@@ -127,7 +125,7 @@ func TestStackFilesLoad(t *testing.T) {
 		assert.Equal(t, 1, tp.ReplicationFactor, tp.Name)
 	}
 
-	prod, err := Load("prod", stackLookup(t, "prod"))
+	prod, err := Load("prod", stackValues(t, "prod"))
 	require.NoError(t, err)
 	assert.Equal(t, 3, prod.Brokers)
 	assert.Equal(t, 3, prod.Controllers)
@@ -142,6 +140,38 @@ func TestStackFilesLoad(t *testing.T) {
 		assert.Equal(t, 3, tp.ReplicationFactor, tp.Name)
 	}
 	assert.NotEqual(t, dev.ClusterID, prod.ClusterID, "each stack formats its own cluster")
+	assert.Empty(t, Warnings(dev), "the shipped dev stack warns about nothing")
+	assert.Empty(t, Warnings(prod), "the shipped prod stack warns about nothing")
+}
+
+// The real-node tier (tests/realnode) runs the shipped stacks with a few
+// overrides, copied here as devOverrides, prodOverrides and the scale story
+// write them (the image is scripts/images.sh's reference in the local
+// registry). They meet every rule of the preview, the heap rule included:
+// prod's JVMs run -Xmx768m under a 2Gi limit.
+func TestRealNodeOverridesLoad(t *testing.T) {
+	image := "127.0.0.1:5000/umbrella/kafka:4.1.1-umbrella.1"
+	devOverrides := map[string]string{"image": `{"name":"` + image + `"}`, "monitoring": `{"agentImage":"` + image + `"}`}
+	prodOverrides := map[string]string{
+		"resources": `{"requests":{"cpu":"200m","memory":"1Gi"},"limits":{"cpu":"2","memory":"2Gi"}}`,
+		"broker":    `{"minInsyncReplicas":2,"defaultReplicationFactor":3,"retentionHours":168,"retentionBytes":-1,"compressionType":"producer","heapOpts":"-Xms512m -Xmx768m"}`,
+		"topics":    `{"manager":"provider","access":"kubernetes","protect":true,"allowReplace":false}`,
+	}
+	fourBrokers := map[string]string{"brokers": "4"} // prod_scale_test.go
+	for name, overrides := range map[string][]map[string]string{
+		"dev": {devOverrides}, "prod": {devOverrides, prodOverrides}, "prod with four brokers": {devOverrides, prodOverrides, fourBrokers},
+	} {
+		stack, _, _ := strings.Cut(name, " ")
+		values := stackValues(t, stack)
+		for _, o := range overrides {
+			for k, v := range o {
+				values[k] = v
+			}
+		}
+		s, err := Load(stack, values)
+		require.NoError(t, err, name)
+		assert.Empty(t, Warnings(s), name)
+	}
 }
 
 // The defaults declared in Pulumi.yaml's config block and the Go defaults must be
@@ -177,20 +207,17 @@ func TestPulumiYamlDefaultsMatchGoDefaults(t *testing.T) {
 	}
 	assert.Len(t, doc.Config, len(keys), "Pulumi.yaml declares keys the program does not read")
 
-	fromYAML := func(key string) (string, bool) {
-		if key == "clusterId" {
-			return "5BlkQlAaBVX6rb9uzmmt7w", true
+	fromYAML := map[string]string{"clusterId": "5BlkQlAaBVX6rb9uzmmt7w"}
+	for key, d := range doc.Config {
+		switch v := d.Default.(type) {
+		case nil:
+		case string:
+			fromYAML[key] = v
+		default:
+			j, err := json.Marshal(v)
+			require.NoError(t, err)
+			fromYAML[key] = string(j)
 		}
-		d := doc.Config[key].Default
-		if d == nil {
-			return "", false
-		}
-		if s, ok := d.(string); ok {
-			return s, true
-		}
-		j, err := json.Marshal(d)
-		require.NoError(t, err)
-		return string(j), true
 	}
 	withYAML, err := Load("dev", fromYAML)
 	require.NoError(t, err)
@@ -199,18 +226,13 @@ func TestPulumiYamlDefaultsMatchGoDefaults(t *testing.T) {
 	assert.Equal(t, goOnly, withYAML)
 }
 
-func TestDecodeRejectsUnknownFieldsAndWrongTypes(t *testing.T) {
-	lookup := MapLookup
-	_, err := Load("dev", lookup(map[string]string{"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "storage": `{"szie":"10Gi"}`}))
+func TestDecodeRejectsWrongTypes(t *testing.T) {
 	var ve *ValidationError
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, []string{`storage = "{\"szie\":\"10Gi\"}": cannot be read as an object: unknown field "szie" (a typo?); check the key's type in Pulumi.yaml's config block`}, ve.Problems)
-
-	_, err = Load("dev", lookup(map[string]string{"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "brokers": "three"}))
+	_, err := Load("dev", map[string]string{"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "brokers": "three"})
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []string{`brokers = "three": cannot be read as a whole number: not valid YAML/JSON of that type; check the key's type in Pulumi.yaml's config block`}, ve.Problems)
 
-	_, err = Load("dev", lookup(map[string]string{"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "broker": `{"minInsyncReplicas":"2"}`}))
+	_, err = Load("dev", map[string]string{"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "broker": `{"minInsyncReplicas":"2"}`})
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []string{`broker = "{\"minInsyncReplicas\":\"2\"}": cannot be read as an object: field "minInsyncReplicas" wants a int, got a JSON string; check the key's type in Pulumi.yaml's config block`}, ve.Problems)
 }

@@ -1,12 +1,10 @@
 package config
 
+import "github.com/umbrella-platform/umbrella-streaming/internal/rules"
+
 // badConfigs is the validation table: each entry breaks one thing in an otherwise
-// valid dev config and names the single problem line Build must report.
-var badConfigs = []struct {
-	name string
-	mut  func(r *Raw)
-	want string
-}{
+// valid dev config and names the single problem line loading it must report.
+var badConfigs = []badCase{
 	{"cluster id missing", func(r *Raw) { r.ClusterID = nil },
 		"clusterId = \"\": missing: the KRaft cluster id must be fixed in stack config so a reinstall keeps its data; generate one with `kafka-storage.sh random-uuid` (22 base64url characters) and run `pulumi config set clusterId <id>`"},
 	{"cluster id malformed", func(r *Raw) { r.ClusterID = sp("not-a-cluster-id") },
@@ -78,7 +76,7 @@ var badConfigs = []struct {
 	{"topic min isr not a number", func(r *Raw) {
 		r.TopicOverrides = map[string]RawTopic{"alerts": {Config: map[string]string{"min.insync.replicas": "two"}}}
 	},
-		"topicOverrides.alerts.config.min.insync.replicas = \"two\": must be a whole number of at least 1; use 1 (dev) or 2 (prod)"},
+		`topicOverrides.alerts.config.min.insync.replicas = "two": is not a whole number (Kafka's min.insync.replicas is an int (32-bit) from 1 to 2147483647); use a whole number from 1 to 2147483647`},
 	{"topic retention negative", func(r *Raw) { r.TopicOverrides = map[string]RawTopic{"alerts": {RetentionHours: ip(-2)}} },
 		"topicOverrides.alerts.retentionHours = -2: must be positive, or -1 to keep data forever; use 168 (7 days)"},
 	{"topic cleanup policy unknown", func(r *Raw) { r.TopicOverrides = map[string]RawTopic{"alerts": {CleanupPolicy: sp("compress")}} },
@@ -86,7 +84,7 @@ var badConfigs = []struct {
 	{"topic config key malformed", func(r *Raw) {
 		r.TopicOverrides = map[string]RawTopic{"alerts": {Config: map[string]string{"Retention_MS": "1"}}}
 	},
-		"topicOverrides.alerts.config = \"Retention_MS\": is not a Kafka topic config name (lower-case words joined by '.'); use a name from Kafka's topic configs, e.g. retention.ms"},
+		`topicOverrides.alerts.config.Retention_MS = "1": is not a topic config of Kafka 4.1, so creating the topic would fail with INVALID_CONFIG; rename it to retention.ms`},
 	{"unknown topic override", func(r *Raw) { r.TopicOverrides = map[string]RawTopic{"alert": {Partitions: ip(2)}} },
 		"topicOverrides.alert = \"alert\": names no topic in the inventory or topics.extra; fix the name (known: alerts, dead-letter, normalized-messages, normalized-messages-dlq, parsed-messages, processing-results, raw-messages) or add it under topics.extra"},
 	{"extra topic bad characters", func(r *Raw) { r.Topics = &RawTopics{Extra: map[string]RawTopic{"audit log": {}}} },
@@ -131,4 +129,121 @@ var badConfigs = []struct {
 		"availability.spread = \"everywhere\": unknown spread mode (allowed: none, preferred, required); use required in prod (one broker per node)"},
 	{"guard override unknown", func(r *Raw) { r.GuardOverrides = []string{"replicas"} },
 		"guardOverrides[0] = \"replicas\": is not a guarded field (guarded: broker.minInsyncReplicas, brokers, clusterId, controllers, storage.size, storage.storageClass); remove it"},
+
+	// Stack-file keys and fields the program does not know (config/keys.go).
+	{"unknown key", stackText{"brokrs": "3"},
+		`brokrs = "3": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, monitoring, networkPolicy, resources, storage, topicDefaults, topicOverrides, topics); rename it to brokers`},
+	{"unknown key, nothing near", stackText{"kafkaVersion": "4.1.1"},
+		`kafkaVersion = "4.1.1": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, monitoring, networkPolicy, resources, storage, topicDefaults, topicOverrides, topics); remove it, or use one of those names`},
+	{"unknown field, case differs", stackText{"broker": `{"minInSyncReplicas":2}`},
+		`broker.minInSyncReplicas = 2: is not a field of broker, so nothing would read it (fields: autoCreateTopics, compressionType, defaultReplicationFactor, heapOpts, minInsyncReplicas, numPartitions, retentionBytes, retentionHours); rename it to minInsyncReplicas`},
+	{"unknown field, letters swapped", stackText{"storage": `{"szie":"10Gi"}`},
+		`storage.szie = "10Gi": is not a field of storage, so nothing would read it (fields: size, storageClass); rename it to size`},
+	{"unknown nested field", stackText{"resources": `{"requests":{"cpuu":"1"}}`},
+		`resources.requests.cpuu = "1": is not a field of resources.requests, so nothing would read it (fields: cpu, memory); rename it to cpu`},
+	{"unknown field of a topic override", stackText{"topicOverrides": `{"alerts":{"partitionz":3}}`},
+		`topicOverrides.alerts.partitionz = 3: is not a field of topicOverrides.alerts, so nothing would read it (fields: cleanupPolicy, config, partitions, replicationFactor, retentionHours); rename it to partitions`},
+	{"unknown field of an extra topic", stackText{"topics": `{"extra":{"audit":{"retentionHour":24}}}`},
+		`topics.extra.audit.retentionHour = 24: is not a field of topics.extra.audit, so nothing would read it (fields: cleanupPolicy, config, partitions, replicationFactor, retentionHours); rename it to retentionHours`},
+	{"unknown field, nothing near", stackText{"availability": `{"zone":"a"}`},
+		`availability.zone = "a": is not a field of availability, so nothing would read it (fields: podDisruptionBudget, spread); remove it, or use one of those names`},
+	// Topic configs against Kafka 4.1's table (internal/topicconfig).
+	{"topic config unknown, nothing near", func(r *Raw) { r.TopicDefaults = &RawTopic{Config: map[string]string{"foo.bar": "1"}} },
+		`topicDefaults.config.foo.bar = "1": is not a topic config of Kafka 4.1, so creating the topic would fail with INVALID_CONFIG; remove it, or use one of Kafka's topic configs (kafka-configs.sh --describe --all --entity-type topics lists them)`},
+	{"topic config not a whole number", func(r *Raw) {
+		r.TopicOverrides = map[string]RawTopic{"alerts": {Config: map[string]string{"retention.ms": "7d"}}}
+	},
+		`topicOverrides.alerts.config.retention.ms = "7d": is not a whole number (Kafka's retention.ms is a long (64-bit) of at least -1); use a whole number of at least -1`},
+	{"topic config below kafka's minimum", func(r *Raw) {
+		r.TopicOverrides = map[string]RawTopic{"alerts": {Config: map[string]string{"segment.bytes": "1024"}}}
+	},
+		`topicOverrides.alerts.config.segment.bytes = "1024": is out of range (Kafka's segment.bytes is an int (32-bit) from 1048576 to 2147483647); use a whole number from 1048576 to 2147483647`},
+	{"topic config past a 32-bit int", func(r *Raw) {
+		r.TopicOverrides = map[string]RawTopic{"alerts": {Config: map[string]string{"max.message.bytes": "2147483648"}}}
+	},
+		`topicOverrides.alerts.config.max.message.bytes = "2147483648": is out of range (Kafka's max.message.bytes is an int (32-bit) from 0 to 2147483647); use a whole number from 0 to 2147483647`},
+	{"topic config not a boolean", func(r *Raw) {
+		r.TopicOverrides = map[string]RawTopic{"alerts": {Config: map[string]string{"unclean.leader.election.enable": "yes"}}}
+	},
+		`topicOverrides.alerts.config.unclean.leader.election.enable = "yes": is not true or false (Kafka's unclean.leader.election.enable is a boolean); use true or false`},
+	{"topic config value in the wrong case", func(r *Raw) {
+		r.TopicOverrides = map[string]RawTopic{"alerts": {Config: map[string]string{"compression.type": "GZIP"}}}
+	},
+		`topicOverrides.alerts.config.compression.type = "GZIP": is not a value Kafka accepts for compression.type (allowed, case-sensitive: uncompressed, zstd, lz4, snappy, gzip, producer); write it gzip`},
+	{"topic config list item unknown", func(r *Raw) {
+		r.TopicOverrides = map[string]RawTopic{"alerts": {Config: map[string]string{"cleanup.policy": "delete,compress"}}}
+	},
+		`topicOverrides.alerts.config.cleanup.policy = "delete,compress": has the item "compress", which Kafka does not accept in cleanup.policy (allowed items, case-sensitive: compact, delete); use a comma-separated list of compact, delete`},
+	{"topic config ratio above 1", func(r *Raw) {
+		r.TopicOverrides = map[string]RawTopic{"alerts": {Config: map[string]string{"min.cleanable.dirty.ratio": "1.5"}}}
+	},
+		`topicOverrides.alerts.config.min.cleanable.dirty.ratio = "1.5": is out of range (Kafka's min.cleanable.dirty.ratio is a decimal from 0 to 1); use a decimal number from 0 to 1`},
+	{"topic config tiered storage", func(r *Raw) {
+		r.TopicOverrides = map[string]RawTopic{"alerts": {Config: map[string]string{"remote.storage.enable": "true"}}}
+	},
+		`topicOverrides.alerts.config.remote.storage.enable = "true": needs tiered storage, which these brokers do not enable (no remote.log.storage.system.enable), so Kafka would refuse the topic; remove it, or set it to false`},
+	{"topic compaction lags crossed", func(r *Raw) {
+		r.TopicDefaults = &RawTopic{Config: map[string]string{"max.compaction.lag.ms": "60000"}}
+		r.TopicOverrides = map[string]RawTopic{"alerts": {Config: map[string]string{"min.compaction.lag.ms": "120000"}}}
+	},
+		`topics.alerts.config.min.compaction.lag.ms = "120000": exceeds max.compaction.lag.ms (60000): Kafka refuses the topic; lower min.compaction.lag.ms or raise max.compaction.lag.ms`},
+	{"topic retention set twice", func(r *Raw) {
+		r.TopicOverrides = map[string]RawTopic{"alerts": {RetentionHours: ip(24), Config: map[string]string{"retention.ms": "3600000"}}}
+	},
+		`topicOverrides.alerts.config.retention.ms = "3600000": is set next to topicOverrides.alerts.retentionHours, which sets the same topic config; one would silently win; keep one of them`},
+	{"topic cleanup policy set twice", func(r *Raw) {
+		r.TopicDefaults = &RawTopic{CleanupPolicy: sp("delete"), Config: map[string]string{"cleanup.policy": "compact"}}
+	},
+		`topicDefaults.config.cleanup.policy = "compact": is set next to topicDefaults.cleanupPolicy, which sets the same topic config; one would silently win; keep one of them`},
+	// Numbers past what Kafka or Kubernetes can hold.
+	{"brokers past a 32-bit count", func(r *Raw) { r.Brokers = ip(rules.MaxKafkaInt + 1) },
+		`brokers = 2147483648: exceeds 2147483647, the most pods a StatefulSet runs (replicas is a 32-bit number, as is Kafka's node.id); lower it; add brokers a few at a time as load grows`},
+	{"default rf past a 16-bit number", func(r *Raw) { r.Brokers = ip(40000); r.Broker = &RawBroker{DefaultReplicationFactor: ip(40000)} },
+		`broker.defaultReplicationFactor = 40000: exceeds 32767, the largest replication factor Kafka can store (a 16-bit number); set it to the number of copies you want (1 dev, 3 prod)`},
+	{"num partitions past a 32-bit int", func(r *Raw) { r.Broker = &RawBroker{NumPartitions: ip(rules.MaxKafkaInt + 1)} },
+		`broker.numPartitions = 2147483648: exceeds 2147483647, the largest num.partitions Kafka takes (a 32-bit int); set it to 1`},
+	{"retention hours past a 32-bit int", func(r *Raw) { r.Broker = &RawBroker{RetentionHours: ip(rules.MaxKafkaInt + 1)} },
+		`broker.retentionHours = 2147483648: exceeds 2147483647, the largest log.retention.hours Kafka takes (a 32-bit int); use -1 to keep data forever, or a smaller number of hours`},
+	{"topic partitions past a 32-bit count", func(r *Raw) { r.TopicDefaults = &RawTopic{Partitions: ip(rules.MaxPartitions + 1)} },
+		`topicDefaults.partitions = 2147483648: exceeds 2147483647, the most partitions Kafka can give a topic (a 32-bit count); lower it; a few partitions per consumer is plenty`},
+	{"topic rf past a 16-bit number", func(r *Raw) {
+		r.Brokers = ip(40000)
+		r.TopicOverrides = map[string]RawTopic{"alerts": {ReplicationFactor: ip(40000)}}
+	},
+		`topicOverrides.alerts.replicationFactor = 40000: exceeds 32767, the largest replication factor Kafka can store (a 16-bit number); set it to 1 (dev) or 3 (prod)`},
+	{"topic retention hours past a 32-bit int", func(r *Raw) {
+		r.TopicOverrides = map[string]RawTopic{"alerts": {RetentionHours: ip(rules.MaxKafkaInt + 1)}}
+	},
+		`topicOverrides.alerts.retentionHours = 2147483648: exceeds 2147483647, the largest log.retention.hours Kafka takes (a 32-bit int); use -1 to keep data forever, or a smaller number of hours`},
+	// The JVM heap against the container's memory limit (config/heap.go).
+	{"heap leaves too little headroom", func(r *Raw) { r.Broker = &RawBroker{HeapOpts: sp("-Xms512m -Xmx1900m")} },
+		`broker.heapOpts = "-Xms512m -Xmx1900m": the heap (-Xmx1900m) leaves 148Mi of resources.limits.memory (2Gi), and a broker needs at least 512Mi outside the heap (the larger of 25% of the limit and 512Mi) for metaspace, thread stacks, direct buffers and the page cache, else the container is OOM-killed, or its fetches miss the page cache and go to disk; cap the heap at 1536m (-Xmx1536m, -Xms no higher), or raise resources.limits.memory to at least 2534Mi`},
+	{"heap above the limit", func(r *Raw) { r.Broker = &RawBroker{HeapOpts: sp("-Xmx3g")} },
+		`broker.heapOpts = "-Xmx3g": the heap (-Xmx3g) is more than resources.limits.memory (2Gi), and a broker needs at least 512Mi outside the heap (the larger of 25% of the limit and 512Mi) for metaspace, thread stacks, direct buffers and the page cache, else the container is OOM-killed, or its fetches miss the page cache and go to disk; cap the heap at 1536m (-Xmx1536m, -Xms no higher), or raise resources.limits.memory to at least 4Gi`},
+	{"heap past a quarter of a large limit", func(r *Raw) {
+		r.Resources = &RawResources{Limits: &RawCPUMemory{Memory: sp("8Gi")}}
+		r.Broker = &RawBroker{HeapOpts: sp("-Xms2g -Xmx7g")}
+	},
+		`broker.heapOpts = "-Xms2g -Xmx7g": the heap (-Xmx7g) leaves 1Gi of resources.limits.memory (8Gi), and a broker needs at least 2Gi outside the heap (the larger of 25% of the limit and 512Mi) for metaspace, thread stacks, direct buffers and the page cache, else the container is OOM-killed, or its fetches miss the page cache and go to disk; cap the heap at 6144m (-Xmx6144m, -Xms no higher), or raise resources.limits.memory to at least 9558Mi`},
+	{"heap by percentage", func(r *Raw) { r.Broker = &RawBroker{HeapOpts: sp("-XX:MaxRAMPercentage=90")} },
+		`broker.heapOpts = "-XX:MaxRAMPercentage=90": the heap (-XX:MaxRAMPercentage=90) leaves 204Mi of resources.limits.memory (2Gi), and a broker needs at least 512Mi outside the heap (the larger of 25% of the limit and 512Mi) for metaspace, thread stacks, direct buffers and the page cache, else the container is OOM-killed, or its fetches miss the page cache and go to disk; cap the heap at 1536m (-Xmx1536m, -Xms no higher), or raise resources.limits.memory to at least 2458Mi`},
+	{"heap by initial size alone", func(r *Raw) { r.Broker = &RawBroker{HeapOpts: sp("-Xms1800m")} },
+		`broker.heapOpts = "-Xms1800m": the heap (-Xms1800m) leaves 248Mi of resources.limits.memory (2Gi), and a broker needs at least 512Mi outside the heap (the larger of 25% of the limit and 512Mi) for metaspace, thread stacks, direct buffers and the page cache, else the container is OOM-killed, or its fetches miss the page cache and go to disk; cap the heap at 1536m (-Xmx1536m, -Xms no higher), or raise resources.limits.memory to at least 2400Mi`},
+	{"heap initial above max", func(r *Raw) { r.Broker = &RawBroker{HeapOpts: sp("-Xms1g -Xmx512m")} },
+		`broker.heapOpts = "-Xms1g -Xmx512m": -Xms (1g) exceeds -Xmx (512m), so the JVM would not start; lower -Xms to at most -Xmx`},
+	{"heap size malformed", func(r *Raw) { r.Broker = &RawBroker{HeapOpts: sp("-Xms512m -Xmx1gb")} },
+		`broker.heapOpts = "-Xms512m -Xmx1gb": -Xmx1gb is not a JVM size (a whole number with k, m, g or t), so the JVM would not start; write it like -Xmx1g or -Xmx1536m`},
+	{"heap percentage malformed", func(r *Raw) { r.Broker = &RawBroker{HeapOpts: sp("-XX:MaxRAMPercentage=150")} },
+		`broker.heapOpts = "-XX:MaxRAMPercentage=150": -XX:MaxRAMPercentage=150 is not a percentage from 0 to 100, so the JVM would not start; write it like -XX:MaxRAMPercentage=60`},
+	// Mutable image tags (config/image.go).
+	{"image tag latest", func(r *Raw) { r.Image = &RawImage{Name: sp("registry.example/umbrella/kafka:latest")} },
+		`image.name = "registry.example/umbrella/kafka:latest": has the tag latest, which every push moves: each pod start pulls whatever it names then, so brokers drift apart and a change behind the tag is neither shown by preview nor undone by rolling the stack back; pin a version tag such as registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1, or a digest (@sha256:…)`},
+	{"image without a tag", func(r *Raw) { r.Image = &RawImage{Name: sp("registry.example:5000/umbrella/kafka")} },
+		`image.name = "registry.example:5000/umbrella/kafka": has no tag, so it means latest, which every push moves: each pod start pulls whatever it names then, so brokers drift apart and a change behind the tag is neither shown by preview nor undone by rolling the stack back; pin a version tag such as registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1, or a digest (@sha256:…)`},
+	{"built image tag latest", func(r *Raw) {
+		r.Image = &RawImage{Build: bp(true), BuildName: sp("registry.example/umbrella/kafka:latest")}
+	},
+		`image.buildName = "registry.example/umbrella/kafka:latest": has the tag latest, which every push moves: each pod start pulls whatever it names then, so brokers drift apart and a change behind the tag is neither shown by preview nor undone by rolling the stack back; pin a version tag such as registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1, or a digest (@sha256:…)`},
+	{"agent image without a tag", func(r *Raw) { r.Monitoring = &RawMonitoring{AgentImage: sp("registry.example/jmx-exporter")} },
+		`monitoring.agentImage = "registry.example/jmx-exporter": has no tag, so it means latest, which every push moves: each pod start pulls whatever it names then, so brokers drift apart and a change behind the tag is neither shown by preview nor undone by rolling the stack back; pin a version tag such as registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1, or a digest (@sha256:…)`},
 }

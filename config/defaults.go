@@ -1,5 +1,7 @@
 package config
 
+import "math"
+
 // Defaults: the value every field takes when a stack leaves it unset, all in
 // this one block. They are the seed plan's single-broker MVP values (sections 3,
 // 4 and 6), so an empty dev stack deploys the seed. clusterId has no default: it
@@ -68,6 +70,9 @@ const (
 	ImageDefaultClusterID = "5L6g3nShT-eMCtK--X86sw"
 	// MaxControllers bounds the quorum: every metadata write waits for a majority.
 	MaxControllers = 7
+	// MaxBrokers is the most broker pods: a StatefulSet's replicas and Kafka's
+	// node.id are 32-bit numbers.
+	MaxBrokers = math.MaxInt32
 )
 
 // CompressionTypes are the values Kafka accepts for the broker's compression.type.

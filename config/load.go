@@ -1,8 +1,8 @@
 package config
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -24,40 +24,63 @@ func Keys() []string {
 	return keys
 }
 
-// Decode reads every key of Raw through lookup. Objects are decoded strictly: an
-// unknown field (a typo such as `storage.szie`) is an error naming the field, so a
+// Decode reads every key of Raw from src. Objects are decoded strictly: a
+// field Raw does not declare (a typo such as `storage.szie`, at any depth) is a
+// problem naming the field and the nearest declared one (checkFields), so a
 // setting is never silently ignored. All problems are returned together.
-func Decode(lookup Lookup) (Raw, error) {
+func Decode(src Source) (Raw, error) {
 	var raw Raw
 	var p problems
 	rv := reflect.ValueOf(&raw).Elem()
 	t := rv.Type()
 	for i := 0; i < t.NumField(); i++ {
 		key, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		text, ok := lookup(key)
+		text, ok := src.Lookup(key)
 		if !ok {
 			continue
 		}
 		field := rv.Field(i)
-		target := reflect.New(field.Type())
 		// Plain strings are stored unquoted in Pulumi.<stack>.yaml.
 		if field.Type() == reflect.TypeOf((*string)(nil)) {
 			s := text
 			field.Set(reflect.ValueOf(&s))
 			continue
 		}
-		dec := json.NewDecoder(bytes.NewReader([]byte(text)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(target.Interface()); err != nil {
-			p.add(key, text, "cannot be read as "+kindOf(field.Type())+": "+describeJSONError(err), "check the key's type in Pulumi.yaml's config block")
-			continue
+		if v, ok := decodeValue(&p, src, key, text, field.Type()); ok {
+			field.Set(v)
 		}
-		field.Set(target.Elem())
 	}
 	if len(p.list) > 0 {
 		return Raw{}, &ValidationError{Problems: p.list}
 	}
 	return raw, nil
+}
+
+// decodeValue decodes one key's JSON text into a value of type t, recording
+// its problems: unreadable text, unknown fields (checkFields), wrong types.
+func decodeValue(p *problems, src Source, key, text string, t reflect.Type) (reflect.Value, bool) {
+	fail := func(err error) (reflect.Value, bool) {
+		p.add(key, src.shown(key, text), "cannot be read as "+kindOf(t)+": "+describeJSONError(err), "check the key's type in Pulumi.yaml's config block")
+		return reflect.Value{}, false
+	}
+	var generic any
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	if err := dec.Decode(&generic); err != nil {
+		return fail(err)
+	}
+	before := len(p.list)
+	checkFields(p, key, t, generic, src.Secret != nil && src.Secret(key))
+	if len(p.list) > before {
+		return reflect.Value{}, false
+	}
+	target := reflect.New(t)
+	dec = json.NewDecoder(strings.NewReader(text))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(target.Interface()); err != nil {
+		return fail(err)
+	}
+	return target.Elem(), true
 }
 
 // kindOf names what a config value must look like, for messages.
@@ -100,14 +123,31 @@ func asType(err error, target **json.UnmarshalTypeError) bool {
 	return ok
 }
 
-// Load decodes and validates a stack's config in one step.
-func Load(stack string, lookup Lookup) (*Spec, error) { return LoadFor(stack, lookup, ModeApply) }
+// Load decodes and validates a stack's config from its values (ReadStackFile's
+// map), for ModeApply.
+func Load(stack string, values map[string]string) (*Spec, error) {
+	return LoadFor(stack, MapSource(values), ModeApply)
+}
 
-// LoadFor decodes and validates a stack's config for a mode (see BuildFor).
-func LoadFor(stack string, lookup Lookup, mode Mode) (*Spec, error) {
-	raw, err := Decode(lookup)
-	if err != nil {
+// LoadFor checks, decodes and validates a stack's config for a mode, and
+// reports every problem at once, in this order: keys the program does not
+// know (checkKeys), values it cannot read (Decode), then the values' own
+// problems (BuildFor). Nothing is registered before it returns a Spec.
+func LoadFor(stack string, src Source, mode Mode) (*Spec, error) {
+	var p problems
+	checkKeys(&p, src)
+	raw, err := Decode(src)
+	if err == nil {
+		var spec *Spec
+		if spec, err = BuildFor(stack, raw, mode); err == nil && len(p.list) == 0 {
+			return spec, nil
+		}
+	}
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		p.list = append(p.list, ve.Problems...)
+	} else if err != nil {
 		return nil, err
 	}
-	return BuildFor(stack, raw, mode)
+	return nil, &ValidationError{Problems: p.list}
 }

@@ -27,15 +27,9 @@ func TestRenderModeIsValidatedByBuild(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, TopicManagerJob, s.TopicManager)
 
-	for _, c := range append(append([]struct {
-		name string
-		mut  func(r *Raw)
-		want string
-	}{}, badAccess...), badConfigs...) {
+	for _, c := range append(append([]badCase{}, badAccess...), badConfigs...) {
 		t.Run(c.name, func(t *testing.T) {
-			r := validDev()
-			c.mut(&r)
-			_, err := BuildFor("dev", r, ModeRender)
+			_, err := breakDev(t, c.mut, ModeRender)
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, []string{c.want}, ve.Problems, "render mode reports what apply mode reports")

@@ -5,6 +5,9 @@
 // → Defaults applied → Validate (all problems reported at once, each naming the
 // field, the value, the limit and the fix) → Spec. Builders and components only
 // ever see a Spec, so they never re-check input and never see a half-valid one.
+// Before any of it, Load refuses keys and fields the program does not know
+// (keys.go); after it, Warnings names the legal but risky settings of a Spec,
+// which the program logs (warnings.go).
 package config
 
 // Project is the Pulumi project name; config keys live under this namespace

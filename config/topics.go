@@ -2,15 +2,13 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
+	"github.com/umbrella-platform/umbrella-streaming/internal/topicconfig"
 )
-
-var topicConfigRE = regexp.MustCompile(`^[a-z][a-z0-9]*(\.[a-z0-9]+)*$`)
 
 // resolveTopics merges the inventory (plus topics.extra) with topicDefaults and
 // topicOverrides, validating each value. The result is sorted by name.
@@ -132,33 +130,113 @@ func applyTopic(t *TopicSpec, r RawTopic) {
 
 // checkTopic validates the values one topicDefaults/topicOverrides/extra entry sets.
 func checkTopic(p *problems, field string, r RawTopic, s *Spec) {
-	if r.Partitions != nil && *r.Partitions < 1 {
-		p.add(field+".partitions", *r.Partitions, "must be at least 1", "set partitions to 1 or more")
+	if r.Partitions != nil {
+		checkPartitions(p, field+".partitions", *r.Partitions)
 	}
-	if r.ReplicationFactor != nil && *r.ReplicationFactor < 1 {
-		p.add(field+".replicationFactor", *r.ReplicationFactor, "must be at least 1", "set it to 1 (dev) or 3 (prod)")
+	if r.ReplicationFactor != nil {
+		checkReplicationFactor(p, field+".replicationFactor", *r.ReplicationFactor, "set it to 1 (dev) or 3 (prod)")
 	}
-	if r.RetentionHours != nil && (*r.RetentionHours < -1 || *r.RetentionHours == 0) {
-		p.add(field+".retentionHours", *r.RetentionHours, "must be positive, or -1 to keep data forever", "use 168 (7 days)")
+	if r.RetentionHours != nil {
+		checkRetentionHours(p, field+".retentionHours", *r.RetentionHours)
 	}
 	if r.CleanupPolicy != nil && !contains(CleanupPolicies, *r.CleanupPolicy) {
 		p.add(field+".cleanupPolicy", *r.CleanupPolicy, "unknown cleanup policy (allowed: "+strings.Join(CleanupPolicies, ", ")+")", "use delete or compact")
 	}
+	checkSetTwice(p, field, r)
 	keys := make([]string, 0, len(r.Config))
 	for k := range r.Config {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if !topicConfigRE.MatchString(k) {
-			p.add(field+".config", k, "is not a Kafka topic config name (lower-case words joined by '.')", "use a name from Kafka's topic configs, e.g. retention.ms")
-		}
-		if k == "min.insync.replicas" {
-			if n, err := strconv.Atoi(r.Config[k]); err != nil || n < 1 {
-				p.add(field+".config.min.insync.replicas", r.Config[k], "must be a whole number of at least 1", "use 1 (dev) or 2 (prod)")
-			}
+		checkTopicConfig(p, field+".config."+k, k, r.Config[k])
+	}
+}
+
+// checkPartitions: at least one, and a count Kafka can carry (32-bit).
+func checkPartitions(p *problems, field string, n int) {
+	if n < 1 {
+		p.add(field, n, "must be at least 1", "set partitions to 1 or more")
+	} else if n > rules.MaxPartitions {
+		p.add(field, n, fmt.Sprintf("exceeds %d, the most partitions Kafka can give a topic (a 32-bit count)", rules.MaxPartitions), "lower it; a few partitions per consumer is plenty")
+	}
+}
+
+// checkReplicationFactor: at least one copy, and a factor Kafka can carry
+// (16-bit). Whether the cluster has that many brokers is checked on the
+// resolved topic (checkResolved) or by buildBroker.
+func checkReplicationFactor(p *problems, field string, n int, fix string) {
+	if n < 1 {
+		p.add(field, n, "must be at least 1", fix)
+	} else if n > rules.MaxReplicationFactor {
+		p.add(field, n, fmt.Sprintf("exceeds %d, the largest replication factor Kafka can store (a 16-bit number)", rules.MaxReplicationFactor), fix)
+	}
+}
+
+// checkRetentionHours: -1 (forever) or 1 up to Kafka's log.retention.hours
+// limit (a 32-bit int). A topic's retentionHours becomes retention.ms, which
+// would hold more, but one limit for both keeps one rule, and 2^31 hours is
+// 245,000 years.
+func checkRetentionHours(p *problems, field string, n int) {
+	switch {
+	case n < -1 || n == 0:
+		p.add(field, n, "must be positive, or -1 to keep data forever", "use 168 (7 days)")
+	case n > rules.MaxKafkaInt:
+		p.add(field, n, fmt.Sprintf("exceeds %d, the largest log.retention.hours Kafka takes (a 32-bit int)", rules.MaxKafkaInt), "use -1 to keep data forever, or a smaller number of hours")
+	}
+}
+
+// checkSetTwice refuses an entry that sets one topic config both through its
+// own field and in config: one would silently win.
+func checkSetTwice(p *problems, field string, r RawTopic) {
+	for _, twin := range []struct {
+		set       bool
+		own, name string
+	}{
+		{r.RetentionHours != nil, "retentionHours", "retention.ms"},
+		{r.CleanupPolicy != nil, "cleanupPolicy", "cleanup.policy"},
+	} {
+		if v, ok := r.Config[twin.name]; ok && twin.set {
+			p.add(field+".config."+twin.name, v, fmt.Sprintf("is set next to %s.%s, which sets the same topic config; one would silently win", field, twin.own),
+				"keep one of them")
 		}
 	}
+}
+
+// checkTopicConfig checks one topic config against Kafka 4.1's table
+// (internal/topicconfig): a name Kafka has, a value its validator takes. It
+// also refuses remote.storage.enable=true: these brokers run without tiered
+// storage (components/properties.go sets no remote.log.storage.system.enable),
+// so Kafka would refuse the topic.
+func checkTopicConfig(p *problems, field, name, value string) {
+	def, ok := topicconfig.Lookup(name)
+	if !ok {
+		fix := "remove it, or use one of Kafka's topic configs (kafka-configs.sh --describe --all --entity-type topics lists them)"
+		if near, ok := rules.Nearest(name, topicconfig.Names()); ok {
+			fix = "rename it to " + near
+		}
+		p.add(field, value, "is not a topic config of Kafka 4.1, so creating the topic would fail with INVALID_CONFIG", fix)
+		return
+	}
+	if problem, fix := def.Check(value); problem != "" {
+		p.add(field, value, problem, fix)
+		return
+	}
+	if name == "remote.storage.enable" && strings.EqualFold(strings.TrimSpace(value), "true") {
+		p.add(field, value, "needs tiered storage, which these brokers do not enable (no remote.log.storage.system.enable), so Kafka would refuse the topic",
+			"remove it, or set it to false")
+	}
+}
+
+// topicMinISR is a topic's effective min.insync.replicas: its own config, else
+// the broker's.
+func topicMinISR(s *Spec, t TopicSpec) int {
+	if v, ok := t.Config["min.insync.replicas"]; ok {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+			return n
+		}
+	}
+	return s.Broker.MinInsyncReplicas
 }
 
 // checkResolved checks one resolved topic against the cluster it lands on.
@@ -168,14 +246,23 @@ func checkResolved(p *problems, t TopicSpec, s *Spec) {
 		p.add(field+".replicationFactor", t.ReplicationFactor, fmt.Sprintf("exceeds brokers (%d): Kafka cannot place more copies than brokers", s.Brokers),
 			fmt.Sprintf("lower it to %d (topicDefaults or topicOverrides.%s) or raise brokers", s.Brokers, t.Name))
 	}
-	minISR := s.Broker.MinInsyncReplicas
-	if v, ok := t.Config["min.insync.replicas"]; ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			minISR = n
-		}
-	}
+	minISR := topicMinISR(s, t)
 	if t.ReplicationFactor >= 1 && minISR > t.ReplicationFactor {
 		p.add(field+".replicationFactor", t.ReplicationFactor, fmt.Sprintf("is below min.insync.replicas (%d): every acks=all write would fail with NOT_ENOUGH_REPLICAS", minISR),
 			fmt.Sprintf("raise the replication factor to at least %d or lower min.insync.replicas", minISR))
+	}
+	checkCompactionLag(p, field, t)
+}
+
+// checkCompactionLag: Kafka refuses a topic whose min.compaction.lag.ms
+// exceeds its max.compaction.lag.ms (LogConfig.validateValues), however the
+// two were set (topicDefaults, an override, or both).
+func checkCompactionLag(p *problems, field string, t TopicSpec) {
+	lo, errLo := strconv.ParseInt(strings.TrimSpace(t.Config["min.compaction.lag.ms"]), 10, 64)
+	hi, errHi := strconv.ParseInt(strings.TrimSpace(t.Config["max.compaction.lag.ms"]), 10, 64)
+	if errLo == nil && errHi == nil && lo > hi {
+		p.add(field+".config.min.compaction.lag.ms", t.Config["min.compaction.lag.ms"],
+			fmt.Sprintf("exceeds max.compaction.lag.ms (%d): Kafka refuses the topic", hi),
+			"lower min.compaction.lag.ms or raise max.compaction.lag.ms")
 	}
 }

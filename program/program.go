@@ -9,7 +9,6 @@ import (
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	pconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/umbrella-platform/umbrella-streaming/components"
 	"github.com/umbrella-platform/umbrella-streaming/config"
@@ -32,6 +31,12 @@ type Options struct {
 	// BrokerCheck answers whether brokers to be removed still hold replicas;
 	// nil means LiveBrokerCheck (the running cluster), or no check when rendering.
 	BrokerCheck BrokerCheck
+	// ConfigKeys lists every config key of the stack with its namespace
+	// ("umbrella-streaming:brokers"), for runners where the program cannot list
+	// them itself: an Automation API inline program (internal/deploy sets it).
+	// nil: the program reads them from the Go language host (see
+	// stackConfigKeys).
+	ConfigKeys []string
 }
 
 // brokerCheck is the check these options use.
@@ -55,30 +60,35 @@ func (o Options) Mode() config.Mode {
 }
 
 // LoadSpec reads and validates the stack config of ctx's stack for `pulumi up`.
-func LoadSpec(ctx *pulumi.Context) (*config.Spec, error) { return LoadSpecFor(ctx, config.ModeApply) }
+func LoadSpec(ctx *pulumi.Context) (*config.Spec, error) { return LoadSpecWith(ctx, Options{}) }
 
-// LoadSpecFor reads and validates the stack config of ctx's stack for a mode.
-func LoadSpecFor(ctx *pulumi.Context, mode config.Mode) (*config.Spec, error) {
-	lookup := func(key string) (string, bool) {
-		v, err := pconfig.Try(ctx, config.Project+":"+key)
-		if err != nil {
-			return "", false
-		}
-		return v, true
+// LoadSpecWith reads and validates the stack config of ctx's stack for these
+// options: every key the stack sets (stackConfigKeys), in opts.Mode().
+func LoadSpecWith(ctx *pulumi.Context, opts Options) (*config.Spec, error) {
+	keys, err := stackConfigKeys(ctx, opts)
+	if err != nil {
+		return nil, err
 	}
-	return config.LoadFor(ctx.Stack(), lookup, mode)
+	return config.LoadFor(ctx.Stack(), configSource(ctx, keys), opts.Mode())
 }
 
-// Run is the Pulumi program: validate config, check guarded fields against the
-// last deployment, then register the components and export the outputs.
+// Run is the Pulumi program: validate config (and log its warnings), check
+// guarded fields against the last deployment, then register the components and
+// export the outputs.
 func Run(ctx *pulumi.Context) error { return RunWith(Options{})(ctx) }
 
 // RunWith returns the program with options.
 func RunWith(opts Options) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
-		s, err := LoadSpecFor(ctx, opts.Mode())
+		s, err := LoadSpecWith(ctx, opts)
 		if err != nil {
 			return err
+		}
+		// Legal but risky settings: shown in the preview, not refused.
+		for _, w := range config.Warnings(s) {
+			if err := ctx.Log.Warn(w, nil); err != nil {
+				return err
+			}
 		}
 		if !opts.SkipGuard {
 			if err := CheckGuard(ctx, s, opts.brokerCheck()); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 
 	p "github.com/pulumi/pulumi-go-provider"
@@ -120,8 +119,8 @@ func validatePartitions(n int) string {
 	switch {
 	case n < 1:
 		return fmt.Sprintf("partitions = %d is below 1: a topic needs at least one partition; set partitions >= 1", n)
-	case n > math.MaxInt32:
-		return fmt.Sprintf("partitions = %d exceeds Kafka's limit of %d: lower it", n, math.MaxInt32)
+	case n > rules.MaxPartitions:
+		return fmt.Sprintf("partitions = %d exceeds Kafka's limit of %d: lower it", n, rules.MaxPartitions)
 	}
 	return ""
 }
@@ -131,9 +130,9 @@ func validateReplicationFactor(n int) string {
 	case n < 1:
 		return fmt.Sprintf("replicationFactor = %d is below 1: set it between 1 and the number of brokers "+
 			"(3 on a production cluster)", n)
-	case n > math.MaxInt16:
+	case n > rules.MaxReplicationFactor:
 		return fmt.Sprintf("replicationFactor = %d exceeds Kafka's limit of %d: set it at most to the number of brokers",
-			n, math.MaxInt16)
+			n, rules.MaxReplicationFactor)
 	}
 	return ""
 }

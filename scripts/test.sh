@@ -9,7 +9,8 @@
 #        -tags realkafka   real Kafka 4.1.1 nodes on 127.0.0.1 (provider/, tests/realkafka/)
 #        -tags monitoring  the JMX exporter, Prometheus and promtool (tests/monitoring/)
 #        -tags integration the real Pulumi engine against a real kube-apiserver + kwok,
-#                          with real Kafka behind the topics (tests/integration/)
+#                          with real Kafka behind the topics (tests/integration/), and
+#                          the engine alone refusing bad config (internal/deploy/)
 #        -tags realnode    the real engine, a real kubelet + containerd node, the project's
 #                          own images from a local registry: real broker pods (tests/realnode/)
 #      Each test starts and stops what it needs and leaves nothing running.
@@ -63,7 +64,7 @@ run_slow() {
     fi
   done
 }
-run_slow engine "integration realkafka monitoring" ./provider/ ./internal/loadgen/ ./tests/realkafka/ ./tests/monitoring/ ./tests/integration/
+run_slow engine "integration realkafka monitoring" ./provider/ ./internal/loadgen/ ./internal/deploy/ ./tests/realkafka/ ./tests/monitoring/ ./tests/integration/
 
 log "tests on the real node: real pods from the project's own images"
 run_slow realnode realnode ./tests/realnode/

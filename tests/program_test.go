@@ -131,6 +131,48 @@ func TestBadConfigRegistersNothing(t *testing.T) {
 	}
 }
 
+// The Go language host's path: the program lists the stack's keys from
+// PULUMI_CONFIG (set here as the host sets it) and refuses a misspelt one
+// before registering anything; other namespaces' keys are not its business.
+func TestUnknownKeyRegistersNothing(t *testing.T) {
+	cfg := stackConfig(t, "dev")
+	cfg["umbrella-streaming:brokrs"] = "3"
+	cfg["kubernetes:context"] = "kind-umbrella"
+	rec, err := run(t, "dev", cfg, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `brokrs = "3": is not a config key of umbrella-streaming, so nothing would read it (keys: `)
+	assert.Contains(t, err.Error(), "); rename it to brokers")
+	assert.NotContains(t, err.Error(), "context")
+	for _, r := range rec.resources {
+		assert.Equal(t, "pulumi:pulumi:Stack", r.Type, "nothing but the stack may be registered, got %s %s", r.Type, r.Name)
+	}
+}
+
+// The inline path: a runner that lists the keys itself (internal/deploy)
+// passes them in Options.ConfigKeys, which the program uses instead of
+// PULUMI_CONFIG.
+func TestConfigKeysOptionListsTheKeys(t *testing.T) {
+	cfg := stackConfig(t, "dev")
+	setConfig(t, cfg)
+	keys := []string{"umbrella-streaming:topicOverides"}
+	for k := range cfg {
+		keys = append(keys, k)
+	}
+	err := pulumi.RunErr(program.RunWith(program.Options{ConfigKeys: keys}), pulumi.WithMocks("umbrella-streaming", "dev", &recorder{}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `topicOverides = "": is not a config key of umbrella-streaming`)
+	assert.Contains(t, err.Error(), "); rename it to topicOverrides")
+}
+
+// A warning (config.Warnings) is logged, never refused: the stack deploys.
+func TestRiskySettingDeploys(t *testing.T) {
+	cfg := stackConfig(t, "prod")
+	cfg["umbrella-streaming:topicOverrides"] = `{"alerts":{"config":{"min.insync.replicas":"3"}}}`
+	rec, err := run(t, "prod", cfg, nil)
+	require.NoError(t, err)
+	assert.Len(t, rec.byType("umbrellakafka:index:Topic"), 7)
+}
+
 func TestGuardRefusesControllerChangeOnDeployedStack(t *testing.T) {
 	prev := resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
 		"clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "1", "storage.size": "100Gi", "storage.storageClass": "",

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
@@ -129,7 +130,31 @@ func Open(ctx context.Context, opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("deploy: open stack %s: %w", opts.Stack, err)
 	}
+	if opts.Program.ConfigKeys, err = configKeys(ctx, st); err != nil {
+		return nil, err
+	}
+	st.Workspace().SetProgram(program.RunWith(opts.Program))
 	return &Stack{opts: opts, stack: st}, nil
+}
+
+// configKeys lists every config key of the stack, as the engine will hand
+// them to the program (namespace:key), for program.Options.ConfigKeys. An
+// inline program cannot list them itself (see program.stackConfigKeys); the
+// workspace can: `pulumi config --json` on the stack file Open just wrote. The
+// stack's config changes only through Open, so the list holds for every
+// operation on the returned Stack. Values are not read, so secrets stay
+// encrypted.
+func configKeys(ctx context.Context, st auto.Stack) ([]string, error) {
+	all, err := st.GetAllConfigWithOptions(ctx, &auto.GetAllConfigOptions{ShowSecrets: false})
+	if err != nil {
+		return nil, fmt.Errorf("deploy: stack %s: listing its config keys: %w", st.Name(), err)
+	}
+	keys := make([]string, 0, len(all))
+	for k := range all {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys, nil
 }
 
 // Changes counts a preview's or update's steps other than "same".

@@ -16,7 +16,7 @@ func LoadStack(projectDir, stack string) (*config.Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", stack, err)
 	}
-	spec, err := config.Load(stack, config.MapLookup(values))
+	spec, err := config.Load(stack, values)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s (%s): %w", stack, path, err)
 	}

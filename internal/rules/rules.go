@@ -13,6 +13,7 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,6 +24,18 @@ const MaxTopicNameLength = 249
 
 // TopicNameFix is the fix printed after every topic-name problem.
 const TopicNameFix = "use 1-249 characters of [a-zA-Z0-9._-], not '.' or '..'"
+
+// MaxKafkaInt is the largest value of a Kafka INT config (a Java int, 32-bit):
+// num.partitions, log.retention.hours, min.insync.replicas, segment.bytes.
+const MaxKafkaInt = math.MaxInt32
+
+// MaxPartitions is the most partitions a topic can have: CreateTopics and
+// CreatePartitions carry the count as a 32-bit number.
+const MaxPartitions = math.MaxInt32
+
+// MaxReplicationFactor is the largest replication factor Kafka can store: the
+// CreateTopics request carries it as a 16-bit number.
+const MaxReplicationFactor = math.MaxInt16
 
 // MaxDNSLabelLength is the longest Kubernetes DNS label (RFC 1123): namespace
 // and Service names.

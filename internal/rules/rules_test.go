@@ -65,3 +65,38 @@ func TestMessageShowsValues(t *testing.T) {
 	assert.Equal(t, "f = [a, b]: listed; drop one", Message("f", []string{"a", "b"}, "listed", "drop one"))
 	assert.Equal(t, "f = 3: too many; use 1", Message("f", 3, "too many", "use 1"))
 }
+
+func TestNearest(t *testing.T) {
+	fields := []string{"minInsyncReplicas", "defaultReplicationFactor", "numPartitions", "retentionHours", "retentionBytes"}
+	for _, c := range []struct {
+		name, want string
+		ok         bool
+	}{
+		{"minInSyncReplicas", "minInsyncReplicas", true}, // case only
+		{"minInsyncReplica", "minInsyncReplicas", true},  // one deletion
+		{"retentionHour", "retentionHours", true},
+		{"retentionByte", "retentionBytes", true},
+		{"numPartitons", "numPartitions", true},
+		{"replicas", "", false}, // a word of a field, not a typo of one
+		{"zzz", "", false},
+	} {
+		got, ok := Nearest(c.name, fields)
+		assert.Equal(t, c.ok, ok, c.name)
+		assert.Equal(t, c.want, got, c.name)
+	}
+	got, ok := Nearest("szie", []string{"size", "storageClass"})
+	assert.True(t, ok)
+	assert.Equal(t, "size", got, "a swap of neighbours is one edit")
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"a", "", 1}, {"", "abc", 3}, {"size", "szie", 1}, {"kitten", "sitting", 3},
+		{"retention_ms", "retention.ms", 1}, {"ca", "abc", 3},
+	} {
+		assert.Equal(t, c.want, editDistance(c.a, c.b), "%q→%q", c.a, c.b)
+	}
+}

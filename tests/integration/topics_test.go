@@ -26,7 +26,7 @@ func startKafka(t *testing.T, ctx context.Context, stack string) *localkafka.Clu
 	t.Helper()
 	raw, err := config.ReadStackFile(filepath.Join(repoRoot, "Pulumi."+stack+".yaml"))
 	require.NoError(t, err)
-	spec, err := config.Load(stack, config.MapLookup(raw))
+	spec, err := config.Load(stack, raw)
 	require.NoError(t, err)
 	c, err := localkafka.Start(ctx, localkafka.Options{Spec: spec, Dir: t.TempDir()})
 	require.NoError(t, err)
