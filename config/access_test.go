@@ -7,37 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// badAccess breaks topics.access once in an otherwise valid dev config; each
-// names the single problem line Build must report (field, value, limit, fix).
-var badAccess = []badCase{
-	{"access unknown", func(r *Raw) { r.Topics = &RawTopics{Access: sp("tunnel")} },
-		`topics.access = "tunnel": unknown access mode (allowed: direct, kubernetes); use direct (the deploy machine reaches every broker's address) or kubernetes (through the Kubernetes API, from outside the cluster)`},
-	{"access kubernetes with the job manager", func(r *Raw) {
-		r.Topics = &RawTopics{Manager: sp(TopicManagerJob), Access: sp(TopicAccessKubernetes)}
-	},
-		`topics.access = "kubernetes": applies only to topics.manager = provider (the job already runs inside the cluster); remove topics.access or set topics.manager = provider`},
-	{"access kubernetes with a loopback bootstrap server", func(r *Raw) {
-		r.Topics = &RawTopics{Access: sp(TopicAccessKubernetes), BootstrapServers: []string{"127.0.0.1:19092"}}
-	},
-		`topics.bootstrapServers[0] = "127.0.0.1:19092": is not an in-cluster name in namespace umbrella-streaming, which topics.access = kubernetes needs to find the broker pod; leave bootstrapServers empty (the kafka Service) or use kafka-0.kafka-headless.umbrella-streaming.svc:9092`},
-	{"access kubernetes with another namespace's service", func(r *Raw) {
-		r.Topics = &RawTopics{Access: sp(TopicAccessKubernetes), BootstrapServers: []string{"kafka.other.svc.cluster.local:9092"}}
-	},
-		`topics.bootstrapServers[0] = "kafka.other.svc.cluster.local:9092": is not an in-cluster name in namespace umbrella-streaming, which topics.access = kubernetes needs to find the broker pod; leave bootstrapServers empty (the kafka Service) or use kafka-0.kafka-headless.umbrella-streaming.svc:9092`},
-}
-
-func TestBadTopicAccessNamesFieldValueLimitAndFix(t *testing.T) {
-	for _, c := range badAccess {
-		t.Run(c.name, func(t *testing.T) {
-			spec, err := breakDev(t, c.mut, ModeApply)
-			require.Error(t, err)
-			assert.Nil(t, spec)
-			var ve *ValidationError
-			require.ErrorAs(t, err, &ve)
-			assert.Equal(t, []string{c.want}, ve.Problems)
-		})
-	}
-}
 
 func TestTopicAccess(t *testing.T) {
 	s, err := Build("dev", validDev())

@@ -12,20 +12,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-func TestBadConfigsNameFieldValueLimitAndFix(t *testing.T) {
-	require.GreaterOrEqual(t, len(badConfigs), 30)
-	for _, c := range badConfigs {
-		t.Run(c.name, func(t *testing.T) {
-			spec, err := breakDev(t, c.mut, ModeApply)
-			require.Error(t, err)
-			assert.Nil(t, spec, "an invalid config must not produce a spec")
-			var ve *ValidationError
-			require.ErrorAs(t, err, &ve)
-			assert.Equal(t, []string{c.want}, ve.Problems)
-		})
-	}
-}
-
 func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
 	r := validDev()
 	r.Brokers = ip(0)

@@ -26,13 +26,6 @@ func TestRenderModeIsValidatedByBuild(t *testing.T) {
 	s, err = BuildFor("dev", r, ModeRender)
 	require.NoError(t, err)
 	assert.Equal(t, TopicManagerJob, s.TopicManager)
+	// Every bad case is refused alike in render mode: config/table_test.go.
 
-	for _, c := range append(append([]badCase{}, badAccess...), badConfigs...) {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := breakDev(t, c.mut, ModeRender)
-			var ve *ValidationError
-			require.ErrorAs(t, err, &ve)
-			assert.Equal(t, []string{c.want}, ve.Problems, "render mode reports what apply mode reports")
-		})
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/umbrella-platform/umbrella-streaming/config/cases"
 	"github.com/umbrella-platform/umbrella-streaming/program"
 )
 
@@ -120,14 +121,23 @@ func TestImageBuildRegistersDockerImage(t *testing.T) {
 	assert.Equal(t, "infrastructure/kafka", img.Inputs["build"].ObjectValue()["context"].StringValue())
 }
 
-func TestBadConfigRegistersNothing(t *testing.T) {
-	cfg := stackConfig(t, "dev")
-	cfg["umbrella-streaming:brokers"] = "0"
-	rec, err := run(t, "dev", cfg, nil)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "brokers = 0: must be at least 1; set brokers to 1 (dev) or 3 (prod)")
-	for _, r := range rec.resources {
-		assert.Equal(t, "pulumi:pulumi:Stack", r.Type, "nothing but the stack may be registered, got %s %s", r.Type, r.Name)
+// Every case of the bad-config table (config/cases), run through the program as
+// its stack file: refused with the case's message, and nothing but the stack
+// registered.
+func TestEveryBadConfigRegistersNothing(t *testing.T) {
+	for _, c := range append(append([]cases.Case{}, cases.BadAccess...), cases.Bad...) {
+		t.Run(c.Name, func(t *testing.T) {
+			cfg := map[string]string{}
+			for k, v := range c.StackConfig() {
+				cfg["umbrella-streaming:"+k] = v
+			}
+			rec, err := run(t, "dev", cfg, nil)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.Want)
+			for _, r := range rec.resources {
+				assert.Equal(t, "pulumi:pulumi:Stack", r.Type, "nothing but the stack may be registered, got %s %s", r.Type, r.Name)
+			}
+		})
 	}
 }
 
