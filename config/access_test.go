@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-
 func TestTopicAccess(t *testing.T) {
 	s, err := Build("dev", validDev())
 	require.NoError(t, err)

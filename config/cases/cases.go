@@ -72,11 +72,17 @@ var Bad = []Case{
 		"storage.size = \"0\": must be greater than 0; give each broker a volume, e.g. 10Gi"},
 	{"storage class invalid", func(r *config.Raw) { r.Storage = &config.RawStorage{StorageClass: sp("Fast_SSD")} },
 		"storage.storageClass = \"Fast_SSD\": is not a valid StorageClass name (DNS subdomain); use the name shown by `kubectl get storageclass`, or leave it empty for the default"},
-	{"cpu request malformed", func(r *config.Raw) { r.Resources = &config.RawResources{Requests: &config.RawCPUMemory{CPU: sp("250mm")}} },
+	{"cpu request malformed", func(r *config.Raw) {
+		r.Resources = &config.RawResources{Requests: &config.RawCPUMemory{CPU: sp("250mm")}}
+	},
 		"resources.requests.cpu = \"250mm\": is not a Kubernetes quantity; write it like 250m or 1"},
-	{"memory limit malformed", func(r *config.Raw) { r.Resources = &config.RawResources{Limits: &config.RawCPUMemory{Memory: sp("2GB")}} },
+	{"memory limit malformed", func(r *config.Raw) {
+		r.Resources = &config.RawResources{Limits: &config.RawCPUMemory{Memory: sp("2GB")}}
+	},
 		"resources.limits.memory = \"2GB\": is not a Kubernetes quantity; write it like 512Mi or 2Gi"},
-	{"memory request above limit", func(r *config.Raw) { r.Resources = &config.RawResources{Requests: &config.RawCPUMemory{Memory: sp("4Gi")}} },
+	{"memory request above limit", func(r *config.Raw) {
+		r.Resources = &config.RawResources{Requests: &config.RawCPUMemory{Memory: sp("4Gi")}}
+	},
 		"resources.requests.memory = \"4Gi\": exceeds resources.limits.memory (2Gi): Kubernetes refuses a memory request above its limit; lower the request or raise the limit"},
 	{"min isr zero", func(r *config.Raw) { r.Broker = &config.RawBroker{MinInsyncReplicas: ip(0)} },
 		"broker.minInsyncReplicas = 0: must be at least 1; set it to 1 (dev) or 2 (prod, with RF 3)"},
@@ -102,7 +108,9 @@ var Bad = []Case{
 		"topicDefaults.partitions = 0: must be at least 1; set partitions to 1 or more"},
 	{"topic rf zero", func(r *config.Raw) { r.TopicDefaults = &config.RawTopic{ReplicationFactor: ip(0)} },
 		"topicDefaults.replicationFactor = 0: must be at least 1; set it to 1 (dev) or 3 (prod)"},
-	{"topic rf above brokers", func(r *config.Raw) { r.TopicOverrides = map[string]config.RawTopic{"alerts": {ReplicationFactor: ip(3)}} },
+	{"topic rf above brokers", func(r *config.Raw) {
+		r.TopicOverrides = map[string]config.RawTopic{"alerts": {ReplicationFactor: ip(3)}}
+	},
 		"topics.alerts.replicationFactor = 3: exceeds brokers (1): Kafka cannot place more copies than brokers; lower it to 1 (topicDefaults or topicOverrides.alerts) or raise brokers"},
 	{"topic rf below min isr", func(r *config.Raw) {
 		r.TopicOverrides = map[string]config.RawTopic{"alerts": {Config: map[string]string{"min.insync.replicas": "2"}}}
@@ -114,7 +122,9 @@ var Bad = []Case{
 		`topicOverrides.alerts.config.min.insync.replicas = "two": is not a whole number (Kafka's min.insync.replicas is an int (32-bit) from 1 to 2147483647); use a whole number from 1 to 2147483647`},
 	{"topic retention negative", func(r *config.Raw) { r.TopicOverrides = map[string]config.RawTopic{"alerts": {RetentionHours: ip(-2)}} },
 		"topicOverrides.alerts.retentionHours = -2: must be positive, or -1 to keep data forever; use 168 (7 days)"},
-	{"topic cleanup policy unknown", func(r *config.Raw) { r.TopicOverrides = map[string]config.RawTopic{"alerts": {CleanupPolicy: sp("compress")}} },
+	{"topic cleanup policy unknown", func(r *config.Raw) {
+		r.TopicOverrides = map[string]config.RawTopic{"alerts": {CleanupPolicy: sp("compress")}}
+	},
 		"topicOverrides.alerts.cleanupPolicy = \"compress\": unknown cleanup policy (allowed: compact, compact,delete, delete, delete,compact); use delete or compact"},
 	{"topic config key malformed", func(r *config.Raw) {
 		r.TopicOverrides = map[string]config.RawTopic{"alerts": {Config: map[string]string{"Retention_MS": "1"}}}
@@ -128,11 +138,15 @@ var Bad = []Case{
 		"topics.extra.. = \".\": invalid topic name: is '.' or '..', which Kafka forbids; use 1-249 characters of [a-zA-Z0-9._-], not '.' or '..'"},
 	{"extra topic dot dot", func(r *config.Raw) { r.Topics = &config.RawTopics{Extra: map[string]config.RawTopic{"..": {}}} },
 		"topics.extra... = \"..\": invalid topic name: is '.' or '..', which Kafka forbids; use 1-249 characters of [a-zA-Z0-9._-], not '.' or '..'"},
-	{"extra topic too long", func(r *config.Raw) { r.Topics = &config.RawTopics{Extra: map[string]config.RawTopic{longName(250): {}}} },
+	{"extra topic too long", func(r *config.Raw) {
+		r.Topics = &config.RawTopics{Extra: map[string]config.RawTopic{longName(250): {}}}
+	},
 		"topics.extra.tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt = \"tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt\": invalid topic name: is 250 characters long, over Kafka's limit of 249; use 1-249 characters of [a-zA-Z0-9._-], not '.' or '..'"},
 	{"extra topic duplicates inventory", func(r *config.Raw) { r.Topics = &config.RawTopics{Extra: map[string]config.RawTopic{"alerts": {}}} },
 		"topics.extra.alerts = \"alerts\": duplicates topic \"alerts\"; rename it or remove one of them"},
-	{"extra topic collides on dot", func(r *config.Raw) { r.Topics = &config.RawTopics{Extra: map[string]config.RawTopic{"dead.letter": {}, "dead_letter": {}}} },
+	{"extra topic collides on dot", func(r *config.Raw) {
+		r.Topics = &config.RawTopics{Extra: map[string]config.RawTopic{"dead.letter": {}, "dead_letter": {}}}
+	},
 		"topics.extra.dead_letter = \"dead_letter\": collides with topic \"dead.letter\" ('.' and '_' are the same to Kafka); rename it or remove one of them"},
 	{"topic manager unknown", func(r *config.Raw) { r.Topics = &config.RawTopics{Manager: sp("operator")} },
 		"topics.manager = \"operator\": unknown topic manager (allowed: provider, job); use provider (topics as Pulumi resources) or job (create-topics.sh inside the cluster)"},
@@ -142,13 +156,17 @@ var Bad = []Case{
 		"topics.bootstrapServers[0] = \"kafka:99999\": has a port outside 1..65535; write it like kafka.example:9092"},
 	{"policy on with no namespaces", StackText{"networkPolicy": `{"allowedNamespaces":[]}`}, // JSON drops an empty list
 		"networkPolicy.allowedNamespaces = []: is empty while networkPolicy.enabled = true: no client namespace is named; list the client namespaces (e.g. umbrella-connectors) or set networkPolicy.enabled = false"},
-	{"policy namespace invalid", func(r *config.Raw) { r.NetworkPolicy = &config.RawNetworkPolicy{AllowedNamespaces: []string{"Umbrella_UI"}} },
+	{"policy namespace invalid", func(r *config.Raw) {
+		r.NetworkPolicy = &config.RawNetworkPolicy{AllowedNamespaces: []string{"Umbrella_UI"}}
+	},
 		"networkPolicy.allowedNamespaces[0] = \"Umbrella_UI\": is not a namespace name (DNS label, at most 63 characters); use lower-case letters, digits and '-'"},
 	{"policy namespace twice", func(r *config.Raw) {
 		r.NetworkPolicy = &config.RawNetworkPolicy{AllowedNamespaces: []string{"umbrella-ui", "umbrella-ui"}}
 	},
 		"networkPolicy.allowedNamespaces[1] = \"umbrella-ui\": is listed twice; remove the duplicate"},
-	{"access label malformed", func(r *config.Raw) { r.NetworkPolicy = &config.RawNetworkPolicy{AccessLabel: sp("umbrella-kafka-access")} },
+	{"access label malformed", func(r *config.Raw) {
+		r.NetworkPolicy = &config.RawNetworkPolicy{AccessLabel: sp("umbrella-kafka-access")}
+	},
 		"networkPolicy.accessLabel = \"umbrella-kafka-access\": is not a key=value Kubernetes label; use umbrella-kafka-access=true"},
 	{"monitoring namespace invalid", func(r *config.Raw) { r.NetworkPolicy = &config.RawNetworkPolicy{MonitoringNamespace: sp("Monitoring")} },
 		"networkPolicy.monitoringNamespace = \"Monitoring\": is not a namespace name; name the namespace Prometheus runs in, e.g. monitoring"},
@@ -233,7 +251,10 @@ var Bad = []Case{
 	// config.Numbers past what config.Kafka or config.Kubernetes can hold.
 	{"brokers past a 32-bit count", func(r *config.Raw) { r.Brokers = ip(rules.MaxKafkaInt + 1) },
 		`brokers = 2147483648: exceeds 2147483647, the most pods a StatefulSet runs (replicas is a 32-bit number, as is Kafka's node.id); lower it; add brokers a few at a time as load grows`},
-	{"default rf past a 16-bit number", func(r *config.Raw) { r.Brokers = ip(40000); r.Broker = &config.RawBroker{DefaultReplicationFactor: ip(40000)} },
+	{"default rf past a 16-bit number", func(r *config.Raw) {
+		r.Brokers = ip(40000)
+		r.Broker = &config.RawBroker{DefaultReplicationFactor: ip(40000)}
+	},
 		`broker.defaultReplicationFactor = 40000: exceeds 32767, the largest replication factor Kafka can store (a 16-bit number); set it to the number of copies you want (1 dev, 3 prod)`},
 	{"num partitions past a 32-bit int", func(r *config.Raw) { r.Broker = &config.RawBroker{NumPartitions: ip(rules.MaxKafkaInt + 1)} },
 		`broker.numPartitions = 2147483648: exceeds 2147483647, the largest num.partitions Kafka takes (a 32-bit int); set it to 1`},
@@ -279,7 +300,9 @@ var Bad = []Case{
 		r.Image = &config.RawImage{Build: bp(true), BuildName: sp("registry.example/umbrella/kafka:latest")}
 	},
 		`image.buildName = "registry.example/umbrella/kafka:latest": has the tag latest, which every push moves: each pod start pulls whatever it names then, so brokers drift apart and a change behind the tag is neither shown by preview nor undone by rolling the stack back; pin a version tag such as registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1, or a digest (@sha256:…)`},
-	{"agent image without a tag", func(r *config.Raw) { r.Monitoring = &config.RawMonitoring{AgentImage: sp("registry.example/jmx-exporter")} },
+	{"agent image without a tag", func(r *config.Raw) {
+		r.Monitoring = &config.RawMonitoring{AgentImage: sp("registry.example/jmx-exporter")}
+	},
 		`monitoring.agentImage = "registry.example/jmx-exporter": has no tag, so it means latest, which every push moves: each pod start pulls whatever it names then, so brokers drift apart and a change behind the tag is neither shown by preview nor undone by rolling the stack back; pin a version tag such as registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1, or a digest (@sha256:…)`},
 }
 
