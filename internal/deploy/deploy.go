@@ -14,11 +14,11 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optimport"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
 	"github.com/umbrella-platform/umbrella-streaming/program"
@@ -44,6 +44,9 @@ type Options struct {
 	Config map[string]string
 	// Program tunes the program (render mode).
 	Program program.Options
+	// Run, when set, replaces the program: for tests that drive the engine with
+	// a program of their own (an import through the engine).
+	Run pulumi.RunFunc
 	// Progress receives the engine's progress output; nil discards it.
 	Progress io.Writer
 }
@@ -133,7 +136,11 @@ func Open(ctx context.Context, opts Options) (*Stack, error) {
 	if opts.Program.ConfigKeys, err = configKeys(ctx, st); err != nil {
 		return nil, err
 	}
-	st.Workspace().SetProgram(program.RunWith(opts.Program))
+	if opts.Run != nil {
+		st.Workspace().SetProgram(opts.Run)
+	} else {
+		st.Workspace().SetProgram(program.RunWith(opts.Program))
+	}
 	return &Stack{opts: opts, stack: st}, nil
 }
 
@@ -201,22 +208,4 @@ func (s *Stack) Remove(ctx context.Context) error {
 // PreviewRefresh shows what a refresh would change, without changing the state.
 func (s *Stack) PreviewRefresh(ctx context.Context) (auto.PreviewResult, error) {
 	return s.stack.PreviewRefresh(ctx, optrefresh.ProgressStreams(s.opts.Progress))
-}
-
-// Export returns the stack's state (`pulumi stack export`).
-func (s *Stack) Export(ctx context.Context) (apitype.UntypedDeployment, error) {
-	return s.stack.Export(ctx)
-}
-
-// Import replaces the stack's state (`pulumi stack import`).
-func (s *Stack) Import(ctx context.Context, state apitype.UntypedDeployment) error {
-	return s.stack.Import(ctx, state)
-}
-
-// ImportResources runs `pulumi import` for existing resources, without
-// generating code (the program already declares them). names maps the names
-// the resources use as parent or provider to URNs.
-func (s *Stack) ImportResources(ctx context.Context, res []*optimport.ImportResource, names map[string]string) (auto.ImportResult, error) {
-	return s.stack.ImportResources(ctx, optimport.Resources(res), optimport.NameTable(names), optimport.GenerateCode(false),
-		optimport.Protect(false), optimport.ProgressStreams(s.opts.Progress))
 }
