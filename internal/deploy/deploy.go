@@ -164,11 +164,12 @@ func configKeys(ctx context.Context, st auto.Stack) ([]string, error) {
 	return keys, nil
 }
 
-// Changes counts a preview's or update's steps other than "same".
+// Changes counts a preview's or update's steps that change something: all but
+// "same" and "read" (the guard reads the stack's own outputs on every run).
 func Changes(summary map[apitype.OpType]int) int {
 	n := 0
 	for op, c := range summary {
-		if op != apitype.OpSame {
+		if op != apitype.OpSame && op != apitype.OpRead {
 			n += c
 		}
 	}

@@ -150,7 +150,7 @@ func TestDevStackLifecycle(t *testing.T) {
 
 	t.Run("cluster id and storage class changes are refused at preview", func(t *testing.T) {
 		for _, c := range []struct{ key, value, want string }{
-			{"clusterId", "5BlkQlAaBVX6rb9uzmmt7w", `to "5BlkQlAaBVX6rb9uzmmt7w" on a deployed stack: every broker's storage is formatted with the cluster id`},
+			{"clusterId", "MjPBEhmLSH-4IwmCODRzPg", `to "MjPBEhmLSH-4IwmCODRzPg" on a deployed stack: every broker's storage is formatted with the cluster id`},
 			{"storage", `{"size":"10Gi","storageClass":"fast"}`, `storage.storageClass changed from "(cluster default)" to "fast" on a deployed stack`},
 		} {
 			changed := openStack(t, ctx, "dev", state, map[string]string{"topics": `{"manager":"job"}`, c.key: c.value})
