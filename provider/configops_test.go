@@ -10,6 +10,7 @@ import (
 // TestConfigOps guards the stale-key fix: the operations come from the
 // previous state and every broker's view, so a broker that has not applied an
 // earlier write yet cannot hide a key from the DELETE or a value from the SET.
+// Keys only Kafka has are left alone, and values compare by meaning.
 func TestConfigOps(t *testing.T) {
 	set := func(k, v string) kadm.AlterConfig {
 		return kadm.AlterConfig{Op: kadm.SetConfig, Name: k, Value: kadm.StringPtr(v)}
@@ -44,10 +45,29 @@ func TestConfigOps(t *testing.T) {
 			want:    []kadm.AlterConfig{set("retention.ms", "2000")},
 		},
 		{
-			name:    "a key only one broker shows is deleted",
+			// Item 2 of issue 14: a key neither the state nor the inputs has was set
+			// outside Pulumi (an operator's retention, a reassignment throttle); the
+			// preview cannot show it, so the update leaves it alone.
+			name:    "keys set outside Pulumi are left alone",
 			desired: map[string]string{"retention.ms": "2000"},
-			seen:    []map[string]string{{"retention.ms": "2000"}, {"retention.ms": "2000", "segment.ms": "60000"}},
-			want:    []kadm.AlterConfig{del("segment.ms")},
+			seen: []map[string]string{{"retention.ms": "2000"}, {"retention.ms": "2000", "segment.ms": "60000",
+				"leader.replication.throttled.replicas": "0:1"}},
+		},
+		{
+			// Item 1 of issue 14: Kafka shows values in its canonical form; a value
+			// that means the same is no change.
+			name: "values Kafka shows in its canonical form are no change",
+			old:  map[string]string{"cleanup.policy": "compact, delete"},
+			desired: map[string]string{"cleanup.policy": "compact, delete", "preallocate": "TRUE",
+				"retention.ms": " +0604800000 ", "min.cleanable.dirty.ratio": ".50", "compression.type": " lz4 "},
+			seen: []map[string]string{{"cleanup.policy": "compact,delete", "preallocate": "true",
+				"retention.ms": "604800000", "min.cleanable.dirty.ratio": "0.5", "compression.type": "lz4"}},
+		},
+		{
+			name:    "a list in another order or a different number is a change",
+			desired: map[string]string{"cleanup.policy": "delete,compact", "retention.ms": "604800001"},
+			seen:    []map[string]string{{"cleanup.policy": "compact,delete", "retention.ms": "604800000"}},
+			want:    []kadm.AlterConfig{set("cleanup.policy", "delete,compact"), set("retention.ms", "604800001")},
 		},
 		{
 			name: "a key in the previous state that no broker shows yet is deleted",

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -298,16 +297,28 @@ func (k *kafkaClient) waitGone(ctx context.Context, topic string) error {
 		func(m, _ topicMeta) (bool, string) { return !m.Exists, m.String() })
 }
 
-// waitConfigs waits until every broker shows exactly want as the topic's
-// dynamic configs: after CreateTopics or IncrementalAlterConfigs.
-func (k *kafkaClient) waitConfigs(ctx context.Context, topic string, want map[string]string) error {
-	return waitEveryBroker(ctx, k, topic, fmt.Sprintf("the configs %v", want), k.configsFrom,
+// waitConfigs waits until every broker shows each desired config with a
+// value that means the same (sameValue: Kafka reads values back in its own
+// canonical form) and none of the removed keys: after CreateTopics or
+// IncrementalAlterConfigs. Keys set outside Pulumi are not waited on.
+func (k *kafkaClient) waitConfigs(ctx context.Context, topic string, desired map[string]string, removed []string) error {
+	return waitEveryBroker(ctx, k, topic, fmt.Sprintf("the configs %v", desired), k.configsFrom,
 		func(c, _ topicConfigs) (bool, string) {
 			if !c.Exists {
 				return false, kerr.UnknownTopicOrPartition.Message
 			}
-			return maps.Equal(c.Dynamic, want), fmt.Sprintf("the configs %v", c.Dynamic)
+			return len(configOps(nil, desired, []map[string]string{c.Dynamic})) == 0 && !hasAny(c.Dynamic, removed),
+				fmt.Sprintf("the configs %v", c.Dynamic)
 		})
+}
+
+func hasAny(m map[string]string, keys []string) bool {
+	for _, key := range keys {
+		if _, ok := m[key]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // Confirming that a topic is gone: a broker that has not yet applied a
@@ -428,24 +439,19 @@ func (k *kafkaClient) setPartitions(ctx context.Context, topic string, want int)
 }
 
 // configOps returns the IncrementalAlterConfigs operations that turn the
-// topic's configs into desired: SET for each desired key that some broker
-// shows missing or with another value, DELETE for each key not desired that
-// the previous state (old) or some broker has. Taking old and every broker
-// into account means that a broker lagging behind an earlier write cannot
-// hide a key from the delete. The result is sorted by key, so requests are
-// deterministic.
+// topic's managed configs into desired: SET for each desired key that some
+// broker shows missing or with a value that means something else (sameValue),
+// DELETE for each key of the previous state (old) that is not desired,
+// whether or not a broker shows it, so a broker lagging behind an earlier
+// write cannot hide it. Keys that neither old nor desired has were set outside
+// Pulumi and are left alone: a preview shows only the state and the inputs,
+// so the update changes nothing else (see Topic.Update). The result is sorted
+// by key, so requests are deterministic.
 func configOps(old, desired map[string]string, seen []map[string]string) []kadm.AlterConfig {
 	set := map[string]bool{}
-	del := map[string]bool{}
-	for key := range old {
-		del[key] = true
-	}
 	for _, cur := range seen {
-		for key := range cur {
-			del[key] = true
-		}
 		for key, v := range desired {
-			if got, ok := cur[key]; !ok || got != v {
+			if got, ok := cur[key]; !ok || !sameValue(key, got, v) {
 				set[key] = true
 			}
 		}
@@ -454,24 +460,35 @@ func configOps(old, desired map[string]string, seen []map[string]string) []kadm.
 	for key := range set {
 		ops = append(ops, kadm.AlterConfig{Op: kadm.SetConfig, Name: key, Value: kadm.StringPtr(desired[key])})
 	}
-	for key := range del {
-		if _, ok := desired[key]; !ok {
-			ops = append(ops, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: key})
-		}
+	for _, key := range removedKeys(old, desired) {
+		ops = append(ops, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: key})
 	}
 	sort.Slice(ops, func(i, j int) bool { return ops[i].Name < ops[j].Name })
 	return ops
 }
 
+// removedKeys returns, sorted, the keys of old that desired lacks.
+func removedKeys(old, desired map[string]string) []string {
+	var keys []string
+	for key := range old {
+		if _, ok := desired[key]; !ok {
+			keys = append(keys, key)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // reconcileConfigs reads the topic's dynamic configs from every broker,
 // applies the difference to desired with IncrementalAlterConfigs (never the
 // legacy AlterConfigs, which would replace the whole set), then waits until
-// every broker shows exactly desired. old is the config last recorded in the
-// state (nil when adopting).
-func (k *kafkaClient) reconcileConfigs(ctx context.Context, topic string, old, desired map[string]string) error {
+// every broker shows it. old is the config last recorded in the state (nil
+// when adopting). It returns the keys set outside Pulumi, which it leaves
+// alone, for the caller's warning.
+func (k *kafkaClient) reconcileConfigs(ctx context.Context, topic string, old, desired map[string]string) (unmanaged []string, err error) {
 	answers, err := askEveryBroker(ctx, k, topic, k.configsFrom)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var seen []map[string]string
 	for _, a := range answers {
@@ -480,26 +497,27 @@ func (k *kafkaClient) reconcileConfigs(ctx context.Context, topic string, old, d
 		}
 	}
 	if len(seen) == 0 {
-		return topicError(topic, "DescribeConfigs", kerr.UnknownTopicOrPartition, "")
+		return nil, topicError(topic, "DescribeConfigs", kerr.UnknownTopicOrPartition, "")
 	}
+	unmanaged = unmanagedKeys(old, desired, seen)
 	ops := configOps(old, desired, seen)
 	if len(ops) == 0 {
-		return nil
+		return unmanaged, nil
 	}
 	actx, cancel := k.withTimeout(ctx)
 	resps, err := k.adm.AlterTopicConfigs(actx, ops, topic)
 	cancel()
 	if err != nil {
-		return requestError(topic, "IncrementalAlterConfigs", err)
+		return unmanaged, requestError(topic, "IncrementalAlterConfigs", err)
 	}
 	r, err := resps.On(topic, nil)
 	if err != nil {
-		return fmt.Errorf("topic %q: IncrementalAlterConfigs answered without this topic", topic)
+		return unmanaged, fmt.Errorf("topic %q: IncrementalAlterConfigs answered without this topic", topic)
 	}
 	if r.Err != nil {
-		return topicError(topic, "IncrementalAlterConfigs", r.Err, r.ErrMessage)
+		return unmanaged, topicError(topic, "IncrementalAlterConfigs", r.Err, r.ErrMessage)
 	}
-	return k.waitConfigs(ctx, topic, desired)
+	return unmanaged, k.waitConfigs(ctx, topic, desired, removedKeys(old, desired))
 }
 
 // changeReplicationFactor reassigns every partition of the topic to the

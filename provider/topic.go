@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
@@ -100,6 +101,8 @@ func (Topic) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResp
 	if known("name") {
 		if msg := rules.TopicName("name", args.Name); msg != "" {
 			failures = append(failures, p.CheckFailure{Property: "name", Reason: msg})
+		} else if msg := internalTopic(args.Name); msg != "" {
+			failures = append(failures, p.CheckFailure{Property: "name", Reason: msg})
 		}
 	}
 	if known("partitions") {
@@ -112,7 +115,26 @@ func (Topic) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResp
 			failures = append(failures, p.CheckFailure{Property: "replicationFactor", Reason: msg})
 		}
 	}
+	// Config values stay as written (not canonicalised): Diff, Update and Read
+	// compare them with Kafka's by meaning (sameValue).
+	if v, ok := req.NewInputs.GetOk("config"); ok && !v.HasComputed() {
+		failures = append(failures, checkConfigs(args.Config)...)
+	}
 	return infer.CheckResponse[TopicArgs]{Inputs: args, Failures: failures}, nil
+}
+
+// internalTopic refuses Kafka's internal topics (__consumer_offsets,
+// __transaction_state, and any name starting "__", the prefix Kafka keeps for
+// them): the brokers create and configure them, and deleting or reassigning
+// one from Pulumi would break every consumer group or transaction.
+func internalTopic(name string) string {
+	if !strings.HasPrefix(name, "__") {
+		return ""
+	}
+	return rules.Message("name", name, "is a Kafka internal topic name (it starts with \"__\"): the brokers create "+
+		"and manage these topics, and deleting or reassigning one breaks consumer groups and transactions",
+		"remove this Topic (tune internal topics with broker settings such as offsets.topic.replication.factor), "+
+			"or choose a name that does not start with \"__\"")
 }
 
 func validatePartitions(n int) string {
@@ -188,7 +210,7 @@ func diffTopic(olds, news TopicArgs, allowReplace bool) (p.DiffResponse, error) 
 		switch {
 		case !ok:
 			d[configPath(key)] = p.PropertyDiff{Kind: p.Add}
-		case old != v:
+		case !sameValue(key, old, v):
 			d[configPath(key)] = p.PropertyDiff{Kind: p.Update}
 		}
 	}
@@ -247,14 +269,16 @@ func (Topic) Create(ctx context.Context, req infer.CreateRequest[TopicArgs]) (in
 		// The topic exists: record it, so the next update resumes from it.
 		return resp, infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
 	}
-	if err := cl.waitConfigs(ctx, in.Name, in.Config); err != nil {
+	if err := cl.waitConfigs(ctx, in.Name, in.Config, nil); err != nil {
 		return resp, infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
 	}
 	return resp, nil
 }
 
 // adoptTopic takes over an existing topic whose partitions and replication
-// factor match the inputs, and reconciles its config.
+// factor match the inputs, and sets the config keys of the inputs. Keys the
+// topic has that the inputs lack are left alone with a warning: a create's
+// preview cannot show them (see Update).
 func adoptTopic(ctx context.Context, cl *kafkaClient, in TopicArgs) error {
 	meta, _, err := cl.lookup(ctx, in.Name)
 	if err != nil {
@@ -271,7 +295,11 @@ func adoptTopic(ctx context.Context, cl *kafkaClient, in TopicArgs) error {
 			in.Name, meta.Partitions, meta.ReplicationFactor, in.Partitions, in.ReplicationFactor,
 			meta.Partitions, meta.ReplicationFactor)
 	}
-	return cl.reconcileConfigs(ctx, in.Name, nil, in.Config)
+	unmanaged, err := cl.reconcileConfigs(ctx, in.Name, nil, in.Config)
+	if len(unmanaged) > 0 {
+		p.GetLogger(ctx).Warning(unmanagedWarning(in.Name, unmanaged))
+	}
+	return err
 }
 
 // Read refreshes the state from Kafka: partitions and replication factor from
@@ -301,7 +329,11 @@ func (Topic) Read(ctx context.Context, req infer.ReadRequest[TopicArgs, TopicSta
 		// Not existing here means deleted since the metadata request.
 		return infer.ReadResponse[TopicArgs, TopicState]{}, err
 	}
-	cfg := configs.Dynamic
+	r, err := cl.reassignmentOf(ctx, topic, meta)
+	if err != nil {
+		return infer.ReadResponse[TopicArgs, TopicState]{}, err
+	}
+	cfg := readConfigs(configs.Dynamic, req.State.Config, req.Inputs.Config)
 	if len(cfg) == 0 && req.State.Config == nil && req.Inputs.Config == nil {
 		// Keep an unset config unset, so a refresh does not report {} as a change.
 		cfg = nil
@@ -313,11 +345,29 @@ func (Topic) Read(ctx context.Context, req infer.ReadRequest[TopicArgs, TopicSta
 	args := TopicArgs{
 		Name:              topic,
 		Partitions:        meta.Partitions,
-		ReplicationFactor: meta.ReplicationFactor,
+		ReplicationFactor: r.TargetRF,
 		Config:            cfg,
 		Adopt:             adopt,
 	}
 	return infer.ReadResponse[TopicArgs, TopicState]{ID: topic, Inputs: args, State: TopicState{args}}, nil
+}
+
+// readConfigs is the config a Read records: every dynamic config Kafka shows,
+// so a refresh records keys set outside Pulumi and the next preview shows
+// their removal, except the throttled-replica lists, which only a reassignment
+// tool sets and clears and which are recorded only when state or inputs name
+// them. A value that means the same as the state's or the inputs' keeps their
+// spelling (Kafka shows its canonical form).
+func readConfigs(kafka, state, inputs map[string]string) map[string]string {
+	cfg := keepSpelling(kafka, inputs, state)
+	for key := range cfg {
+		_, inState := state[key]
+		_, inInputs := inputs[key]
+		if isThrottleKey(key) && !inState && !inInputs {
+			delete(cfg, key)
+		}
+	}
+	return cfg
 }
 
 // Update changes the topic in place: more partitions via CreatePartitions, a
@@ -349,7 +399,17 @@ func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, Topi
 		return infer.UpdateResponse[TopicState]{}, fmt.Errorf("topic %q does not exist any more: it was deleted "+
 			"outside Pulumi; run pulumi refresh, then pulumi up to create it again", topic)
 	}
-	if in.ReplicationFactor != meta.ReplicationFactor && in.ReplicationFactor > len(meta.Brokers) {
+	if in.Partitions < meta.Partitions {
+		return infer.UpdateResponse[TopicState]{}, partitionsRaisedError(topic, meta.Partitions, in.Partitions)
+	}
+	moves, err := cl.reassignmentOf(ctx, topic, meta)
+	if err != nil {
+		return infer.UpdateResponse[TopicState]{}, err
+	}
+	if moves.Moving > 0 && in.ReplicationFactor != moves.TargetRF {
+		return infer.UpdateResponse[TopicState]{}, reassignmentInProgressError(topic, moves, in.ReplicationFactor)
+	}
+	if in.ReplicationFactor != moves.TargetRF && in.ReplicationFactor > len(meta.Brokers) {
 		return infer.UpdateResponse[TopicState]{}, fmt.Errorf("topic %q: replicationFactor = %d exceeds brokers "+
 			"(%d): lower replicationFactor or add brokers", topic, in.ReplicationFactor, len(meta.Brokers))
 	}
@@ -370,7 +430,7 @@ func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, Topi
 	}
 	cur.Partitions = in.Partitions
 
-	if in.ReplicationFactor != meta.ReplicationFactor {
+	if in.ReplicationFactor != moves.TargetRF {
 		log := p.GetLogger(ctx)
 		if err := cl.changeReplicationFactor(ctx, topic, in.ReplicationFactor, log.InfoStatus); err != nil {
 			return partial(err)
@@ -383,11 +443,23 @@ func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, Topi
 	}
 	cur.ReplicationFactor = in.ReplicationFactor
 
-	if err := cl.reconcileConfigs(ctx, topic, oldConfig, in.Config); err != nil {
+	unmanaged, err := cl.reconcileConfigs(ctx, topic, oldConfig, in.Config)
+	if len(unmanaged) > 0 {
+		p.GetLogger(ctx).Warning(unmanagedWarning(topic, unmanaged))
+	}
+	if err != nil {
 		return partial(err)
 	}
 	cur.Config = in.Config
 	return infer.UpdateResponse[TopicState]{Output: cur}, nil
+}
+
+// partitionsRaisedError refuses inputs with fewer partitions than Kafka has:
+// the count was raised outside Pulumi, and Kafka cannot lower it.
+func partitionsRaisedError(topic string, has, want int) error {
+	return fmt.Errorf("topic %q has %d partitions in Kafka (raised outside Pulumi), but the inputs ask for "+
+		"partitions = %d, and Kafka cannot shrink a topic. Set partitions = %d (and run pulumi refresh to "+
+		"record it)", topic, has, want, has)
 }
 
 // Delete deletes the topic and waits until no broker shows it any more. A
