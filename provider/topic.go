@@ -80,11 +80,15 @@ func (t *TopicArgs) Annotate(a infer.Annotator) {
 			"the partitions in place with a balanced, rack-aware placement.")
 	a.Describe(&t.Config,
 		"Topic-level configuration overrides, e.g. {\"retention.ms\": \"604800000\", "+
-			"\"cleanup.policy\": \"compact\"}. Only these keys are managed; broker defaults are not "+
-			"recorded. Removing a key reverts it to the broker default.")
+			"\"cleanup.policy\": \"compact\"}: Kafka 4.1 topic configs, checked against Kafka's validators. "+
+			"Values compare by meaning (\"compact, delete\" matches Kafka's \"compact,delete\"). Only these "+
+			"keys, and keys recorded by a refresh, are managed; broker defaults are not recorded. Removing a key "+
+			"reverts it to the broker default. Keys set outside Pulumi are left alone, with a warning, until a "+
+			"refresh records them; throttled-replica lists are never recorded.")
 	a.Describe(&t.Adopt,
 		"On create, if a topic of this name already exists with the same partitions and "+
-			"replicationFactor, take it over and reconcile its config instead of failing.")
+			"replicationFactor, take it over and set its config keys instead of failing. Config keys the "+
+			"topic has that the inputs lack are left alone, with a warning.")
 }
 
 // Check validates the inputs with Kafka's rules. Values that are unknown
@@ -304,7 +308,9 @@ func adoptTopic(ctx context.Context, cl *kafkaClient, in TopicArgs) error {
 
 // Read refreshes the state from Kafka: partitions and replication factor from
 // a direct metadata request, config from the topic's dynamic configs only,
-// both from the same broker. A missing topic returns an empty ID, which tells
+// both from the same broker. The replication factor is the target of any
+// ongoing reassignment, and the configs leave out the throttled-replica lists
+// unless the state or the inputs have them (readConfigs). A missing topic returns an empty ID, which tells
 // Pulumi it is gone; since a broker that lags behind a create also answers
 // UNKNOWN_TOPIC_OR_PARTITION, that takes every broker agreeing for about a
 // second (see lookup). Read by ID (the topic name) is also how import works.
@@ -376,6 +382,13 @@ func readConfigs(kafka, state, inputs map[string]string) map[string]string {
 // so a retried update only does what is left, and returns once every broker
 // shows its result. On a failure midway the state records the steps that
 // Kafka accepted.
+//
+// It changes only what the preview shows: config keys of the inputs, and
+// removal of keys the state recorded but the inputs lack. Keys set outside
+// Pulumi (neither in the state nor in the inputs) are left alone with a
+// warning. It refuses fewer partitions than Kafka has (raised outside
+// Pulumi), and a replication factor change while a reassignment started
+// outside Pulumi is in progress.
 func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, TopicState]) (
 	infer.UpdateResponse[TopicState], error,
 ) {
