@@ -348,15 +348,17 @@ func TestRealKafkaOneNode(t *testing.T) {
 		assert.False(t, c.exists(t, "too-many-replicas"))
 	})
 
+	// Check refuses these two at preview (operator_test.go); Create is called
+	// without it, to prove Kafka's own refusal still surfaces.
 	t.Run("unknown config key", func(t *testing.T) {
-		_, err := create(t, s, topicProps("typo", 1, 1, map[string]string{"retention.msec": "1000"}), false)
+		_, err := s.Create(p.CreateRequest{Urn: urn("typo"), Properties: topicProps("typo", 1, 1, map[string]string{"retention.msec": "1000"})})
 		require.EqualError(t, err, `topic "typo": INVALID_CONFIG: Configuration is invalid. `+
 			`(CreateTopics: Unknown topic config name: retention.msec)`)
 		assert.False(t, c.exists(t, "typo"))
 	})
 
 	t.Run("invalid config value", func(t *testing.T) {
-		_, err := create(t, s, topicProps("bad-policy", 1, 1, map[string]string{"cleanup.policy": "forever"}), false)
+		_, err := s.Create(p.CreateRequest{Urn: urn("bad-policy"), Properties: topicProps("bad-policy", 1, 1, map[string]string{"cleanup.policy": "forever"})})
 		require.EqualError(t, err, `topic "bad-policy": INVALID_CONFIG: Configuration is invalid. `+
 			`(CreateTopics: Invalid value forever for configuration cleanup.policy: String must be one of: compact, delete)`)
 	})
