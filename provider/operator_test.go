@@ -185,3 +185,18 @@ func alterTopic(t testing.TB, c *testCluster, topic string, cfg map[string]strin
 	require.NoError(t, err)
 	require.NoError(t, r.Err)
 }
+
+// TestDiffComparesConfigByMeaning guards item 1 in the preview: a state read
+// from Kafka (its canonical spelling, e.g. after pulumi import) against
+// inputs that mean the same is no change.
+func TestDiffComparesConfigByMeaning(t *testing.T) {
+	kafka := topic("orders", 1, 1, map[string]string{"cleanup.policy": "compact,delete", "preallocate": "true"})
+	inputs := topic("orders", 1, 1, map[string]string{"cleanup.policy": "compact, delete", "preallocate": "TRUE"})
+	d, err := diffTopic(kafka, inputs, false)
+	require.NoError(t, err)
+	assert.False(t, d.HasChanges, "%v", d.DetailedDiff)
+	inputs.Config["preallocate"] = "false"
+	d, err = diffTopic(kafka, inputs, false)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]p.PropertyDiff{`config["preallocate"]`: {Kind: p.Update}}, d.DetailedDiff)
+}
