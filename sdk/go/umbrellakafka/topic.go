@@ -16,9 +16,9 @@ import (
 type Topic struct {
 	pulumi.CustomResourceState
 
-	// On create, if a topic of this name already exists with the same partitions and replicationFactor, take it over and reconcile its config instead of failing.
+	// On create, if a topic of this name already exists with the same partitions and replicationFactor, take it over and set its config keys instead of failing. Config keys the topic has that the inputs lack are left alone, with a warning.
 	Adopt pulumi.BoolPtrOutput `pulumi:"adopt"`
-	// Topic-level configuration overrides, e.g. {"retention.ms": "604800000", "cleanup.policy": "compact"}. Only these keys are managed; broker defaults are not recorded. Removing a key reverts it to the broker default.
+	// Topic-level configuration overrides, e.g. {"retention.ms": "604800000", "cleanup.policy": "compact"}: Kafka 4.1 topic configs, checked against Kafka's validators. Values compare by meaning ("compact, delete" matches Kafka's "compact,delete"). Only these keys, and keys recorded by a refresh, are managed; broker defaults are not recorded. Removing a key reverts it to the broker default. Keys set outside Pulumi are left alone, with a warning, until a refresh records them; throttled-replica lists are never recorded.
 	Config pulumi.StringMapOutput `pulumi:"config"`
 	// Kafka topic name: 1 to 249 characters from [a-zA-Z0-9._-], not "." or "..". Changing it replaces the topic (delete, then create: the data is lost) and is refused unless the provider sets allowReplace.
 	Name pulumi.StringOutput `pulumi:"name"`
@@ -83,9 +83,9 @@ func TopicExists(ctx *pulumi.Context,
 }
 
 type topicArgs struct {
-	// On create, if a topic of this name already exists with the same partitions and replicationFactor, take it over and reconcile its config instead of failing.
+	// On create, if a topic of this name already exists with the same partitions and replicationFactor, take it over and set its config keys instead of failing. Config keys the topic has that the inputs lack are left alone, with a warning.
 	Adopt *bool `pulumi:"adopt"`
-	// Topic-level configuration overrides, e.g. {"retention.ms": "604800000", "cleanup.policy": "compact"}. Only these keys are managed; broker defaults are not recorded. Removing a key reverts it to the broker default.
+	// Topic-level configuration overrides, e.g. {"retention.ms": "604800000", "cleanup.policy": "compact"}: Kafka 4.1 topic configs, checked against Kafka's validators. Values compare by meaning ("compact, delete" matches Kafka's "compact,delete"). Only these keys, and keys recorded by a refresh, are managed; broker defaults are not recorded. Removing a key reverts it to the broker default. Keys set outside Pulumi are left alone, with a warning, until a refresh records them; throttled-replica lists are never recorded.
 	Config map[string]string `pulumi:"config"`
 	// Kafka topic name: 1 to 249 characters from [a-zA-Z0-9._-], not "." or "..". Changing it replaces the topic (delete, then create: the data is lost) and is refused unless the provider sets allowReplace.
 	Name string `pulumi:"name"`
@@ -97,9 +97,9 @@ type topicArgs struct {
 
 // The set of arguments for constructing a Topic resource.
 type TopicArgs struct {
-	// On create, if a topic of this name already exists with the same partitions and replicationFactor, take it over and reconcile its config instead of failing.
+	// On create, if a topic of this name already exists with the same partitions and replicationFactor, take it over and set its config keys instead of failing. Config keys the topic has that the inputs lack are left alone, with a warning.
 	Adopt pulumi.BoolPtrInput
-	// Topic-level configuration overrides, e.g. {"retention.ms": "604800000", "cleanup.policy": "compact"}. Only these keys are managed; broker defaults are not recorded. Removing a key reverts it to the broker default.
+	// Topic-level configuration overrides, e.g. {"retention.ms": "604800000", "cleanup.policy": "compact"}: Kafka 4.1 topic configs, checked against Kafka's validators. Values compare by meaning ("compact, delete" matches Kafka's "compact,delete"). Only these keys, and keys recorded by a refresh, are managed; broker defaults are not recorded. Removing a key reverts it to the broker default. Keys set outside Pulumi are left alone, with a warning, until a refresh records them; throttled-replica lists are never recorded.
 	Config pulumi.StringMapInput
 	// Kafka topic name: 1 to 249 characters from [a-zA-Z0-9._-], not "." or "..". Changing it replaces the topic (delete, then create: the data is lost) and is refused unless the provider sets allowReplace.
 	Name pulumi.StringInput
@@ -196,12 +196,12 @@ func (o TopicOutput) ToTopicOutputWithContext(ctx context.Context) TopicOutput {
 	return o
 }
 
-// On create, if a topic of this name already exists with the same partitions and replicationFactor, take it over and reconcile its config instead of failing.
+// On create, if a topic of this name already exists with the same partitions and replicationFactor, take it over and set its config keys instead of failing. Config keys the topic has that the inputs lack are left alone, with a warning.
 func (o TopicOutput) Adopt() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *Topic) pulumi.BoolPtrOutput { return v.Adopt }).(pulumi.BoolPtrOutput)
 }
 
-// Topic-level configuration overrides, e.g. {"retention.ms": "604800000", "cleanup.policy": "compact"}. Only these keys are managed; broker defaults are not recorded. Removing a key reverts it to the broker default.
+// Topic-level configuration overrides, e.g. {"retention.ms": "604800000", "cleanup.policy": "compact"}: Kafka 4.1 topic configs, checked against Kafka's validators. Values compare by meaning ("compact, delete" matches Kafka's "compact,delete"). Only these keys, and keys recorded by a refresh, are managed; broker defaults are not recorded. Removing a key reverts it to the broker default. Keys set outside Pulumi are left alone, with a warning, until a refresh records them; throttled-replica lists are never recorded.
 func (o TopicOutput) Config() pulumi.StringMapOutput {
 	return o.ApplyT(func(v *Topic) pulumi.StringMapOutput { return v.Config }).(pulumi.StringMapOutput)
 }
