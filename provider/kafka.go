@@ -53,16 +53,25 @@ type topicConfigs struct {
 // with the topic and Kafka's error name, e.g.
 // `topic "x": INVALID_REPLICATION_FACTOR: Replication factor is invalid. (CreateTopics: ...)`.
 // errors.Is keeps working on the kerr value.
+// A hint (errors.go) follows for codes whose fix is not obvious.
 func topicError(topic, op string, err error, brokerMsg string) error {
-	if brokerMsg != "" {
-		return fmt.Errorf("topic %q: %w (%s: %s)", topic, err, op, brokerMsg)
+	hint := kafkaHint(topic, op, err, brokerMsg)
+	if hint != "" {
+		hint = ": " + hint
 	}
-	return fmt.Errorf("topic %q: %w (%s)", topic, err, op)
+	if brokerMsg != "" {
+		return fmt.Errorf("topic %q: %w (%s: %s)%s", topic, err, op, brokerMsg, hint)
+	}
+	return fmt.Errorf("topic %q: %w (%s)%s", topic, err, op, hint)
 }
 
 // requestError wraps a failure to issue a request at all (no broker
 // reachable, timeout, authentication).
+// Authentication and TLS failures get a hint naming the provider settings.
 func requestError(topic, op string, err error) error {
+	if hint := requestHint(err); hint != "" {
+		return fmt.Errorf("topic %q: %s request failed: %w: %s", topic, op, err, hint)
+	}
 	return fmt.Errorf("topic %q: %s request failed: %w", topic, op, err)
 }
 
