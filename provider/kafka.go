@@ -67,9 +67,11 @@ func topicError(topic, op string, err error, brokerMsg string) error {
 
 // requestError wraps a failure to issue a request at all (no broker
 // reachable, timeout, authentication).
-// Authentication and TLS failures get a hint naming the provider settings.
+// Authentication and TLS failures get a hint naming the provider settings, and
+// a request-level Kafka error code (e.g. CLUSTER_AUTHORIZATION_FAILED) the
+// hint topicError gives it.
 func requestError(topic, op string, err error) error {
-	if hint := requestHint(err); hint != "" {
+	if hint := cmp.Or(requestHint(err), kafkaHint(topic, op, err, "")); hint != "" {
 		return fmt.Errorf("topic %q: %s request failed: %w: %s", topic, op, err, hint)
 	}
 	return fmt.Errorf("topic %q: %s request failed: %w", topic, op, err)
@@ -472,15 +474,12 @@ func configOps(old, desired map[string]string, seen []map[string]string) []kadm.
 	return ops
 }
 
-// reconcileConfigs reads the topic's dynamic configs from every broker,
-// applies the difference to desired with IncrementalAlterConfigs (never the
-// legacy AlterConfigs, which would replace the whole set), then waits until
-// every broker shows exactly desired. old is the config last recorded in the
-// state (nil when adopting).
-func (k *kafkaClient) reconcileConfigs(ctx context.Context, topic string, old, desired map[string]string) error {
+// configChanges reads the topic's dynamic configs from every broker and
+// returns the operations that turn them into desired (see configOps).
+func (k *kafkaClient) configChanges(ctx context.Context, topic string, old, desired map[string]string) ([]kadm.AlterConfig, error) {
 	answers, err := askEveryBroker(ctx, k, topic, k.configsFrom)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var seen []map[string]string
 	for _, a := range answers {
@@ -489,11 +488,20 @@ func (k *kafkaClient) reconcileConfigs(ctx context.Context, topic string, old, d
 		}
 	}
 	if len(seen) == 0 {
-		return topicError(topic, "DescribeConfigs", kerr.UnknownTopicOrPartition, "")
+		return nil, topicError(topic, "DescribeConfigs", kerr.UnknownTopicOrPartition, "")
 	}
-	ops := configOps(old, desired, seen)
-	if len(ops) == 0 {
-		return nil
+	return configOps(old, desired, seen), nil
+}
+
+// reconcileConfigs reads the topic's dynamic configs from every broker,
+// applies the difference to desired with IncrementalAlterConfigs (never the
+// legacy AlterConfigs, which would replace the whole set), then waits until
+// every broker shows exactly desired. old is the config last recorded in the
+// state (nil when adopting).
+func (k *kafkaClient) reconcileConfigs(ctx context.Context, topic string, old, desired map[string]string) error {
+	ops, err := k.configChanges(ctx, topic, old, desired)
+	if err != nil || len(ops) == 0 {
+		return err
 	}
 	actx, cancel := k.withTimeout(ctx)
 	resps, err := k.adm.AlterTopicConfigs(actx, ops, topic)
