@@ -60,6 +60,14 @@ func TestRealKafkaValidateFirst(t *testing.T) {
 // partition with fewer in-sync replicas than min.insync.replicas refuses it
 // with NOT_ENOUGH_REPLICAS. The prod stack's brokers default
 // min.insync.replicas to 2, so the topics set it explicitly.
+//
+// Measured on Kafka 4.1.1: the partition leader caps min.insync.replicas at
+// the partition's replica count, so RF 1 with min.insync.replicas=2 (the
+// state between the steps before the fix) still took the acks=all write;
+// what failed before the fix is the order of the steps. The order matters
+// on brokers without that cap, and while a raised replication factor's new
+// replicas catch up (3 replicas, 1 in sync: a min.insync.replicas of 2 set
+// first refuses writes until they join the ISR).
 func TestRealKafkaUpdateOrder(t *testing.T) {
 	lk, c := realCluster(t, "prod")
 	s := server(t, c.addrs, nil)
@@ -74,9 +82,8 @@ func TestRealKafkaUpdateOrder(t *testing.T) {
 		return &steps
 	}
 
-	// Before the fix the replication factor went first: RF 1 with
-	// min.insync.replicas still 2 refused every acks=all write until the
-	// config step.
+	// Before the fix the replication factor went first, leaving RF 1 with
+	// min.insync.replicas still 2 until the config step.
 	t.Run("lowering RF below min.insync.replicas lowers it first", func(t *testing.T) {
 		state := mustCreate(t, s, topicProps("narrow", 1, 3, map[string]string{"min.insync.replicas": "2"}))
 		require.NoError(t, produceAcksAll(t, lk, "narrow"))
