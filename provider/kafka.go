@@ -52,16 +52,27 @@ type topicConfigs struct {
 // with the topic and Kafka's error name, e.g.
 // `topic "x": INVALID_REPLICATION_FACTOR: Replication factor is invalid. (CreateTopics: ...)`.
 // errors.Is keeps working on the kerr value.
+// A hint (errors.go) follows for codes whose fix is not obvious.
 func topicError(topic, op string, err error, brokerMsg string) error {
-	if brokerMsg != "" {
-		return fmt.Errorf("topic %q: %w (%s: %s)", topic, err, op, brokerMsg)
+	hint := kafkaHint(topic, op, err, brokerMsg)
+	if hint != "" {
+		hint = ": " + hint
 	}
-	return fmt.Errorf("topic %q: %w (%s)", topic, err, op)
+	if brokerMsg != "" {
+		return fmt.Errorf("topic %q: %w (%s: %s)%s", topic, err, op, brokerMsg, hint)
+	}
+	return fmt.Errorf("topic %q: %w (%s)%s", topic, err, op, hint)
 }
 
 // requestError wraps a failure to issue a request at all (no broker
 // reachable, timeout, authentication).
+// Authentication and TLS failures get a hint naming the provider settings, and
+// a request-level Kafka error code (e.g. CLUSTER_AUTHORIZATION_FAILED) the
+// hint topicError gives it.
 func requestError(topic, op string, err error) error {
+	if hint := cmp.Or(requestHint(err), kafkaHint(topic, op, err, "")); hint != "" {
+		return fmt.Errorf("topic %q: %s request failed: %w: %s", topic, op, err, hint)
+	}
 	return fmt.Errorf("topic %q: %s request failed: %w", topic, op, err)
 }
 
@@ -479,16 +490,13 @@ func removedKeys(old, desired map[string]string) []string {
 	return keys
 }
 
-// reconcileConfigs reads the topic's dynamic configs from every broker,
-// applies the difference to desired with IncrementalAlterConfigs (never the
-// legacy AlterConfigs, which would replace the whole set), then waits until
-// every broker shows it. old is the config last recorded in the state (nil
-// when adopting). It returns the keys set outside Pulumi, which it leaves
-// alone, for the caller's warning.
-func (k *kafkaClient) reconcileConfigs(ctx context.Context, topic string, old, desired map[string]string) (unmanaged []string, err error) {
+// configChanges reads the topic's dynamic configs from every broker and
+// returns the operations that turn them into desired (see configOps), and the
+// keys set outside Pulumi, which the operations leave alone.
+func (k *kafkaClient) configChanges(ctx context.Context, topic string, old, desired map[string]string) (ops []kadm.AlterConfig, unmanaged []string, err error) {
 	answers, err := askEveryBroker(ctx, k, topic, k.configsFrom)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var seen []map[string]string
 	for _, a := range answers {
@@ -497,12 +505,20 @@ func (k *kafkaClient) reconcileConfigs(ctx context.Context, topic string, old, d
 		}
 	}
 	if len(seen) == 0 {
-		return nil, topicError(topic, "DescribeConfigs", kerr.UnknownTopicOrPartition, "")
+		return nil, nil, topicError(topic, "DescribeConfigs", kerr.UnknownTopicOrPartition, "")
 	}
-	unmanaged = unmanagedKeys(old, desired, seen)
-	ops := configOps(old, desired, seen)
-	if len(ops) == 0 {
-		return unmanaged, nil
+	return configOps(old, desired, seen), unmanagedKeys(old, desired, seen), nil
+}
+
+// reconcileConfigs applies configChanges with IncrementalAlterConfigs (never
+// the legacy AlterConfigs, which would replace the whole set), then waits
+// until every broker shows it. old is the config last recorded in the state
+// (nil when adopting). It returns the keys set outside Pulumi, which it leaves
+// alone, for the caller's warning.
+func (k *kafkaClient) reconcileConfigs(ctx context.Context, topic string, old, desired map[string]string) (unmanaged []string, err error) {
+	ops, unmanaged, err := k.configChanges(ctx, topic, old, desired)
+	if err != nil || len(ops) == 0 {
+		return unmanaged, err
 	}
 	actx, cancel := k.withTimeout(ctx)
 	resps, err := k.adm.AlterTopicConfigs(actx, ops, topic)

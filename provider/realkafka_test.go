@@ -34,8 +34,9 @@ import (
 // realCluster starts a local cluster running a stack's broker configuration
 // and returns it with a testCluster view for the harness helpers. The
 // cluster is stopped when the test ends; its folder is kept if the test
-// failed, for the logs.
-func realCluster(t *testing.T, stack string) (*localkafka.Cluster, *testCluster) {
+// failed, for the logs. extraProps are server.properties lines added to the
+// stack's (localkafka.Options.ExtraProperties).
+func realCluster(t *testing.T, stack string, extraProps ...string) (*localkafka.Cluster, *testCluster) {
 	t.Helper()
 	libs, err := localkafka.FindLibs()
 	if err != nil {
@@ -48,7 +49,7 @@ func realCluster(t *testing.T, stack string) (*localkafka.Cluster, *testCluster)
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	lk, err := localkafka.Start(ctx, localkafka.Options{Spec: spec, Dir: dir, KafkaLibs: libs})
+	lk, err := localkafka.Start(ctx, localkafka.Options{Spec: spec, Dir: dir, KafkaLibs: libs, ExtraProperties: extraProps})
 	require.NoError(t, err)
 	t.Logf("stack %s: %d node(s) ready in %s (%s)", stack, lk.Nodes(), time.Since(start).Round(100*time.Millisecond), dir)
 	raw, err := lk.Client()
@@ -353,14 +354,18 @@ func TestRealKafkaOneNode(t *testing.T) {
 	t.Run("unknown config key", func(t *testing.T) {
 		_, err := s.Create(p.CreateRequest{Urn: urn("typo"), Properties: topicProps("typo", 1, 1, map[string]string{"retention.msec": "1000"})})
 		require.EqualError(t, err, `topic "typo": INVALID_CONFIG: Configuration is invalid. `+
-			`(CreateTopics: Unknown topic config name: retention.msec)`)
+			`(CreateTopics: Unknown topic config name: retention.msec): config["retention.msec"] is not a topic config `+
+			`Kafka knows: fix its spelling (see the topic configs at https://kafka.apache.org/documentation/#topicconfigs) `+
+			`or remove it from the Topic's config`)
 		assert.False(t, c.exists(t, "typo"))
 	})
 
 	t.Run("invalid config value", func(t *testing.T) {
 		_, err := s.Create(p.CreateRequest{Urn: urn("bad-policy"), Properties: topicProps("bad-policy", 1, 1, map[string]string{"cleanup.policy": "forever"})})
 		require.EqualError(t, err, `topic "bad-policy": INVALID_CONFIG: Configuration is invalid. `+
-			`(CreateTopics: Invalid value forever for configuration cleanup.policy: String must be one of: compact, delete)`)
+			`(CreateTopics: Invalid value forever for configuration cleanup.policy: String must be one of: compact, delete): `+
+			`config["cleanup.policy"] = "forever" is refused: set config["cleanup.policy"] to a value Kafka accepts `+
+			`(the broker's message above says which) or remove it from the Topic's config`)
 	})
 }
 

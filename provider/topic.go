@@ -378,7 +378,11 @@ func readConfigs(kafka, state, inputs map[string]string) map[string]string {
 
 // Update changes the topic in place: more partitions via CreatePartitions, a
 // new replication factor via partition reassignment, config via
-// IncrementalAlterConfigs. Each step compares against what Kafka reports now,
+// IncrementalAlterConfigs. First it asks Kafka to validate the partition and
+// config changes without applying them, so that a refused config fails the
+// update before any partition is added. The config changes go before a
+// lowered replication factor and after a raised one, so that acks=all writes
+// keep working between the steps (see configsBeforeReplicas). Each step compares against what Kafka reports now,
 // so a retried update only does what is left, and returns once every broker
 // shows its result. On a failure midway the state records the steps that
 // Kafka accepted.
@@ -432,6 +436,29 @@ func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, Topi
 	oldConfig := cur.Config
 	cur.Adopt = in.Adopt
 
+	// Nothing is changed until Kafka has said it accepts every step.
+	if err := cl.validateUpdate(ctx, topic, meta, in.Partitions, oldConfig, in.Config); err != nil {
+		return infer.UpdateResponse[TopicState]{}, err
+	}
+	reconcile := func() error {
+		unmanaged, err := cl.reconcileConfigs(ctx, topic, oldConfig, in.Config)
+		if len(unmanaged) > 0 {
+			p.GetLogger(ctx).Warning(unmanagedWarning(topic, unmanaged))
+		}
+		if err != nil {
+			return err
+		}
+		cur.Config = in.Config
+		updateStepDone("config")
+		return nil
+	}
+	configsFirst := configsBeforeReplicas(meta.ReplicationFactor, in.ReplicationFactor)
+	if configsFirst {
+		if err := reconcile(); err != nil {
+			return partial(err)
+		}
+	}
+
 	if in.Partitions > meta.Partitions {
 		if err := cl.setPartitions(ctx, topic, in.Partitions); err != nil {
 			return partial(err)
@@ -440,6 +467,7 @@ func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, Topi
 		if err := cl.waitLed(ctx, topic, in.Partitions); err != nil {
 			return partial(err)
 		}
+		updateStepDone("partitions")
 	}
 	cur.Partitions = in.Partitions
 
@@ -453,17 +481,15 @@ func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, Topi
 			return partial(err)
 		}
 		log.Infof("topic %q: replication factor is now %d", topic, in.ReplicationFactor)
+		updateStepDone("replicationFactor")
 	}
 	cur.ReplicationFactor = in.ReplicationFactor
 
-	unmanaged, err := cl.reconcileConfigs(ctx, topic, oldConfig, in.Config)
-	if len(unmanaged) > 0 {
-		p.GetLogger(ctx).Warning(unmanagedWarning(topic, unmanaged))
+	if !configsFirst {
+		if err := reconcile(); err != nil {
+			return partial(err)
+		}
 	}
-	if err != nil {
-		return partial(err)
-	}
-	cur.Config = in.Config
 	return infer.UpdateResponse[TopicState]{Output: cur}, nil
 }
 

@@ -71,6 +71,11 @@ type Options struct {
 	// External, when set, gives every node a second client listener whose
 	// advertised address differs from the loopback one (see ExternalListener).
 	External *ExternalListener
+	// ExtraProperties are key=value lines appended to every node's
+	// server.properties, after the stack's: a key set twice takes the last
+	// value. For tests of broker settings a stack does not expose, e.g.
+	// delete.topic.enable=false.
+	ExtraProperties []string
 }
 
 // Cluster is a running local Kafka cluster. Its methods are safe for
@@ -253,6 +258,9 @@ func (c *Cluster) writeFiles() error {
 			return err
 		}
 		props := c.withExternal(components.ServerProperties(c.spec, c.net, n.id), n)
+		if len(c.opts.ExtraProperties) > 0 {
+			props = strings.TrimRight(props, "\n") + "\n" + strings.Join(c.opts.ExtraProperties, "\n") + "\n"
+		}
 		if err := os.WriteFile(filepath.Join(d, propertiesFile), []byte(props), 0o644); err != nil {
 			return err
 		}
