@@ -536,23 +536,34 @@ func (k *kafkaClient) reconcileConfigs(ctx context.Context, topic string, old, d
 	return unmanaged, k.waitConfigs(ctx, topic, desired, removedKeys(old, desired))
 }
 
-// changeReplicationFactor reassigns every partition of the topic to the
-// placement PlaceReplicas computes for rf, then polls
+// changeReplicationFactor reassigns every partition of the topic to rf
+// replicas with ResizeReplicas: existing replicas and the preferred leader
+// stay, only the difference is added or dropped. While new replicas copy, the
+// move is throttled (see ReassignThrottleBytesPerSecond); the throttle is
+// removed afterwards, also when the reassignment fails. It then polls
 // ListPartitionReassignments until none remain for the topic. Each request is
 // bounded by the request timeout; the wait as a whole only by ctx, because
 // moving data can take far longer than one request. progress receives one
 // line per poll.
-func (k *kafkaClient) changeReplicationFactor(ctx context.Context, topic string, rf int, progress func(string)) error {
-	meta, err := k.metadata(ctx, topic)
+func (k *kafkaClient) changeReplicationFactor(ctx context.Context, topic string, rf int, progress func(string)) (err error) {
+	current, brokers, err := k.assignment(ctx, topic)
 	if err != nil {
 		return err
 	}
-	if !meta.Exists {
-		return topicError(topic, "Metadata", kerr.UnknownTopicOrPartition, "")
-	}
-	placement, err := PlaceReplicas(meta.Partitions, rf, meta.Brokers)
+	placement, err := ResizeReplicas(current, rf, brokers)
 	if err != nil {
 		return fmt.Errorf("topic %q: %w", topic, err)
+	}
+	if throttle, ok := throttleFor(current, placement); ok {
+		defer func() {
+			if cerr := k.clearThrottle(ctx, topic, throttle); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("removing the reassignment throttle (remove it with kafka-configs "+
+					"--delete-config): %w", cerr))
+			}
+		}()
+		if err := k.setThrottle(ctx, topic, throttle); err != nil {
+			return err
+		}
 	}
 	var req kadm.AlterPartitionAssignmentsReq
 	set := kadm.TopicsSet{}

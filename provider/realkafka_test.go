@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/umbrella-platform/umbrella-streaming/config"
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 )
 
@@ -38,12 +39,22 @@ import (
 // stack's (localkafka.Options.ExtraProperties).
 func realCluster(t *testing.T, stack string, extraProps ...string) (*localkafka.Cluster, *testCluster) {
 	t.Helper()
+	return realClusterWith(t, stack, nil)
+}
+
+// realClusterWith is realCluster with the stack's spec changed by edit first
+// (nil: as shipped), e.g. more brokers than the stack has.
+func realClusterWith(t *testing.T, stack string, edit func(*config.Spec)) (*localkafka.Cluster, *testCluster) {
+	t.Helper()
 	libs, err := localkafka.FindLibs()
 	if err != nil {
 		t.Fatalf("the real-Kafka provider tests need the Kafka %s jars: %v", localkafka.KafkaVersion, err)
 	}
 	spec, err := localkafka.LoadStack("..", stack)
 	require.NoError(t, err)
+	if edit != nil {
+		edit(spec)
+	}
 	dir, err := os.MkdirTemp("", "provider-realkafka-"+stack+"-")
 	require.NoError(t, err)
 	start := time.Now()

@@ -1,0 +1,161 @@
+package provider
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// ReassignThrottleBytesPerSecond is the replication rate, per broker and
+// direction, that a replication factor change allows while new replicas copy
+// their partitions: it keeps the copy from starving producers and consumers
+// of disk and network, as kafka-reassign-partitions --throttle does.
+const ReassignThrottleBytesPerSecond = 50 << 20
+
+// The throttle configs a reassignment sets and removes afterwards.
+const (
+	leaderThrottledReplicas   = "leader.replication.throttled.replicas"
+	followerThrottledReplicas = "follower.replication.throttled.replicas"
+	leaderThrottledRate       = "leader.replication.throttled.rate"
+	followerThrottledRate     = "follower.replication.throttled.rate"
+)
+
+// assignment returns the topic's replicas by partition in Kafka's order (the
+// preferred leader first, unlike topicMeta.Replicas) and the cluster's brokers.
+func (k *kafkaClient) assignment(ctx context.Context, topic string) ([][]int32, []Broker, error) {
+	ctx, cancel := k.withTimeout(ctx)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, k.raw)
+	if err != nil {
+		return nil, nil, requestError(topic, "Metadata", err)
+	}
+	var brokers []Broker
+	for _, b := range resp.Brokers {
+		brokers = append(brokers, Broker{ID: b.NodeID, Rack: deref(b.Rack)})
+	}
+	sort.Slice(brokers, func(i, j int) bool { return brokers[i].ID < brokers[j].ID })
+	for _, t := range resp.Topics {
+		if deref(t.Topic) != topic {
+			continue
+		}
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return nil, nil, topicError(topic, "Metadata", err, "")
+		}
+		parts := slices.Clone(t.Partitions)
+		slices.SortFunc(parts, func(a, b kmsg.MetadataResponseTopicPartition) int { return cmp.Compare(a.Partition, b.Partition) })
+		out := make([][]int32, len(parts))
+		for i, p := range parts {
+			out[i] = slices.Clone(p.Replicas)
+		}
+		return out, brokers, nil
+	}
+	return nil, nil, topicError(topic, "Metadata", kerr.UnknownTopicOrPartition, "")
+}
+
+// reassignThrottle is what a reassignment throttles: the topic's replicas
+// that send (existing replicas of partitions that gain one) and receive (the
+// added replicas), as "partition:broker" lists, and the brokers involved.
+type reassignThrottle struct {
+	Leader, Follower string
+	Brokers          []int32
+}
+
+// throttleFor returns the throttle for moving from current to target, or
+// ok = false when no replica is added (a shrink copies nothing).
+func throttleFor(current, target [][]int32) (t reassignThrottle, ok bool) {
+	var leader, follower []string
+	brokers := map[int32]bool{}
+	for p := range target {
+		var added []int32
+		for _, id := range target[p] {
+			if !slices.Contains(current[p], id) {
+				added = append(added, id)
+			}
+		}
+		if len(added) == 0 {
+			continue
+		}
+		for _, id := range current[p] {
+			leader = append(leader, fmt.Sprintf("%d:%d", p, id))
+			brokers[id] = true
+		}
+		for _, id := range added {
+			follower = append(follower, fmt.Sprintf("%d:%d", p, id))
+			brokers[id] = true
+		}
+	}
+	if len(follower) == 0 {
+		return reassignThrottle{}, false
+	}
+	ids := make([]int32, 0, len(brokers))
+	for id := range brokers {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return reassignThrottle{Leader: strings.Join(leader, ","), Follower: strings.Join(follower, ","), Brokers: ids}, true
+}
+
+// setThrottle sets the topic's throttled replica lists and the rate on every
+// broker involved.
+func (k *kafkaClient) setThrottle(ctx context.Context, topic string, t reassignThrottle) error {
+	return k.alterThrottle(ctx, topic, t.Brokers, []kadm.AlterConfig{
+		{Op: kadm.SetConfig, Name: leaderThrottledReplicas, Value: kadm.StringPtr(t.Leader)},
+		{Op: kadm.SetConfig, Name: followerThrottledReplicas, Value: kadm.StringPtr(t.Follower)},
+	}, []kadm.AlterConfig{
+		{Op: kadm.SetConfig, Name: leaderThrottledRate, Value: kadm.StringPtr(strconv.Itoa(ReassignThrottleBytesPerSecond))},
+		{Op: kadm.SetConfig, Name: followerThrottledRate, Value: kadm.StringPtr(strconv.Itoa(ReassignThrottleBytesPerSecond))},
+	})
+}
+
+// clearThrottle removes what setThrottle set. It runs after the reassignment
+// whether it succeeded or not, on a context of its own so that a cancelled
+// update still cleans up.
+func (k *kafkaClient) clearThrottle(ctx context.Context, topic string, t reassignThrottle) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), k.timeout)
+	defer cancel()
+	return k.alterThrottle(ctx, topic, t.Brokers, []kadm.AlterConfig{
+		{Op: kadm.DeleteConfig, Name: leaderThrottledReplicas},
+		{Op: kadm.DeleteConfig, Name: followerThrottledReplicas},
+	}, []kadm.AlterConfig{
+		{Op: kadm.DeleteConfig, Name: leaderThrottledRate},
+		{Op: kadm.DeleteConfig, Name: followerThrottledRate},
+	})
+}
+
+func (k *kafkaClient) alterThrottle(ctx context.Context, topic string, brokers []int32, topicOps, brokerOps []kadm.AlterConfig) error {
+	actx, cancel := k.withTimeout(ctx)
+	defer cancel()
+	resps, err := k.adm.AlterTopicConfigs(actx, topicOps, topic)
+	if err != nil {
+		return requestError(topic, "IncrementalAlterConfigs (throttled replicas)", err)
+	}
+	var errs []error
+	for _, r := range resps {
+		if r.Err != nil {
+			errs = append(errs, topicError(topic, "IncrementalAlterConfigs (throttled replicas)", r.Err, r.ErrMessage))
+		}
+	}
+	bresps, err := k.adm.AlterBrokerConfigs(actx, brokerOps, brokers...)
+	if err != nil {
+		return requestError(topic, "IncrementalAlterConfigs (broker throttle rates)", err)
+	}
+	for _, r := range bresps {
+		if r.Err != nil {
+			errs = append(errs, fmt.Errorf("topic %q: broker %s: throttle rate: %w (%s)", topic, r.Name, r.Err, r.ErrMessage))
+		}
+	}
+	return errors.Join(errs...)
+}
