@@ -378,32 +378,6 @@ func (k *kafkaClient) lookup(ctx context.Context, topic string) (meta topicMeta,
 	}
 }
 
-// createTopic issues CreateTopics for one topic. The returned error wraps the
-// item's kerr error, so errors.Is(err, kerr.TopicAlreadyExists) works.
-func (k *kafkaClient) createTopic(ctx context.Context, topic string, partitions, rf int, configs map[string]string) error {
-	ctx, cancel := k.withTimeout(ctx)
-	defer cancel()
-	var cfg map[string]*string
-	if len(configs) > 0 {
-		cfg = make(map[string]*string, len(configs))
-		for key, v := range configs {
-			cfg[key] = kadm.StringPtr(v)
-		}
-	}
-	resps, err := k.adm.CreateTopics(ctx, int32(partitions), int16(rf), cfg, topic)
-	if err != nil {
-		return requestError(topic, "CreateTopics", err)
-	}
-	r, ok := resps[topic]
-	if !ok {
-		return fmt.Errorf("topic %q: CreateTopics answered without this topic", topic)
-	}
-	if r.Err != nil {
-		return topicError(topic, "CreateTopics", r.Err, r.ErrMessage)
-	}
-	return nil
-}
-
 // deleteTopic issues DeleteTopics for one topic; a topic that is already
 // gone is not an error.
 func (k *kafkaClient) deleteTopic(ctx context.Context, topic string) error {

@@ -39,12 +39,23 @@ import (
 // stack's (localkafka.Options.ExtraProperties).
 func realCluster(t *testing.T, stack string, extraProps ...string) (*localkafka.Cluster, *testCluster) {
 	t.Helper()
-	return realClusterWith(t, stack, nil)
+	return realClusterWithOptions(t, stack, func(o *localkafka.Options) { o.ExtraProperties = extraProps })
 }
 
 // realClusterWith is realCluster with the stack's spec changed by edit first
 // (nil: as shipped), e.g. more brokers than the stack has.
 func realClusterWith(t *testing.T, stack string, edit func(*config.Spec)) (*localkafka.Cluster, *testCluster) {
+	t.Helper()
+	return realClusterWithOptions(t, stack, func(o *localkafka.Options) {
+		if edit != nil {
+			edit(o.Spec)
+		}
+	})
+}
+
+// realClusterWithOptions is realCluster with the start options (and through
+// them the stack's spec) changed by edit first.
+func realClusterWithOptions(t *testing.T, stack string, edit func(*localkafka.Options)) (*localkafka.Cluster, *testCluster) {
 	t.Helper()
 	libs, err := localkafka.FindLibs()
 	if err != nil {
@@ -52,15 +63,14 @@ func realClusterWith(t *testing.T, stack string, edit func(*config.Spec)) (*loca
 	}
 	spec, err := localkafka.LoadStack("..", stack)
 	require.NoError(t, err)
-	if edit != nil {
-		edit(spec)
-	}
 	dir, err := os.MkdirTemp("", "provider-realkafka-"+stack+"-")
 	require.NoError(t, err)
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	lk, err := localkafka.Start(ctx, localkafka.Options{Spec: spec, Dir: dir, KafkaLibs: libs, ExtraProperties: extraProps})
+	opts := localkafka.Options{Spec: spec, Dir: dir, KafkaLibs: libs}
+	edit(&opts)
+	lk, err := localkafka.Start(ctx, opts)
 	require.NoError(t, err)
 	t.Logf("stack %s: %d node(s) ready in %s (%s)", stack, lk.Nodes(), time.Since(start).Round(100*time.Millisecond), dir)
 	raw, err := lk.Client()

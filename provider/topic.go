@@ -258,6 +258,13 @@ func (Topic) Create(ctx context.Context, req infer.CreateRequest[TopicArgs]) (in
 	}
 	err = cl.createTopic(ctx, in.Name, in.Partitions, in.ReplicationFactor, in.Config)
 	switch {
+	case errors.Is(err, errCreateUnanswered) && !deref(in.Adopt):
+		// The broker may have created it before the connection broke: it is ours
+		// if it is exactly what the inputs ask for.
+		if err := cl.matchesInputs(ctx, in); err != nil {
+			return infer.CreateResponse[TopicState]{}, err
+		}
+		p.GetLogger(ctx).Infof("topic %q: the answer to CreateTopics was lost; the topic it created matches the inputs", in.Name)
 	case errors.Is(err, kerr.TopicAlreadyExists) && deref(in.Adopt):
 		if err := adoptTopic(ctx, cl, in); err != nil {
 			return infer.CreateResponse[TopicState]{}, err
