@@ -69,15 +69,20 @@ func BuildTopic(t config.TopicSpec) *umbrellakafka.TopicArgs {
 }
 
 // registerProviderTopics declares one umbrellakafka Topic per resolved topic, through
-// an explicit provider configured from the stack.
+// an explicit provider configured from the stack. Each resource is named after the
+// topic's stable id (its inventory name or topics.extra key), not its Kafka name:
+// a rename (topicOverrides.<id>.name) then changes the name input of the same
+// resource, which the provider refuses unless allowReplace and otherwise replaces
+// by creating the new topic before deleting the old. Until a topic is renamed its
+// id is its name, so existing stacks keep their URNs.
 func registerProviderTopics(ctx *pulumi.Context, name string, s *config.Spec, parent, deps pulumi.ResourceOption) error {
 	prov, err := umbrellakafka.NewProvider(ctx, name+"-kafka", BuildTopicProvider(s), parent)
 	if err != nil {
 		return fmt.Errorf("provider: %w", err)
 	}
 	for _, t := range s.Topics {
-		if _, err := umbrellakafka.NewTopic(ctx, t.Name, BuildTopic(t), parent, deps, pulumi.Provider(prov)); err != nil {
-			return fmt.Errorf("topic %s: %w", t.Name, err)
+		if _, err := umbrellakafka.NewTopic(ctx, t.ID, BuildTopic(t), parent, deps, pulumi.Provider(prov)); err != nil {
+			return fmt.Errorf("topic %s: %w", t.ID, err)
 		}
 	}
 	return nil

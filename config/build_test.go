@@ -67,7 +67,7 @@ func TestTopicsAreSortedAndOverridesApplyOnTopOfDefaults(t *testing.T) {
 	assert.Equal(t, []string{"alerts", "audit.events", "dead-letter", "normalized-messages", "normalized-messages-dlq", "parsed-messages", "processing-results", "raw-messages"}, names)
 	dl, ok := s.Topic("dead-letter")
 	require.True(t, ok)
-	assert.Equal(t, TopicSpec{Name: "dead-letter", Partitions: 1, ReplicationFactor: 3, Key: "raw_message_id",
+	assert.Equal(t, TopicSpec{ID: "dead-letter", Name: "dead-letter", Partitions: 1, ReplicationFactor: 3, Key: "raw_message_id",
 		Producers: "Connector framework (DeadLetterHandler)", Consumers: "Ops / manual reprocessing",
 		Config: map[string]string{"retention.ms": "-1", "cleanup.policy": "compact"}}, dl)
 	audit, _ := s.Topic("audit.events")

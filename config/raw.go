@@ -60,6 +60,10 @@ type RawBroker struct {
 
 // RawTopic is `topicDefaults` and each entry of `topicOverrides`.
 type RawTopic struct {
+	// Name renames the topic in Kafka (topicOverrides and topics.extra only): the
+	// map key stays the topic's stable id, which names its Pulumi resource, so a
+	// rename is one resource whose name input changes (see TopicSpec.ID).
+	Name              *string           `json:"name,omitempty"`
 	Partitions        *int              `json:"partitions,omitempty"`
 	ReplicationFactor *int              `json:"replicationFactor,omitempty"`
 	RetentionHours    *int              `json:"retentionHours,omitempty"`

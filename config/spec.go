@@ -139,7 +139,11 @@ type BrokerSpec struct {
 
 // TopicSpec is one resolved platform topic.
 type TopicSpec struct {
-	// Name is the Kafka topic name.
+	// ID is the topic's stable id: its inventory name or topics.extra key. It
+	// names the topic's Pulumi resource and does not change when Name does.
+	ID string
+	// Name is the Kafka topic name: ID unless topicOverrides.<id>.name or
+	// topics.extra.<id>.name renames it.
 	Name string
 	// Partitions is the partition count.
 	Partitions int

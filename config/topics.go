@@ -17,6 +17,13 @@ func resolveTopics(p *problems, raw Raw, tops *RawTopics, s *Spec) []TopicSpec {
 	defParts := orInt(def.Partitions, DefaultTopicPartitions)
 	defRF := orInt(def.ReplicationFactor, DefaultTopicReplicationFactor)
 	checkTopic(p, "topicDefaults", *def, s)
+	if def.Name != nil {
+		p.add("topicDefaults.name", *def.Name, "would give every topic the same name",
+			"remove it; rename one topic with topicOverrides.<topic>.name or topics.extra.<topic>.name")
+		d := *def
+		d.Name = nil
+		def = &d
+	}
 
 	type entry struct {
 		inv   InventoryTopic
@@ -39,47 +46,67 @@ func resolveTopics(p *problems, raw Raw, tops *RawTopics, s *Spec) []TopicSpec {
 
 	// Kafka treats '.' and '_' alike in metric names and refuses topics that collide.
 	seen := map[string]string{}
+	seenField := map[string]string{} // where each name was set, to point a collision at a rename
+	ids := map[string]bool{}
 	var out []TopicSpec
 	for _, e := range entries {
-		name := e.inv.Name
+		id := e.inv.Name
 		if e.extra != nil {
-			if msg := rules.TopicName(e.field, name); msg != "" {
+			if msg := rules.TopicName(e.field, id); msg != "" {
 				p.addMessage(msg)
 				continue
 			}
 			checkTopic(p, e.field, *e.extra, s)
 		}
-		norm := strings.ReplaceAll(name, ".", "_")
-		if prev, dup := seen[norm]; dup {
-			what := "duplicates topic " + strconv.Quote(prev)
-			if prev != name {
-				what = "collides with topic " + strconv.Quote(prev) + " ('.' and '_' are the same to Kafka)"
-			}
-			p.add(orField(e.field, "topics"), name, what, "rename it or remove one of them")
-			continue
-		}
-		seen[norm] = name
-		t := TopicSpec{Name: name, Key: e.inv.Key, Producers: e.inv.Producers, Consumers: e.inv.Consumers,
+		ids[id] = true
+		t := TopicSpec{ID: id, Name: id, Key: e.inv.Key, Producers: e.inv.Producers, Consumers: e.inv.Consumers,
 			Partitions: defParts, ReplicationFactor: defRF, Config: map[string]string{}}
 		applyTopic(&t, *def)
+		field := orField(e.field, "topics")
 		if e.extra != nil {
 			applyTopic(&t, *e.extra)
+			if e.extra.Name != nil {
+				field = e.field + ".name"
+			}
 		}
-		if o, ok := raw.TopicOverrides[name]; ok {
-			checkTopic(p, "topicOverrides."+name, o, s)
+		if o, ok := raw.TopicOverrides[id]; ok {
+			checkTopic(p, "topicOverrides."+id, o, s)
 			applyTopic(&t, o)
+			if o.Name != nil {
+				field = "topicOverrides." + id + ".name"
+			}
 		}
+		if t.Name != id {
+			if msg := rules.TopicName(field, t.Name); msg != "" {
+				p.addMessage(msg)
+				continue
+			}
+		}
+		norm := strings.ReplaceAll(t.Name, ".", "_")
+		if prev, dup := seen[norm]; dup {
+			what := "duplicates topic " + strconv.Quote(prev)
+			if prev != t.Name {
+				what = "collides with topic " + strconv.Quote(prev) + " ('.' and '_' are the same to Kafka)"
+			}
+			if field == "topics" && strings.HasSuffix(seenField[norm], ".name") {
+				field = seenField[norm]
+			}
+			p.add(field, t.Name, what, "rename it or remove one of them")
+			continue
+		}
+		seen[norm] = t.Name
+		seenField[norm] = field
 		checkResolved(p, t, s)
 		out = append(out, t)
 	}
-	// Overrides must name a known topic: a typo would otherwise be silently ignored.
+	// Overrides must name a known topic (by its id): a typo would otherwise be silently ignored.
 	ovNames := make([]string, 0, len(raw.TopicOverrides))
 	for n := range raw.TopicOverrides {
 		ovNames = append(ovNames, n)
 	}
 	sort.Strings(ovNames)
 	for _, n := range ovNames {
-		if _, ok := seen[strings.ReplaceAll(n, ".", "_")]; !ok || seen[strings.ReplaceAll(n, ".", "_")] != n {
+		if !ids[n] {
 			p.add("topicOverrides."+n, n, "names no topic in the inventory or topics.extra", "fix the name (known: "+strings.Join(knownTopicNames(tops), ", ")+") or add it under topics.extra")
 		}
 	}
@@ -107,6 +134,9 @@ func knownTopicNames(tops *RawTopics) []string {
 }
 
 func applyTopic(t *TopicSpec, r RawTopic) {
+	if r.Name != nil {
+		t.Name = *r.Name
+	}
 	if r.Partitions != nil {
 		t.Partitions = *r.Partitions
 	}

@@ -75,8 +75,10 @@ func TestDiffTopic(t *testing.T) {
 		replace bool
 	}{
 		{"no change", base, false, map[string]p.DiffKind{}, false},
-		{"name change with allowReplace replaces, delete first", topic("orders2", 3, 3, base.Config), true,
-			map[string]p.DiffKind{"name": p.UpdateReplace}, true},
+		// The names differ, so the new topic is created before the old one is
+		// deleted (#14 item 3): never the reverse, which lost the data first.
+		{"name change with allowReplace replaces, create first", topic("orders2", 3, 3, base.Config), true,
+			map[string]p.DiffKind{"name": p.UpdateReplace}, false},
 		{"partitions increase updates", topic("orders", 6, 3, base.Config), false,
 			map[string]p.DiffKind{"partitions": p.Update}, false},
 		{"replication factor change updates", topic("orders", 3, 2, base.Config), false,
@@ -142,7 +144,7 @@ func TestDiffThroughServer(t *testing.T) {
 
 	got, err := diff(allowing, topicProps("orders2", 3, 3, map[string]string{"retention.ms": "1000"}))
 	require.NoError(t, err)
-	assert.Equal(t, p.DiffResponse{DeleteBeforeReplace: true, HasChanges: true,
+	assert.Equal(t, p.DiffResponse{DeleteBeforeReplace: false, HasChanges: true,
 		DetailedDiff: map[string]p.PropertyDiff{"name": {Kind: p.UpdateReplace}}}, got)
 
 	_, err = diff(allowing, topicProps("orders", 2, 3, map[string]string{"retention.ms": "1000"}))

@@ -70,7 +70,7 @@ func (t *Topic) Annotate(a infer.Annotator) {
 func (t *TopicArgs) Annotate(a infer.Annotator) {
 	a.Describe(&t.Name,
 		"Kafka topic name: 1 to 249 characters from [a-zA-Z0-9._-], not \".\" or \"..\". Changing it "+
-			"replaces the topic (delete, then create: the data is lost) and is refused unless the provider "+
+			"replaces the topic (the new one is created, then the old one deleted with its data) and is refused unless the provider "+
 			"sets allowReplace.")
 	a.Describe(&t.Partitions,
 		"Number of partitions (at least 1). It can be raised in place; Kafka cannot lower it, so a "+
@@ -178,7 +178,6 @@ func configPath(key string) string { return "config[" + strconv.Quote(key) + "]"
 // and decided on the next diff.
 func diffTopic(olds, news TopicArgs, allowReplace bool) (p.DiffResponse, error) {
 	d := map[string]p.PropertyDiff{}
-	replace := false
 
 	if news.Name != olds.Name {
 		switch {
@@ -192,8 +191,10 @@ func diffTopic(olds, news TopicArgs, allowReplace bool) (p.DiffResponse, error) 
 				"true on the provider (pulumi config set umbrellakafka:allowReplace true) for this update",
 				olds.Name, news.Name, olds.Name, news.Name, olds.Name, news.Name)
 		default:
+			// The new name is free while the old topic exists, so the engine creates
+			// the new topic first and deletes the old one only once that worked
+			// (DeleteBeforeReplace stays false).
 			d["name"] = p.PropertyDiff{Kind: p.UpdateReplace}
-			replace = true
 		}
 	}
 
@@ -230,9 +231,8 @@ func diffTopic(olds, news TopicArgs, allowReplace bool) (p.DiffResponse, error) 
 	// program that sets adopt.
 
 	return p.DiffResponse{
-		DeleteBeforeReplace: replace,
-		HasChanges:          len(d) > 0,
-		DetailedDiff:        d,
+		HasChanges:   len(d) > 0,
+		DetailedDiff: d,
 	}, nil
 }
 

@@ -195,9 +195,9 @@ var Bad = []Case{
 	{"unknown nested field", StackText{"resources": `{"requests":{"cpuu":"1"}}`},
 		`resources.requests.cpuu = "1": is not a field of resources.requests, so nothing would read it (fields: cpu, memory); rename it to cpu`},
 	{"unknown field of a topic override", StackText{"topicOverrides": `{"alerts":{"partitionz":3}}`},
-		`topicOverrides.alerts.partitionz = 3: is not a field of topicOverrides.alerts, so nothing would read it (fields: cleanupPolicy, config, partitions, replicationFactor, retentionHours); rename it to partitions`},
+		`topicOverrides.alerts.partitionz = 3: is not a field of topicOverrides.alerts, so nothing would read it (fields: cleanupPolicy, config, name, partitions, replicationFactor, retentionHours); rename it to partitions`},
 	{"unknown field of an extra topic", StackText{"topics": `{"extra":{"audit":{"retentionHour":24}}}`},
-		`topics.extra.audit.retentionHour = 24: is not a field of topics.extra.audit, so nothing would read it (fields: cleanupPolicy, config, partitions, replicationFactor, retentionHours); rename it to retentionHours`},
+		`topics.extra.audit.retentionHour = 24: is not a field of topics.extra.audit, so nothing would read it (fields: cleanupPolicy, config, name, partitions, replicationFactor, retentionHours); rename it to retentionHours`},
 	{"unknown field, nothing near", StackText{"availability": `{"zone":"a"}`},
 		`availability.zone = "a": is not a field of availability, so nothing would read it (fields: podDisruptionBudget, spread); remove it, or use one of those names`},
 	// config.Topic configs against config.Kafka 4.1's table (internal/topicconfig).

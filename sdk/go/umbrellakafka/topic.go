@@ -20,7 +20,7 @@ type Topic struct {
 	Adopt pulumi.BoolPtrOutput `pulumi:"adopt"`
 	// Topic-level configuration overrides, e.g. {"retention.ms": "604800000", "cleanup.policy": "compact"}: Kafka 4.1 topic configs, checked against Kafka's validators. Values compare by meaning ("compact, delete" matches Kafka's "compact,delete"). Only these keys, and keys recorded by a refresh, are managed; broker defaults are not recorded. Removing a key reverts it to the broker default. Keys set outside Pulumi are left alone, with a warning, until a refresh records them; throttled-replica lists are never recorded.
 	Config pulumi.StringMapOutput `pulumi:"config"`
-	// Kafka topic name: 1 to 249 characters from [a-zA-Z0-9._-], not "." or "..". Changing it replaces the topic (delete, then create: the data is lost) and is refused unless the provider sets allowReplace.
+	// Kafka topic name: 1 to 249 characters from [a-zA-Z0-9._-], not "." or "..". Changing it replaces the topic (the new one is created, then the old one deleted with its data) and is refused unless the provider sets allowReplace.
 	Name pulumi.StringOutput `pulumi:"name"`
 	// Number of partitions (at least 1). It can be raised in place; Kafka cannot lower it, so a decrease is refused at preview.
 	Partitions pulumi.IntOutput `pulumi:"partitions"`
@@ -87,7 +87,7 @@ type topicArgs struct {
 	Adopt *bool `pulumi:"adopt"`
 	// Topic-level configuration overrides, e.g. {"retention.ms": "604800000", "cleanup.policy": "compact"}: Kafka 4.1 topic configs, checked against Kafka's validators. Values compare by meaning ("compact, delete" matches Kafka's "compact,delete"). Only these keys, and keys recorded by a refresh, are managed; broker defaults are not recorded. Removing a key reverts it to the broker default. Keys set outside Pulumi are left alone, with a warning, until a refresh records them; throttled-replica lists are never recorded.
 	Config map[string]string `pulumi:"config"`
-	// Kafka topic name: 1 to 249 characters from [a-zA-Z0-9._-], not "." or "..". Changing it replaces the topic (delete, then create: the data is lost) and is refused unless the provider sets allowReplace.
+	// Kafka topic name: 1 to 249 characters from [a-zA-Z0-9._-], not "." or "..". Changing it replaces the topic (the new one is created, then the old one deleted with its data) and is refused unless the provider sets allowReplace.
 	Name string `pulumi:"name"`
 	// Number of partitions (at least 1). It can be raised in place; Kafka cannot lower it, so a decrease is refused at preview.
 	Partitions int `pulumi:"partitions"`
@@ -101,7 +101,7 @@ type TopicArgs struct {
 	Adopt pulumi.BoolPtrInput
 	// Topic-level configuration overrides, e.g. {"retention.ms": "604800000", "cleanup.policy": "compact"}: Kafka 4.1 topic configs, checked against Kafka's validators. Values compare by meaning ("compact, delete" matches Kafka's "compact,delete"). Only these keys, and keys recorded by a refresh, are managed; broker defaults are not recorded. Removing a key reverts it to the broker default. Keys set outside Pulumi are left alone, with a warning, until a refresh records them; throttled-replica lists are never recorded.
 	Config pulumi.StringMapInput
-	// Kafka topic name: 1 to 249 characters from [a-zA-Z0-9._-], not "." or "..". Changing it replaces the topic (delete, then create: the data is lost) and is refused unless the provider sets allowReplace.
+	// Kafka topic name: 1 to 249 characters from [a-zA-Z0-9._-], not "." or "..". Changing it replaces the topic (the new one is created, then the old one deleted with its data) and is refused unless the provider sets allowReplace.
 	Name pulumi.StringInput
 	// Number of partitions (at least 1). It can be raised in place; Kafka cannot lower it, so a decrease is refused at preview.
 	Partitions pulumi.IntInput
@@ -206,7 +206,7 @@ func (o TopicOutput) Config() pulumi.StringMapOutput {
 	return o.ApplyT(func(v *Topic) pulumi.StringMapOutput { return v.Config }).(pulumi.StringMapOutput)
 }
 
-// Kafka topic name: 1 to 249 characters from [a-zA-Z0-9._-], not "." or "..". Changing it replaces the topic (delete, then create: the data is lost) and is refused unless the provider sets allowReplace.
+// Kafka topic name: 1 to 249 characters from [a-zA-Z0-9._-], not "." or "..". Changing it replaces the topic (the new one is created, then the old one deleted with its data) and is refused unless the provider sets allowReplace.
 func (o TopicOutput) Name() pulumi.StringOutput {
 	return o.ApplyT(func(v *Topic) pulumi.StringOutput { return v.Name }).(pulumi.StringOutput)
 }
