@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -108,9 +109,48 @@ func throttleFor(current, target [][]int32) (t reassignThrottle, ok bool) {
 	return reassignThrottle{Leader: strings.Join(leader, ","), Follower: strings.Join(follower, ","), Brokers: ids}, true
 }
 
+// throttleUsers counts, per broker, the reassignments of this provider
+// process that throttle it. The engine updates topics in parallel (a new
+// topicDefaults.replicationFactor changes every topic at once), and the
+// broker rates are shared: the first reassignment to finish must not lift
+// the rate under the others still copying.
+type throttleUsers struct {
+	mu sync.Mutex // held across the alter requests, so a set and a clear never interleave
+	n  map[int32]int
+}
+
+// acquire counts one more user of each broker.
+func (u *throttleUsers) acquire(brokers []int32) {
+	if u.n == nil {
+		u.n = map[int32]int{}
+	}
+	for _, id := range brokers {
+		u.n[id]++
+	}
+}
+
+// release counts one user less of each broker and returns the brokers no
+// reassignment uses any more, whose rates can go.
+func (u *throttleUsers) release(brokers []int32) []int32 {
+	var free []int32
+	for _, id := range brokers {
+		if u.n[id]--; u.n[id] <= 0 {
+			delete(u.n, id)
+			free = append(free, id)
+		}
+	}
+	return free
+}
+
+// brokerThrottles is the process's count; one provider process has one client.
+var brokerThrottles throttleUsers
+
 // setThrottle sets the topic's throttled replica lists and the rate on every
 // broker involved.
 func (k *kafkaClient) setThrottle(ctx context.Context, topic string, t reassignThrottle) error {
+	brokerThrottles.mu.Lock()
+	defer brokerThrottles.mu.Unlock()
+	brokerThrottles.acquire(t.Brokers)
 	return k.alterThrottle(ctx, topic, t.Brokers, []kadm.AlterConfig{
 		{Op: kadm.SetConfig, Name: leaderThrottledReplicas, Value: kadm.StringPtr(t.Leader)},
 		{Op: kadm.SetConfig, Name: followerThrottledReplicas, Value: kadm.StringPtr(t.Follower)},
@@ -120,13 +160,17 @@ func (k *kafkaClient) setThrottle(ctx context.Context, topic string, t reassignT
 	})
 }
 
-// clearThrottle removes what setThrottle set. It runs after the reassignment
-// whether it succeeded or not, on a context of its own so that a cancelled
+// clearThrottle removes what setThrottle set: the topic's lists, and the
+// rates of the brokers no other reassignment of this process still uses. It
+// runs after the reassignment whether it succeeded or not (also when
+// setThrottle failed halfway), on a context of its own so that a cancelled
 // update still cleans up.
 func (k *kafkaClient) clearThrottle(ctx context.Context, topic string, t reassignThrottle) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), k.timeout)
 	defer cancel()
-	return k.alterThrottle(ctx, topic, t.Brokers, []kadm.AlterConfig{
+	brokerThrottles.mu.Lock()
+	defer brokerThrottles.mu.Unlock()
+	return k.alterThrottle(ctx, topic, brokerThrottles.release(t.Brokers), []kadm.AlterConfig{
 		{Op: kadm.DeleteConfig, Name: leaderThrottledReplicas},
 		{Op: kadm.DeleteConfig, Name: followerThrottledReplicas},
 	}, []kadm.AlterConfig{
@@ -147,6 +191,9 @@ func (k *kafkaClient) alterThrottle(ctx context.Context, topic string, brokers [
 		if r.Err != nil {
 			errs = append(errs, topicError(topic, "IncrementalAlterConfigs (throttled replicas)", r.Err, r.ErrMessage))
 		}
+	}
+	if len(brokers) == 0 {
+		return errors.Join(errs...)
 	}
 	bresps, err := k.adm.AlterBrokerConfigs(actx, brokerOps, brokers...)
 	if err != nil {
