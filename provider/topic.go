@@ -166,6 +166,9 @@ func validateReplicationFactor(n int) string {
 // Diff compares the recorded state with the new inputs field by field.
 func (Topic) Diff(ctx context.Context, req infer.DiffRequest[TopicArgs, TopicState]) (infer.DiffResponse, error) {
 	cfg := infer.GetConfig[Config](ctx)
+	if err := renameProtected(req.State.TopicArgs, req.Inputs, deref(cfg.AllowReplace), deref(cfg.ProtectTopics)); err != nil {
+		return infer.DiffResponse{}, err
+	}
 	return diffTopic(req.State.TopicArgs, req.Inputs, deref(cfg.AllowReplace))
 }
 
