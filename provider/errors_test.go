@@ -76,8 +76,10 @@ func TestAuthorizationErrorsNameTheACL(t *testing.T) {
 		reasons := initFailedReasons(t, err)
 		require.Len(t, reasons, 1)
 		assert.Contains(t, reasons[0], `CLUSTER_AUTHORIZATION_FAILED`)
-		assert.Contains(t, reasons[0], `which lacks the Alter permission on the cluster: grant it with kafka-acls `+
-			`--bootstrap-server <broker> --add --allow-principal User:<saslUsername> --operation Alter --cluster, or set `+
+		// The change first throttles the brokers' replication (#14 item 4), which
+		// needs AlterConfigs on the cluster; the reassignment itself needs Alter.
+		assert.Contains(t, reasons[0], `which lacks the AlterConfigs permission on the cluster: grant it with kafka-acls `+
+			`--bootstrap-server <broker> --add --allow-principal User:<saslUsername> --operation AlterConfigs --cluster, or set `+
 			`saslUsername/saslPassword to a principal that has it`)
 	})
 }

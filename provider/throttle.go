@@ -201,7 +201,8 @@ func (k *kafkaClient) alterThrottle(ctx context.Context, topic string, brokers [
 	}
 	for _, r := range bresps {
 		if r.Err != nil {
-			errs = append(errs, fmt.Errorf("topic %q: broker %s: throttle rate: %w (%s)", topic, r.Name, r.Err, r.ErrMessage))
+			errs = append(errs, fmt.Errorf("broker %s: %w", r.Name,
+				topicError(topic, "IncrementalAlterConfigs (broker throttle rates)", r.Err, r.ErrMessage)))
 		}
 	}
 	return errors.Join(errs...)
