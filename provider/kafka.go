@@ -210,13 +210,37 @@ func askEveryBroker[T any](ctx context.Context, k *kafkaClient, topic string,
 	}
 	answers := make([]brokerAnswer[T], 0, len(cluster.Brokers))
 	for _, b := range cluster.Brokers {
-		a, err := ask(ctx, k.broker(b.ID), topic)
+		a, err := askOne(ctx, k, b.ID, topic, ask)
 		if err != nil {
 			return nil, fmt.Errorf("broker %d: %w", b.ID, err)
 		}
 		answers = append(answers, brokerAnswer[T]{b.ID, a})
 	}
 	return answers, nil
+}
+
+// askOne asks one broker, and asks again while the request got no answer at
+// all (a connection that died, as when a port-forward tunnel is cut), up to the
+// request timeout: a request sent to one broker alone is not retried by
+// franz-go. An answer from Kafka, error code or not, is final.
+func askOne[T any](ctx context.Context, k *kafkaClient, id int32, topic string,
+	ask func(context.Context, kmsg.Requestor, string) (T, error),
+) (T, error) {
+	var a T
+	var last error
+	err := poll(ctx, k.timeout, fmt.Sprintf("topic %q: asking broker %d", topic, id), func(ctx context.Context) (bool, error) {
+		var err error
+		a, err = ask(ctx, k.broker(id), topic)
+		if err != nil && !isKafkaError(err) && ctx.Err() == nil {
+			last = err
+			return false, nil
+		}
+		return true, err
+	})
+	if err != nil && last != nil && !isKafkaError(err) {
+		return a, fmt.Errorf("%w (the last attempt: %v)", err, last)
+	}
+	return a, err
 }
 
 // waitEveryBroker polls every broker of the cluster alone until each one's
