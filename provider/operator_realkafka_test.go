@@ -3,8 +3,8 @@
 package provider
 
 import (
-	"bytes"
 	"context"
+	"crypto/rand"
 	"strconv"
 	"testing"
 	"time"
@@ -162,9 +162,13 @@ func produceBytes(t *testing.T, lk *localkafka.Cluster, topic string, n int) {
 	cl, err := lk.Client(kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	require.NoError(t, err)
 	defer cl.Close()
-	value := bytes.Repeat([]byte("x"), 10<<10)
-	recs := make([]*kgo.Record, n/len(value))
+	// Random values: the producer compresses, and repeated bytes shrank 4 MiB
+	// to a few KiB, which the new replica copied in its first (unthrottled)
+	// fetch, so the reassignment was over before the test looked (a cold CI run).
+	recs := make([]*kgo.Record, n/(10<<10))
 	for i := range recs {
+		value := make([]byte, 10<<10)
+		_, _ = rand.Read(value)
 		recs[i] = &kgo.Record{Partition: 0, Value: value}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
