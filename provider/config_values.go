@@ -42,22 +42,9 @@ func sameValue(key, a, b string) bool {
 		y, erry := strconv.ParseFloat(b, 64)
 		return errx == nil && erry == nil && x == y
 	case topicconfig.List:
-		return slicesEqual(listItems(a), listItems(b))
+		return slicesEqual(topicconfig.SplitList(a), topicconfig.SplitList(b))
 	}
 	return a == b
-}
-
-// listItems splits a List value as Kafka's ConfigDef does: blank is no
-// items, else comma-separated items with blanks around them dropped.
-func listItems(v string) []string {
-	if v == "" {
-		return nil
-	}
-	items := strings.Split(v, ",")
-	for i := range items {
-		items[i] = strings.TrimSpace(items[i])
-	}
-	return items
 }
 
 func slicesEqual(a, b []string) bool {

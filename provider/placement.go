@@ -34,11 +34,9 @@ func PlaceReplicas(partitions, replicationFactor int, brokers []Broker) ([][]int
 	switch {
 	case partitions < 1:
 		return nil, fmt.Errorf("partitions = %d is below 1: a topic needs at least one partition", partitions)
-	case replicationFactor < 1:
-		return nil, fmt.Errorf("replicationFactor = %d is below 1: every partition needs at least one replica", replicationFactor)
-	case replicationFactor > len(brokers):
-		return nil, fmt.Errorf("replicationFactor = %d exceeds brokers (%d): lower replicationFactor or add brokers",
-			replicationFactor, len(brokers))
+	}
+	if err := checkReplicationFactor(replicationFactor, brokers); err != nil {
+		return nil, err
 	}
 	order, err := placementOrder(brokers)
 	if err != nil {
@@ -115,4 +113,17 @@ func distinctRacks(brokers []Broker) int {
 		seen[b.Rack] = true
 	}
 	return len(seen)
+}
+
+// checkReplicationFactor is the limit every placement shares: at least one
+// replica, at most one per broker.
+func checkReplicationFactor(replicationFactor int, brokers []Broker) error {
+	switch {
+	case replicationFactor < 1:
+		return fmt.Errorf("replicationFactor = %d is below 1: every partition needs at least one replica", replicationFactor)
+	case replicationFactor > len(brokers):
+		return fmt.Errorf("replicationFactor = %d exceeds brokers (%d): lower replicationFactor or add brokers",
+			replicationFactor, len(brokers))
+	}
+	return nil
 }

@@ -23,12 +23,8 @@ import (
 // field, value and limit when replicationFactor is below 1 or exceeds the
 // number of brokers, and when a partition has no replica.
 func ResizeReplicas(current [][]int32, replicationFactor int, brokers []Broker) ([][]int32, error) {
-	switch {
-	case replicationFactor < 1:
-		return nil, fmt.Errorf("replicationFactor = %d is below 1: every partition needs at least one replica", replicationFactor)
-	case replicationFactor > len(brokers):
-		return nil, fmt.Errorf("replicationFactor = %d exceeds brokers (%d): lower replicationFactor or add brokers",
-			replicationFactor, len(brokers))
+	if err := checkReplicationFactor(replicationFactor, brokers); err != nil {
+		return nil, err
 	}
 	order, err := placementOrder(brokers)
 	if err != nil {

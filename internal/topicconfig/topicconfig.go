@@ -255,9 +255,9 @@ func (d Def) checkString(v string) (string, string) {
 // ThrottledReplicaListValidator matches it (an empty item passes too).
 var throttledRE = regexp.MustCompile(`^([0-9]+:[0-9]+)?$`)
 
-// splitList splits a List value as ConfigDef does: blank means no items, else
-// items between commas, blanks around them ignored.
-func splitList(v string) []string {
+// SplitList splits a List value as Kafka's ConfigDef does: blank means no
+// items, else items between commas, blanks around them ignored.
+func SplitList(v string) []string {
 	if v == "" {
 		return nil
 	}
@@ -269,7 +269,7 @@ func splitList(v string) []string {
 }
 
 func (d Def) checkList(v string) (string, string) {
-	items := splitList(v)
+	items := SplitList(v)
 	if d.Replicas {
 		if strings.Join(items, "") == "*" {
 			return "", ""
