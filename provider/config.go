@@ -169,6 +169,10 @@ type kafkaClient struct {
 	raw     *kgo.Client
 	adm     *kadm.Client
 	timeout time.Duration
+
+	// batchOnce makes batch, the batched creates, deletes and waits (batch.go).
+	batchOnce sync.Once
+	batch     *batches
 }
 
 func newKafkaClient(c Config) (*kafkaClient, error) {

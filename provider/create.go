@@ -20,86 +20,168 @@ import (
 // later attempt's TOPIC_ALREADY_EXISTS may be this call's own topic.
 var errCreateUnanswered = errors.New("an earlier CreateTopics attempt got no answer")
 
-// createTopic issues CreateTopics for one topic to one broker at a time
-// and retries itself, instead of through the client's retries, so that it
-// knows when an attempt went unanswered. It then returns the
-// TOPIC_ALREADY_EXISTS of a later attempt wrapped together with
-// errCreateUnanswered, and the caller checks whether the topic there is the
-// one it asked for (matchesInputs). The returned error wraps the item's kerr
-// error, so errors.Is(err, kerr.TopicAlreadyExists) works. Kafka errors other than retriable ones end
-// the call; a call that never gets an answer gives up after the request
-// timeout.
+// createArgs are one topic of a CreateTopics request.
+type createArgs struct {
+	topic      string
+	partitions int
+	rf         int
+	configs    map[string]string
+}
+
+// createTopic creates one topic, in one CreateTopics request together with
+// the other topics whose Creates arrive at the same time (batch.go). The
+// returned error wraps the topic's kerr error, so errors.Is(err,
+// kerr.TopicAlreadyExists) works; see createBatch for errCreateUnanswered.
 func (k *kafkaClient) createTopic(ctx context.Context, topic string, partitions, rf int, configs map[string]string) error {
+	return k.batchers().creates.do(ctx, topic, createArgs{topic, partitions, rf, configs})
+}
+
+// createRequest is the CreateTopics request for the batch's topics, in the
+// batch's order.
+func (k *kafkaClient) createRequest(ops []*pendingOp[createArgs]) *kmsg.CreateTopicsRequest {
 	req := kmsg.NewPtrCreateTopicsRequest()
 	req.TimeoutMillis = int32(k.timeout / time.Millisecond)
-	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic = topic
-	rt.NumPartitions = int32(partitions)
-	rt.ReplicationFactor = int16(rf)
-	for _, key := range slices.Sorted(maps.Keys(configs)) {
-		c := kmsg.NewCreateTopicsRequestTopicConfig()
-		c.Name = key
-		c.Value = kmsg.StringPtr(configs[key])
-		rt.Configs = append(rt.Configs, c)
+	for _, op := range ops {
+		rt := kmsg.NewCreateTopicsRequestTopic()
+		rt.Topic = op.arg.topic
+		rt.NumPartitions = int32(op.arg.partitions)
+		rt.ReplicationFactor = int16(op.arg.rf)
+		for _, key := range slices.Sorted(maps.Keys(op.arg.configs)) {
+			c := kmsg.NewCreateTopicsRequestTopicConfig()
+			c.Name = key
+			c.Value = kmsg.StringPtr(op.arg.configs[key])
+			rt.Configs = append(rt.Configs, c)
+		}
+		req.Topics = append(req.Topics, rt)
 	}
-	req.Topics = append(req.Topics, rt)
+	return req
+}
 
-	unanswered := false
-	var last error
-	err := poll(ctx, 2*k.timeout, fmt.Sprintf("topic %q: CreateTopics", topic), func(ctx context.Context) (bool, error) {
-		mctx, cancel := k.withTimeout(ctx)
-		defer cancel()
-		mreq := kmsg.NewPtrMetadataRequest()
-		mreq.Topics = []kmsg.MetadataRequestTopic{}
-		mresp, err := mreq.RequestWith(mctx, k.raw)
+// createState is what createBatch knows of one topic between attempts.
+type createState struct {
+	op         *pendingOp[createArgs]
+	unanswered bool  // an attempt got no answer: Kafka may have created it
+	last       error // the last retriable error, for the give-up message
+}
+
+// createBatch issues CreateTopics for a batch of topics to the controller and
+// retries itself, instead of through the client's retries, so that it knows
+// when an attempt went unanswered. A later attempt's TOPIC_ALREADY_EXISTS is
+// then returned wrapped together with errCreateUnanswered, and the caller
+// checks whether the topic there is the one it asked for (matchesInputs).
+// Each topic's answer is its own: one topic's Kafka error ends that topic's
+// call only, a retriable one sends it again with the others still pending.
+// A request that never gets an answer gives up after twice the request
+// timeout.
+func (k *kafkaClient) createBatch(ops []*pendingOp[createArgs]) {
+	pending := make(map[string]*createState, len(ops))
+	for _, op := range ops {
+		pending[op.arg.topic] = &createState{op: op}
+	}
+	done := func(topic string, err error) {
+		pending[topic].op.finish(err)
+		delete(pending, topic)
+	}
+	ctx := context.Background()
+	err := poll(ctx, 2*k.timeout, "CreateTopics", func(ctx context.Context) (bool, error) {
+		batch := make([]*pendingOp[createArgs], 0, len(pending))
+		for _, op := range ops {
+			if pending[op.arg.topic] != nil {
+				batch = append(batch, op)
+			}
+		}
+		controller, err := k.controller(ctx)
 		if err != nil {
-			return false, requestError(topic, "Metadata", err)
+			return false, batchError{"Metadata", err}
 		}
 		// Request (unlike the client's own) does not retry, so a lost answer is
 		// seen here. Kafka's brokers forward CreateTopics to the controller, but
 		// sending it there directly works with any broker implementation.
 		rctx, cancel := k.withTimeout(ctx)
 		defer cancel()
-		kresp, err := k.raw.Broker(int(mresp.ControllerID)).Request(rctx, req)
+		kresp, err := k.raw.Broker(int(controller)).Request(rctx, k.createRequest(batch))
 		switch {
 		case err != nil && (kgo.IsRetryableBrokerErr(err) || errors.Is(err, io.EOF)):
 			// io.EOF: the broker closed the connection after the request went out
 			// (franz-go reports it as ErrFirstReadEOF on a fresh connection).
-			unanswered = true
-			last = requestError(topic, "CreateTopics", err)
+			for _, st := range pending {
+				st.unanswered = true
+				st.last = requestError(st.op.arg.topic, "CreateTopics", err)
+			}
 			return false, nil
 		case err != nil:
-			return false, requestError(topic, "CreateTopics", err)
+			return false, batchError{"CreateTopics", err}
 		}
-		resp := kresp.(*kmsg.CreateTopicsResponse)
-		for _, t := range resp.Topics {
-			if t.Topic != topic {
+		answered := map[string]bool{}
+		for _, t := range kresp.(*kmsg.CreateTopicsResponse).Topics {
+			st := pending[t.Topic]
+			if st == nil || answered[t.Topic] {
 				continue
 			}
+			answered[t.Topic] = true
 			terr := kerr.ErrorForCode(t.ErrorCode)
 			switch {
 			case terr == nil:
-				return true, nil
-			case errors.Is(terr, kerr.TopicAlreadyExists) && unanswered:
-				return false, errors.Join(topicError(topic, "CreateTopics", terr, deref(t.ErrorMessage)), errCreateUnanswered)
+				done(t.Topic, nil)
+			case errors.Is(terr, kerr.TopicAlreadyExists) && st.unanswered:
+				done(t.Topic, errors.Join(topicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage)), errCreateUnanswered))
 			case errors.Is(terr, kerr.RequestTimedOut):
 				// The controller may still create it.
-				unanswered = true
-				last = topicError(topic, "CreateTopics", terr, deref(t.ErrorMessage))
-				return false, nil
+				st.unanswered = true
+				st.last = topicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage))
 			case kerr.IsRetriable(terr):
-				last = topicError(topic, "CreateTopics", terr, deref(t.ErrorMessage))
-				return false, nil
+				st.last = topicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage))
 			default:
-				return false, topicError(topic, "CreateTopics", terr, deref(t.ErrorMessage))
+				done(t.Topic, topicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage)))
 			}
 		}
-		return false, fmt.Errorf("topic %q: CreateTopics answered without this topic", topic)
+		for _, op := range batch {
+			if !answered[op.arg.topic] {
+				done(op.arg.topic, fmt.Errorf("topic %q: CreateTopics answered without this topic", op.arg.topic))
+			}
+		}
+		return len(pending) == 0, nil
 	})
-	if err != nil && last != nil && !isKafkaError(err) && !errors.Is(err, errCreateUnanswered) {
+	for topic, st := range pending {
+		done(topic, createGaveUp(topic, err, st.last))
+	}
+}
+
+// createGaveUp is a topic's error when its batch ended without an answer for
+// it: the batch's error in the topic's words, and the last retriable error.
+func createGaveUp(topic string, err, last error) error {
+	var be batchError
+	if errors.As(err, &be) {
+		return requestError(topic, be.op, be.err)
+	}
+	err = fmt.Errorf("topic %q: %w", topic, err)
+	if last != nil {
 		return fmt.Errorf("%w; last, %w", err, last)
 	}
 	return err
+}
+
+// batchError is a request of a batch that failed as a whole; each topic gets
+// it as its own requestError.
+type batchError struct {
+	op  string
+	err error
+}
+
+func (e batchError) Error() string { return e.op + " request failed: " + e.err.Error() }
+func (e batchError) Unwrap() error { return e.err }
+
+// controller asks any broker which node is the active controller.
+func (k *kafkaClient) controller(ctx context.Context) (int32, error) {
+	mctx, cancel := k.withTimeout(ctx)
+	defer cancel()
+	mreq := kmsg.NewPtrMetadataRequest()
+	mreq.Topics = []kmsg.MetadataRequestTopic{}
+	mresp, err := mreq.RequestWith(mctx, k.raw)
+	if err != nil {
+		return -1, err
+	}
+	return mresp.ControllerID, nil
 }
 
 // matchesInputs checks, after a CreateTopics whose answer was lost, that the

@@ -114,40 +114,48 @@ func (k *kafkaClient) metadataFrom(ctx context.Context, r kmsg.Requestor, topic 
 	if err != nil {
 		return topicMeta{}, requestError(topic, "Metadata", err)
 	}
-	var meta topicMeta
+	var brokers []Broker
 	for _, b := range resp.Brokers {
-		meta.Brokers = append(meta.Brokers, Broker{ID: b.NodeID, Rack: deref(b.Rack)})
+		brokers = append(brokers, Broker{ID: b.NodeID, Rack: deref(b.Rack)})
 	}
-	sort.Slice(meta.Brokers, func(i, j int) bool { return meta.Brokers[i].ID < meta.Brokers[j].ID })
+	sort.Slice(brokers, func(i, j int) bool { return brokers[i].ID < brokers[j].ID })
 	for _, t := range resp.Topics {
-		if deref(t.Topic) != topic {
-			continue
+		if deref(t.Topic) == topic {
+			return topicMetaOf(t, brokers)
 		}
-		terr := kerr.ErrorForCode(t.ErrorCode)
-		switch {
-		case errors.Is(terr, kerr.UnknownTopicOrPartition):
-			return meta, nil
-		case terr != nil && !kerr.IsRetriable(terr):
-			return meta, topicError(topic, "Metadata", terr, "")
-		}
-		parts := slices.Clone(t.Partitions)
-		slices.SortFunc(parts, func(a, b kmsg.MetadataResponseTopicPartition) int { return cmp.Compare(a.Partition, b.Partition) })
-		meta.Exists = true
-		meta.Partitions = len(parts)
-		meta.Led = terr == nil && len(parts) > 0
-		meta.InSync = true
-		for _, p := range parts {
-			if p.ErrorCode != 0 || p.Leader < 0 {
-				meta.Led = false
-			}
-			meta.ReplicationFactor = max(meta.ReplicationFactor, len(p.Replicas))
-			replicas := slices.Sorted(slices.Values(p.Replicas))
-			meta.Replicas = append(meta.Replicas, replicas)
-			for _, r := range replicas {
-				meta.InSync = meta.InSync && slices.Contains(p.ISR, r)
-			}
-		}
+	}
+	return topicMeta{Brokers: brokers}, nil
+}
+
+// topicMetaOf reads one topic of a metadata answer. UNKNOWN_TOPIC_OR_PARTITION
+// is a topic that does not exist (for this broker); a retriable error is a
+// topic that exists but is not led yet; any other error is returned.
+func topicMetaOf(t kmsg.MetadataResponseTopic, brokers []Broker) (topicMeta, error) {
+	topic := deref(t.Topic)
+	meta := topicMeta{Brokers: brokers}
+	terr := kerr.ErrorForCode(t.ErrorCode)
+	switch {
+	case errors.Is(terr, kerr.UnknownTopicOrPartition):
 		return meta, nil
+	case terr != nil && !kerr.IsRetriable(terr):
+		return meta, topicError(topic, "Metadata", terr, "")
+	}
+	parts := slices.Clone(t.Partitions)
+	slices.SortFunc(parts, func(a, b kmsg.MetadataResponseTopicPartition) int { return cmp.Compare(a.Partition, b.Partition) })
+	meta.Exists = true
+	meta.Partitions = len(parts)
+	meta.Led = terr == nil && len(parts) > 0
+	meta.InSync = true
+	for _, p := range parts {
+		if p.ErrorCode != 0 || p.Leader < 0 {
+			meta.Led = false
+		}
+		meta.ReplicationFactor = max(meta.ReplicationFactor, len(p.Replicas))
+		replicas := slices.Sorted(slices.Values(p.Replicas))
+		meta.Replicas = append(meta.Replicas, replicas)
+		for _, r := range replicas {
+			meta.InSync = meta.InSync && slices.Contains(p.ISR, r)
+		}
 	}
 	return meta, nil
 }
@@ -169,22 +177,9 @@ func (k *kafkaClient) configsFrom(ctx context.Context, r kmsg.Requestor, topic s
 		return topicConfigs{}, requestError(topic, "DescribeConfigs", err)
 	}
 	for _, rc := range resp.Resources {
-		if rc.ResourceName != topic {
-			continue
+		if rc.ResourceName == topic {
+			return topicConfigsOf(rc)
 		}
-		if err := kerr.ErrorForCode(rc.ErrorCode); err != nil {
-			if errors.Is(err, kerr.UnknownTopicOrPartition) {
-				return topicConfigs{}, nil
-			}
-			return topicConfigs{}, topicError(topic, "DescribeConfigs", err, deref(rc.ErrorMessage))
-		}
-		cfg := topicConfigs{Exists: true, Dynamic: map[string]string{}}
-		for _, c := range rc.Configs {
-			if c.Source == kmsg.ConfigSourceDynamicTopicConfig {
-				cfg.Dynamic[c.Name] = deref(c.Value)
-			}
-		}
-		return cfg, nil
 	}
 	return topicConfigs{}, fmt.Errorf("topic %q: DescribeConfigs answered without this topic", topic)
 }
@@ -326,10 +321,34 @@ func (k *kafkaClient) waitReassigned(ctx context.Context, topic string, partitio
 }
 
 // waitGone waits until every broker answers UNKNOWN_TOPIC_OR_PARTITION for
-// the topic.
+// the topic, in a wait shared with every other topic waited on (settle.go).
 func (k *kafkaClient) waitGone(ctx context.Context, topic string) error {
-	return waitEveryBroker(ctx, k, topic, "the deletion", k.metadataFrom,
-		func(m, _ topicMeta) (bool, string) { return !m.Exists, m.String() })
+	return k.batchers().settle.wait(ctx, settleWant{topic: topic, what: "the deletion",
+		done: func(m topicMeta, _ topicConfigs) (bool, string) { return !m.Exists, m.String() }})
+}
+
+// waitCreated waits until every broker shows the topic with want partitions,
+// all of them led, and the desired configs (as waitConfigs judges them), in
+// a wait shared with every other topic waited on (settle.go): after a create.
+func (k *kafkaClient) waitCreated(ctx context.Context, topic string, want int, desired map[string]string) error {
+	what := fmt.Sprintf("%d led partitions", want)
+	if len(desired) > 0 {
+		what += fmt.Sprintf(" and the configs %v", desired)
+	}
+	return k.batchers().settle.wait(ctx, settleWant{topic: topic, what: what, configs: len(desired) > 0,
+		done: func(m topicMeta, c topicConfigs) (bool, string) {
+			if !m.Exists || !m.Led || m.Partitions != want {
+				return false, m.String()
+			}
+			if len(desired) == 0 {
+				return true, ""
+			}
+			if !c.Exists {
+				return false, kerr.UnknownTopicOrPartition.Message
+			}
+			return len(configOps(nil, desired, []map[string]string{c.Dynamic})) == 0,
+				fmt.Sprintf("the configs %v", c.Dynamic)
+		}})
 }
 
 // waitConfigs waits until every broker shows each desired config with a
@@ -402,12 +421,30 @@ func (k *kafkaClient) lookup(ctx context.Context, topic string) (meta topicMeta,
 	}
 }
 
-// deleteTopic issues DeleteTopics for one topic; a topic that is already
-// gone is not an error.
+// deleteTopic deletes one topic, in one DeleteTopics request together with
+// the other topics whose Deletes arrive at the same time (batch.go); a topic
+// that is already gone is not an error.
 func (k *kafkaClient) deleteTopic(ctx context.Context, topic string) error {
-	ctx, cancel := k.withTimeout(ctx)
+	return k.batchers().deletes.do(ctx, topic, topic)
+}
+
+// deleteBatch issues one DeleteTopics request for a batch of topics and
+// gives each its own answer.
+func (k *kafkaClient) deleteBatch(ops []*pendingOp[string]) {
+	topics := make([]string, len(ops))
+	for i, op := range ops {
+		topics[i] = op.arg
+	}
+	ctx, cancel := k.withTimeout(context.Background())
 	defer cancel()
-	resps, err := k.adm.DeleteTopics(ctx, topic)
+	resps, err := k.adm.DeleteTopics(ctx, topics...)
+	for _, op := range ops {
+		op.finish(deleteOutcome(op.arg, resps, err))
+	}
+}
+
+// deleteOutcome is one topic's result in a DeleteTopics answer.
+func deleteOutcome(topic string, resps kadm.DeleteTopicResponses, err error) error {
 	if err != nil {
 		return requestError(topic, "DeleteTopics", err)
 	}

@@ -279,11 +279,8 @@ func (Topic) Create(ctx context.Context, req infer.CreateRequest[TopicArgs]) (in
 	case err != nil:
 		return infer.CreateResponse[TopicState]{}, err
 	}
-	if err := cl.waitLed(ctx, in.Name, in.Partitions); err != nil {
+	if err := cl.waitCreated(ctx, in.Name, in.Partitions, in.Config); err != nil {
 		// The topic exists: record it, so the next update resumes from it.
-		return resp, infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
-	}
-	if err := cl.waitConfigs(ctx, in.Name, in.Config, nil); err != nil {
 		return resp, infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
 	}
 	return resp, nil
