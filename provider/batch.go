@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 )
 
 // The engine calls Create (and Delete) for many topics at once, up to its
@@ -102,6 +103,44 @@ type batches struct {
 	creates groupCommit[createArgs]
 	deletes groupCommit[string]
 	settle  settler
+	// controller is the broker CreateTopics goes to; brokers are the brokers a
+	// settle round asks.
+	controller, brokers idCache
+}
+
+// idCacheTTL is how long a looked-up controller or broker list is used
+// before it is asked again. Both change only when the cluster does, and
+// asking costs a round trip per batch or round; a request that fails forgets
+// them at once.
+const idCacheTTL = 5 * time.Second
+
+// idCache remembers the IDs a metadata lookup gave for idCacheTTL.
+type idCache struct {
+	mu  sync.Mutex
+	at  time.Time
+	ids []int32
+}
+
+// get returns the remembered IDs, or looks them up with fetch.
+func (c *idCache) get(fetch func() ([]int32, error)) ([]int32, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ids != nil && time.Since(c.at) < idCacheTTL {
+		return c.ids, nil
+	}
+	ids, err := fetch()
+	if err != nil {
+		return nil, err
+	}
+	c.ids, c.at = ids, time.Now()
+	return ids, nil
+}
+
+// forget drops the remembered IDs.
+func (c *idCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ids = nil
 }
 
 // batchers returns the client's batchers.

@@ -90,10 +90,14 @@ func (k *kafkaClient) createBatch(ops []*pendingOp[createArgs]) {
 				batch = append(batch, op)
 			}
 		}
-		controller, err := k.controller(ctx)
+		ids, err := k.batchers().controller.get(func() ([]int32, error) {
+			id, err := k.controller(ctx)
+			return []int32{id}, err
+		})
 		if err != nil {
 			return false, batchError{"Metadata", err}
 		}
+		controller := ids[0]
 		// Request (unlike the client's own) does not retry, so a lost answer is
 		// seen here. Kafka's brokers forward CreateTopics to the controller, but
 		// sending it there directly works with any broker implementation.
@@ -104,12 +108,14 @@ func (k *kafkaClient) createBatch(ops []*pendingOp[createArgs]) {
 		case err != nil && (kgo.IsRetryableBrokerErr(err) || errors.Is(err, io.EOF)):
 			// io.EOF: the broker closed the connection after the request went out
 			// (franz-go reports it as ErrFirstReadEOF on a fresh connection).
+			k.batchers().controller.forget()
 			for _, st := range pending {
 				st.unanswered = true
 				st.last = requestError(st.op.arg.topic, "CreateTopics", err)
 			}
 			return false, nil
 		case err != nil:
+			k.batchers().controller.forget()
 			return false, batchError{"CreateTopics", err}
 		}
 		answered := map[string]bool{}
@@ -130,6 +136,7 @@ func (k *kafkaClient) createBatch(ops []*pendingOp[createArgs]) {
 				st.unanswered = true
 				st.last = topicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage))
 			case kerr.IsRetriable(terr):
+				k.batchers().controller.forget() // e.g. NOT_CONTROLLER
 				st.last = topicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage))
 			default:
 				done(t.Topic, topicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage)))

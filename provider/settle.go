@@ -168,7 +168,7 @@ func (s *settler) ask(ctx context.Context, reqs []*settleReq) ([]settleView, err
 		}
 	}
 	topics, withConfigs = sortedUnique(topics), sortedUnique(withConfigs)
-	brokers, err := s.k.brokerIDs(ctx)
+	brokers, err := s.k.batchers().brokers.get(func() ([]int32, error) { return s.k.brokerIDs(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +182,11 @@ func (s *settler) ask(ctx context.Context, reqs []*settleReq) ([]settleView, err
 		}()
 	}
 	wg.Wait()
+	for _, v := range views {
+		if v.err != nil {
+			s.k.batchers().brokers.forget() // a broker that left, or a new list
+		}
+	}
 	return views, nil
 }
 
