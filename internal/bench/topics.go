@@ -35,9 +35,8 @@ type TopicsResult struct {
 	Floor FloorTimes
 	// Engine is umbrellakafka through the engine.
 	Engine EngineTimes
-	// Noop is the do-nothing provider through the engine, checkpoints
-	// skipped: the engine's own cost. (The checkpoints' cost is Engine.Create
-	// minus Engine.CreateSkip.)
+	// Noop is the do-nothing provider through the engine, with and without
+	// checkpoints: the engine's own cost.
 	Noop EngineTimes
 	// Provider is umbrellakafka with no engine.
 	Provider ProviderTimes
@@ -93,7 +92,7 @@ func RunTopics(ctx context.Context, o TopicsOptions) ([]TopicsResult, error) {
 		}
 		fmt.Fprintf(o.Progress, "topics: N=%d umbrellakafka alone done (load %s)\n", n, LoadAvg())
 		if r.Noop, err = o.Workspace.RunEngine(ctx, fmt.Sprintf("noop-%d", n), n, NoopProgram(n),
-			EngineRun{Parallel: engineParallel}); err != nil {
+			EngineRun{Checkpointed: true, Parallel: engineParallel}); err != nil {
 			return results, err
 		}
 		r.LoadAfter = LoadAvg()
@@ -147,17 +146,18 @@ func PrintTopics(w io.Writer, cluster string, rs []TopicsResult) {
 	}
 	fmt.Fprintf(w, "\n### Where the time goes (same run; umbrellakafka alone = its gRPC surface called in-process, no engine, %d calls at once = the engine's parallelism)\n\n",
 		rs[0].Parallel)
-	fmt.Fprintln(w, "| N | phase | engine + umbrellakafka s (with checkpoints / skipped) | engine + no-op provider s (skipped) | umbrellakafka alone s | load before → after |")
+	fmt.Fprintln(w, "| N | phase | engine + umbrellakafka s (with checkpoints / skipped) | engine + no-op provider s (with checkpoints / skipped) | umbrellakafka alone s | load before → after |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	for _, r := range rs {
 		e, z, p := r.Engine, r.Noop, r.Provider
-		fmt.Fprintf(w, "| %d | create up | %s / %s | %s | %s | %s → %s |\n", r.N, secs(e.Create), secs(e.CreateSkip),
-			secs(z.CreateSkip), secs(p.Create), r.LoadBefore, r.LoadAfter)
+		fmt.Fprintf(w, "| %d | create up | %s / %s | %s / %s | %s | %s → %s |\n", r.N, secs(e.Create), secs(e.CreateSkip),
+			secs(z.Create), secs(z.CreateSkip), secs(p.Create), r.LoadBefore, r.LoadAfter)
 		fmt.Fprintf(w, "| %d | no-op up | %s | %s | %s | |\n", r.N, secs(e.NoopUp), secs(z.NoopUp), secs(p.CheckDiff))
 		fmt.Fprintf(w, "| %d | refresh | %s | %s | %s | |\n", r.N, secs(e.Refresh), secs(z.Refresh), secs(p.Read))
-		fmt.Fprintf(w, "| %d | destroy | %s / %s | %s | %s | |\n", r.N, secs(e.Destroy), secs(e.DestroySkip),
-			secs(z.DestroySkip), secs(p.Delete))
+		fmt.Fprintf(w, "| %d | destroy | %s / %s | %s / %s | %s | |\n", r.N, secs(e.Destroy), secs(e.DestroySkip),
+			secs(z.Destroy), secs(z.DestroySkip), secs(p.Delete))
 	}
+	printNoopGoal(w, rs)
 	last := rs[len(rs)-1]
 	fmt.Fprintf(w, "\nIssue 3's goal (engine ≤ 2× the raw floor at N = %d):\n", last.N)
 	for _, ph := range topicPhases {
@@ -168,6 +168,39 @@ func PrintTopics(w io.Writer, cluster string, rs []TopicsResult) {
 		call, settled := ph.floor(last.Floor)
 		fmt.Fprintf(w, "- %s: %s the kadm call (%s), %s the call plus propagation (%s)\n", ph.name,
 			verdict(e, call), ratio(e, call), verdict(e, settled), ratio(e, settled))
+	}
+}
+
+// NoopGoal is issue 14's bound: the engine with umbrellakafka takes at most
+// this many times the engine with the do-nothing provider, same N and phase.
+const NoopGoal = 1.3
+
+// noopPhases are the phases issue 14's goal compares.
+var noopPhases = []struct {
+	name string
+	of   func(EngineTimes) time.Duration
+}{
+	{"create up", func(e EngineTimes) time.Duration { return e.Create }},
+	{"create up, skip checkpoints", func(e EngineTimes) time.Duration { return e.CreateSkip }},
+	{"destroy", func(e EngineTimes) time.Duration { return e.Destroy }},
+	{"destroy, skip checkpoints", func(e EngineTimes) time.Duration { return e.DestroySkip }},
+}
+
+// printNoopGoal writes the table of issue 14's goal: the same engine run with
+// umbrellakafka and with the do-nothing provider of the same resource shape.
+func printNoopGoal(w io.Writer, rs []TopicsResult) {
+	fmt.Fprintf(w, "\n### umbrellakafka vs a do-nothing provider of the same resource shape, same engine (goal ≤ %.1f×)\n\n", NoopGoal)
+	fmt.Fprintln(w, "| N | phase | engine + umbrellakafka s | engine + do-nothing provider s | ratio | goal |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	for _, r := range rs {
+		for _, ph := range noopPhases {
+			e, z := ph.of(r.Engine), ph.of(r.Noop)
+			goal := "misses"
+			if z > 0 && e.Seconds() <= NoopGoal*z.Seconds() {
+				goal = "holds"
+			}
+			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s |\n", r.N, ph.name, secs(e), secs(z), ratio(e, z), goal)
+		}
 	}
 }
 
