@@ -72,6 +72,17 @@ func (k *kafkaClient) assignment(ctx context.Context, topic string) ([][]int32, 
 type reassignThrottle struct {
 	Leader, Follower string
 	Brokers          []int32
+	// Rate is the bytes per second each broker may send and receive for it; 0
+	// means ReassignThrottleBytesPerSecond.
+	Rate int64
+}
+
+// rate is t.Rate, defaulted.
+func (t reassignThrottle) rate() string {
+	if t.Rate > 0 {
+		return strconv.FormatInt(t.Rate, 10)
+	}
+	return strconv.Itoa(ReassignThrottleBytesPerSecond)
 }
 
 // throttleFor returns the throttle for moving from current to target, or
@@ -115,8 +126,9 @@ func throttleFor(current, target [][]int32) (t reassignThrottle, ok bool) {
 // broker rates are shared: the first reassignment to finish must not lift
 // the rate under the others still copying.
 type throttleUsers struct {
-	mu sync.Mutex // held across the alter requests, so a set and a clear never interleave
-	n  map[int32]int
+	mu     sync.Mutex // held across the alter requests, so a set and a clear never interleave
+	n      map[int32]int
+	topics map[string]bool // topics whose replica lists a reassignment of this process set
 }
 
 // acquire counts one more user of each broker.
@@ -151,12 +163,16 @@ func (k *kafkaClient) setThrottle(ctx context.Context, topic string, t reassignT
 	brokerThrottles.mu.Lock()
 	defer brokerThrottles.mu.Unlock()
 	brokerThrottles.acquire(t.Brokers)
+	if brokerThrottles.topics == nil {
+		brokerThrottles.topics = map[string]bool{}
+	}
+	brokerThrottles.topics[topic] = true
 	return k.alterThrottle(ctx, topic, t.Brokers, []kadm.AlterConfig{
 		{Op: kadm.SetConfig, Name: leaderThrottledReplicas, Value: kadm.StringPtr(t.Leader)},
 		{Op: kadm.SetConfig, Name: followerThrottledReplicas, Value: kadm.StringPtr(t.Follower)},
 	}, []kadm.AlterConfig{
-		{Op: kadm.SetConfig, Name: leaderThrottledRate, Value: kadm.StringPtr(strconv.Itoa(ReassignThrottleBytesPerSecond))},
-		{Op: kadm.SetConfig, Name: followerThrottledRate, Value: kadm.StringPtr(strconv.Itoa(ReassignThrottleBytesPerSecond))},
+		{Op: kadm.SetConfig, Name: leaderThrottledRate, Value: kadm.StringPtr(t.rate())},
+		{Op: kadm.SetConfig, Name: followerThrottledRate, Value: kadm.StringPtr(t.rate())},
 	})
 }
 
@@ -170,6 +186,7 @@ func (k *kafkaClient) clearThrottle(ctx context.Context, topic string, t reassig
 	defer cancel()
 	brokerThrottles.mu.Lock()
 	defer brokerThrottles.mu.Unlock()
+	delete(brokerThrottles.topics, topic)
 	return k.alterThrottle(ctx, topic, brokerThrottles.release(t.Brokers), []kadm.AlterConfig{
 		{Op: kadm.DeleteConfig, Name: leaderThrottledReplicas},
 		{Op: kadm.DeleteConfig, Name: followerThrottledReplicas},

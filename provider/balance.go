@@ -1,0 +1,472 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// BalanceResult is what a rebalance did.
+type BalanceResult struct {
+	// Resumed counts the reassignments already running (an interrupted
+	// rebalance) that were waited for before planning.
+	Resumed int
+	// Partitions counts the partitions whose replica list changed.
+	Partitions int
+	// ReplicasMoved counts the replicas copied to a broker that did not hold
+	// them, BytesMoved their size when the move began (each partition's
+	// largest replica).
+	ReplicasMoved int
+	BytesMoved    int64
+}
+
+// clusterAssignment returns every topic's replicas by partition (internal
+// topics included: __consumer_offsets must leave a broker too), preferred
+// leader first, and the registered brokers, once every broker's own metadata
+// shows the same replica sets: right after a reassignment a lagging broker
+// still shows the replicas being added or removed, and a plan made from its
+// view would be wrong.
+func (k *kafkaClient) clusterAssignment(ctx context.Context) (map[PartitionID][]int32, []Broker, error) {
+	var out map[PartitionID][]int32
+	var brokers []Broker
+	var lag string
+	err := poll(ctx, k.timeout, "reading the cluster's replica assignment", func(ctx context.Context) (bool, error) {
+		var first map[PartitionID][]int32
+		ids, err := k.brokerIDs(ctx)
+		if err != nil {
+			lag = err.Error()
+			return false, nil
+		}
+		for _, id := range ids {
+			a, bs, err := k.assignmentFrom(ctx, id)
+			switch {
+			case err != nil && isKafkaError(err):
+				return false, err
+			case err != nil:
+				lag = fmt.Sprintf("broker %d: %v", id, err)
+				return false, nil
+			case first == nil:
+				first, brokers = a, bs
+			case !sameReplicaSets(first, a):
+				lag = fmt.Sprintf("broker %d does not show the same replicas as broker %d yet", id, ids[0])
+				return false, nil
+			}
+		}
+		out = first
+		return true, nil
+	})
+	if err != nil && lag != "" {
+		return nil, nil, fmt.Errorf("%w; last, %s", err, lag)
+	}
+	return out, brokers, err
+}
+
+// assignmentFrom asks broker id alone for every topic's replicas.
+func (k *kafkaClient) assignmentFrom(ctx context.Context, id int32) (map[PartitionID][]int32, []Broker, error) {
+	ctx, cancel := k.withTimeout(ctx)
+	defer cancel()
+	resp, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, k.broker(id)) // nil topics: all of them
+	if err != nil {
+		return nil, nil, fmt.Errorf("Metadata request failed: %w", err)
+	}
+	var brokers []Broker
+	for _, b := range resp.Brokers {
+		brokers = append(brokers, Broker{ID: b.NodeID, Rack: deref(b.Rack)})
+	}
+	sort.Slice(brokers, func(i, j int) bool { return brokers[i].ID < brokers[j].ID })
+	out := map[PartitionID][]int32{}
+	for _, t := range resp.Topics {
+		topic := deref(t.Topic)
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return nil, nil, topicError(topic, "Metadata", err, "")
+		}
+		for _, p := range t.Partitions {
+			out[PartitionID{topic, p.Partition}] = slices.Clone(p.Replicas)
+		}
+	}
+	return out, brokers, nil
+}
+
+// sameReplicaSets reports whether a and b hold the same partitions on the
+// same brokers (order aside: leader swaps are not data).
+func sameReplicaSets(a, b map[PartitionID][]int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for p, r := range a {
+		if !slices.Equal(slices.Sorted(slices.Values(r)), slices.Sorted(slices.Values(b[p]))) {
+			return false
+		}
+	}
+	return true
+}
+
+// Rebalance moves replicas so that brokers, and only they, hold the
+// cluster's replicas in fair shares (PlanRebalance), throttled like a
+// replication factor change, and waits until Kafka reports the moves done;
+// then it elects the preferred leaders and removes the throttles. Brokers
+// must be registered. Reassignments already running (an interrupted
+// rebalance, or one started by hand) are waited for first, so running it
+// again resumes; on a balanced cluster it changes nothing.
+//
+// throttle is the bytes per second each broker may send and receive for the
+// moves; 0 means ReassignThrottleBytesPerSecond.
+func (k *kafkaClient) Rebalance(ctx context.Context, brokers []int32, throttle int64, progress func(string)) (BalanceResult, error) {
+	var res BalanceResult
+	running, err := k.waitNoReassignment(ctx, progress)
+	res.Resumed = running
+	if err != nil {
+		return res, err
+	}
+	if err := k.clearLeftoverThrottles(ctx, progress); err != nil {
+		return res, err
+	}
+	current, registered, err := k.clusterAssignment(ctx)
+	if err != nil {
+		return res, err
+	}
+	keep, err := keptBrokers(brokers, registered)
+	if err != nil {
+		return res, err
+	}
+	plan, err := PlanRebalance(current, keep)
+	if err != nil {
+		return res, err
+	}
+	res.Partitions, res.ReplicasMoved = len(plan.Moves), plan.ReplicasMoved
+	if len(plan.Moves) == 0 {
+		progress("the replicas are already spread over brokers " + fmt.Sprint(brokers))
+		return res, nil
+	}
+	res.BytesMoved = k.movedBytes(ctx, current, plan)
+	progress(fmt.Sprintf("moving %d replicas (%d bytes) of %d partitions onto brokers %v",
+		res.ReplicasMoved, res.BytesMoved, res.Partitions, brokers))
+	return res, k.applyPlan(ctx, current, plan, throttle, progress)
+}
+
+// keptBrokers are the registered brokers with the listed IDs; an ID no
+// broker registered is an error, since a replica can only move to a live
+// broker.
+func keptBrokers(ids []int32, registered []Broker) ([]Broker, error) {
+	var keep []Broker
+	for _, id := range ids {
+		i := slices.IndexFunc(registered, func(b Broker) bool { return b.ID == id })
+		if i < 0 {
+			return nil, fmt.Errorf("broker %d is not registered with the cluster (registered: %v): start it, "+
+				"or leave it out of the broker list", id, brokerIDsOf(registered))
+		}
+		keep = append(keep, registered[i])
+	}
+	return keep, nil
+}
+
+func brokerIDsOf(bs []Broker) []int32 {
+	ids := make([]int32, len(bs))
+	for i, b := range bs {
+		ids[i] = b.ID
+	}
+	return ids
+}
+
+// applyPlan throttles the moves topic by topic, submits them in one
+// AlterPartitionAssignments, waits for them, elects the preferred leaders
+// and removes the throttles, also when something failed.
+func (k *kafkaClient) applyPlan(ctx context.Context, current map[PartitionID][]int32, plan RebalancePlan, rate int64,
+	progress func(string),
+) (err error) {
+	byTopic := map[string][]PartitionID{}
+	for p := range plan.Moves {
+		byTopic[p.Topic] = append(byTopic[p.Topic], p)
+	}
+	for _, topic := range slices.Sorted(maps.Keys(byTopic)) {
+		before, after := topicLists(current, plan.Moves, byTopic[topic])
+		throttle, ok := throttleFor(before, after)
+		if !ok {
+			continue
+		}
+		throttle.Rate = rate
+		defer func() {
+			if cerr := k.clearThrottle(ctx, topic, throttle); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("removing the reassignment throttle (remove it with kafka-configs "+
+					"--delete-config): %w", cerr))
+			}
+		}()
+		if err := k.setThrottle(ctx, topic, throttle); err != nil {
+			return err
+		}
+	}
+	var req kadm.AlterPartitionAssignmentsReq
+	set := kadm.TopicsSet{}
+	for p, replicas := range plan.Moves {
+		req.Assign(p.Topic, p.Partition, replicas)
+		set.Add(p.Topic, p.Partition)
+	}
+	actx, cancel := k.withTimeout(ctx)
+	resps, err := k.adm.AlterPartitionAssignments(actx, req)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("AlterPartitionAssignments request failed: %w", err)
+	}
+	for _, r := range resps.Sorted() {
+		if r.Err != nil {
+			return topicError(r.Topic, fmt.Sprintf("AlterPartitionAssignments partition %d", r.Partition), r.Err, r.ErrMessage)
+		}
+	}
+	progress(fmt.Sprintf("submitted the moves of %d partitions", len(plan.Moves)))
+	if _, err := k.waitNoReassignment(ctx, progress); err != nil {
+		return err
+	}
+	if err := k.waitAssignmentShown(ctx, plan.Moves); err != nil {
+		return err
+	}
+	return k.electPreferred(ctx, set)
+}
+
+// waitAssignmentShown waits until every broker's own metadata shows each
+// moved partition on its new brokers: the controller reports a reassignment
+// done before every broker has applied it, and a client asking a lagging
+// broker would still see the old replicas.
+func (k *kafkaClient) waitAssignmentShown(ctx context.Context, moves map[PartitionID][]int32) error {
+	return poll(ctx, k.timeout, "waiting until every broker shows the new replicas", func(ctx context.Context) (bool, error) {
+		shown, _, err := k.clusterAssignment(ctx)
+		if err != nil {
+			return false, err
+		}
+		for p, r := range moves {
+			if !slices.Equal(slices.Sorted(slices.Values(shown[p])), slices.Sorted(slices.Values(r))) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
+// topicLists are the partitions' lists before and after, indexed by
+// partition number as throttleFor wants them (gaps left empty).
+func topicLists(current, moves map[PartitionID][]int32, parts []PartitionID) (before, after [][]int32) {
+	n := 0
+	for _, p := range parts {
+		n = max(n, int(p.Partition)+1)
+	}
+	before, after = make([][]int32, n), make([][]int32, n)
+	for _, p := range parts {
+		before[p.Partition], after[p.Partition] = current[p], moves[p]
+	}
+	return before, after
+}
+
+// waitNoReassignment polls ListPartitionReassignments until no partition of
+// the cluster is being reassigned and returns how many were at first. The
+// wait is bounded by ctx only: moving data can take far longer than one
+// request.
+func (k *kafkaClient) waitNoReassignment(ctx context.Context, progress func(string)) (int, error) {
+	first := -1
+	delay := 200 * time.Millisecond
+	for {
+		n, err := k.reassigningPartitions(ctx)
+		switch {
+		case err != nil && (isKafkaError(err) || ctx.Err() != nil):
+			return max(first, 0), err
+		case err != nil:
+			// No answer (a broker restarting mid-move): ask again.
+			progress(fmt.Sprintf("asking which partitions are still reassigning: %v; asking again", err))
+		case first < 0 && n == 0:
+			return 0, nil
+		case n == 0:
+			return first, nil
+		default:
+			if first < 0 {
+				first = n
+			}
+			progress(fmt.Sprintf("%d partitions still reassigning", n))
+		}
+		select {
+		case <-ctx.Done():
+			return first, fmt.Errorf("waiting for %d partition reassignments: %w (they continue in the cluster; "+
+				"the next run waits for them and goes on)", n, ctx.Err())
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+// clearLeftoverThrottles removes reassignment throttles that no reassignment
+// uses: with none running (the caller waited), a throttle left by an
+// interrupted run, or by a clear that could not reach a broker, would slow
+// down the normal replication of a follower that falls behind, for good.
+// Throttles a reassignment of this process still holds are kept.
+func (k *kafkaClient) clearLeftoverThrottles(ctx context.Context, progress func(string)) error {
+	ctx, cancel := k.withTimeout(ctx)
+	defer cancel()
+	brokerThrottles.mu.Lock()
+	defer brokerThrottles.mu.Unlock()
+	registered, err := k.brokerIDs(ctx)
+	if err != nil {
+		return fmt.Errorf("listing the brokers: Metadata request failed: %w", err)
+	}
+	brokers, err := k.adm.DescribeBrokerConfigs(ctx, registered...) // none listed would mean the cluster default
+	if err != nil {
+		return fmt.Errorf("reading broker throttle rates: DescribeConfigs request failed: %w", err)
+	}
+	var ids []int32
+	for _, b := range brokers {
+		id, err := strconv.Atoi(b.Name)
+		if err != nil || b.Err != nil || brokerThrottles.n[int32(id)] > 0 {
+			continue
+		}
+		for _, c := range b.Configs {
+			if (c.Key == leaderThrottledRate || c.Key == followerThrottledRate) && c.Source == kmsg.ConfigSourceDynamicBrokerConfig {
+				ids = append(ids, int32(id))
+				break
+			}
+		}
+	}
+	topics, err := k.adm.DescribeTopicConfigs(ctx)
+	if err != nil {
+		return fmt.Errorf("reading topic throttles: DescribeConfigs request failed: %w", err)
+	}
+	var names []string
+	for _, t := range topics {
+		if t.Err != nil || brokerThrottles.topics[t.Name] {
+			continue
+		}
+		for _, c := range t.Configs {
+			if (c.Key == leaderThrottledReplicas || c.Key == followerThrottledReplicas) && c.Source == kmsg.ConfigSourceDynamicTopicConfig {
+				names = append(names, t.Name)
+				break
+			}
+		}
+	}
+	slices.Sort(ids)
+	slices.Sort(names)
+	if len(ids)+len(names) == 0 {
+		return nil
+	}
+	progress(fmt.Sprintf("removing reassignment throttles no reassignment uses: rates on brokers %v, replica lists of topics %v", ids, names))
+	var errs []error
+	if len(ids) > 0 {
+		resps, err := k.adm.AlterBrokerConfigs(ctx, []kadm.AlterConfig{
+			{Op: kadm.DeleteConfig, Name: leaderThrottledRate}, {Op: kadm.DeleteConfig, Name: followerThrottledRate},
+		}, ids...)
+		errs = append(errs, err)
+		for _, r := range resps {
+			errs = append(errs, r.Err)
+		}
+	}
+	if len(names) > 0 {
+		resps, err := k.adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{
+			{Op: kadm.DeleteConfig, Name: leaderThrottledReplicas}, {Op: kadm.DeleteConfig, Name: followerThrottledReplicas},
+		}, names...)
+		errs = append(errs, err)
+		for _, r := range resps {
+			errs = append(errs, r.Err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("removing leftover reassignment throttles (remove them with kafka-configs --delete-config): %w", err)
+	}
+	return nil
+}
+
+// reassigningPartitions counts the partitions the cluster is reassigning.
+// It asks with a null topic list, which means every topic (kadm's
+// ListPartitionReassignments sends nothing for an empty set and reports
+// none).
+func (k *kafkaClient) reassigningPartitions(ctx context.Context) (int, error) {
+	ctx, cancel := k.withTimeout(ctx)
+	defer cancel()
+	req := kmsg.NewPtrListPartitionReassignmentsRequest()
+	req.TimeoutMillis = int32(k.timeout / time.Millisecond)
+	resp, err := req.RequestWith(ctx, k.raw)
+	if err != nil {
+		return 0, fmt.Errorf("ListPartitionReassignments request failed: %w", err)
+	}
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return 0, fmt.Errorf("ListPartitionReassignments: %w (%s)%s", err, deref(resp.ErrorMessage),
+			hintSuffix(kafkaHint("", "ListPartitionReassignments", err, "")))
+	}
+	n := 0
+	for _, t := range resp.Topics {
+		n += len(t.Partitions)
+	}
+	return n, nil
+}
+
+func hintSuffix(hint string) string {
+	if hint == "" {
+		return ""
+	}
+	return ": " + hint
+}
+
+// electPreferred makes each partition's first replica its leader where it
+// is not: a move changes preferred leaders, and Kafka's own automatic
+// rebalance only runs every few minutes. A replica that has just joined the
+// ISR can be refused for a moment (PREFERRED_LEADER_NOT_AVAILABLE): those
+// partitions are asked again until the request timeout.
+func (k *kafkaClient) electPreferred(ctx context.Context, set kadm.TopicsSet) error {
+	var last error
+	err := poll(ctx, k.timeout, "electing the preferred leaders", func(ctx context.Context) (bool, error) {
+		ectx, cancel := k.withTimeout(ctx)
+		defer cancel()
+		resps, err := k.adm.ElectLeaders(ectx, kadm.ElectPreferredReplica, set)
+		if err != nil {
+			return false, fmt.Errorf("ElectLeaders request failed: %w", err)
+		}
+		again := kadm.TopicsSet{}
+		for _, ps := range resps {
+			for _, r := range ps {
+				switch {
+				case r.Err == nil || errors.Is(r.Err, kerr.ElectionNotNeeded): // already led by its preferred replica
+				case errors.Is(r.Err, kerr.PreferredLeaderNotAvailable):
+					again.Add(r.Topic, r.Partition)
+					last = topicError(r.Topic, fmt.Sprintf("ElectLeaders partition %d", r.Partition), r.Err, r.ErrMessage)
+				default:
+					return false, topicError(r.Topic, fmt.Sprintf("ElectLeaders partition %d", r.Partition), r.Err, r.ErrMessage)
+				}
+			}
+		}
+		set = again
+		return len(again) == 0, nil
+	})
+	if err != nil && last != nil {
+		return fmt.Errorf("%w; last, %w", err, last)
+	}
+	return err
+}
+
+// movedBytes sums, over the replicas the plan copies, the size of each
+// partition's largest replica (DescribeLogDirs); 0 where unknown.
+func (k *kafkaClient) movedBytes(ctx context.Context, current map[PartitionID][]int32, plan RebalancePlan) int64 {
+	dctx, cancel := k.withTimeout(ctx)
+	defer cancel()
+	dirs, err := k.adm.DescribeAllLogDirs(dctx, nil)
+	if err != nil {
+		return 0
+	}
+	size := map[PartitionID]int64{}
+	dirs.Each(func(d kadm.DescribedLogDir) {
+		d.Topics.Each(func(p kadm.DescribedLogDirPartition) {
+			id := PartitionID{p.Topic, p.Partition}
+			size[id] = max(size[id], p.Size)
+		})
+	})
+	var total int64
+	for _, p := range slices.SortedFunc(maps.Keys(plan.Moves), comparePartitions) {
+		for _, r := range plan.Moves[p] {
+			if !slices.Contains(current[p], r) {
+				total += size[p]
+			}
+		}
+	}
+	return total
+}
