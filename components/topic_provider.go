@@ -18,6 +18,10 @@ func BootstrapServers(s *config.Spec) []string {
 	return []string{BootstrapAddress(s.Namespace)}
 }
 
+// TopicProviderTLS is the topic provider's tlsEnabled: the client listener
+// (ClientListener) is PLAINTEXT.
+const TopicProviderTLS = false
+
 // BuildTopicProvider returns the umbrellakafka provider's arguments.
 func BuildTopicProvider(s *config.Spec) *umbrellakafka.ProviderArgs {
 	servers := pulumi.StringArray{}
@@ -26,8 +30,13 @@ func BuildTopicProvider(s *config.Spec) *umbrellakafka.ProviderArgs {
 	}
 	args := &umbrellakafka.ProviderArgs{
 		BootstrapServers: servers,
-		ProtectTopics:    pulumi.Bool(s.TopicProvider.ProtectTopics),
-		AllowReplace:     pulumi.Bool(s.TopicProvider.AllowReplace),
+		// The brokers this program deploys listen PLAINTEXT (components.
+		// ServerProperties). The provider defaults to TLS as pulumi-kafka does,
+		// so plaintext is said explicitly; an environment variable
+		// (KAFKA_ENABLE_TLS) must not flip it either.
+		TlsEnabled:    pulumi.Bool(TopicProviderTLS),
+		ProtectTopics: pulumi.Bool(s.TopicProvider.ProtectTopics),
+		AllowReplace:  pulumi.Bool(s.TopicProvider.AllowReplace),
 	}
 	if k := TopicProviderKubernetes(s); k != nil {
 		args.Kubernetes = k

@@ -106,22 +106,53 @@ func propStrings(items []string) property.Value {
 	return property.New(vs)
 }
 
+// providerMechanism maps Kafka's mechanism names (localkafka.Mechanism*) to
+// the provider's saslMechanism values (pulumi-kafka's spelling).
+var providerMechanism = map[string]string{
+	localkafka.MechanismPlain:       MechPlain,
+	localkafka.MechanismScramSHA256: MechScramSHA256,
+	localkafka.MechanismScramSHA512: MechScramSHA512,
+	localkafka.MechanismOAuthBearer: MechOAuthBearer,
+}
+
 // saslProps is the provider configuration for the SASL_SSL listener with
-// mechanism (localkafka.Mechanism*), user and password, trusting the CA.
+// mechanism (Kafka's name, localkafka.Mechanism*, or the provider's), user
+// and password, trusting the CA.
 func (s *secureKafka) saslProps(mechanism, user, password string) map[string]property.Value {
+	if m, ok := providerMechanism[mechanism]; ok {
+		mechanism = m
+	}
 	return map[string]property.Value{
 		"bootstrapServers": propStrings(s.saslAddrs()),
-		"tls":              property.New(true),
-		"tlsCaPem":         property.New(s.caPEM()),
+		"tlsEnabled":       property.New(true),
+		"caCert":           property.New(s.caPEM()),
 		"saslMechanism":    property.New(mechanism),
 		"saslUsername":     property.New(user),
 		"saslPassword":     property.New(password).WithSecret(true),
 	}
 }
 
+// mtlsProps is the provider configuration for the MTLS listener with a
+// client certificate (its key as given, e.g. encrypted, with passphrase if
+// not ""), trusting the CA.
+func (s *secureKafka) mtlsProps(certPEM, keyPEM, passphrase string) map[string]property.Value {
+	props := map[string]property.Value{
+		"bootstrapServers": propStrings(s.mtlsAddrs()),
+		"tlsEnabled":       property.New(true),
+		"caCert":           property.New(s.caPEM()),
+		"clientCert":       property.New(certPEM),
+		"clientKey":        property.New(keyPEM).WithSecret(true),
+	}
+	if passphrase != "" {
+		props["clientKeyPassphrase"] = property.New(passphrase).WithSecret(true)
+	}
+	return props
+}
+
 // serverWith starts an in-process provider (CheckConfig and Configure, like
-// the engine) with exactly props as configuration plus a short request
-// timeout unless props sets one.
+// the engine) with exactly props as configuration plus a short timeout
+// unless props sets one. Build props with saslProps or mtlsProps and change
+// entries as the test needs.
 func (s *secureKafka) serverWith(t *testing.T, props map[string]property.Value) *testServer {
 	t.Helper()
 	srv, err := s.configure(props)
@@ -135,7 +166,7 @@ func (s *secureKafka) configure(props map[string]property.Value) (*testServer, e
 	if err != nil {
 		return nil, err
 	}
-	args := map[string]property.Value{"requestTimeoutSeconds": property.New(10.0)}
+	args := map[string]property.Value{"timeout": property.New(10.0)}
 	for k, v := range props {
 		args[k] = v
 	}
