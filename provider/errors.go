@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 
@@ -96,14 +97,6 @@ func kafkaHint(topic, op string, err error, brokerMsg string) string {
 	return ""
 }
 
-// TLS alerts (RFC 8446 section 6) a broker sends when it rejects or misses
-// the client's certificate.
-const (
-	alertBadCertificate      tls.AlertError = 42
-	alertUnknownCA           tls.AlertError = 48
-	alertCertificateRequired tls.AlertError = 116
-)
-
 // requestHint returns what to do about a request that got no Kafka answer
 // because authentication or the TLS handshake failed, or "".
 func requestHint(err error) string {
@@ -113,7 +106,7 @@ func requestHint(err error) string {
 		hostname   x509.HostnameError
 		record     tls.RecordHeaderError
 		invalidCrt x509.CertificateInvalidError
-		alert      tls.AlertError
+		remote     *net.OpError
 	)
 	switch {
 	case errors.Is(err, kerr.SaslAuthenticationFailed):
@@ -137,8 +130,7 @@ func requestHint(err error) string {
 	case errors.As(err, &invalidCrt), errors.As(err, &verify):
 		return "the TLS handshake failed: the brokers' certificate is not valid for the provider: check it, " +
 			"and set caCert to the CA that signs it"
-	case errors.As(err, &alert) && (alert == alertCertificateRequired || alert == alertBadCertificate ||
-		alert == alertUnknownCA):
+	case errors.As(err, &remote) && remote.Op == "remote error" && strings.Contains(remote.Err.Error(), "certificate"):
 		return "the TLS handshake failed: the broker requires a client certificate it trusts (mTLS): set the " +
 			"provider's clientCert and clientKey to a certificate signed by a CA the broker trusts " +
 			"(ssl.truststore), with clientKeyPassphrase if the key is encrypted"

@@ -86,8 +86,9 @@ func TestAuthorizationErrorsNameTheACL(t *testing.T) {
 }
 
 // kfake closes the connection on a refused SASL/PLAIN password instead of
-// answering SASL_AUTHENTICATION_FAILED as Kafka does, and localkafka has no
-// SASL listener, so the hint is checked on the error Kafka's answer becomes.
+// answering SASL_AUTHENTICATION_FAILED as Kafka does, so the hint is checked
+// here on the error Kafka's answer becomes; real Kafka's answer is
+// TestProviderAuthFailures (realkafka).
 func TestSASLFailureHint(t *testing.T) {
 	err := requestError("x", "CreateTopics", kerr.SaslAuthenticationFailed)
 	assert.True(t, errors.Is(err, kerr.SaslAuthenticationFailed))

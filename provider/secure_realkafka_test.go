@@ -6,6 +6,13 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -234,4 +241,58 @@ func (s *secureKafka) mtlsAdmin(t *testing.T, pair testpki.Pair) *kadm.Client {
 	require.NoError(t, err)
 	t.Cleanup(cl.Close)
 	return kadm.NewClient(cl)
+}
+
+// tokenEndpoint is a loopback OAuth 2.0 token endpoint for the oauthbearer
+// tests: for the client-credentials grant with clientID and secret (Basic
+// authentication, RFC 6749 section 2.3.1) it issues an unsigned JWT (alg
+// none) whose sub is clientID, which the brokers' default unsecured
+// validator accepts. It counts the tokens it issued.
+type tokenEndpoint struct {
+	URL    string
+	issued atomic.Int32
+}
+
+func (s *secureKafka) tokenEndpoint(t *testing.T, clientID, secret string) *tokenEndpoint {
+	t.Helper()
+	te := &tokenEndpoint{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rawID, rawSecret, ok := r.BasicAuth()
+		id, _ := url.QueryUnescape(rawID)
+		sec, _ := url.QueryUnescape(rawSecret)
+		if !ok || id != clientID || sec != secret || r.PostFormValue("grant_type") != "client_credentials" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"error":"invalid_client"}`)
+			return
+		}
+		te.issued.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": unsignedJWT(id, r.PostFormValue("scope")),
+			"token_type": "bearer", "expires_in": 300})
+	}))
+	t.Cleanup(srv.Close)
+	te.URL = srv.URL + "/oauth2/token"
+	return te
+}
+
+// unsignedJWT is a JWT with alg none: header.payload. with an empty signature.
+func unsignedJWT(sub, scope string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	header, _ := json.Marshal(map[string]string{"alg": "none", "typ": "JWT"})
+	now := time.Now().Unix()
+	claims := map[string]any{"sub": sub, "iat": now, "exp": now + 300}
+	if scope != "" {
+		claims["scope"] = scope
+	}
+	payload, _ := json.Marshal(claims)
+	return enc(header) + "." + enc(payload) + "."
+}
+
+// oauthProps is the provider configuration for oauthbearer on the SASL_SSL
+// listener with a token from te.
+func (s *secureKafka) oauthProps(te *tokenEndpoint, clientID, secret string) map[string]property.Value {
+	props := s.saslProps(MechOAuthBearer, clientID, secret)
+	props["saslTokenUrl"] = property.New(te.URL)
+	return props
 }
