@@ -76,6 +76,13 @@ type Security struct {
 	PlainUsers map[string]string
 	// ServerNames are extra names or IPs in the server certificates.
 	ServerNames []string
+	// Advertise, when set, returns node id's advertised host:port on a
+	// secured listener (SASLListenerName or MTLSListenerName) instead of its
+	// loopback address: with the pods' in-cluster names (and those names in
+	// ServerNames), a client through a Kubernetes port-forward tunnel sees
+	// what it sees in a cluster, TLS host name checks included. Clients that
+	// dial the loopback addresses then get names they cannot resolve.
+	Advertise func(id int, listener string) string
 }
 
 // tlsFiles are a node's PEM keystore and the shared truststore.
@@ -167,9 +174,15 @@ func (c *Cluster) withSecurity(props string, n *node) string {
 	if s == nil {
 		return props
 	}
+	advertise := func(listener string, port int) string {
+		if s.Advertise != nil {
+			return s.Advertise(n.id, listener)
+		}
+		return net.JoinHostPort(Host, strconv.Itoa(port))
+	}
 	props = withListeners(props, []listenerAdd{
-		{SASLListenerName, "SASL_SSL", n.saslPort, net.JoinHostPort(Host, strconv.Itoa(n.saslPort))},
-		{MTLSListenerName, "SSL", n.mtlsPort, net.JoinHostPort(Host, strconv.Itoa(n.mtlsPort))},
+		{SASLListenerName, "SASL_SSL", n.saslPort, advertise(SASLListenerName, n.saslPort)},
+		{MTLSListenerName, "SSL", n.mtlsPort, advertise(MTLSListenerName, n.mtlsPort)},
 	})
 	return strings.TrimRight(props, "\n") + "\n" + strings.Join(securityLines(s, n.tls), "\n") + "\n"
 }
