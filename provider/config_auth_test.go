@@ -313,3 +313,30 @@ func TestTokenSource(t *testing.T) {
 		"client id) and saslPassword (the client secret), and saslOauthScopes")
 	assert.NotContains(t, err.Error(), "wrong-secret")
 }
+
+// TestReadmeTableMatchesSchema keeps the README's settings table equal to the
+// schema: a row for every provider setting, naming its environment variable.
+func TestReadmeTableMatchesSchema(t *testing.T) {
+	spec, err := p.GetSchema(context.Background(), Name, Version, Provider())
+	require.NoError(t, err)
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	require.NoError(t, err)
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(readme), "\n") {
+		if name, _, ok := strings.Cut(strings.TrimPrefix(line, "| `"), "`"); ok && strings.HasPrefix(line, "| `") {
+			rows[name] = line
+		}
+	}
+	for name, prop := range spec.Provider.InputProperties {
+		row, ok := rows[name]
+		if !assert.True(t, ok, "README's settings table has no row for %s", name) {
+			continue
+		}
+		if prop.DefaultInfo != nil {
+			for _, env := range prop.DefaultInfo.Environment {
+				assert.Contains(t, row, "`"+env+"`", "README row of %s", name)
+			}
+		}
+		assert.Equal(t, prop.Secret, strings.Contains(row, "(secret)"), "README row of %s: secret marking", name)
+	}
+}
