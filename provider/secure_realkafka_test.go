@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -295,4 +296,38 @@ func (s *secureKafka) oauthProps(te *tokenEndpoint, clientID, secret string) map
 	props := s.saslProps(MechOAuthBearer, clientID, secret)
 	props["saslTokenUrl"] = property.New(te.URL)
 	return props
+}
+
+// TestSecureHarnessThreeNodes proves the harness on a 3-node cluster: a SCRAM
+// user created through the admin can log in to every node's SASL_SSL
+// listener at once (AddScramUser waits for each broker), and every node's
+// MTLS listener maps the certificate to the same super user.
+func TestSecureHarnessThreeNodes(t *testing.T) {
+	s := secureClusterN(t, 3, map[string]string{"plain-app": "plain-app-password"})
+	user, _ := s.superUser()
+	s.addScramUser(t, localkafka.MechanismScramSHA512, "app-512", "app-512-password")
+	pair := s.clientCert(t, user)
+	cert, err := pair.TLS()
+	require.NoError(t, err)
+	for id := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		cl, err := kgo.NewClient(kgo.SeedBrokers(s.lk.SASLAddr(id)), kgo.DialTLSConfig(s.tlsConfig(t)),
+			kgo.SASL(scram.Auth{User: "app-512", Pass: "app-512-password"}.AsSha512Mechanism()))
+		require.NoError(t, err)
+		require.NoError(t, cl.Ping(ctx), "node %d SASL_SSL", id)
+		cl.Close()
+
+		tc := s.tlsConfig(t)
+		tc.Certificates = []tls.Certificate{cert}
+		mt, err := kgo.NewClient(kgo.SeedBrokers(s.lk.MTLSAddr(id)), kgo.DialTLSConfig(tc))
+		require.NoError(t, err)
+		md, err := kadm.NewClient(mt).BrokerMetadata(ctx)
+		require.NoError(t, err, "node %d MTLS", id)
+		assert.Len(t, md.Brokers, 3)
+		mt.Close()
+		cancel()
+	}
+	srv := s.serverWith(t, s.saslProps(localkafka.MechanismPlain, "plain-app", "plain-app-password"))
+	_, err = create(t, srv, topicProps("plain-app-denied", 1, 1, nil), false)
+	require.ErrorContains(t, err, "TOPIC_AUTHORIZATION_FAILED", "a PLAIN user from PlainUsers logs in and has no ACLs")
 }
