@@ -40,7 +40,7 @@ var supportedMechanisms = []string{MechPlain, MechScramSHA256, MechScramSHA512, 
 // values) to the setting's spelling, so the error can say what to write.
 var kafkaSpelling = map[string]string{
 	"PLAIN": MechPlain, "SCRAM-SHA-256": MechScramSHA256, "SCRAM-SHA-512": MechScramSHA512,
-	"OAUTHBEARER": MechOAuthBearer, "AWS_MSK_IAM": MechAWSIAM,
+	"OAUTHBEARER": MechOAuthBearer,
 }
 
 // saslOn reports whether SASL is used: pulumi-kafka turns it on when a user
