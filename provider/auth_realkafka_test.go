@@ -4,6 +4,7 @@ package provider
 
 import (
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/stretchr/testify/assert"
@@ -75,8 +76,8 @@ func TestProviderAuthenticates(t *testing.T) {
 // TestProviderAuthFailures proves against real Kafka that a refused
 // connection fails with an error naming the setting to fix: a broker
 // certificate from another CA (and skipTlsVerify accepting it anyway), a
-// wrong password, a wrong OAuth client secret, and the mTLS listener without
-// a client certificate.
+// wrong password, a wrong OAuth client secret, TLS (the default) against a
+// PLAINTEXT listener, and the mTLS listener without a client certificate.
 func TestProviderAuthFailures(t *testing.T) {
 	s := secureCluster(t)
 	user, pass := s.superUser()
@@ -122,6 +123,15 @@ func TestProviderAuthFailures(t *testing.T) {
 			"without an access token (invalid_client): check saslUsername (the client id) and saslPassword (the "+
 			"client secret)")
 		assert.NotContains(t, err.Error(), "bad-client-secret-x")
+	})
+	t.Run("TLS (the default) against a PLAINTEXT listener", func(t *testing.T) {
+		props := short(map[string]property.Value{"bootstrapServers": propStrings(s.lk.Bootstrap())})
+		start := time.Now()
+		_, err := read(s.serverWith(t, props), "auth-plaintext", property.Map{})
+		require.Error(t, err)
+		assert.Less(t, time.Since(start), 4*time.Second, "final at once, not retried until the 5 s timeout")
+		assert.Contains(t, err.Error(), "the listener does not speak TLS (a PLAINTEXT or SASL_PLAINTEXT listener "+
+			"closes the connection): set the provider's tlsEnabled = false (it defaults to true, as in pulumi-kafka)")
 	})
 	t.Run("mTLS listener without a client certificate", func(t *testing.T) {
 		props := short(map[string]property.Value{

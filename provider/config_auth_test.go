@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/pem"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
@@ -339,4 +341,39 @@ func TestReadmeTableMatchesSchema(t *testing.T) {
 		}
 		assert.Equal(t, prop.Secret, strings.Contains(row, "(secret)"), "README row of %s: secret marking", name)
 	}
+}
+
+// TestTLSDefaultAgainstPlaintextSaysTlsEnabled guards the migration pitfall
+// of the pulumi-kafka default: tlsEnabled unset means TLS, and a listener
+// without TLS closes the connection on the ClientHello (as Kafka does; the
+// real one is TestProviderAuthFailures). The error is final, not retried
+// until the timeout, and says to set tlsEnabled = false.
+func TestTLSDefaultAgainstPlaintextSaysTlsEnabled(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Read(make([]byte, 512)) // the ClientHello, read as a request size
+			c.Close()
+		}
+	}()
+	s, err := newTestServer()
+	require.NoError(t, err)
+	require.NoError(t, s.Configure(property.NewMap(map[string]property.Value{
+		"bootstrapServers": property.New([]property.Value{property.New(l.Addr().String())}),
+		"timeout":          property.New(10.0),
+	})))
+	start := time.Now()
+	_, err = read(s, "plaintext", property.Map{})
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 5*time.Second, "final, not retried until the 10 s timeout")
+	assert.Contains(t, err.Error(), "the TLS handshake with "+l.Addr().String()+" ended without an answer (")
+	assert.Contains(t, err.Error(), "): the listener does not speak TLS (a PLAINTEXT or SASL_PLAINTEXT listener closes the connection): "+
+		"set the provider's tlsEnabled = false (it defaults to true, as in pulumi-kafka), or point bootstrapServers at a "+
+		"TLS listener")
 }
