@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/stretchr/testify/assert"
@@ -90,6 +91,17 @@ func TestProviderAuthThroughTheTunnel(t *testing.T) {
 		topicRoundTrip(t, s, s.serverWith(t, through(s.mtlsProps(pair.CertPEM, enc, "tunnel-passphrase"),
 			inClusterMTLSPort)), "tunnel-mtls")
 		assert.Greater(t, f.Upgrades(), before, "the provider went through the Kubernetes API")
+	})
+	t.Run("TLS against a PLAINTEXT listener", func(t *testing.T) {
+		f.SetTargets(map[string]string{"kafka-0": s.lk.Addr(0)})
+		props := through(map[string]property.Value{"caCert": property.New(s.caPEM()), "timeout": property.New(5.0)},
+			9092)
+		start := time.Now()
+		_, err := read(s.serverWith(t, props), "tunnel-plaintext", property.Map{})
+		require.Error(t, err)
+		assert.Less(t, time.Since(start), 4*time.Second, "final at once, not retried until the 5 s timeout")
+		assert.Contains(t, err.Error(), "the listener does not speak TLS (a PLAINTEXT or SASL_PLAINTEXT listener "+
+			"closes the connection): set the provider's tlsEnabled = false")
 	})
 	t.Run("wrong CA refused, skipTlsVerify accepted", func(t *testing.T) {
 		f.SetTargets(map[string]string{"kafka-0": s.lk.SASLAddr(0)})

@@ -249,7 +249,7 @@ func newKafkaClient(c Config, tc *tls.Config) (*kafkaClient, error) {
 	}
 	// The dialer does TLS itself (franz-go refuses Dialer with DialTLSConfig).
 	if c.Kubernetes != nil {
-		opts = append(opts, kgo.Dialer(kubetunnel.NewDialer(c.Kubernetes.target(), dialTimeout, tc).DialContext))
+		opts = append(opts, kgo.Dialer(tunnelDialer(kubetunnel.NewDialer(c.Kubernetes.target(), dialTimeout, tc))))
 	} else {
 		opts = append(opts, kgo.Dialer(directDialer(dialTimeout, tc)))
 	}

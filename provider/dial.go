@@ -9,6 +9,8 @@ import (
 	"net"
 	"syscall"
 	"time"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/kubetunnel"
 )
 
 // inClusterNameError is a failed lookup of a broker's in-cluster name from
@@ -51,6 +53,20 @@ func directDialer(timeout time.Duration, tc *tls.Config) func(ctx context.Contex
 			return nil, hintInCluster(err)
 		}
 		return conn, nil
+	}
+}
+
+// tunnelDialer is the kubernetes option's dialer, whose TLS handshake over
+// the port-forward stream, when the listener closes it, fails as it does
+// without the option (notTLSError).
+func tunnelDialer(d *kubetunnel.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := d.DialContext(ctx, network, addr)
+		var hs *kubetunnel.HandshakeError
+		if err != nil && errors.As(err, &hs) && (closedDuringHandshake(hs.Err) || kubetunnel.ClosedBeforeAnswer(hs.Err)) {
+			return nil, &notTLSError{addr: addr, err: hs.Err}
+		}
+		return conn, err
 	}
 }
 
