@@ -60,6 +60,12 @@ type Config struct {
 	ClientCert          *string `pulumi:"clientCert,optional"`
 	ClientKey           *string `pulumi:"clientKey,optional" provider:"secret"`
 	ClientKeyPassphrase *string `pulumi:"clientKeyPassphrase,optional" provider:"secret"`
+	// CACertFile, ClientCertFile and ClientKeyFile are pulumi-kafka's
+	// deprecated path-only forms of caCert, clientCert and clientKey, used
+	// when those are unset, so a stack that still sets them migrates as is.
+	CACertFile     *string `pulumi:"caCertFile,optional"`
+	ClientCertFile *string `pulumi:"clientCertFile,optional"`
+	ClientKeyFile  *string `pulumi:"clientKeyFile,optional"`
 	// SkipTLSVerify accepts any broker certificate.
 	SkipTLSVerify *bool `pulumi:"skipTlsVerify,optional"`
 	// SASLMechanism is plain, scram-sha256, scram-sha512 or oauthbearer.
@@ -112,6 +118,12 @@ func (c *Config) Annotate(a infer.Annotator) {
 	a.SetDefault(&c.ClientKey, nil, EnvClientKey)
 	a.Describe(&c.ClientKeyPassphrase, "Passphrase that decrypts an encrypted clientKey. Stored as a secret.")
 	a.SetDefault(&c.ClientKeyPassphrase, nil, EnvClientKeyPassphrase)
+	a.Describe(&c.CACertFile, "Path of a PEM CA certificate file; used when caCert is unset.")
+	a.Deprecate(&c.CACertFile, "Kept for pulumi-kafka compatibility: use caCert, which takes PEM text or a path.")
+	a.Describe(&c.ClientCertFile, "Path of a PEM client certificate file; used when clientCert is unset.")
+	a.Deprecate(&c.ClientCertFile, "Kept for pulumi-kafka compatibility: use clientCert, which takes PEM text or a path.")
+	a.Describe(&c.ClientKeyFile, "Path of a PEM private key file of the client certificate; used when clientKey is unset.")
+	a.Deprecate(&c.ClientKeyFile, "Kept for pulumi-kafka compatibility: use clientKey, which takes PEM text or a path.")
 	a.Describe(&c.SkipTLSVerify, "Accept any broker certificate (no CA or host name check). Only for an insecure "+
 		"development cluster.")
 	a.SetDefault(&c.SkipTLSVerify, false, EnvSkipVerify)

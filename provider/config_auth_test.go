@@ -117,6 +117,10 @@ func TestConfigureErrors(t *testing.T) {
 			`umbrellakafka:caCert is neither PEM text (no -----BEGIN line) nor the path of a readable file (open ` +
 				`/nonexistent/ca.pem: no such file or directory): paste the PEM text including its BEGIN/END lines, ` +
 				`or give the file's path`},
+		{"deprecated caCertFile names itself", with("caCertFile", "/nonexistent/ca.pem"),
+			`umbrellakafka:caCertFile is neither PEM text (no -----BEGIN line) nor the path of a readable file (open ` +
+				`/nonexistent/ca.pem: no such file or directory): paste the PEM text including its BEGIN/END lines, ` +
+				`or give the file's path`},
 		{"caCert bad PEM", with("caCert", "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"),
 			`umbrellakafka:caCert holds no PEM certificate: paste the CA certificate(s) including the -----BEGIN ` +
 				`CERTIFICATE----- and -----END CERTIFICATE----- lines, or give the path of a file holding them`},
@@ -171,6 +175,18 @@ func TestGoodTLSMaterialConfigures(t *testing.T) {
 	require.Len(t, cfg.conn.tls.Certificates, 1)
 	assert.Equal(t, "unit-client", cfg.conn.tls.Certificates[0].Leaf.Subject.CommonName)
 	assert.False(t, cfg.conn.tls.InsecureSkipVerify)
+
+	// pulumi-kafka's deprecated path-only settings, used when the others are unset.
+	certFile := filepath.Join(dir, "cert.pem")
+	require.NoError(t, os.WriteFile(certFile, []byte(m.pair.CertPEM), 0o600))
+	plainKeyFile := filepath.Join(dir, "plain-key.pem")
+	require.NoError(t, os.WriteFile(plainKeyFile, []byte(m.pair.KeyPEM), 0o600))
+	files := &Config{BootstrapServers: []string{"k:9092"}, CACertFile: &caFile, ClientCertFile: &certFile,
+		ClientKeyFile: &plainKeyFile}
+	require.NoError(t, files.Configure(context.Background()))
+	require.Len(t, files.conn.tls.Certificates, 1)
+	assert.Equal(t, "unit-client", files.conn.tls.Certificates[0].Leaf.Subject.CommonName)
+	require.NotNil(t, files.conn.tls.RootCAs)
 
 	plainCfg := &Config{BootstrapServers: []string{"k:9092"}, TLSEnabled: ptr(false)}
 	require.NoError(t, plainCfg.Configure(context.Background()))

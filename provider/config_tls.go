@@ -20,6 +20,26 @@ import (
 // tlsOn reports whether TLS is used; unset means pulumi-kafka's default, true.
 func (c *Config) tlsOn() bool { return c.TLSEnabled == nil || *c.TLSEnabled }
 
+// pemSetting is one of the three PEM settings as given: its value and the
+// name of the setting it came from (the deprecated *File one when only that
+// is set), for errors.
+type pemSetting struct{ value, field string }
+
+func pick(v *string, field string, file *string, fileField string) pemSetting {
+	if deref(v) == "" && deref(file) != "" {
+		return pemSetting{deref(file), fileField}
+	}
+	return pemSetting{deref(v), field}
+}
+
+func (c *Config) caCert() pemSetting { return pick(c.CACert, "caCert", c.CACertFile, "caCertFile") }
+func (c *Config) clientCert() pemSetting {
+	return pick(c.ClientCert, "clientCert", c.ClientCertFile, "clientCertFile")
+}
+func (c *Config) clientKey() pemSetting {
+	return pick(c.ClientKey, "clientKey", c.ClientKeyFile, "clientKeyFile")
+}
+
 // validateTLS checks how the TLS settings combine, without parsing them.
 func (c *Config) validateTLS() error {
 	if !c.tlsOn() {
@@ -27,8 +47,8 @@ func (c *Config) validateTLS() error {
 			name string
 			set  bool
 		}{
-			{"caCert", deref(c.CACert) != ""}, {"clientCert", deref(c.ClientCert) != ""},
-			{"clientKey", deref(c.ClientKey) != ""}, {"skipTlsVerify", deref(c.SkipTLSVerify)},
+			{c.caCert().field, c.caCert().value != ""}, {c.clientCert().field, c.clientCert().value != ""},
+			{c.clientKey().field, c.clientKey().value != ""}, {"skipTlsVerify", deref(c.SkipTLSVerify)},
 		} {
 			if s.set {
 				return fmt.Errorf("umbrellakafka:%s is set but tlsEnabled = false, so it would be ignored: set "+
@@ -37,7 +57,7 @@ func (c *Config) validateTLS() error {
 		}
 		return nil
 	}
-	cert, key := deref(c.ClientCert) != "", deref(c.ClientKey) != ""
+	cert, key := c.clientCert().value != "", c.clientKey().value != ""
 	if cert && !key {
 		return fmt.Errorf("umbrellakafka:clientCert is set without clientKey: set clientKey (with --secret, or $%s) "+
 			"to the certificate's private key, or remove clientCert", EnvClientKey)
@@ -56,8 +76,8 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 		return nil, nil
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: deref(c.SkipTLSVerify)} //nolint:gosec // the user's explicit choice
-	if ca := deref(c.CACert); ca != "" {
-		pemBytes, err := pemOrFile("caCert", ca, false)
+	if ca := c.caCert(); ca.value != "" {
+		pemBytes, err := pemOrFile(ca.field, ca.value, false)
 		if err != nil {
 			return nil, err
 		}
@@ -66,12 +86,13 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 			pool = x509.NewCertPool()
 		}
 		if !pool.AppendCertsFromPEM(pemBytes) {
-			return nil, errors.New("umbrellakafka:caCert holds no PEM certificate: paste the CA certificate(s) " +
-				"including the -----BEGIN CERTIFICATE----- and -----END CERTIFICATE----- lines, or give the path of a file holding them")
+			return nil, fmt.Errorf("umbrellakafka:%s holds no PEM certificate: paste the CA certificate(s) "+
+				"including the -----BEGIN CERTIFICATE----- and -----END CERTIFICATE----- lines, or give the path of a "+
+				"file holding them", ca.field)
 		}
 		tc.RootCAs = pool
 	}
-	if deref(c.ClientCert) != "" {
+	if c.clientCert().value != "" {
 		cert, err := c.clientCertificate()
 		if err != nil {
 			return nil, err
@@ -83,15 +104,16 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 
 // clientCertificate loads clientCert and clientKey, decrypting the key.
 func (c *Config) clientCertificate() (tls.Certificate, error) {
-	certPEM, err := pemOrFile("clientCert", deref(c.ClientCert), false)
+	cs, ks := c.clientCert(), c.clientKey()
+	certPEM, err := pemOrFile(cs.field, cs.value, false)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
 	if b, _ := pem.Decode(certPEM); b == nil || b.Type != "CERTIFICATE" {
-		return tls.Certificate{}, errors.New("umbrellakafka:clientCert holds no PEM certificate: paste the client " +
-			"certificate including its -----BEGIN CERTIFICATE----- line, or give the path of a file holding it")
+		return tls.Certificate{}, fmt.Errorf("umbrellakafka:%s holds no PEM certificate: paste the client "+
+			"certificate including its -----BEGIN CERTIFICATE----- line, or give the path of a file holding it", cs.field)
 	}
-	keyPEM, err := pemOrFile("clientKey", deref(c.ClientKey), true)
+	keyPEM, err := pemOrFile(ks.field, ks.value, true)
 	if err != nil {
 		return tls.Certificate{}, err
 	}

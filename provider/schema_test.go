@@ -29,7 +29,7 @@ func TestSchema(t *testing.T) {
 	cfg := spec.Provider
 	assert.Equal(t, []string{"bootstrapServers"}, cfg.RequiredInputs)
 	for _, k := range []string{"bootstrapServers", "tlsEnabled", "caCert", "clientCert", "clientKey",
-		"clientKeyPassphrase", "skipTlsVerify", "saslMechanism", "saslUsername", "saslPassword", "saslTokenUrl",
+		"clientKeyPassphrase", "caCertFile", "clientCertFile", "clientKeyFile", "skipTlsVerify", "saslMechanism", "saslUsername", "saslPassword", "saslTokenUrl",
 		"saslOauthScopes", "timeout", "protectTopics", "allowReplace", "kubernetes"} {
 		assert.NotEmpty(t, cfg.InputProperties[k].Description, "config %s undocumented", k)
 	}

@@ -17,10 +17,22 @@ type Provider struct {
 
 	// PEM CA certificate(s) that sign the brokers' certificates, or the path of a file holding them; trusted besides the system's roots. Needs tlsEnabled.
 	CaCert pulumi.StringPtrOutput `pulumi:"caCert"`
+	// Path of a PEM CA certificate file; used when caCert is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use caCert, which takes PEM text or a path.
+	CaCertFile pulumi.StringPtrOutput `pulumi:"caCertFile"`
 	// PEM client certificate (or a path to it) for TLS client authentication (mTLS); the broker maps it to a principal, usually User:<CN>. Needs clientKey and tlsEnabled.
 	ClientCert pulumi.StringPtrOutput `pulumi:"clientCert"`
+	// Path of a PEM client certificate file; used when clientCert is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use clientCert, which takes PEM text or a path.
+	ClientCertFile pulumi.StringPtrOutput `pulumi:"clientCertFile"`
 	// PEM private key of clientCert (or a path to it). An encrypted key (Proc-Type: 4,ENCRYPTED) needs clientKeyPassphrase. Stored as a secret.
 	ClientKey pulumi.StringPtrOutput `pulumi:"clientKey"`
+	// Path of a PEM private key file of the client certificate; used when clientKey is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use clientKey, which takes PEM text or a path.
+	ClientKeyFile pulumi.StringPtrOutput `pulumi:"clientKeyFile"`
 	// Passphrase that decrypts an encrypted clientKey. Stored as a secret.
 	ClientKeyPassphrase pulumi.StringPtrOutput `pulumi:"clientKeyPassphrase"`
 	// SASL mechanism: plain, scram-sha256, scram-sha512 or oauthbearer (aws-iam is refused: AWS MSK IAM is not supported). SASL is used when saslUsername or saslPassword is set.
@@ -127,10 +139,22 @@ type providerArgs struct {
 	BootstrapServers []string `pulumi:"bootstrapServers"`
 	// PEM CA certificate(s) that sign the brokers' certificates, or the path of a file holding them; trusted besides the system's roots. Needs tlsEnabled.
 	CaCert *string `pulumi:"caCert"`
+	// Path of a PEM CA certificate file; used when caCert is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use caCert, which takes PEM text or a path.
+	CaCertFile *string `pulumi:"caCertFile"`
 	// PEM client certificate (or a path to it) for TLS client authentication (mTLS); the broker maps it to a principal, usually User:<CN>. Needs clientKey and tlsEnabled.
 	ClientCert *string `pulumi:"clientCert"`
+	// Path of a PEM client certificate file; used when clientCert is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use clientCert, which takes PEM text or a path.
+	ClientCertFile *string `pulumi:"clientCertFile"`
 	// PEM private key of clientCert (or a path to it). An encrypted key (Proc-Type: 4,ENCRYPTED) needs clientKeyPassphrase. Stored as a secret.
 	ClientKey *string `pulumi:"clientKey"`
+	// Path of a PEM private key file of the client certificate; used when clientKey is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use clientKey, which takes PEM text or a path.
+	ClientKeyFile *string `pulumi:"clientKeyFile"`
 	// Passphrase that decrypts an encrypted clientKey. Stored as a secret.
 	ClientKeyPassphrase *string `pulumi:"clientKeyPassphrase"`
 	// Reach every broker through the Kubernetes API (pods/portforward) instead of the network: for a deploy machine outside the cluster, where the brokers' advertised in-cluster names do not resolve.
@@ -163,10 +187,22 @@ type ProviderArgs struct {
 	BootstrapServers pulumi.StringArrayInput
 	// PEM CA certificate(s) that sign the brokers' certificates, or the path of a file holding them; trusted besides the system's roots. Needs tlsEnabled.
 	CaCert pulumi.StringPtrInput
+	// Path of a PEM CA certificate file; used when caCert is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use caCert, which takes PEM text or a path.
+	CaCertFile pulumi.StringPtrInput
 	// PEM client certificate (or a path to it) for TLS client authentication (mTLS); the broker maps it to a principal, usually User:<CN>. Needs clientKey and tlsEnabled.
 	ClientCert pulumi.StringPtrInput
+	// Path of a PEM client certificate file; used when clientCert is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use clientCert, which takes PEM text or a path.
+	ClientCertFile pulumi.StringPtrInput
 	// PEM private key of clientCert (or a path to it). An encrypted key (Proc-Type: 4,ENCRYPTED) needs clientKeyPassphrase. Stored as a secret.
 	ClientKey pulumi.StringPtrInput
+	// Path of a PEM private key file of the client certificate; used when clientKey is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use clientKey, which takes PEM text or a path.
+	ClientKeyFile pulumi.StringPtrInput
 	// Passphrase that decrypts an encrypted clientKey. Stored as a secret.
 	ClientKeyPassphrase pulumi.StringPtrInput
 	// Reach every broker through the Kubernetes API (pods/portforward) instead of the network: for a deploy machine outside the cluster, where the brokers' advertised in-cluster names do not resolve.
@@ -233,14 +269,35 @@ func (o ProviderOutput) CaCert() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.CaCert }).(pulumi.StringPtrOutput)
 }
 
+// Path of a PEM CA certificate file; used when caCert is unset.
+//
+// Deprecated: Kept for pulumi-kafka compatibility: use caCert, which takes PEM text or a path.
+func (o ProviderOutput) CaCertFile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.CaCertFile }).(pulumi.StringPtrOutput)
+}
+
 // PEM client certificate (or a path to it) for TLS client authentication (mTLS); the broker maps it to a principal, usually User:<CN>. Needs clientKey and tlsEnabled.
 func (o ProviderOutput) ClientCert() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.ClientCert }).(pulumi.StringPtrOutput)
 }
 
+// Path of a PEM client certificate file; used when clientCert is unset.
+//
+// Deprecated: Kept for pulumi-kafka compatibility: use clientCert, which takes PEM text or a path.
+func (o ProviderOutput) ClientCertFile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.ClientCertFile }).(pulumi.StringPtrOutput)
+}
+
 // PEM private key of clientCert (or a path to it). An encrypted key (Proc-Type: 4,ENCRYPTED) needs clientKeyPassphrase. Stored as a secret.
 func (o ProviderOutput) ClientKey() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.ClientKey }).(pulumi.StringPtrOutput)
+}
+
+// Path of a PEM private key file of the client certificate; used when clientKey is unset.
+//
+// Deprecated: Kept for pulumi-kafka compatibility: use clientKey, which takes PEM text or a path.
+func (o ProviderOutput) ClientKeyFile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.ClientKeyFile }).(pulumi.StringPtrOutput)
 }
 
 // Passphrase that decrypts an encrypted clientKey. Stored as a secret.

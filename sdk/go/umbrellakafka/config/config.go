@@ -34,6 +34,13 @@ func GetCaCert(ctx *pulumi.Context) string {
 	return value
 }
 
+// Path of a PEM CA certificate file; used when caCert is unset.
+//
+// Deprecated: Kept for pulumi-kafka compatibility: use caCert, which takes PEM text or a path.
+func GetCaCertFile(ctx *pulumi.Context) string {
+	return config.Get(ctx, "umbrellakafka:caCertFile")
+}
+
 // PEM client certificate (or a path to it) for TLS client authentication (mTLS); the broker maps it to a principal, usually User:<CN>. Needs clientKey and tlsEnabled.
 func GetClientCert(ctx *pulumi.Context) string {
 	v, err := config.Try(ctx, "umbrellakafka:clientCert")
@@ -47,6 +54,13 @@ func GetClientCert(ctx *pulumi.Context) string {
 	return value
 }
 
+// Path of a PEM client certificate file; used when clientCert is unset.
+//
+// Deprecated: Kept for pulumi-kafka compatibility: use clientCert, which takes PEM text or a path.
+func GetClientCertFile(ctx *pulumi.Context) string {
+	return config.Get(ctx, "umbrellakafka:clientCertFile")
+}
+
 // PEM private key of clientCert (or a path to it). An encrypted key (Proc-Type: 4,ENCRYPTED) needs clientKeyPassphrase. Stored as a secret.
 func GetClientKey(ctx *pulumi.Context) string {
 	v, err := config.Try(ctx, "umbrellakafka:clientKey")
@@ -58,6 +72,13 @@ func GetClientKey(ctx *pulumi.Context) string {
 		value = d.(string)
 	}
 	return value
+}
+
+// Path of a PEM private key file of the client certificate; used when clientKey is unset.
+//
+// Deprecated: Kept for pulumi-kafka compatibility: use clientKey, which takes PEM text or a path.
+func GetClientKeyFile(ctx *pulumi.Context) string {
+	return config.Get(ctx, "umbrellakafka:clientKeyFile")
 }
 
 // Passphrase that decrypts an encrypted clientKey. Stored as a secret.
