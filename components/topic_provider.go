@@ -18,6 +18,17 @@ func BootstrapServers(s *config.Spec) []string {
 	return []string{BootstrapAddress(s.Namespace)}
 }
 
+// Settings of the topic provider that this program always sets.
+const (
+	// TopicProviderTLS is tlsEnabled: the client listener (ClientListener) is
+	// PLAINTEXT.
+	TopicProviderTLS = false
+	// TopicProviderTimeoutSeconds is timeout: 30 s, what the program has
+	// always used, rather than the provider's pulumi-kafka default of 120 s,
+	// so an unreachable cluster fails a preview's pre-flight read sooner.
+	TopicProviderTimeoutSeconds = 30
+)
+
 // BuildTopicProvider returns the umbrellakafka provider's arguments.
 func BuildTopicProvider(s *config.Spec) *umbrellakafka.ProviderArgs {
 	servers := pulumi.StringArray{}
@@ -26,8 +37,14 @@ func BuildTopicProvider(s *config.Spec) *umbrellakafka.ProviderArgs {
 	}
 	args := &umbrellakafka.ProviderArgs{
 		BootstrapServers: servers,
-		ProtectTopics:    pulumi.Bool(s.TopicProvider.ProtectTopics),
-		AllowReplace:     pulumi.Bool(s.TopicProvider.AllowReplace),
+		// The brokers this program deploys listen PLAINTEXT (components.
+		// ServerProperties). The provider defaults to TLS as pulumi-kafka does,
+		// so plaintext is said explicitly; an environment variable
+		// (KAFKA_ENABLE_TLS) must not flip it either.
+		TlsEnabled:    pulumi.Bool(TopicProviderTLS),
+		Timeout:       pulumi.Int(TopicProviderTimeoutSeconds),
+		ProtectTopics: pulumi.Bool(s.TopicProvider.ProtectTopics),
+		AllowReplace:  pulumi.Bool(s.TopicProvider.AllowReplace),
 	}
 	if k := TopicProviderKubernetes(s); k != nil {
 		args.Kubernetes = k

@@ -16,6 +16,8 @@ func TestTopicProviderAccess(t *testing.T) {
 	s, err := config.Build("dev", raw)
 	require.NoError(t, err)
 	assert.Nil(t, BuildTopicProvider(s).Kubernetes, "direct access: no kubernetes option")
+	assert.Equal(t, pulumi.Bool(false), BuildTopicProvider(s).TlsEnabled,
+		"the brokers listen PLAINTEXT; the provider's default (TLS, as pulumi-kafka) must be overridden")
 
 	raw.Topics = &config.RawTopics{Access: pulumi.StringRef(config.TopicAccessKubernetes)}
 	s, err = config.Build("dev", raw)

@@ -41,7 +41,8 @@ func LiveBrokerCheck(ctx context.Context, s *config.Spec, removed []int32) (map[
 // in the provider's own types, for the program's pre-flight reads. A test keeps
 // the two equal.
 func ProviderConfig(s *config.Spec) provider.Config {
-	cfg := provider.Config{BootstrapServers: components.BootstrapServers(s)}
+	tlsEnabled, timeout := components.TopicProviderTLS, components.TopicProviderTimeoutSeconds
+	cfg := provider.Config{BootstrapServers: components.BootstrapServers(s), TLSEnabled: &tlsEnabled, Timeout: &timeout}
 	if k := components.TopicProviderKubernetes(s); k != nil {
 		service := components.ClientServiceName
 		cfg.Kubernetes = &provider.KubernetesAccess{Namespace: s.Namespace, StatefulSet: components.StatefulSetName,

@@ -19,10 +19,11 @@ import (
 // The program calls it at preview before removing broker pods (lowering
 // `brokers`): a pod that goes away takes its replicas with it.
 func ReplicasOnBrokers(ctx context.Context, cfg Config, ids []int32) (map[int32][]string, error) {
-	if err := cfg.validate(); err != nil {
+	tc, err := cfg.prepare()
+	if err != nil {
 		return nil, err
 	}
-	k, err := newKafkaClient(cfg)
+	k, err := newKafkaClient(cfg, tc)
 	if err != nil {
 		return nil, err
 	}

@@ -3,53 +3,83 @@ package provider
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/plain"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/kubetunnel"
 )
 
-// SASL mechanisms the provider accepts in saslMechanism.
+// DefaultTimeoutSeconds bounds every Kafka request (and every wait for
+// metadata to settle) when timeout is not set: 120, pulumi-kafka's default.
+const DefaultTimeoutSeconds = 120
+
+// Environment variables that supply a setting the program leaves unset, the
+// same ones pulumi-kafka (the bridged Terraform provider) reads, so a stack
+// configured by environment keeps working after the migration.
 const (
-	// SASLPlain is SASL/PLAIN: only safe together with TLS.
-	SASLPlain = "PLAIN"
-	// SASLScramSHA512 is SASL/SCRAM-SHA-512.
-	SASLScramSHA512 = "SCRAM-SHA-512"
+	EnvCACert              = "KAFKA_CA_CERT"
+	EnvClientCert          = "KAFKA_CLIENT_CERT"
+	EnvClientKey           = "KAFKA_CLIENT_KEY"
+	EnvClientKeyPassphrase = "KAFKA_CLIENT_KEY_PASSPHRASE"
+	EnvSkipVerify          = "KAFKA_SKIP_VERIFY"
+	EnvEnableTLS           = "KAFKA_ENABLE_TLS"
+	EnvSASLUsername        = "KAFKA_SASL_USERNAME"
+	EnvSASLPassword        = "KAFKA_SASL_PASSWORD"
+	EnvSASLMechanism       = "KAFKA_SASL_MECHANISM"
+	EnvSASLTokenURL        = "KAFKA_SASL_TOKEN_URL"
+	EnvSASLOAuthScopes     = "KAFKA_SASL_OAUTH_SCOPES"
 )
 
-// DefaultRequestTimeoutSeconds bounds every Kafka request (and every wait for
-// metadata to settle) when requestTimeoutSeconds is not set.
-const DefaultRequestTimeoutSeconds = 30
-
-// Config is the umbrellakafka provider configuration: how to reach the Kafka
-// cluster and which safety rails apply to the topics it manages.
+// Config is the umbrellakafka provider configuration: how to reach and
+// authenticate to the Kafka cluster, and which safety rails apply to the
+// topics it manages. The connection settings carry pulumi-kafka's names,
+// defaults and environment variables, so moving a stack from pulumi-kafka is
+// a rename of the package.
 //
-// Configure never dials Kafka. The first resource operation that needs the
-// cluster creates one client, which every resource of this provider process
+// Configure never dials Kafka: it validates the settings (PEM material
+// included) and prepares the client, which the first resource operation that
+// needs the cluster creates and every resource of this provider process
 // shares; previews of new topics never create it at all.
 type Config struct {
 	// BootstrapServers are host:port addresses used to discover the cluster.
 	BootstrapServers []string `pulumi:"bootstrapServers"`
-	// SASLMechanism is PLAIN or SCRAM-SHA-512; unset means no SASL.
+	// TLSEnabled turns on TLS to the brokers (default true, as in pulumi-kafka).
+	TLSEnabled *bool `pulumi:"tlsEnabled,optional"`
+	// CACert is the PEM CA bundle (or a path to it) that signs the brokers'
+	// certificates, trusted besides the system roots.
+	CACert *string `pulumi:"caCert,optional"`
+	// ClientCert and ClientKey are the client certificate and its private key
+	// (PEM or paths) for mTLS; the key may be encrypted with ClientKeyPassphrase.
+	ClientCert          *string `pulumi:"clientCert,optional"`
+	ClientKey           *string `pulumi:"clientKey,optional" provider:"secret"`
+	ClientKeyPassphrase *string `pulumi:"clientKeyPassphrase,optional" provider:"secret"`
+	// CACertFile, ClientCertFile and ClientKeyFile are pulumi-kafka's
+	// deprecated path-only forms of caCert, clientCert and clientKey, used
+	// when those are unset, so a stack that still sets them migrates as is.
+	CACertFile     *string `pulumi:"caCertFile,optional"`
+	ClientCertFile *string `pulumi:"clientCertFile,optional"`
+	ClientKeyFile  *string `pulumi:"clientKeyFile,optional"`
+	// SkipTLSVerify accepts any broker certificate.
+	SkipTLSVerify *bool `pulumi:"skipTlsVerify,optional"`
+	// SASLMechanism is plain, scram-sha256, scram-sha512 or oauthbearer.
 	SASLMechanism *string `pulumi:"saslMechanism,optional"`
-	// SASLUsername is the SASL user name.
+	// SASLUsername and SASLPassword are the SASL credentials (for oauthbearer
+	// the OAuth client id and secret); SASL is on when either is set.
 	SASLUsername *string `pulumi:"saslUsername,optional"`
-	// SASLPassword is the SASL password (a secret).
 	SASLPassword *string `pulumi:"saslPassword,optional" provider:"secret"`
-	// TLS turns on TLS to the brokers.
-	TLS *bool `pulumi:"tls,optional"`
-	// TLSCaPem is a PEM bundle of CAs trusted for the brokers' certificates.
-	TLSCaPem *string `pulumi:"tlsCaPem,optional"`
-	// RequestTimeoutSeconds bounds each Kafka request and each wait.
-	RequestTimeoutSeconds *int `pulumi:"requestTimeoutSeconds,optional"`
+	// SASLTokenURL is the OAuth token endpoint for oauthbearer.
+	SASLTokenURL *string `pulumi:"saslTokenUrl,optional"`
+	// SASLOAuthScopes are the scopes requested with the token.
+	SASLOAuthScopes []string `pulumi:"saslOauthScopes,optional"`
+	// Timeout bounds each Kafka request and each wait, in seconds.
+	Timeout *int `pulumi:"timeout,optional"`
 	// ProtectTopics makes Delete refuse to delete topics.
 	ProtectTopics *bool `pulumi:"protectTopics,optional"`
 	// AllowReplace lets a topic rename go ahead as delete-then-create.
@@ -68,21 +98,50 @@ var (
 	_ infer.CustomConfigure = (*Config)(nil)
 )
 
-// Annotate documents the configuration fields for the schema.
+// Annotate documents the configuration fields for the schema and sets
+// pulumi-kafka's defaults and environment variables.
 func (c *Config) Annotate(a infer.Annotator) {
 	a.Describe(&c.BootstrapServers,
 		"Kafka bootstrap servers as host:port, e.g. [\"kafka-0.kafka:9092\"]. Every broker the cluster "+
 			"advertises must be reachable from where Pulumi runs, unless kubernetes is set.")
-	a.Describe(&c.SASLMechanism, "SASL mechanism: PLAIN or SCRAM-SHA-512. Leave unset for no SASL.")
-	a.Describe(&c.SASLUsername, "SASL user name; required when saslMechanism is set.")
-	a.Describe(&c.SASLPassword, "SASL password; required when saslMechanism is set. Stored as a secret.")
-	a.Describe(&c.TLS, "Connect to the brokers over TLS.")
-	a.Describe(&c.TLSCaPem,
-		"PEM-encoded CA certificate(s) that sign the brokers' certificates. Implies tls. "+
-			"Unset means the system trust store.")
-	a.Describe(&c.RequestTimeoutSeconds,
+	a.Describe(&c.TLSEnabled, "Connect to the brokers over TLS. Defaults to true (as pulumi-kafka does): set it to "+
+		"false for a PLAINTEXT or SASL_PLAINTEXT listener.")
+	a.SetDefault(&c.TLSEnabled, true, EnvEnableTLS)
+	a.Describe(&c.CACert, "PEM CA certificate(s) that sign the brokers' certificates, or the path of a file "+
+		"holding them; trusted besides the system's roots. Needs tlsEnabled.")
+	a.SetDefault(&c.CACert, nil, EnvCACert)
+	a.Describe(&c.ClientCert, "PEM client certificate (or a path to it) for TLS client authentication (mTLS); "+
+		"the broker maps it to a principal, usually User:<CN>. Needs clientKey and tlsEnabled.")
+	a.SetDefault(&c.ClientCert, nil, EnvClientCert)
+	a.Describe(&c.ClientKey, "PEM private key of clientCert (or a path to it). An encrypted key (Proc-Type: "+
+		"4,ENCRYPTED) needs clientKeyPassphrase. Stored as a secret.")
+	a.SetDefault(&c.ClientKey, nil, EnvClientKey)
+	a.Describe(&c.ClientKeyPassphrase, "Passphrase that decrypts an encrypted clientKey. Stored as a secret.")
+	a.SetDefault(&c.ClientKeyPassphrase, nil, EnvClientKeyPassphrase)
+	a.Describe(&c.CACertFile, "Path of a PEM CA certificate file; used when caCert is unset.")
+	a.Deprecate(&c.CACertFile, "Kept for pulumi-kafka compatibility: use caCert, which takes PEM text or a path.")
+	a.Describe(&c.ClientCertFile, "Path of a PEM client certificate file; used when clientCert is unset.")
+	a.Deprecate(&c.ClientCertFile, "Kept for pulumi-kafka compatibility: use clientCert, which takes PEM text or a path.")
+	a.Describe(&c.ClientKeyFile, "Path of a PEM private key file of the client certificate; used when clientKey is unset.")
+	a.Deprecate(&c.ClientKeyFile, "Kept for pulumi-kafka compatibility: use clientKey, which takes PEM text or a path.")
+	a.Describe(&c.SkipTLSVerify, "Accept any broker certificate (no CA or host name check). Only for an insecure "+
+		"development cluster.")
+	a.SetDefault(&c.SkipTLSVerify, false, EnvSkipVerify)
+	a.Describe(&c.SASLMechanism, "SASL mechanism: plain, scram-sha256, scram-sha512 or oauthbearer (aws-iam is "+
+		"refused: AWS MSK IAM is not supported). SASL is used when saslUsername or saslPassword is set.")
+	a.SetDefault(&c.SASLMechanism, MechPlain, EnvSASLMechanism)
+	a.Describe(&c.SASLUsername, "SASL user name; for oauthbearer the OAuth client id.")
+	a.SetDefault(&c.SASLUsername, nil, EnvSASLUsername)
+	a.Describe(&c.SASLPassword, "SASL password; for oauthbearer the OAuth client secret. Stored as a secret.")
+	a.SetDefault(&c.SASLPassword, nil, EnvSASLPassword)
+	a.Describe(&c.SASLTokenURL, "OAuth 2.0 token endpoint for saslMechanism oauthbearer: the provider fetches a "+
+		"token there with the client-credentials grant (client id saslUsername, secret saslPassword).")
+	a.SetDefault(&c.SASLTokenURL, nil, EnvSASLTokenURL)
+	a.Describe(&c.SASLOAuthScopes, "OAuth scopes requested with the oauthbearer token. Unset: the comma-separated "+
+		"list in $"+EnvSASLOAuthScopes+", else none.")
+	a.Describe(&c.Timeout,
 		"Upper bound in seconds for each Kafka request and for each wait for metadata to settle.")
-	a.SetDefault(&c.RequestTimeoutSeconds, DefaultRequestTimeoutSeconds)
+	a.SetDefault(&c.Timeout, DefaultTimeoutSeconds)
 	a.Describe(&c.ProtectTopics,
 		"When true, deleting a Topic (including the delete half of a replacement) fails with an error "+
 			"instead of deleting data. Meant for production stacks.")
@@ -94,14 +153,39 @@ func (c *Config) Annotate(a infer.Annotator) {
 			"machine outside the cluster, where the brokers' advertised in-cluster names do not resolve.")
 }
 
-// Configure validates the configuration and prepares the lazy client. It does
-// not contact Kafka, so a preview works without a reachable broker.
+// Configure validates the configuration, PEM material included, and prepares
+// the lazy client. It does not contact Kafka, so a preview works without a
+// reachable broker.
 func (c *Config) Configure(context.Context) error {
-	if err := c.validate(); err != nil {
+	if c.SASLOAuthScopes == nil {
+		c.SASLOAuthScopes = scopesFromEnv(os.Getenv(EnvSASLOAuthScopes))
+	}
+	tc, err := c.prepare()
+	if err != nil {
 		return err
 	}
-	c.conn = &kafkaConn{cfg: *c}
+	c.conn = &kafkaConn{cfg: *c, tls: tc}
 	return nil
+}
+
+// prepare validates the configuration and builds its TLS settings (nil
+// without TLS): everything short of creating the client.
+func (c *Config) prepare() (*tls.Config, error) {
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c.tlsConfig()
+}
+
+// scopesFromEnv splits a comma-separated scope list, dropping empty items.
+func scopesFromEnv(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func (c *Config) validate() error {
@@ -109,36 +193,30 @@ func (c *Config) validate() error {
 		return fmt.Errorf("umbrellakafka:bootstrapServers is empty: set it to the brokers' host:port list, " +
 			"e.g. pulumi config set --path 'umbrellakafka:bootstrapServers[0]' kafka-0.kafka:9092")
 	}
-	if c.SASLMechanism != nil {
-		switch *c.SASLMechanism {
-		case SASLPlain, SASLScramSHA512:
-		default:
-			return fmt.Errorf("umbrellakafka:saslMechanism = %q is not supported: use %s or %s, or unset it",
-				*c.SASLMechanism, SASLPlain, SASLScramSHA512)
-		}
-		if deref(c.SASLUsername) == "" || deref(c.SASLPassword) == "" {
-			return fmt.Errorf("umbrellakafka:saslMechanism = %q needs saslUsername and saslPassword: set both "+
-				"(saslPassword with --secret)", *c.SASLMechanism)
-		}
+	if err := c.validateSASL(); err != nil {
+		return err
+	}
+	if err := c.validateTLS(); err != nil {
+		return err
 	}
 	if c.Kubernetes != nil {
 		if err := c.Kubernetes.validate(); err != nil {
 			return err
 		}
 	}
-	if t := deref(c.RequestTimeoutSeconds); t < 0 {
-		return fmt.Errorf("umbrellakafka:requestTimeoutSeconds = %d is negative: use a positive number of "+
-			"seconds or unset it for %d", t, DefaultRequestTimeoutSeconds)
+	if c.Timeout != nil && *c.Timeout <= 0 {
+		return fmt.Errorf("umbrellakafka:timeout = %d is not a positive number of seconds: set it to 1 or more, "+
+			"or unset it for %d", *c.Timeout, DefaultTimeoutSeconds)
 	}
 	return nil
 }
 
-// requestTimeout is requestTimeoutSeconds as a duration, defaulted.
-func (c Config) requestTimeout() time.Duration {
-	if t := deref(c.RequestTimeoutSeconds); t > 0 {
+// timeout is the timeout setting as a duration, defaulted.
+func (c Config) timeout() time.Duration {
+	if t := deref(c.Timeout); t > 0 {
 		return time.Duration(t) * time.Second
 	}
-	return DefaultRequestTimeoutSeconds * time.Second
+	return DefaultTimeoutSeconds * time.Second
 }
 
 // client returns the provider process's shared Kafka client, creating it on
@@ -153,13 +231,14 @@ func (c Config) client() (*kafkaClient, error) {
 // kafkaConn creates the shared client at most once per provider process.
 type kafkaConn struct {
 	cfg  Config
+	tls  *tls.Config // nil without tlsEnabled
 	once sync.Once
 	cl   *kafkaClient
 	err  error
 }
 
 func (k *kafkaConn) get() (*kafkaClient, error) {
-	k.once.Do(func() { k.cl, k.err = newKafkaClient(k.cfg) })
+	k.once.Do(func() { k.cl, k.err = newKafkaClient(k.cfg, k.tls) })
 	return k.cl, k.err
 }
 
@@ -175,36 +254,23 @@ type kafkaClient struct {
 	batch     *batches
 }
 
-func newKafkaClient(c Config) (*kafkaClient, error) {
-	timeout := c.requestTimeout()
+// newKafkaClient creates the franz-go client for a validated configuration
+// and its TLS settings (nil: no TLS).
+func newKafkaClient(c Config, tc *tls.Config) (*kafkaClient, error) {
+	timeout := c.timeout()
 	dialTimeout := min(timeout, 10*time.Second)
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.BootstrapServers...),
 		kgo.RetryTimeout(timeout),
 	}
-	var tc *tls.Config
-	if deref(c.TLS) || deref(c.TLSCaPem) != "" {
-		tc = &tls.Config{MinVersion: tls.VersionTLS12}
-		if pem := deref(c.TLSCaPem); pem != "" {
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM([]byte(pem)) {
-				return nil, fmt.Errorf("umbrellakafka:tlsCaPem holds no PEM certificate: paste the CA " +
-					"certificate(s) including the BEGIN/END CERTIFICATE lines")
-			}
-			tc.RootCAs = pool
-		}
-	}
 	// The dialer does TLS itself (franz-go refuses Dialer with DialTLSConfig).
 	if c.Kubernetes != nil {
-		opts = append(opts, kgo.Dialer(kubetunnel.NewDialer(c.Kubernetes.target(), dialTimeout, tc).DialContext))
+		opts = append(opts, kgo.Dialer(tunnelDialer(kubetunnel.NewDialer(c.Kubernetes.target(), dialTimeout, tc))))
 	} else {
 		opts = append(opts, kgo.Dialer(directDialer(dialTimeout, tc)))
 	}
-	switch deref(c.SASLMechanism) {
-	case SASLPlain:
-		opts = append(opts, kgo.SASL(plain.Auth{User: deref(c.SASLUsername), Pass: deref(c.SASLPassword)}.AsMechanism()))
-	case SASLScramSHA512:
-		opts = append(opts, kgo.SASL(scram.Auth{User: deref(c.SASLUsername), Pass: deref(c.SASLPassword)}.AsSha512Mechanism()))
+	if mech := c.saslMechanism(dialTimeout); mech != nil {
+		opts = append(opts, kgo.SASL(mech))
 	}
 	raw, err := kgo.NewClient(opts...)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"sort"
+	"strings"
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
@@ -23,16 +24,25 @@ func (c *Config) Diff(_ context.Context, req infer.DiffRequest[*Config, *Config]
 		news = &Config{}
 	}
 	fields := map[string][2]any{
-		"bootstrapServers":      {olds.BootstrapServers, news.BootstrapServers},
-		"saslMechanism":         {deref(olds.SASLMechanism), deref(news.SASLMechanism)},
-		"saslUsername":          {deref(olds.SASLUsername), deref(news.SASLUsername)},
-		"saslPassword":          {deref(olds.SASLPassword), deref(news.SASLPassword)},
-		"tls":                   {deref(olds.TLS), deref(news.TLS)},
-		"tlsCaPem":              {deref(olds.TLSCaPem), deref(news.TLSCaPem)},
-		"requestTimeoutSeconds": {deref(olds.RequestTimeoutSeconds), deref(news.RequestTimeoutSeconds)},
-		"protectTopics":         {deref(olds.ProtectTopics), deref(news.ProtectTopics)},
-		"allowReplace":          {deref(olds.AllowReplace), deref(news.AllowReplace)},
-		"kubernetes":            {olds.Kubernetes, news.Kubernetes},
+		"bootstrapServers":    {olds.BootstrapServers, news.BootstrapServers},
+		"tlsEnabled":          {deref(olds.TLSEnabled), deref(news.TLSEnabled)},
+		"caCert":              {deref(olds.CACert), deref(news.CACert)},
+		"clientCert":          {deref(olds.ClientCert), deref(news.ClientCert)},
+		"clientKey":           {deref(olds.ClientKey), deref(news.ClientKey)},
+		"clientKeyPassphrase": {deref(olds.ClientKeyPassphrase), deref(news.ClientKeyPassphrase)},
+		"caCertFile":          {deref(olds.CACertFile), deref(news.CACertFile)},
+		"clientCertFile":      {deref(olds.ClientCertFile), deref(news.ClientCertFile)},
+		"clientKeyFile":       {deref(olds.ClientKeyFile), deref(news.ClientKeyFile)},
+		"skipTlsVerify":       {deref(olds.SkipTLSVerify), deref(news.SkipTLSVerify)},
+		"saslMechanism":       {deref(olds.SASLMechanism), deref(news.SASLMechanism)},
+		"saslUsername":        {deref(olds.SASLUsername), deref(news.SASLUsername)},
+		"saslPassword":        {deref(olds.SASLPassword), deref(news.SASLPassword)},
+		"saslTokenUrl":        {deref(olds.SASLTokenURL), deref(news.SASLTokenURL)},
+		"saslOauthScopes":     {strings.Join(olds.SASLOAuthScopes, "\n"), strings.Join(news.SASLOAuthScopes, "\n")},
+		"timeout":             {deref(olds.Timeout), deref(news.Timeout)},
+		"protectTopics":       {deref(olds.ProtectTopics), deref(news.ProtectTopics)},
+		"allowReplace":        {deref(olds.AllowReplace), deref(news.AllowReplace)},
+		"kubernetes":          {olds.Kubernetes, news.Kubernetes},
 	}
 	keys := make([]string, 0, len(fields))
 	for k := range fields {

@@ -26,7 +26,7 @@ func TestClientIsLazyAndShared(t *testing.T) {
 	require.NoError(t, err)
 	assert.Same(t, a, b)
 	t.Cleanup(a.raw.Close)
-	assert.Equal(t, time.Duration(DefaultRequestTimeoutSeconds)*time.Second, a.timeout)
+	assert.Equal(t, time.Duration(DefaultTimeoutSeconds)*time.Second, a.timeout)
 }
 
 func TestUnconfiguredClient(t *testing.T) {

@@ -5,8 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"syscall"
 	"time"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/kubetunnel"
 )
 
 // inClusterNameError is a failed lookup of a broker's in-cluster name from
@@ -39,6 +43,9 @@ func directDialer(timeout time.Duration, tc *tls.Config) func(ctx context.Contex
 				cfg.ServerName, _, _ = net.SplitHostPort(addr)
 			}
 			conn, err = (&tls.Dialer{NetDialer: nd, Config: cfg}).DialContext(ctx, network, addr)
+			if err != nil && closedDuringHandshake(err) {
+				return nil, &notTLSError{addr: addr, err: err}
+			}
 		} else {
 			conn, err = nd.DialContext(ctx, network, addr)
 		}
@@ -47,6 +54,44 @@ func directDialer(timeout time.Duration, tc *tls.Config) func(ctx context.Contex
 		}
 		return conn, nil
 	}
+}
+
+// tunnelDialer is the kubernetes option's dialer, whose TLS handshake over
+// the port-forward stream, when the listener closes it, fails as it does
+// without the option (notTLSError).
+func tunnelDialer(d *kubetunnel.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := d.DialContext(ctx, network, addr)
+		var hs *kubetunnel.HandshakeError
+		if err != nil && errors.As(err, &hs) && (closedDuringHandshake(hs.Err) || kubetunnel.ClosedBeforeAnswer(hs.Err)) {
+			return nil, &notTLSError{addr: addr, err: hs.Err}
+		}
+		return conn, err
+	}
+}
+
+// notTLSError is a TLS handshake the listener ended without a word, which
+// is what a Kafka listener without TLS does with a ClientHello (it reads it
+// as an oversized request and closes the connection). It does not unwrap to
+// io.EOF on purpose: franz-go would retry an EOF until the timeout and then
+// report only "context deadline exceeded"; this error is final and says
+// which setting to change. tlsEnabled defaults to true, as in pulumi-kafka,
+// so this is the first error a PLAINTEXT stack that forgot it sees.
+type notTLSError struct {
+	addr string
+	err  error
+}
+
+func (e *notTLSError) Error() string {
+	return fmt.Sprintf("the TLS handshake with %s ended without an answer (%v): the listener does not speak TLS "+
+		"(a PLAINTEXT or SASL_PLAINTEXT listener closes the connection): set the provider's tlsEnabled = false "+
+		"(it defaults to true, as in pulumi-kafka), or point bootstrapServers at a TLS listener", e.addr, e.err)
+}
+
+// closedDuringHandshake reports whether a TLS dial failed because the peer
+// closed or reset the connection during the handshake.
+func closedDuringHandshake(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // hintInCluster replaces a "no such host" for an in-cluster name inside a

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 
@@ -14,7 +15,7 @@ import (
 // Kafka answers a refused request with an error code and, often, a message
 // that names the offending property. The hints below turn the common codes
 // into what to change and where: the Topic's config key, the provider
-// settings (saslMechanism, saslUsername, saslPassword, tls, tlsCaPem), the
+// settings (saslMechanism, saslUsername, saslPassword, tlsEnabled, caCert, clientCert), the
 // ACL to grant, or the broker setting that forbids it.
 
 // Kafka's INVALID_CONFIG messages, e.g. "Unknown topic config name:
@@ -49,8 +50,9 @@ func aclOperation(op string) (operation string, cluster bool) {
 }
 
 // principalHint names the provider settings that choose the Kafka principal.
-const principalHint = "the provider authenticates as User:<saslUsername> (saslMechanism/saslUsername; " +
-	"User:ANONYMOUS without SASL)"
+const principalHint = "the provider authenticates as User:<saslUsername> (saslMechanism/saslUsername; with " +
+	"clientCert and no SASL, the principal the broker maps the certificate to, usually User:<CN>; User:ANONYMOUS " +
+	"without either)"
 
 // kafkaHint returns what to do about a Kafka error code answered for topic by
 // op, or "" when the code's own message says enough.
@@ -104,27 +106,36 @@ func requestHint(err error) string {
 		hostname   x509.HostnameError
 		record     tls.RecordHeaderError
 		invalidCrt x509.CertificateInvalidError
+		remote     *net.OpError
 	)
 	switch {
 	case errors.Is(err, kerr.SaslAuthenticationFailed):
 		return "the brokers refused the SASL credentials: check the provider's saslUsername and saslPassword " +
-			"(and that saslMechanism matches the user's credential type, e.g. SCRAM-SHA-512 needs a SCRAM user)"
+			"(and that saslMechanism matches the user's credential type, e.g. scram-sha512 needs a SCRAM-SHA-512 " +
+			"credential; for oauthbearer, that the token is one the brokers accept)"
 	case errors.Is(err, kerr.UnsupportedSaslMechanism):
 		return "the brokers do not enable the provider's saslMechanism on this listener: set saslMechanism to " +
-			"one the listener enables (sasl.enabled.mechanisms), or unset it for a listener without SASL"
+			"one the listener enables (sasl.enabled.mechanisms), or unset saslUsername and saslPassword for a " +
+			"listener without SASL"
 	case errors.Is(err, kerr.IllegalSaslState):
-		return "the listener does not expect SASL: unset saslMechanism, or point bootstrapServers at a SASL listener"
+		return "the listener does not expect SASL: unset saslUsername and saslPassword, or point bootstrapServers at a " +
+			"SASL listener"
 	case errors.As(err, &unknownCA), errors.As(err, &verify) && errors.As(verify.Err, &unknownCA):
 		return "the TLS handshake failed: the brokers' certificate is signed by a CA the provider does not trust: " +
-			"set the provider's tlsCaPem to that CA's PEM certificate"
+			"set the provider's caCert to that CA's PEM certificate (or skipTlsVerify = true for an insecure " +
+			"development cluster)"
 	case errors.As(err, &hostname):
 		return "the TLS handshake failed: the brokers' certificate does not name the address dialled: use the " +
 			"host name the certificate names in bootstrapServers, or reissue the certificate"
 	case errors.As(err, &invalidCrt), errors.As(err, &verify):
 		return "the TLS handshake failed: the brokers' certificate is not valid for the provider: check it, " +
-			"and set tlsCaPem to the CA that signs it"
+			"and set caCert to the CA that signs it"
+	case errors.As(err, &remote) && remote.Op == "remote error" && strings.Contains(remote.Err.Error(), "certificate"):
+		return "the TLS handshake failed: the broker requires a client certificate it trusts (mTLS): set the " +
+			"provider's clientCert and clientKey to a certificate signed by a CA the broker trusts " +
+			"(ssl.truststore), with clientKeyPassphrase if the key is encrypted"
 	case errors.As(err, &record):
-		return "the TLS handshake failed: the listener does not speak TLS: unset the provider's tls and tlsCaPem, " +
+		return "the TLS handshake failed: the listener does not speak TLS: set the provider's tlsEnabled = false, " +
 			"or point bootstrapServers at a TLS listener"
 	}
 	return ""

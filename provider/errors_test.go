@@ -36,7 +36,7 @@ import (
 func saslServer(t *testing.T, addrs []string, user, pass string) *testServer {
 	t.Helper()
 	return server(t, addrs, map[string]property.Value{
-		"saslMechanism": property.New(SASLPlain),
+		"saslMechanism": property.New(MechPlain),
 		"saslUsername":  property.New(user),
 		"saslPassword":  property.New(pass),
 	})
@@ -63,8 +63,9 @@ func TestAuthorizationErrorsNameTheACL(t *testing.T) {
 		_, err := create(t, s, topicProps("denied", 1, 1, nil), false)
 		require.Error(t, err)
 		assert.Equal(t, `topic "denied": TOPIC_AUTHORIZATION_FAILED: Not authorized to access topics: [Topic authorization failed.] `+
-			`(CreateTopics): the provider authenticates as User:<saslUsername> (saslMechanism/saslUsername; User:ANONYMOUS `+
-			`without SASL), which lacks the Create permission on topic "denied": grant it with kafka-acls --bootstrap-server `+
+			`(CreateTopics): the provider authenticates as User:<saslUsername> (saslMechanism/saslUsername; with clientCert `+
+			`and no SASL, the principal the broker maps the certificate to, usually User:<CN>; User:ANONYMOUS without `+
+			`either), which lacks the Create permission on topic "denied": grant it with kafka-acls --bootstrap-server `+
 			`<broker> --add --allow-principal User:<saslUsername> --operation Create --topic denied, or set `+
 			`saslUsername/saslPassword to a principal that has it`, err.Error())
 	})
@@ -85,29 +86,31 @@ func TestAuthorizationErrorsNameTheACL(t *testing.T) {
 }
 
 // kfake closes the connection on a refused SASL/PLAIN password instead of
-// answering SASL_AUTHENTICATION_FAILED as Kafka does, and localkafka has no
-// SASL listener, so the hint is checked on the error Kafka's answer becomes.
+// answering SASL_AUTHENTICATION_FAILED as Kafka does, so the hint is checked
+// here on the error Kafka's answer becomes; real Kafka's answer is
+// TestProviderAuthFailures (realkafka).
 func TestSASLFailureHint(t *testing.T) {
 	err := requestError("x", "CreateTopics", kerr.SaslAuthenticationFailed)
 	assert.True(t, errors.Is(err, kerr.SaslAuthenticationFailed))
 	assert.Equal(t, `topic "x": CreateTopics request failed: SASL_AUTHENTICATION_FAILED: SASL Authentication failed.: `+
 		`the brokers refused the SASL credentials: check the provider's `+
 		`saslUsername and saslPassword (and that saslMechanism matches the user's credential type, `+
-		`e.g. SCRAM-SHA-512 needs a SCRAM user)`, err.Error())
+		`e.g. scram-sha512 needs a SCRAM-SHA-512 credential; for oauthbearer, that the token is one the brokers accept)`, err.Error())
 }
 
-func TestTLSUnknownCANamesTLSCaPem(t *testing.T) {
+func TestTLSUnknownCANamesCACert(t *testing.T) {
 	cert := selfSigned(t)
 	tlsCluster, err := kfake.NewCluster(kfake.NumBrokers(1),
 		kfake.TLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}))
 	require.NoError(t, err)
 	t.Cleanup(tlsCluster.Close)
 
-	s := server(t, tlsCluster.ListenAddrs(), map[string]property.Value{"tls": property.New(true)})
+	s := server(t, tlsCluster.ListenAddrs(), map[string]property.Value{"tlsEnabled": property.New(true)})
 	_, err = create(t, s, topicProps("x", 1, 1, nil), false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `: the TLS handshake failed: the brokers' certificate is signed by a CA the `+
-		`provider does not trust: set the provider's tlsCaPem to that CA's PEM certificate`)
+		`provider does not trust: set the provider's caCert to that CA's PEM certificate (or skipTlsVerify = true for `+
+		`an insecure development cluster)`)
 }
 
 // selfSigned makes a certificate for 127.0.0.1 signed by itself, a CA the

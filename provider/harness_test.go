@@ -60,8 +60,9 @@ func server(t testing.TB, addrs []string, extra map[string]property.Value) *test
 		servers[i] = property.New(a)
 	}
 	args := map[string]property.Value{
-		"bootstrapServers":      property.New(servers),
-		"requestTimeoutSeconds": property.New(5.0),
+		"bootstrapServers": property.New(servers),
+		"timeout":          property.New(5.0),
+		"tlsEnabled":       property.New(false),
 	}
 	for k, v := range extra {
 		args[k] = v

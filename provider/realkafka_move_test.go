@@ -75,7 +75,7 @@ func TestRealKafkaFiveNodesReplicationFactor(t *testing.T) {
 
 	mustCreate(t, s, topicProps(topic, 5, 2, nil))
 	produceNumbered(t, lk, topic, 0, 200)
-	cl, err := newKafkaClient(Config{BootstrapServers: c.addrs})
+	cl, err := newKafkaClient(Config{BootstrapServers: c.addrs}, nil)
 	require.NoError(t, err)
 	defer cl.raw.Close()
 	before, _, err := cl.assignment(context.Background(), topic)

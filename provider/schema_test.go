@@ -28,10 +28,9 @@ func TestSchema(t *testing.T) {
 
 	cfg := spec.Provider
 	assert.Equal(t, []string{"bootstrapServers"}, cfg.RequiredInputs)
-	assert.True(t, cfg.InputProperties["saslPassword"].Secret)
-	assert.Equal(t, 30.0, cfg.InputProperties["requestTimeoutSeconds"].Default)
-	for _, k := range []string{"bootstrapServers", "saslMechanism", "saslUsername", "saslPassword", "tls",
-		"tlsCaPem", "requestTimeoutSeconds", "protectTopics", "allowReplace"} {
+	for _, k := range []string{"bootstrapServers", "tlsEnabled", "caCert", "clientCert", "clientKey",
+		"clientKeyPassphrase", "caCertFile", "clientCertFile", "clientKeyFile", "skipTlsVerify", "saslMechanism", "saslUsername", "saslPassword", "saslTokenUrl",
+		"saslOauthScopes", "timeout", "protectTopics", "allowReplace", "kubernetes"} {
 		assert.NotEmpty(t, cfg.InputProperties[k].Description, "config %s undocumented", k)
 	}
 }

@@ -159,8 +159,9 @@ func TestReconfigureDropsRemovedOptions(t *testing.T) {
 		servers[i] = property.New(a)
 	}
 	require.NoError(t, s.Configure(property.NewMap(map[string]property.Value{
-		"bootstrapServers":      property.New(servers),
-		"requestTimeoutSeconds": property.New(5.0),
+		"bootstrapServers": property.New(servers),
+		"timeout":          property.New(5.0),
+		"tlsEnabled":       property.New(false),
 	})))
 	state := mustCreate(t, s, topicProps("direct-again", 1, 1, nil))
 	require.NoError(t, del(s, "direct-again", state), "protectTopics is gone too")

@@ -129,6 +129,10 @@ func TestGuardReachesTheBrokersLikeTheTopicProvider(t *testing.T) {
 				servers = append(servers, v.StringValue())
 			}
 			assert.Equal(t, servers, pc.BootstrapServers)
+			require.NotNil(t, pc.TLSEnabled)
+			assert.Equal(t, registered["tlsEnabled"].BoolValue(), *pc.TLSEnabled, "tlsEnabled registered and in ProviderConfig")
+			require.NotNil(t, pc.Timeout)
+			assert.Equal(t, registered["timeout"].NumberValue(), float64(*pc.Timeout), "timeout registered and in ProviderConfig")
 			k, ok := registered["kubernetes"]
 			require.Equal(t, ok, pc.Kubernetes != nil, "kubernetes option registered %v, in ProviderConfig %v", ok, pc.Kubernetes)
 			if ok {

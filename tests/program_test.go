@@ -94,6 +94,7 @@ func TestProdStackShape(t *testing.T) {
 	assert.Equal(t, true, prov.Inputs["protectTopics"].Mappable())
 	assert.Equal(t, false, prov.Inputs["allowReplace"].Mappable())
 	assert.Equal(t, []any{"kafka.umbrella-streaming.svc.cluster.local:9092"}, prov.Inputs["bootstrapServers"].Mappable())
+	assert.Equal(t, false, prov.Inputs["tlsEnabled"].Mappable(), "PLAINTEXT brokers: TLS off explicitly")
 }
 
 func TestJobManagerRegistersScriptsAndJob(t *testing.T) {

@@ -87,6 +87,7 @@ func TopicsProgram(n int, bootstrap []string) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
 		prov, err := umbrellakafka.NewProvider(ctx, "kafka", &umbrellakafka.ProviderArgs{
 			BootstrapServers: pulumi.ToStringArray(bootstrap),
+			TlsEnabled:       pulumi.Bool(false), // localkafka's PLAINTEXT listeners
 		})
 		if err != nil {
 			return err

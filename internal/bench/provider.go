@@ -45,7 +45,7 @@ func RunProvider(ctx context.Context, bootstrap []string, n, parallel int) (Prov
 	for i, b := range bootstrap {
 		servers[i] = b
 	}
-	cfg, err := structpb.NewStruct(map[string]any{"bootstrapServers": servers})
+	cfg, err := structpb.NewStruct(map[string]any{"bootstrapServers": servers, "tlsEnabled": false}) // PLAINTEXT
 	if err != nil {
 		return ProviderTimes{}, err
 	}

@@ -66,6 +66,16 @@ type tunnelError struct {
 	addr string
 	msg  string
 	err  error
+	// noAnswer: the stream ended before the broker sent a byte.
+	noAnswer bool
+}
+
+// ClosedBeforeAnswer reports whether err is a stream that ended before the
+// broker sent anything. During a TLS handshake that is what a listener
+// without TLS does with the ClientHello.
+func ClosedBeforeAnswer(err error) bool {
+	var te *tunnelError
+	return errors.As(err, &te) && te.noAnswer
 }
 
 func (e *tunnelError) Error() string {
@@ -207,10 +217,25 @@ func (d *Dialer) wrapTLS(ctx context.Context, conn net.Conn, addr string) (net.C
 	tc := tls.Client(conn, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("dialing %s through the Kubernetes API: TLS handshake: %w", addr, err)
+		return nil, &HandshakeError{Addr: addr, Err: err}
 	}
 	return tc, nil
 }
+
+// HandshakeError is a TLS handshake that failed over an established
+// port-forward stream: the tunnel worked, the broker's listener refused or
+// ended the handshake. Callers tell a listener without TLS (Err is io.EOF)
+// from a certificate problem with errors.As.
+type HandshakeError struct {
+	Addr string
+	Err  error
+}
+
+func (e *HandshakeError) Error() string {
+	return fmt.Sprintf("dialing %s through the Kubernetes API: TLS handshake: %v", e.Addr, e.Err)
+}
+
+func (e *HandshakeError) Unwrap() error { return e.Err }
 
 func isTemporary(err error) bool {
 	var t interface{ Temporary() bool }

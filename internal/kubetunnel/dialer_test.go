@@ -3,6 +3,7 @@ package kubetunnel
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -267,4 +268,35 @@ func TestTunnelDialHonoursTheContext(t *testing.T) {
 	_, err := d.DialContext(context.Background(), "tcp", "kafka-0.kafka-headless.umbrella-streaming.svc:9092")
 	require.Error(t, err)
 	assert.Less(t, time.Since(start), 3*time.Second, "the dial timeout bounds the upgrade")
+}
+
+// TestHandshakeOnAListenerWithoutTLS: with TLS on, a listener that closes the
+// stream on the ClientHello (as a PLAINTEXT Kafka listener does) fails the
+// dial with a HandshakeError whose cause ClosedBeforeAnswer recognises, so
+// the provider can say "set tlsEnabled = false".
+func TestHandshakeOnAListenerWithoutTLS(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Read(make([]byte, 512))
+			c.Close()
+		}
+	}()
+	f := kubetunneltest.NewFakeAPI(t, l.Addr().String())
+	f.SetPod("kafka-0", corev1.PodRunning, "uid-0")
+	d := fakeDialer(t, f)
+	d.tls = &tls.Config{MinVersion: tls.VersionTLS12}
+	_, err = d.DialContext(context.Background(), "tcp", "kafka-0.kafka-headless.umbrella-streaming.svc:9093")
+	require.Error(t, err)
+	var hs *HandshakeError
+	require.ErrorAs(t, err, &hs)
+	assert.Equal(t, "kafka-0.kafka-headless.umbrella-streaming.svc:9093", hs.Addr)
+	assert.True(t, ClosedBeforeAnswer(hs.Err), "%v", hs.Err)
+	assert.False(t, ClosedBeforeAnswer(errors.New("other")))
 }

@@ -105,8 +105,8 @@ func (c *streamConn) ended(err error) error {
 		return c.failure
 	}
 	if !c.gotData && errors.Is(err, io.EOF) {
-		return &tunnelError{addr: string(c.remote), msg: fmt.Sprintf("the stream to pod %s closed before the broker answered "+
-			"(is the broker listening on that port?)", strings.TrimPrefix(string(c.local), "portforward->"))}
+		return &tunnelError{addr: string(c.remote), noAnswer: true, msg: fmt.Sprintf("the stream to pod %s closed before "+
+			"the broker answered (is the broker listening on that port?)", strings.TrimPrefix(string(c.local), "portforward->"))}
 	}
 	return err
 }

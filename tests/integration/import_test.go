@@ -78,7 +78,8 @@ func TestJobToProviderAndImportThroughTheEngine(t *testing.T) {
 			for _, b := range kafka.Bootstrap() {
 				servers = append(servers, pulumi.String(b))
 			}
-			prov, err := umbrellakafka.NewProvider(ctx, "kafka", &umbrellakafka.ProviderArgs{BootstrapServers: servers})
+			prov, err := umbrellakafka.NewProvider(ctx, "kafka", &umbrellakafka.ProviderArgs{BootstrapServers: servers,
+				TlsEnabled: pulumi.Bool(false)})
 			if err != nil {
 				return err
 			}

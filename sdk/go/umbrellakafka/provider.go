@@ -15,14 +15,34 @@ import (
 type Provider struct {
 	pulumi.ProviderResourceState
 
-	// SASL mechanism: PLAIN or SCRAM-SHA-512. Leave unset for no SASL.
+	// PEM CA certificate(s) that sign the brokers' certificates, or the path of a file holding them; trusted besides the system's roots. Needs tlsEnabled.
+	CaCert pulumi.StringPtrOutput `pulumi:"caCert"`
+	// Path of a PEM CA certificate file; used when caCert is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use caCert, which takes PEM text or a path.
+	CaCertFile pulumi.StringPtrOutput `pulumi:"caCertFile"`
+	// PEM client certificate (or a path to it) for TLS client authentication (mTLS); the broker maps it to a principal, usually User:<CN>. Needs clientKey and tlsEnabled.
+	ClientCert pulumi.StringPtrOutput `pulumi:"clientCert"`
+	// Path of a PEM client certificate file; used when clientCert is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use clientCert, which takes PEM text or a path.
+	ClientCertFile pulumi.StringPtrOutput `pulumi:"clientCertFile"`
+	// PEM private key of clientCert (or a path to it). An encrypted key (Proc-Type: 4,ENCRYPTED) needs clientKeyPassphrase. Stored as a secret.
+	ClientKey pulumi.StringPtrOutput `pulumi:"clientKey"`
+	// Path of a PEM private key file of the client certificate; used when clientKey is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use clientKey, which takes PEM text or a path.
+	ClientKeyFile pulumi.StringPtrOutput `pulumi:"clientKeyFile"`
+	// Passphrase that decrypts an encrypted clientKey. Stored as a secret.
+	ClientKeyPassphrase pulumi.StringPtrOutput `pulumi:"clientKeyPassphrase"`
+	// SASL mechanism: plain, scram-sha256, scram-sha512 or oauthbearer (aws-iam is refused: AWS MSK IAM is not supported). SASL is used when saslUsername or saslPassword is set.
 	SaslMechanism pulumi.StringPtrOutput `pulumi:"saslMechanism"`
-	// SASL password; required when saslMechanism is set. Stored as a secret.
+	// SASL password; for oauthbearer the OAuth client secret. Stored as a secret.
 	SaslPassword pulumi.StringPtrOutput `pulumi:"saslPassword"`
-	// SASL user name; required when saslMechanism is set.
+	// OAuth 2.0 token endpoint for saslMechanism oauthbearer: the provider fetches a token there with the client-credentials grant (client id saslUsername, secret saslPassword).
+	SaslTokenUrl pulumi.StringPtrOutput `pulumi:"saslTokenUrl"`
+	// SASL user name; for oauthbearer the OAuth client id.
 	SaslUsername pulumi.StringPtrOutput `pulumi:"saslUsername"`
-	// PEM-encoded CA certificate(s) that sign the brokers' certificates. Implies tls. Unset means the system trust store.
-	TlsCaPem pulumi.StringPtrOutput `pulumi:"tlsCaPem"`
 }
 
 // NewProvider registers a new resource with the given unique name, arguments, and options.
@@ -35,13 +55,71 @@ func NewProvider(ctx *pulumi.Context,
 	if args.BootstrapServers == nil {
 		return nil, errors.New("invalid value for required argument 'BootstrapServers'")
 	}
-	if args.RequestTimeoutSeconds == nil {
-		args.RequestTimeoutSeconds = pulumi.IntPtr(30)
+	if args.CaCert == nil {
+		if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_CA_CERT"); d != nil {
+			args.CaCert = pulumi.StringPtr(d.(string))
+		}
+	}
+	if args.ClientCert == nil {
+		if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_CLIENT_CERT"); d != nil {
+			args.ClientCert = pulumi.StringPtr(d.(string))
+		}
+	}
+	if args.ClientKey == nil {
+		if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_CLIENT_KEY"); d != nil {
+			args.ClientKey = pulumi.StringPtr(d.(string))
+		}
+	}
+	if args.ClientKeyPassphrase == nil {
+		if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_CLIENT_KEY_PASSPHRASE"); d != nil {
+			args.ClientKeyPassphrase = pulumi.StringPtr(d.(string))
+		}
+	}
+	if args.SaslMechanism == nil {
+		if d := internal.GetEnvOrDefault("plain", nil, "KAFKA_SASL_MECHANISM"); d != nil {
+			args.SaslMechanism = pulumi.StringPtr(d.(string))
+		}
+	}
+	if args.SaslPassword == nil {
+		if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_SASL_PASSWORD"); d != nil {
+			args.SaslPassword = pulumi.StringPtr(d.(string))
+		}
+	}
+	if args.SaslTokenUrl == nil {
+		if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_SASL_TOKEN_URL"); d != nil {
+			args.SaslTokenUrl = pulumi.StringPtr(d.(string))
+		}
+	}
+	if args.SaslUsername == nil {
+		if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_SASL_USERNAME"); d != nil {
+			args.SaslUsername = pulumi.StringPtr(d.(string))
+		}
+	}
+	if args.SkipTlsVerify == nil {
+		if d := internal.GetEnvOrDefault(false, internal.ParseEnvBool, "KAFKA_SKIP_VERIFY"); d != nil {
+			args.SkipTlsVerify = pulumi.BoolPtr(d.(bool))
+		}
+	}
+	if args.Timeout == nil {
+		args.Timeout = pulumi.IntPtr(120)
+	}
+	if args.TlsEnabled == nil {
+		if d := internal.GetEnvOrDefault(true, internal.ParseEnvBool, "KAFKA_ENABLE_TLS"); d != nil {
+			args.TlsEnabled = pulumi.BoolPtr(d.(bool))
+		}
+	}
+	if args.ClientKey != nil {
+		args.ClientKey = pulumi.ToSecret(args.ClientKey).(pulumi.StringPtrInput)
+	}
+	if args.ClientKeyPassphrase != nil {
+		args.ClientKeyPassphrase = pulumi.ToSecret(args.ClientKeyPassphrase).(pulumi.StringPtrInput)
 	}
 	if args.SaslPassword != nil {
 		args.SaslPassword = pulumi.ToSecret(args.SaslPassword).(pulumi.StringPtrInput)
 	}
 	secrets := pulumi.AdditionalSecretOutputs([]string{
+		"clientKey",
+		"clientKeyPassphrase",
 		"saslPassword",
 	})
 	opts = append(opts, secrets)
@@ -59,22 +137,46 @@ type providerArgs struct {
 	AllowReplace *bool `pulumi:"allowReplace"`
 	// Kafka bootstrap servers as host:port, e.g. ["kafka-0.kafka:9092"]. Every broker the cluster advertises must be reachable from where Pulumi runs, unless kubernetes is set.
 	BootstrapServers []string `pulumi:"bootstrapServers"`
+	// PEM CA certificate(s) that sign the brokers' certificates, or the path of a file holding them; trusted besides the system's roots. Needs tlsEnabled.
+	CaCert *string `pulumi:"caCert"`
+	// Path of a PEM CA certificate file; used when caCert is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use caCert, which takes PEM text or a path.
+	CaCertFile *string `pulumi:"caCertFile"`
+	// PEM client certificate (or a path to it) for TLS client authentication (mTLS); the broker maps it to a principal, usually User:<CN>. Needs clientKey and tlsEnabled.
+	ClientCert *string `pulumi:"clientCert"`
+	// Path of a PEM client certificate file; used when clientCert is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use clientCert, which takes PEM text or a path.
+	ClientCertFile *string `pulumi:"clientCertFile"`
+	// PEM private key of clientCert (or a path to it). An encrypted key (Proc-Type: 4,ENCRYPTED) needs clientKeyPassphrase. Stored as a secret.
+	ClientKey *string `pulumi:"clientKey"`
+	// Path of a PEM private key file of the client certificate; used when clientKey is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use clientKey, which takes PEM text or a path.
+	ClientKeyFile *string `pulumi:"clientKeyFile"`
+	// Passphrase that decrypts an encrypted clientKey. Stored as a secret.
+	ClientKeyPassphrase *string `pulumi:"clientKeyPassphrase"`
 	// Reach every broker through the Kubernetes API (pods/portforward) instead of the network: for a deploy machine outside the cluster, where the brokers' advertised in-cluster names do not resolve.
 	Kubernetes *KubernetesAccess `pulumi:"kubernetes"`
 	// When true, deleting a Topic (including the delete half of a replacement) fails with an error instead of deleting data. Meant for production stacks.
 	ProtectTopics *bool `pulumi:"protectTopics"`
-	// Upper bound in seconds for each Kafka request and for each wait for metadata to settle.
-	RequestTimeoutSeconds *int `pulumi:"requestTimeoutSeconds"`
-	// SASL mechanism: PLAIN or SCRAM-SHA-512. Leave unset for no SASL.
+	// SASL mechanism: plain, scram-sha256, scram-sha512 or oauthbearer (aws-iam is refused: AWS MSK IAM is not supported). SASL is used when saslUsername or saslPassword is set.
 	SaslMechanism *string `pulumi:"saslMechanism"`
-	// SASL password; required when saslMechanism is set. Stored as a secret.
+	// OAuth scopes requested with the oauthbearer token. Unset: the comma-separated list in $KAFKA_SASL_OAUTH_SCOPES, else none.
+	SaslOauthScopes []string `pulumi:"saslOauthScopes"`
+	// SASL password; for oauthbearer the OAuth client secret. Stored as a secret.
 	SaslPassword *string `pulumi:"saslPassword"`
-	// SASL user name; required when saslMechanism is set.
+	// OAuth 2.0 token endpoint for saslMechanism oauthbearer: the provider fetches a token there with the client-credentials grant (client id saslUsername, secret saslPassword).
+	SaslTokenUrl *string `pulumi:"saslTokenUrl"`
+	// SASL user name; for oauthbearer the OAuth client id.
 	SaslUsername *string `pulumi:"saslUsername"`
-	// Connect to the brokers over TLS.
-	Tls *bool `pulumi:"tls"`
-	// PEM-encoded CA certificate(s) that sign the brokers' certificates. Implies tls. Unset means the system trust store.
-	TlsCaPem *string `pulumi:"tlsCaPem"`
+	// Accept any broker certificate (no CA or host name check). Only for an insecure development cluster.
+	SkipTlsVerify *bool `pulumi:"skipTlsVerify"`
+	// Upper bound in seconds for each Kafka request and for each wait for metadata to settle.
+	Timeout *int `pulumi:"timeout"`
+	// Connect to the brokers over TLS. Defaults to true (as pulumi-kafka does): set it to false for a PLAINTEXT or SASL_PLAINTEXT listener.
+	TlsEnabled *bool `pulumi:"tlsEnabled"`
 }
 
 // The set of arguments for constructing a Provider resource.
@@ -83,22 +185,46 @@ type ProviderArgs struct {
 	AllowReplace pulumi.BoolPtrInput
 	// Kafka bootstrap servers as host:port, e.g. ["kafka-0.kafka:9092"]. Every broker the cluster advertises must be reachable from where Pulumi runs, unless kubernetes is set.
 	BootstrapServers pulumi.StringArrayInput
+	// PEM CA certificate(s) that sign the brokers' certificates, or the path of a file holding them; trusted besides the system's roots. Needs tlsEnabled.
+	CaCert pulumi.StringPtrInput
+	// Path of a PEM CA certificate file; used when caCert is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use caCert, which takes PEM text or a path.
+	CaCertFile pulumi.StringPtrInput
+	// PEM client certificate (or a path to it) for TLS client authentication (mTLS); the broker maps it to a principal, usually User:<CN>. Needs clientKey and tlsEnabled.
+	ClientCert pulumi.StringPtrInput
+	// Path of a PEM client certificate file; used when clientCert is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use clientCert, which takes PEM text or a path.
+	ClientCertFile pulumi.StringPtrInput
+	// PEM private key of clientCert (or a path to it). An encrypted key (Proc-Type: 4,ENCRYPTED) needs clientKeyPassphrase. Stored as a secret.
+	ClientKey pulumi.StringPtrInput
+	// Path of a PEM private key file of the client certificate; used when clientKey is unset.
+	//
+	// Deprecated: Kept for pulumi-kafka compatibility: use clientKey, which takes PEM text or a path.
+	ClientKeyFile pulumi.StringPtrInput
+	// Passphrase that decrypts an encrypted clientKey. Stored as a secret.
+	ClientKeyPassphrase pulumi.StringPtrInput
 	// Reach every broker through the Kubernetes API (pods/portforward) instead of the network: for a deploy machine outside the cluster, where the brokers' advertised in-cluster names do not resolve.
 	Kubernetes KubernetesAccessPtrInput
 	// When true, deleting a Topic (including the delete half of a replacement) fails with an error instead of deleting data. Meant for production stacks.
 	ProtectTopics pulumi.BoolPtrInput
-	// Upper bound in seconds for each Kafka request and for each wait for metadata to settle.
-	RequestTimeoutSeconds pulumi.IntPtrInput
-	// SASL mechanism: PLAIN or SCRAM-SHA-512. Leave unset for no SASL.
+	// SASL mechanism: plain, scram-sha256, scram-sha512 or oauthbearer (aws-iam is refused: AWS MSK IAM is not supported). SASL is used when saslUsername or saslPassword is set.
 	SaslMechanism pulumi.StringPtrInput
-	// SASL password; required when saslMechanism is set. Stored as a secret.
+	// OAuth scopes requested with the oauthbearer token. Unset: the comma-separated list in $KAFKA_SASL_OAUTH_SCOPES, else none.
+	SaslOauthScopes pulumi.StringArrayInput
+	// SASL password; for oauthbearer the OAuth client secret. Stored as a secret.
 	SaslPassword pulumi.StringPtrInput
-	// SASL user name; required when saslMechanism is set.
+	// OAuth 2.0 token endpoint for saslMechanism oauthbearer: the provider fetches a token there with the client-credentials grant (client id saslUsername, secret saslPassword).
+	SaslTokenUrl pulumi.StringPtrInput
+	// SASL user name; for oauthbearer the OAuth client id.
 	SaslUsername pulumi.StringPtrInput
-	// Connect to the brokers over TLS.
-	Tls pulumi.BoolPtrInput
-	// PEM-encoded CA certificate(s) that sign the brokers' certificates. Implies tls. Unset means the system trust store.
-	TlsCaPem pulumi.StringPtrInput
+	// Accept any broker certificate (no CA or host name check). Only for an insecure development cluster.
+	SkipTlsVerify pulumi.BoolPtrInput
+	// Upper bound in seconds for each Kafka request and for each wait for metadata to settle.
+	Timeout pulumi.IntPtrInput
+	// Connect to the brokers over TLS. Defaults to true (as pulumi-kafka does): set it to false for a PLAINTEXT or SASL_PLAINTEXT listener.
+	TlsEnabled pulumi.BoolPtrInput
 }
 
 func (ProviderArgs) ElementType() reflect.Type {
@@ -138,24 +264,65 @@ func (o ProviderOutput) ToProviderOutputWithContext(ctx context.Context) Provide
 	return o
 }
 
-// SASL mechanism: PLAIN or SCRAM-SHA-512. Leave unset for no SASL.
+// PEM CA certificate(s) that sign the brokers' certificates, or the path of a file holding them; trusted besides the system's roots. Needs tlsEnabled.
+func (o ProviderOutput) CaCert() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.CaCert }).(pulumi.StringPtrOutput)
+}
+
+// Path of a PEM CA certificate file; used when caCert is unset.
+//
+// Deprecated: Kept for pulumi-kafka compatibility: use caCert, which takes PEM text or a path.
+func (o ProviderOutput) CaCertFile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.CaCertFile }).(pulumi.StringPtrOutput)
+}
+
+// PEM client certificate (or a path to it) for TLS client authentication (mTLS); the broker maps it to a principal, usually User:<CN>. Needs clientKey and tlsEnabled.
+func (o ProviderOutput) ClientCert() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.ClientCert }).(pulumi.StringPtrOutput)
+}
+
+// Path of a PEM client certificate file; used when clientCert is unset.
+//
+// Deprecated: Kept for pulumi-kafka compatibility: use clientCert, which takes PEM text or a path.
+func (o ProviderOutput) ClientCertFile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.ClientCertFile }).(pulumi.StringPtrOutput)
+}
+
+// PEM private key of clientCert (or a path to it). An encrypted key (Proc-Type: 4,ENCRYPTED) needs clientKeyPassphrase. Stored as a secret.
+func (o ProviderOutput) ClientKey() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.ClientKey }).(pulumi.StringPtrOutput)
+}
+
+// Path of a PEM private key file of the client certificate; used when clientKey is unset.
+//
+// Deprecated: Kept for pulumi-kafka compatibility: use clientKey, which takes PEM text or a path.
+func (o ProviderOutput) ClientKeyFile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.ClientKeyFile }).(pulumi.StringPtrOutput)
+}
+
+// Passphrase that decrypts an encrypted clientKey. Stored as a secret.
+func (o ProviderOutput) ClientKeyPassphrase() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.ClientKeyPassphrase }).(pulumi.StringPtrOutput)
+}
+
+// SASL mechanism: plain, scram-sha256, scram-sha512 or oauthbearer (aws-iam is refused: AWS MSK IAM is not supported). SASL is used when saslUsername or saslPassword is set.
 func (o ProviderOutput) SaslMechanism() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.SaslMechanism }).(pulumi.StringPtrOutput)
 }
 
-// SASL password; required when saslMechanism is set. Stored as a secret.
+// SASL password; for oauthbearer the OAuth client secret. Stored as a secret.
 func (o ProviderOutput) SaslPassword() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.SaslPassword }).(pulumi.StringPtrOutput)
 }
 
-// SASL user name; required when saslMechanism is set.
-func (o ProviderOutput) SaslUsername() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.SaslUsername }).(pulumi.StringPtrOutput)
+// OAuth 2.0 token endpoint for saslMechanism oauthbearer: the provider fetches a token there with the client-credentials grant (client id saslUsername, secret saslPassword).
+func (o ProviderOutput) SaslTokenUrl() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.SaslTokenUrl }).(pulumi.StringPtrOutput)
 }
 
-// PEM-encoded CA certificate(s) that sign the brokers' certificates. Implies tls. Unset means the system trust store.
-func (o ProviderOutput) TlsCaPem() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.TlsCaPem }).(pulumi.StringPtrOutput)
+// SASL user name; for oauthbearer the OAuth client id.
+func (o ProviderOutput) SaslUsername() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.SaslUsername }).(pulumi.StringPtrOutput)
 }
 
 func init() {

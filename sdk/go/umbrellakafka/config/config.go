@@ -21,6 +21,79 @@ func GetBootstrapServers(ctx *pulumi.Context) string {
 	return config.Get(ctx, "umbrellakafka:bootstrapServers")
 }
 
+// PEM CA certificate(s) that sign the brokers' certificates, or the path of a file holding them; trusted besides the system's roots. Needs tlsEnabled.
+func GetCaCert(ctx *pulumi.Context) string {
+	v, err := config.Try(ctx, "umbrellakafka:caCert")
+	if err == nil {
+		return v
+	}
+	var value string
+	if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_CA_CERT"); d != nil {
+		value = d.(string)
+	}
+	return value
+}
+
+// Path of a PEM CA certificate file; used when caCert is unset.
+//
+// Deprecated: Kept for pulumi-kafka compatibility: use caCert, which takes PEM text or a path.
+func GetCaCertFile(ctx *pulumi.Context) string {
+	return config.Get(ctx, "umbrellakafka:caCertFile")
+}
+
+// PEM client certificate (or a path to it) for TLS client authentication (mTLS); the broker maps it to a principal, usually User:<CN>. Needs clientKey and tlsEnabled.
+func GetClientCert(ctx *pulumi.Context) string {
+	v, err := config.Try(ctx, "umbrellakafka:clientCert")
+	if err == nil {
+		return v
+	}
+	var value string
+	if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_CLIENT_CERT"); d != nil {
+		value = d.(string)
+	}
+	return value
+}
+
+// Path of a PEM client certificate file; used when clientCert is unset.
+//
+// Deprecated: Kept for pulumi-kafka compatibility: use clientCert, which takes PEM text or a path.
+func GetClientCertFile(ctx *pulumi.Context) string {
+	return config.Get(ctx, "umbrellakafka:clientCertFile")
+}
+
+// PEM private key of clientCert (or a path to it). An encrypted key (Proc-Type: 4,ENCRYPTED) needs clientKeyPassphrase. Stored as a secret.
+func GetClientKey(ctx *pulumi.Context) string {
+	v, err := config.Try(ctx, "umbrellakafka:clientKey")
+	if err == nil {
+		return v
+	}
+	var value string
+	if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_CLIENT_KEY"); d != nil {
+		value = d.(string)
+	}
+	return value
+}
+
+// Path of a PEM private key file of the client certificate; used when clientKey is unset.
+//
+// Deprecated: Kept for pulumi-kafka compatibility: use clientKey, which takes PEM text or a path.
+func GetClientKeyFile(ctx *pulumi.Context) string {
+	return config.Get(ctx, "umbrellakafka:clientKeyFile")
+}
+
+// Passphrase that decrypts an encrypted clientKey. Stored as a secret.
+func GetClientKeyPassphrase(ctx *pulumi.Context) string {
+	v, err := config.Try(ctx, "umbrellakafka:clientKeyPassphrase")
+	if err == nil {
+		return v
+	}
+	var value string
+	if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_CLIENT_KEY_PASSPHRASE"); d != nil {
+		value = d.(string)
+	}
+	return value
+}
+
 // Reach every broker through the Kubernetes API (pods/portforward) instead of the network: for a deploy machine outside the cluster, where the brokers' advertised in-cluster names do not resolve.
 func GetKubernetes(ctx *pulumi.Context) string {
 	return config.Get(ctx, "umbrellakafka:kubernetes")
@@ -31,38 +104,96 @@ func GetProtectTopics(ctx *pulumi.Context) bool {
 	return config.GetBool(ctx, "umbrellakafka:protectTopics")
 }
 
+// SASL mechanism: plain, scram-sha256, scram-sha512 or oauthbearer (aws-iam is refused: AWS MSK IAM is not supported). SASL is used when saslUsername or saslPassword is set.
+func GetSaslMechanism(ctx *pulumi.Context) string {
+	v, err := config.Try(ctx, "umbrellakafka:saslMechanism")
+	if err == nil {
+		return v
+	}
+	var value string
+	if d := internal.GetEnvOrDefault("plain", nil, "KAFKA_SASL_MECHANISM"); d != nil {
+		value = d.(string)
+	}
+	return value
+}
+
+// OAuth scopes requested with the oauthbearer token. Unset: the comma-separated list in $KAFKA_SASL_OAUTH_SCOPES, else none.
+func GetSaslOauthScopes(ctx *pulumi.Context) string {
+	return config.Get(ctx, "umbrellakafka:saslOauthScopes")
+}
+
+// SASL password; for oauthbearer the OAuth client secret. Stored as a secret.
+func GetSaslPassword(ctx *pulumi.Context) string {
+	v, err := config.Try(ctx, "umbrellakafka:saslPassword")
+	if err == nil {
+		return v
+	}
+	var value string
+	if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_SASL_PASSWORD"); d != nil {
+		value = d.(string)
+	}
+	return value
+}
+
+// OAuth 2.0 token endpoint for saslMechanism oauthbearer: the provider fetches a token there with the client-credentials grant (client id saslUsername, secret saslPassword).
+func GetSaslTokenUrl(ctx *pulumi.Context) string {
+	v, err := config.Try(ctx, "umbrellakafka:saslTokenUrl")
+	if err == nil {
+		return v
+	}
+	var value string
+	if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_SASL_TOKEN_URL"); d != nil {
+		value = d.(string)
+	}
+	return value
+}
+
+// SASL user name; for oauthbearer the OAuth client id.
+func GetSaslUsername(ctx *pulumi.Context) string {
+	v, err := config.Try(ctx, "umbrellakafka:saslUsername")
+	if err == nil {
+		return v
+	}
+	var value string
+	if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_SASL_USERNAME"); d != nil {
+		value = d.(string)
+	}
+	return value
+}
+
+// Accept any broker certificate (no CA or host name check). Only for an insecure development cluster.
+func GetSkipTlsVerify(ctx *pulumi.Context) bool {
+	v, err := config.TryBool(ctx, "umbrellakafka:skipTlsVerify")
+	if err == nil {
+		return v
+	}
+	var value bool
+	if d := internal.GetEnvOrDefault(false, internal.ParseEnvBool, "KAFKA_SKIP_VERIFY"); d != nil {
+		value = d.(bool)
+	}
+	return value
+}
+
 // Upper bound in seconds for each Kafka request and for each wait for metadata to settle.
-func GetRequestTimeoutSeconds(ctx *pulumi.Context) int {
-	v, err := config.TryInt(ctx, "umbrellakafka:requestTimeoutSeconds")
+func GetTimeout(ctx *pulumi.Context) int {
+	v, err := config.TryInt(ctx, "umbrellakafka:timeout")
 	if err == nil {
 		return v
 	}
 	var value int
-	value = 30
+	value = 120
 	return value
 }
 
-// SASL mechanism: PLAIN or SCRAM-SHA-512. Leave unset for no SASL.
-func GetSaslMechanism(ctx *pulumi.Context) string {
-	return config.Get(ctx, "umbrellakafka:saslMechanism")
-}
-
-// SASL password; required when saslMechanism is set. Stored as a secret.
-func GetSaslPassword(ctx *pulumi.Context) string {
-	return config.Get(ctx, "umbrellakafka:saslPassword")
-}
-
-// SASL user name; required when saslMechanism is set.
-func GetSaslUsername(ctx *pulumi.Context) string {
-	return config.Get(ctx, "umbrellakafka:saslUsername")
-}
-
-// Connect to the brokers over TLS.
-func GetTls(ctx *pulumi.Context) bool {
-	return config.GetBool(ctx, "umbrellakafka:tls")
-}
-
-// PEM-encoded CA certificate(s) that sign the brokers' certificates. Implies tls. Unset means the system trust store.
-func GetTlsCaPem(ctx *pulumi.Context) string {
-	return config.Get(ctx, "umbrellakafka:tlsCaPem")
+// Connect to the brokers over TLS. Defaults to true (as pulumi-kafka does): set it to false for a PLAINTEXT or SASL_PLAINTEXT listener.
+func GetTlsEnabled(ctx *pulumi.Context) bool {
+	v, err := config.TryBool(ctx, "umbrellakafka:tlsEnabled")
+	if err == nil {
+		return v
+	}
+	var value bool
+	if d := internal.GetEnvOrDefault(true, internal.ParseEnvBool, "KAFKA_ENABLE_TLS"); d != nil {
+		value = d.(bool)
+	}
+	return value
 }
