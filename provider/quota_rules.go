@@ -126,7 +126,7 @@ func quotaValueFailure(typ, key, value string) string {
 		if typ != "ip" && key == "connection_creation_rate" {
 			fix = "connection_creation_rate is an ip quota: put it on a Quota with entityType = \"ip\""
 		}
-		return rules.Message(quotaConfigPath(key), value, fmt.Sprintf("%q is not a %s quota Kafka knows", key, typ), fix)
+		return rules.Message(quotaConfigPath(key), value, fmt.Sprintf("%q is not a quota Kafka knows for entityType = %q", key, typ), fix)
 	}
 	k := keys[i]
 	v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
