@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,6 +37,7 @@ func TestAclQuotaRealKafka(t *testing.T) {
 	srv := s.serverWith(t, s.saslProps(localkafka.MechanismScramSHA512, user, pass))
 
 	t.Run("LeastPrivilege", func(t *testing.T) { testLeastPrivilege(t, s, srv) })
+	t.Run("ReplaceKeepsAccess", func(t *testing.T) { testReplaceKeepsAccess(t, s, srv) })
 	t.Run("QuotaThrottles", func(t *testing.T) { testQuotaThrottles(t, s, srv) })
 	t.Run("NoPerpetualDiffAndRefresh", func(t *testing.T) { testNoPerpetualDiffAndRefresh(t, s, srv) })
 	t.Run("ImportByID", func(t *testing.T) { testImportByID(t, s, srv) })
@@ -72,6 +74,55 @@ func testLeastPrivilege(t *testing.T, s *secureKafka, srv *testServer) {
 	require.ErrorIs(t, err, kerr.TopicAuthorizationFailed, "deleting the ACL stops the producer")
 	require.ErrorIs(t, produceOne(scramCl, topic), kerr.TopicAuthorizationFailed, "also on a connection opened before")
 	require.NoError(t, produceOne(certCl, topic), "the other principal's ACL is untouched")
+}
+
+// testReplaceKeepsAccess follows the engine through a replacement (a new
+// aclHost): Diff says replace with the new binding first, Create adds it
+// while the old one still exists, Delete removes only the old one; the
+// producer, connecting from 127.0.0.1, can write after every step.
+func testReplaceKeepsAccess(t *testing.T, s *secureKafka, srv *testServer) {
+	const topic, writer = "replace-orders", "replace-writer"
+	s.addScramUser(t, localkafka.MechanismScramSHA512, writer, "writer-secret")
+	mustCreate(t, srv, topicProps(topic, 1, 1, nil))
+	urn := resURN(AclToken, "replace")
+	oldID, _, oldState := upResource(t, srv, urn, aclSpec{topic, "Topic", "User:" + writer, "*", "Write", "Allow", ""}.props())
+	cl := s.scramClient(t, writer, "writer-secret")
+	require.NoError(t, produceOne(cl, topic))
+
+	news := checked(t, srv, urn, aclSpec{topic, "Topic", "User:" + writer, "127.0.0.1", "Write", "Allow", ""}.props())
+	d, err := srv.Diff(p.DiffRequest{ID: oldID, Urn: urn, State: oldState, Inputs: news})
+	require.NoError(t, err)
+	require.Equal(t, map[string]p.DiffKind{"aclHost": p.UpdateReplace}, diffKinds(d))
+	require.False(t, d.DeleteBeforeReplace, "the new binding is created first")
+
+	created, err := srv.Create(p.CreateRequest{Urn: urn, Properties: news})
+	require.NoError(t, err)
+	require.NoError(t, produceOne(cl, topic), "both bindings exist")
+	require.NoError(t, srv.Delete(p.DeleteRequest{ID: oldID, Urn: urn, Properties: oldState}))
+	require.NoError(t, produceOne(cl, topic), "the new binding alone grants the write")
+	assert.Equal(t, []string{"User:" + writer + " 127.0.0.1 Topic " + topic + " Literal Write Allow"},
+		aclsOf(t, s.plain, "User:"+writer))
+	require.NoError(t, srv.Delete(p.DeleteRequest{ID: created.ID, Urn: urn, Properties: created.Properties}))
+}
+
+// aclsOf is describeAllAcls narrowed to one principal.
+func aclsOf(t *testing.T, c *testCluster, principal string) []string {
+	t.Helper()
+	var out []string
+	for _, a := range describeAllAcls(t, c) {
+		if strings.HasPrefix(a, principal+" ") {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func diffKinds(d p.DiffResponse) map[string]p.DiffKind {
+	kinds := map[string]p.DiffKind{}
+	for k, v := range d.DetailedDiff {
+		kinds[k] = v.Kind
+	}
+	return kinds
 }
 
 // testQuotaThrottles: a producer_byte_rate quota created through the provider
