@@ -197,7 +197,9 @@ func (Acl) Create(ctx context.Context, req infer.CreateRequest[AclArgs]) (infer.
 }
 
 // Read looks the binding up with an exact filter. A missing ACL returns an
-// empty ID, which tells Pulumi it is gone. With no state (import), the ID in
+// empty ID, which tells Pulumi it is gone; since a broker that lags behind
+// the controller does not show an ACL created a moment ago, that takes every
+// broker agreeing. With no state (import), the ID in
 // pulumi-kafka's format gives the binding.
 func (Acl) Read(ctx context.Context, req infer.ReadRequest[AclArgs, AclState]) (infer.ReadResponse[AclArgs, AclState], error) {
 	want := req.State.AclArgs
@@ -214,6 +216,9 @@ func (Acl) Read(ctx context.Context, req infer.ReadRequest[AclArgs, AclState]) (
 		return infer.ReadResponse[AclArgs, AclState]{}, err
 	}
 	exists, err := cl.aclExists(ctx, cl.raw, want)
+	if err == nil && !exists {
+		exists, err = cl.aclOnAnyBroker(ctx, want)
+	}
 	if err != nil || !exists {
 		return infer.ReadResponse[AclArgs, AclState]{}, err
 	}

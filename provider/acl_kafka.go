@@ -133,6 +133,22 @@ func (k *kafkaClient) deleteAcl(ctx context.Context, a AclArgs) error {
 	return nil
 }
 
+// aclOnAnyBroker asks every broker alone whether the binding exists and
+// reports whether any shows it.
+func (k *kafkaClient) aclOnAnyBroker(ctx context.Context, a AclArgs) (bool, error) {
+	ids, err := k.brokerIDs(ctx)
+	if err != nil {
+		return false, securityError(aclWhat(a), "Metadata", err, "")
+	}
+	for _, id := range ids {
+		exists, err := k.aclExists(ctx, k.broker(id), a)
+		if err != nil || exists {
+			return exists, err
+		}
+	}
+	return false, nil
+}
+
 // waitAcl waits until every broker shows the binding (present) or none does
 // (!present). Brokers apply the controller's ACL records each at its own
 // pace, and each authorizes with its own copy: until all show the change, a

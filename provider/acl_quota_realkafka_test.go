@@ -182,6 +182,16 @@ func testNoPerpetualDiffAndRefresh(t *testing.T, s *secureKafka, srv *testServer
 	assert.Equal(t, aID, aRead.ID)
 	requireNoDiff(t, srv, aURN, aID, aRead.Properties, checked(t, srv, aURN, program))
 
+	// TwoPhaseCommit (Kafka 4.x, not named by franz-go) is sent as Kafka's code 15.
+	tURN := resURN(AclToken, "two-phase")
+	tID, tIn, tState := upResource(t, srv, tURN, aclSpec{"refresh-tx", "transactional_id", "User:refresh", "*", "TWO_PHASE_COMMIT", "Allow", ""}.props())
+	assert.Equal(t, []string{"User:refresh * Topic refresh. Prefixed DescribeConfigs Deny",
+		"User:refresh * TransactionalID refresh-tx Literal TwoPhaseCommit Allow"}, aclsOf(t, s.plain, "User:refresh"))
+	tRead, err := srv.Read(p.ReadRequest{ID: tID, Urn: tURN, Properties: tState, Inputs: tIn})
+	require.NoError(t, err)
+	requireNoDiff(t, srv, tURN, tID, tRead.Properties, tIn)
+	require.NoError(t, srv.Delete(p.DeleteRequest{ID: tID, Urn: tURN, Properties: tRead.Properties}))
+
 	deleted, err := s.plain.adm.DeleteACLs(ctx, kadm.NewACLs().Deny("User:refresh").DenyHosts("*").Topics("refresh.").
 		ResourcePatternType(kadm.ACLPatternPrefixed).Operations(kadm.OpDescribeConfigs))
 	require.NoError(t, err)

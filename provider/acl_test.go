@@ -237,3 +237,37 @@ func describeAllAcls(t testing.TB, c *testCluster) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestAclAndQuotaPreviewContactNoBroker: a preview of a new Acl or Quota
+// answers from the inputs alone (the provider's only address is closed).
+func TestAclAndQuotaPreviewContactNoBroker(t *testing.T) {
+	s := server(t, []string{"127.0.0.1:1"}, nil)
+	in := checked(t, s, resURN(AclToken, "a"), writeAcl.props())
+	resp, err := s.Create(p.CreateRequest{Urn: resURN(AclToken, "a"), Properties: in, DryRun: true})
+	require.NoError(t, err)
+	assert.Equal(t, "User:alice|*|Write|Allow|Topic|orders|Literal", resp.ID)
+	assert.Equal(t, in, resp.Properties)
+
+	qIn := checked(t, s, resURN(QuotaToken, "q"), quotaProps(nil, "user", map[string]string{"producer_byte_rate": "1"}))
+	qResp, err := s.Create(p.CreateRequest{Urn: resURN(QuotaToken, "q"), Properties: qIn, DryRun: true})
+	require.NoError(t, err)
+	assert.Equal(t, "|user", qResp.ID)
+}
+
+// TestSecurityError: ACL and quota errors start with what they are about and
+// Kafka's error name, and the codes whose fix is not obvious get a hint.
+func TestSecurityError(t *testing.T) {
+	err := securityError("acl User:a|*|Write|Allow|Topic|t|Literal", "CreateAcls", kerr.SecurityDisabled, "No Authorizer is configured.")
+	require.ErrorIs(t, err, kerr.SecurityDisabled)
+	assert.EqualError(t, err, "acl User:a|*|Write|Allow|Topic|t|Literal: SECURITY_DISABLED: Security features are "+
+		"disabled. (CreateAcls: No Authorizer is configured.): the brokers run no authorizer, so Kafka keeps no ACLs: "+
+		"set authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer on every broker and "+
+		"controller (with super.users naming the admin principal the provider uses), or remove the Acl resources")
+	err = securityError(`quota of user "x"`, "AlterClientQuotas", kerr.ClusterAuthorizationFailed, "")
+	assert.EqualError(t, err, `quota of user "x": CLUSTER_AUTHORIZATION_FAILED: Cluster authorization failed. `+
+		`(AlterClientQuotas): the provider authenticates as User:<saslUsername> (saslMechanism/saslUsername; `+
+		`User:ANONYMOUS without SASL), which lacks the AlterConfigs permission on the cluster that AlterClientQuotas `+
+		`needs: grant it with kafka-acls --bootstrap-server <broker> --add --allow-principal User:<saslUsername> `+
+		`--operation AlterConfigs --cluster (or list the principal in the brokers' super.users), or set `+
+		`saslUsername/saslPassword to a principal that has it`)
+}

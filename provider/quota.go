@@ -248,7 +248,9 @@ func (Quota) Update(ctx context.Context, req infer.UpdateRequest[QuotaArgs, Quot
 // Read records every quota key Kafka shows for the entity (so a refresh
 // shows keys set outside Pulumi), keeping the spelling of the state or the
 // inputs for a value that means the same. No quota returns an empty ID, which
-// tells Pulumi it is gone. With no state (import), the ID gives the entity.
+// tells Pulumi it is gone (once every broker agrees: one that lags behind the
+// controller does not show quotas set a moment ago). With no state (import),
+// the ID gives the entity.
 func (Quota) Read(ctx context.Context, req infer.ReadRequest[QuotaArgs, QuotaState]) (infer.ReadResponse[QuotaArgs, QuotaState], error) {
 	q := req.State.QuotaArgs
 	if q.EntityType == "" {
@@ -264,6 +266,9 @@ func (Quota) Read(ctx context.Context, req infer.ReadRequest[QuotaArgs, QuotaSta
 		return infer.ReadResponse[QuotaArgs, QuotaState]{}, err
 	}
 	have, err := cl.describeQuota(ctx, cl.raw, q)
+	if err == nil && len(have) == 0 {
+		have, err = cl.quotaOnAnyBroker(ctx, q)
+	}
 	if err != nil || len(have) == 0 {
 		return infer.ReadResponse[QuotaArgs, QuotaState]{}, err
 	}

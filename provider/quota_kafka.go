@@ -40,6 +40,22 @@ func (k *kafkaClient) describeQuota(ctx context.Context, r kmsg.Requestor, q Quo
 	return values, nil
 }
 
+// quotaOnAnyBroker asks every broker alone for the entity's quota values and
+// returns the first that shows any.
+func (k *kafkaClient) quotaOnAnyBroker(ctx context.Context, q QuotaArgs) (map[string]float64, error) {
+	ids, err := k.brokerIDs(ctx)
+	if err != nil {
+		return nil, securityError(quotaWhat(q), "Metadata", err, "")
+	}
+	for _, id := range ids {
+		have, err := k.describeQuota(ctx, k.broker(id), q)
+		if err != nil || len(have) > 0 {
+			return have, err
+		}
+	}
+	return map[string]float64{}, nil
+}
+
 // alterQuota sets and removes quota keys of the entity in one request,
 // which Kafka applies as one change.
 func (k *kafkaClient) alterQuota(ctx context.Context, q QuotaArgs, set map[string]float64, remove []string) error {
