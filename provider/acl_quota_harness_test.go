@@ -11,6 +11,10 @@ import (
 )
 
 // Helpers shared by the Acl and Quota tests, with kfake and with real Kafka.
+// kfake stores ACLs and client quotas (CreateAcls, DescribeAcls, DeleteAcls,
+// AlterClientQuotas, DescribeClientQuotas) but enforces neither and checks
+// no values, so the kfake tests prove the request flow only; authorization,
+// throttling and Kafka's validation are proven in acl_quota_realkafka_test.go.
 
 func resURN(token, name string) presource.URN {
 	return presource.NewURN("test", "umbrella", "", tokens.Type(token), name)

@@ -276,6 +276,9 @@ func resourceNameFailure(name, resType, pattern string) string {
 	case resType == "Cluster" && pattern == "Prefixed":
 		return rules.Message("aclResourceName", name, "is the cluster resource with resourcePatternTypeFilter = \"Prefixed\"",
 			"use resourcePatternTypeFilter = \"Literal\" for the cluster")
+	case resType == "Topic" && pattern == "Literal" && name != "*" && rules.TopicNameProblem(name) != "":
+		return rules.Message("aclResourceName", name, "is no legal topic name ("+rules.TopicNameProblem(name)+
+			"), so this ACL would match no topic", rules.TopicNameFix+", or \"*\" for every topic")
 	case strings.Contains(name, "*") && pattern == "Prefixed":
 		return rules.Message("aclResourceName", name, "holds \"*\" with resourcePatternTypeFilter = \"Prefixed\": Kafka "+
 			"treats \"*\" as a wildcard only in a Literal name; as a prefix it is a plain character, so this ACL would "+

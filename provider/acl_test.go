@@ -76,6 +76,9 @@ func TestAclCheck(t *testing.T) {
 		{"empty resource name", writeAcl.with(func(a *aclSpec) { a.name = "" }), []p.CheckFailure{{Property: "aclResourceName",
 			Reason: `aclResourceName = "": is empty (Kafka refuses an empty resource name); name the topic, group or ` +
 				`transactional ID, or "*" for all of them`}}},
+		{"illegal literal topic name", writeAcl.with(func(a *aclSpec) { a.name = "orders/v1" }), []p.CheckFailure{{Property: "aclResourceName",
+			Reason: `aclResourceName = "orders/v1": is no legal topic name (has characters outside [a-zA-Z0-9._-]), so this ` +
+				`ACL would match no topic; use 1-249 characters of [a-zA-Z0-9._-], not '.' or '..', or "*" for every topic`}}},
 		{"unknown principal is checked later", writeAcl.with(func(a *aclSpec) { a.principal = "alice" }), nil},
 	}
 	for _, tt := range tests {

@@ -76,8 +76,8 @@ func checkQuota(q QuotaArgs, known func(string) bool, configKnown bool) []p.Chec
 		}
 		fail("entityType", rules.Message("entityType", q.EntityType, "is not a client quota entity type", fix))
 	}
-	if known("entityName") && typeOK && typ == "ip" {
-		fail("entityName", ipEntityFailure(deref(q.EntityName)))
+	if known("entityName") && typeOK {
+		fail("entityName", entityNameFailure(typ, deref(q.EntityName)))
 	}
 	if !configKnown || !typeOK {
 		return failures
@@ -100,11 +100,19 @@ func checkQuota(q QuotaArgs, known func(string) bool, configKnown bool) []p.Chec
 // quotaConfigPath is the property path of one quota key, e.g. config["producer_byte_rate"].
 func quotaConfigPath(key string) string { return "config[" + strconv.Quote(key) + "]" }
 
-// ipEntityFailure checks an ip entity's name: an IP address, or empty for
-// the default of every IP. Kafka would resolve a host name once, on the
-// controller, and keep the address, so the state would never match.
-func ipEntityFailure(name string) string {
-	if name == "" || net.ParseIP(name) != nil {
+// entityNameFailure checks an entity's name. A user quota names the
+// principal's name without its type: Kafka matches "alice" for User:alice,
+// and a quota for "User:alice" would apply to nobody. An ip entity is an IP
+// address (or empty for the default of every IP): Kafka would resolve a host
+// name once, on the controller, and keep the address, so the state would
+// never match.
+func entityNameFailure(typ, name string) string {
+	if typ == "user" && strings.HasPrefix(name, "User:") {
+		return rules.Message("entityName", name, "starts with \"User:\", but a user quota names the user alone "+
+			"(Kafka matches \""+strings.TrimPrefix(name, "User:")+"\" for the principal "+name+")",
+			"write entityName = \""+strings.TrimPrefix(name, "User:")+"\"")
+	}
+	if typ != "ip" || name == "" || net.ParseIP(name) != nil {
 		return ""
 	}
 	return rules.Message("entityName", name, "is not an IP address (entityType = \"ip\")",

@@ -65,6 +65,9 @@ func TestQuotaCheck(t *testing.T) {
 			[]p.CheckFailure{{Property: "entityName", Reason: `entityName = "client.example": is not an IP address ` +
 				`(entityType = "ip"); write the client's IP address, e.g. "203.0.113.7", or leave entityName out for the ` +
 				`default of every IP`}}},
+		{"user entity written as a principal", quotaProps(ptr("User:alice"), "user", map[string]string{"producer_byte_rate": "1"}),
+			[]p.CheckFailure{{Property: "entityName", Reason: `entityName = "User:alice": starts with "User:", but a user ` +
+				`quota names the user alone (Kafka matches "alice" for the principal User:alice); write entityName = "alice"`}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
