@@ -435,3 +435,55 @@ func (s *secureKafka) maxThrottle(t *testing.T, user, password, topic string, si
 	require.NoError(t, cl.ProduceSync(ctx, recs...).FirstErr())
 	return time.Duration(hook.max.Load())
 }
+
+// TestAclQuotaEveryBrokerRealKafka: on three brokers, each one alone shows an
+// ACL and a quota as soon as the provider's Create returns, and none shows
+// them once Delete returns, so whichever broker a client or the next Read
+// reaches agrees with the state.
+func TestAclQuotaEveryBrokerRealKafka(t *testing.T) {
+	s := secureClusterN(t, 3, nil)
+	user, pass := s.superUser()
+	srv := s.serverWith(t, s.saslProps(localkafka.MechanismScramSHA512, user, pass))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	view := &kafkaClient{raw: s.plain.raw, timeout: 10 * time.Second}
+	ids, err := view.brokerIDs(ctx)
+	require.NoError(t, err)
+	require.Len(t, ids, 3)
+	everyBroker := func(what string, check func(kmsg.Requestor) bool) {
+		t.Helper()
+		for _, id := range ids {
+			require.True(t, check(view.broker(id)), "broker %d: %s", id, what)
+		}
+	}
+
+	acl := aclArgs(aclSpec{"everywhere", "Topic", "User:everywhere", "*", "Read", "Allow", "Literal"})
+	aURN := resURN(AclToken, "everywhere")
+	aID, _, aState := upResource(t, srv, aURN, aclSpec{"everywhere", "Topic", "User:everywhere", "*", "Read", "Allow", ""}.props())
+	everyBroker("shows the ACL", func(r kmsg.Requestor) bool {
+		ok, err := view.aclExists(ctx, r, acl)
+		require.NoError(t, err)
+		return ok
+	})
+	quota := QuotaArgs{EntityName: ptr("everywhere"), EntityType: "user"}
+	qURN := resURN(QuotaToken, "everywhere")
+	qID, _, qState := upResource(t, srv, qURN, quotaProps(ptr("everywhere"), "user", map[string]string{"consumer_byte_rate": "65536"}))
+	everyBroker("shows the quota", func(r kmsg.Requestor) bool {
+		have, err := view.describeQuota(ctx, r, quota)
+		require.NoError(t, err)
+		return have["consumer_byte_rate"] == 65536
+	})
+
+	require.NoError(t, srv.Delete(p.DeleteRequest{ID: aID, Urn: aURN, Properties: aState}))
+	everyBroker("no longer shows the ACL", func(r kmsg.Requestor) bool {
+		ok, err := view.aclExists(ctx, r, acl)
+		require.NoError(t, err)
+		return !ok
+	})
+	require.NoError(t, srv.Delete(p.DeleteRequest{ID: qID, Urn: qURN, Properties: qState}))
+	everyBroker("no longer shows the quota", func(r kmsg.Requestor) bool {
+		have, err := view.describeQuota(ctx, r, quota)
+		require.NoError(t, err)
+		return len(have) == 0
+	})
+}
