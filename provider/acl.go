@@ -187,6 +187,8 @@ func (Acl) Create(ctx context.Context, req infer.CreateRequest[AclArgs]) (infer.
 			"pulumi import %s <resource name> '%s' (or remove the other resource that declares it; for "+
 			"`pulumi up --replace` of an unchanged ACL set the deleteBeforeReplace resource option)", id, AclToken, id)
 	}
+	// Kafka's CreateAcls is idempotent, so the client's retry after an answer
+	// lost to a broken connection succeeds even if the first attempt did.
 	if err := cl.createAcl(ctx, in); err != nil {
 		return infer.CreateResponse[AclState]{}, err
 	}
