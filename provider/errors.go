@@ -140,3 +140,33 @@ func requestHint(err error) string {
 	}
 	return ""
 }
+
+// securityOperations maps the ACL and quota requests to the cluster
+// permission each needs.
+var securityOperations = map[string]string{
+	"CreateAcls":           "Alter",
+	"DeleteAcls":           "Alter",
+	"DescribeAcls":         "Describe",
+	"AlterClientQuotas":    "AlterConfigs",
+	"DescribeClientQuotas": "DescribeConfigs",
+}
+
+// securityHint returns what to do about a Kafka error code answered to an
+// ACL or quota request, or "" when the code's own message says enough.
+func securityHint(what, op string, err error) string {
+	switch {
+	case errors.Is(err, kerr.SecurityDisabled):
+		return "the brokers run no authorizer, so Kafka keeps no ACLs: set " +
+			"authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer on every broker and " +
+			"controller (with super.users naming the admin principal the provider uses), or remove the Acl resources"
+	case errors.Is(err, kerr.ClusterAuthorizationFailed):
+		operation := securityOperations[op]
+		return fmt.Sprintf("%s, which lacks the %s permission on the cluster that %s needs: grant it with "+
+			"kafka-acls --bootstrap-server <broker> --add --allow-principal User:<saslUsername> --operation %s --cluster "+
+			"(or list the principal in the brokers' super.users), or set saslUsername/saslPassword to a principal that has it",
+			principalHint, operation, op, operation)
+	case errors.Is(err, kerr.InvalidRequest), errors.Is(err, kerr.InvalidConfig):
+		return fmt.Sprintf("Kafka refused %s as written (the broker's message above says which part): fix that input", what)
+	}
+	return ""
+}

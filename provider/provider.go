@@ -45,6 +45,7 @@ func Provider() p.Provider {
 		WithGoImportPath(GoImportPath).
 		WithConfig(infer.Config(cfg)).
 		WithResources(infer.Resource(Topic{})).
+		WithResources(infer.Resource(Acl{}), infer.Resource(Quota{})).
 		Build()
 	if err != nil {
 		// Build only fails when no resource is registered, which is a bug here.

@@ -21,6 +21,10 @@ func (m *module) Version() semver.Version {
 
 func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi.Resource, err error) {
 	switch typ {
+	case "umbrellakafka:index:Acl":
+		r = &Acl{}
+	case "umbrellakafka:index:Quota":
+		r = &Quota{}
 	case "umbrellakafka:index:Topic":
 		r = &Topic{}
 	default:
