@@ -23,6 +23,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 	switch typ {
 	case "umbrellakafka:index:Topic":
 		r = &Topic{}
+	case "umbrellakafka:index:UserScramCredential":
+		r = &UserScramCredential{}
 	default:
 		return nil, fmt.Errorf("unknown resource type: %s", typ)
 	}
