@@ -137,13 +137,18 @@ func (GetTopic) Invoke(ctx context.Context, req infer.FunctionRequest[GetTopicAr
 	if err != nil {
 		return infer.FunctionResponse[GetTopicResult]{}, fmt.Errorf("getTopic: %w", err)
 	}
-	configs, err := cl.configsFrom(ctx, cl.broker(broker), name)
-	if err == nil && (!meta.Exists || !configs.Exists) {
-		err = fmt.Errorf("topic %q does not exist in the Kafka cluster: check the name (getTopics lists the "+
-			"topics), or create the topic before reading it", name)
+	missing := fmt.Errorf("getTopic: topic %q does not exist in the Kafka cluster: check the name (getTopics "+
+		"lists the topics), or create the topic before reading it", name)
+	if !meta.Exists {
+		return infer.FunctionResponse[GetTopicResult]{}, missing
 	}
+	// The broker that showed the topic: another one may not know it yet.
+	configs, err := cl.configsFrom(ctx, cl.broker(broker), name)
 	if err != nil {
 		return infer.FunctionResponse[GetTopicResult]{}, fmt.Errorf("getTopic: %w", err)
+	}
+	if !configs.Exists {
+		return infer.FunctionResponse[GetTopicResult]{}, missing // deleted since the metadata request
 	}
 	r, err := cl.reassignmentOf(ctx, name, meta)
 	if err != nil {
