@@ -20,6 +20,7 @@ import (
 
 	"github.com/umbrella-platform/umbrella-streaming/components"
 	"github.com/umbrella-platform/umbrella-streaming/config"
+	"github.com/umbrella-platform/umbrella-streaming/internal/testpki"
 )
 
 // Defaults of Options.
@@ -76,6 +77,9 @@ type Options struct {
 	// value. For tests of broker settings a stack does not expose, e.g.
 	// delete.topic.enable=false.
 	ExtraProperties []string
+	// Security, when set, gives every node a SASL_SSL and an MTLS client
+	// listener and turns on the StandardAuthorizer (see security.go).
+	Security *Security
 }
 
 // Cluster is a running local Kafka cluster. Its methods are safe for
@@ -88,6 +92,7 @@ type Cluster struct {
 	nodes []*node
 	admin *kgo.Client
 	adm   *kadm.Client
+	ca    *testpki.CA // with Options.Security
 
 	stopOnce sync.Once
 	stopErr  error
@@ -98,6 +103,8 @@ type node struct {
 	id                         int
 	clientPort, controllerPort int
 	externalPort               int // 0 without Options.External
+	saslPort, mtlsPort         int // 0 without Options.Security
+	tls                        tlsFiles
 
 	mu     sync.Mutex
 	pid    int
@@ -123,6 +130,11 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	}
 	if len(o.ClientPorts) > o.Nodes {
 		return nil, fmt.Errorf("localkafka: %d client ports given for %d nodes", len(o.ClientPorts), o.Nodes)
+	}
+	if o.Security != nil {
+		if err := o.Security.validate(); err != nil {
+			return nil, err
+		}
 	}
 	if o.Dir == "" {
 		return nil, errors.New("localkafka: Options.Dir is empty: give the folder for the nodes' data and logs")
@@ -162,7 +174,10 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 			"(localkafka.StopDir, or go run ./cmd/localkafka -dir %s stop)", dir, running, dir)
 	}
 
-	clientPorts, controllerPorts, err := pickPorts(o.Nodes+externalPorts(o), o.ClientPorts)
+	// pickPorts hands out ports in (client, controller) pairs: the external
+	// listener takes the client half of one pair per node, the secured
+	// listeners both halves (SASL_SSL, MTLS) of another.
+	clientPorts, controllerPorts, err := pickPorts(o.Nodes+externalPorts(o)+securityPorts(o), o.ClientPorts)
 	if err != nil {
 		return nil, err
 	}
@@ -172,6 +187,10 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		if o.External != nil {
 			c.nodes[id].externalPort = clientPorts[o.Nodes+id]
 		}
+		if o.Security != nil {
+			base := o.Nodes + externalPorts(o)
+			c.nodes[id].saslPort, c.nodes[id].mtlsPort = clientPorts[base+id], controllerPorts[base+id]
+		}
 	}
 	c.net = components.Network{
 		Host:           func(int) string { return Host },
@@ -179,6 +198,11 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		ControllerPort: func(id int) int { return c.nodes[id].controllerPort },
 		BindHost:       Host,
 		LogDir:         func(id int) string { return filepath.Join(nodeDir(dir, id), dataDir) },
+	}
+	if o.Security != nil {
+		if err := c.writeTLS(); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.writeFiles(); err != nil {
 		return nil, err
@@ -200,6 +224,12 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	if err := c.waitReady(ctx, c.nodeIDs()); err != nil {
 		_ = c.Stop()
 		return nil, err
+	}
+	if o.Security != nil {
+		if err := c.createSuperUser(ctx); err != nil {
+			_ = c.Stop()
+			return nil, err
+		}
 	}
 	return c, nil
 }
@@ -257,7 +287,7 @@ func (c *Cluster) writeFiles() error {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
-		props := c.withExternal(components.ServerProperties(c.spec, c.net, n.id), n)
+		props := c.withSecurity(c.withExternal(components.ServerProperties(c.spec, c.net, n.id), n), n)
 		if len(c.opts.ExtraProperties) > 0 {
 			props = strings.TrimRight(props, "\n") + "\n" + strings.Join(c.opts.ExtraProperties, "\n") + "\n"
 		}

@@ -27,7 +27,9 @@
 // readiness check Start and Restart wait on; inspect.go asks the running
 // cluster about its quorum and topics (Quorum, Describe, WaitInSync,
 // WaitPropagated); process.go is the node folders, pid files and signals;
-// stack.go loads a stack's spec. Every wait polls through internal/poll.
+// stack.go loads a stack's spec; external.go and security.go add the optional
+// extra client listeners (Options.External, Options.Security: SASL_SSL and
+// mTLS with the StandardAuthorizer, certificates from internal/testpki). Every wait polls through internal/poll.
 //
 // Layout of Options.Dir:
 //
@@ -38,4 +40,5 @@
 //	node-N/console.log        the JVM's stdout and stderr (crashes, early failures)
 //	node-N/kafka.pid          pid of the running node
 //	node-N/data               log.dirs (KRaft metadata log and partitions)
+//	tls/                      with Options.Security: ca.pem and node-N-keystore.pem
 package localkafka

@@ -1,10 +1,8 @@
 package localkafka
 
 import (
-	"fmt"
 	"net"
 	"strconv"
-	"strings"
 )
 
 // ExternalListenerName is the extra listener's name in server.properties.
@@ -36,18 +34,8 @@ func (c *Cluster) withExternal(props string, n *node) string {
 	if c.opts.External == nil {
 		return props
 	}
-	add := map[string]string{
-		"listeners":                      fmt.Sprintf(",%s://%s:%d", ExternalListenerName, Host, n.externalPort),
-		"advertised.listeners":           fmt.Sprintf(",%s://%s", ExternalListenerName, c.opts.External.Advertise(n.id)),
-		"listener.security.protocol.map": fmt.Sprintf(",%s:PLAINTEXT", ExternalListenerName),
-	}
-	lines := strings.Split(props, "\n")
-	for i, line := range lines {
-		if key, _, ok := strings.Cut(line, "="); ok && add[key] != "" {
-			lines[i] = line + add[key]
-		}
-	}
-	return strings.Join(lines, "\n")
+	return withListeners(props, []listenerAdd{{ExternalListenerName, "PLAINTEXT", n.externalPort,
+		c.opts.External.Advertise(n.id)}})
 }
 
 // ExternalAddr is node id's address on the external listener ("" without
