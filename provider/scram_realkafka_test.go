@@ -141,6 +141,22 @@ func TestRealKafkaScramLoginAndRotate(t *testing.T) {
 		assert.Empty(t, describeScram(t, s.plain.adm, user))
 		assertRefused(t, s, ScramSHA512, user, "second-secret-512")
 	})
+
+	// A provider principal without the cluster Alter ACL: Kafka refuses the
+	// write, and the error names the ACL to grant, never the password.
+	t.Run("without the cluster ACL", func(t *testing.T) {
+		s.addScramUser(t, localkafka.MechanismScramSHA512, "no-acl", "no-acl-secret")
+		weak := s.serverWith(t, s.saslProps(localkafka.MechanismScramSHA512, "no-acl", "no-acl-secret"))
+		checked, failures := checkScram(t, weak, scramProps("victim", ScramSHA256, 0, "victim-secret"))
+		require.Empty(t, failures)
+		_, err := weak.Create(p.CreateRequest{Urn: scramURN("v"), Properties: checked})
+		require.Error(t, err)
+		t.Logf("the refusal: %v", err)
+		assert.Contains(t, err.Error(), `UserScramCredential "victim|SCRAM-SHA-256": AlterUserScramCredentials (upsertion): CLUSTER_AUTHORIZATION_FAILED`)
+		assert.Contains(t, err.Error(), "--operation Alter --operation Describe --cluster")
+		assert.NotContains(t, err.Error(), "victim-secret")
+		assert.Empty(t, describeScram(t, s.plain.adm, "victim"))
+	})
 }
 
 // TestRealKafkaScramIterationLimits proves the limits Check enforces are
