@@ -121,22 +121,27 @@ func (c *UserScramCredentialState) Annotate(a infer.Annotator) {
 // scramID is the resource ID of a credential, as pulumi-kafka's.
 func scramID(username, mechanism string) string { return username + "|" + mechanism }
 
-// parseScramID splits an ID or import ID. pulumi-kafka also accepts a
-// legacy "<username>|<mechanism>|<password>"; it is refused here, since the
-// ID is recorded in the state in clear (and the import command line in the
-// shell's history).
+// parseScramID splits an ID or import ID at its last "|": the mechanism has
+// none, a user name may. pulumi-kafka also accepts a legacy
+// "<username>|<mechanism>|<password>"; it is refused here, since the ID is
+// recorded in the state in clear (and the import command line in the
+// shell's history). The refusal never repeats the ID, which would show it.
 func parseScramID(id string) (username, mechanism string, err error) {
-	parts := strings.Split(id, "|")
-	switch {
-	case len(parts) == 2 && parts[0] != "" && parts[1] != "":
-		return parts[0], parts[1], nil
-	case len(parts) >= 3:
-		return "", "", fmt.Errorf("UserScramCredential ID has %d |-separated parts: the legacy "+
-			"<username>|<scramMechanism>|<password> import ID is refused, because the ID is stored in the state in clear. "+
-			"Import with <username>|<scramMechanism> (e.g. 'alice|SCRAM-SHA-512') and set password or passwordWo in the program", len(parts))
+	i := strings.LastIndex(id, "|")
+	if i > 0 && validateScramMechanism(id[i+1:]) == "" {
+		return id[:i], id[i+1:], nil
 	}
-	return "", "", fmt.Errorf("UserScramCredential ID %q is not <username>|<scramMechanism>: import with e.g. "+
-		"'alice|SCRAM-SHA-512'", id)
+	if i > 0 {
+		before := id[:i]
+		if j := strings.LastIndex(before, "|"); j > 0 && validateScramMechanism(before[j+1:]) == "" {
+			return "", "", fmt.Errorf("UserScramCredential ID has a third |-separated part after the mechanism: the legacy "+
+				"<username>|<scramMechanism>|<password> import ID is refused, because the ID is stored in the state in clear. "+
+				"Import with <username>|<scramMechanism> (e.g. '%s|%s') and set password or passwordWo in the program",
+				before[:j], before[j+1:])
+		}
+	}
+	return "", "", fmt.Errorf("UserScramCredential ID %q is not <username>|<scramMechanism> with mechanism %s or %s: "+
+		"import with e.g. 'alice|SCRAM-SHA-512'", id, ScramSHA256, ScramSHA512)
 }
 
 // Check validates the inputs with Kafka's rules before anything is written.
@@ -361,6 +366,9 @@ func (UserScramCredential) Read(ctx context.Context, req infer.ReadRequest[UserS
 // Update writes the credential again with the new iterations and password
 // (an upsertion replaces the stored salted password, so the old password
 // stops working) and returns once every broker describes the new iterations.
+// Kafka does not describe passwords, so a change of the password alone
+// cannot be waited for: each broker applies it when it applies the
+// controller's record, normally within milliseconds.
 func (UserScramCredential) Update(ctx context.Context, req infer.UpdateRequest[UserScramCredentialArgs, UserScramCredentialState]) (
 	infer.UpdateResponse[UserScramCredentialState], error,
 ) {

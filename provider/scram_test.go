@@ -188,17 +188,25 @@ func TestScramDiff(t *testing.T) {
 // TestScramIDs guards pulumi-kafka's ID format and the refusal of its legacy
 // import ID, which would put the password into the state in clear.
 func TestScramIDs(t *testing.T) {
-	user, mech, err := parseScramID("alice|SCRAM-SHA-512")
-	require.NoError(t, err)
-	assert.Equal(t, []string{"alice", "SCRAM-SHA-512"}, []string{user, mech})
-	assert.Equal(t, "alice|SCRAM-SHA-512", scramID("alice", ScramSHA512))
+	for id, want := range map[string][2]string{
+		"alice|SCRAM-SHA-512":      {"alice", ScramSHA512},
+		"team|alice|SCRAM-SHA-256": {"team|alice", ScramSHA256}, // a user name may hold "|"
+	} {
+		user, mech, err := parseScramID(id)
+		require.NoError(t, err, id)
+		assert.Equal(t, want, [2]string{user, mech}, id)
+		assert.Equal(t, id, scramID(user, mech))
+	}
 
-	_, _, err = parseScramID("alice|SCRAM-SHA-512|hunter2")
+	_, _, err := parseScramID("alice|SCRAM-SHA-512|hunter2")
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "hunter2")
-	assert.Contains(t, err.Error(), "Import with <username>|<scramMechanism>")
-	_, _, err = parseScramID("alice")
-	assert.EqualError(t, err, `UserScramCredential ID "alice" is not <username>|<scramMechanism>: import with e.g. 'alice|SCRAM-SHA-512'`)
+	assert.Contains(t, err.Error(), "Import with <username>|<scramMechanism> (e.g. 'alice|SCRAM-SHA-512')")
+	for _, bad := range []string{"alice", "alice|PLAIN", "|SCRAM-SHA-512"} {
+		_, _, err = parseScramID(bad)
+		assert.EqualError(t, err, fmt.Sprintf("UserScramCredential ID %q is not <username>|<scramMechanism> with mechanism "+
+			"SCRAM-SHA-256 or SCRAM-SHA-512: import with e.g. 'alice|SCRAM-SHA-512'", bad))
+	}
 }
 
 // TestScramSchema guards the names (pulumi-kafka's), the secret flags and
