@@ -235,23 +235,24 @@ func TestRealKafkaScramReadImportAndDrift(t *testing.T) {
 // factor and only the topic's own (dynamic) configs, a config changed
 // behind the provider's back, and a clear error for a missing topic.
 func TestRealKafkaTopicFunctions(t *testing.T) {
-	lk, c := realCluster(t, "dev")
+	lk, c := realCluster(t, "prod") // 3 nodes, so replication factors differ
 	srv := server(t, c.addrs, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	compact, retention := "compact", "3600000"
 	for _, tc := range []struct {
 		name       string
 		partitions int32
+		rf         int16
 		cfg        map[string]*string
 	}{
-		{"fn-orders", 3, map[string]*string{"cleanup.policy": &compact, "retention.ms": &retention}},
-		{"fn-audit", 1, nil},
+		{"fn-orders", 3, 3, map[string]*string{"cleanup.policy": &compact, "retention.ms": &retention}},
+		{"fn-audit", 1, 2, nil},
 	} {
-		resp, err := c.adm.CreateTopic(ctx, tc.partitions, 1, tc.cfg, tc.name)
+		resp, err := c.adm.CreateTopic(ctx, tc.partitions, tc.rf, tc.cfg, tc.name)
 		require.NoError(t, err)
 		require.NoError(t, resp.Err)
-		require.NoError(t, lk.WaitInSync(ctx, tc.name, 1))
+		require.NoError(t, lk.WaitInSync(ctx, tc.name, int(tc.rf)))
 		require.NoError(t, lk.WaitPropagated(ctx, tc.name, int(tc.partitions)))
 	}
 
@@ -265,7 +266,7 @@ func TestRealKafkaTopicFunctions(t *testing.T) {
 	assert.Equal(t, property.NewMap(map[string]property.Value{
 		"name":              property.New("fn-orders"),
 		"partitions":        property.New(3.0),
-		"replicationFactor": property.New(1.0),
+		"replicationFactor": property.New(3.0),
 		"config": property.New(map[string]property.Value{
 			"cleanup.policy": property.New("compact"), "retention.ms": property.New("3600000"),
 		}),
@@ -297,10 +298,11 @@ func TestRealKafkaTopicFunctions(t *testing.T) {
 	assert.Equal(t, property.NewMap(map[string]property.Value{
 		"topicName":         property.New("fn-audit"),
 		"partitions":        property.New(1.0),
-		"replicationFactor": property.New(1.0),
+		"replicationFactor": property.New(2.0),
 		"config":            property.New(map[string]property.Value{}),
 	}), byName["fn-audit"])
 	assert.Equal(t, 3.0, byName["fn-orders"].Get("partitions").AsNumber())
+	assert.Equal(t, 3.0, byName["fn-orders"].Get("replicationFactor").AsNumber())
 	assert.Equal(t, "7200000", byName["fn-orders"].Get("config").AsMap().Get("retention.ms").AsString())
 	assert.Equal(t, "compact", byName["fn-orders"].Get("config").AsMap().Get("cleanup.policy").AsString())
 }
