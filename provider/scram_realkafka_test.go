@@ -32,12 +32,19 @@ import (
 // mechanism and returns the error of the first request (nil: logged in).
 func scramLogin(t *testing.T, s *secureKafka, mechanism, user, password string) error {
 	t.Helper()
+	return scramLoginAt(t, s, s.saslAddrs(), mechanism, user, password)
+}
+
+// scramLoginAt is scramLogin with the client seeded with addrs only: its first
+// request, which authenticates, goes to one of them.
+func scramLoginAt(t *testing.T, s *secureKafka, addrs []string, mechanism, user, password string) error {
+	t.Helper()
 	auth := scram.Auth{User: user, Pass: password}
 	var m sasl.Mechanism = auth.AsSha256Mechanism()
 	if mechanism == ScramSHA512 {
 		m = auth.AsSha512Mechanism()
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.saslAddrs()...), kgo.DialTLSConfig(s.tlsConfig(t)), kgo.SASL(m),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.DialTLSConfig(s.tlsConfig(t)), kgo.SASL(m),
 		kgo.RequestRetries(0))
 	require.NoError(t, err)
 	defer cl.Close()
@@ -157,6 +164,31 @@ func TestRealKafkaScramLoginAndRotate(t *testing.T) {
 		assert.NotContains(t, err.Error(), "victim-secret")
 		assert.Empty(t, describeScram(t, s.plain.adm, "victim"))
 	})
+}
+
+// TestRealKafkaScramEveryBrokerAtOnce: on 3 nodes, Create returns only
+// once every broker has the credential, so a login on each broker right
+// after it (no retry) succeeds; Delete returns only once every broker has
+// dropped it, so a login on each right after it is refused. It guards the
+// waits on every broker: each broker applies the controller's record at
+// its own pace.
+func TestRealKafkaScramEveryBrokerAtOnce(t *testing.T) {
+	s := secureClusterN(t, 3, nil)
+	admin, adminPass := s.superUser()
+	srv := s.serverWith(t, s.saslProps(localkafka.MechanismScramSHA512, admin, adminPass))
+	addrs := s.saslAddrs()
+	require.Len(t, addrs, 3)
+
+	const user = "everywhere"
+	_, created := createScram(t, srv, scramProps(user, ScramSHA512, 0, "everywhere-secret"))
+	for _, addr := range addrs {
+		assert.NoError(t, scramLoginAt(t, s, []string{addr}, ScramSHA512, user, "everywhere-secret"), "broker %s", addr)
+	}
+	require.NoError(t, srv.Delete(p.DeleteRequest{ID: created.ID, Urn: scramURN("c"), Properties: created.Properties}))
+	for _, addr := range addrs {
+		assert.ErrorIs(t, scramLoginAt(t, s, []string{addr}, ScramSHA512, user, "everywhere-secret"),
+			kerr.SaslAuthenticationFailed, "broker %s", addr)
+	}
 }
 
 // TestRealKafkaScramIterationLimits proves the limits Check enforces are
