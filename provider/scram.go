@@ -314,8 +314,18 @@ func (UserScramCredential) Create(ctx context.Context, req infer.CreateRequest[U
 	if err != nil {
 		return infer.CreateResponse[UserScramCredentialState]{}, err
 	}
+	// As pulumi-kafka, an existing credential is taken over (an upsertion
+	// cannot be told to fail), but the operator hears that its password changed.
+	before, err := cl.describeScramFrom(ctx, cl.raw, in.Username)
+	if err != nil {
+		return infer.CreateResponse[UserScramCredentialState]{}, err
+	}
 	if err := cl.upsertScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations), in.password()); err != nil {
 		return infer.CreateResponse[UserScramCredentialState]{}, err
+	}
+	if _, existed := before[in.ScramMechanism]; existed {
+		p.GetLogger(ctx).Warningf("UserScramCredential %q already existed in Kafka: its password is now this "+
+			"program's, and clients still using the previous one can no longer log in", resp.ID)
 	}
 	if err := cl.waitScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations)); err != nil {
 		// Kafka accepted it: record it, so the next update resumes from it.

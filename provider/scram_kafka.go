@@ -27,14 +27,19 @@ func scramMechanism(m string) kadm.ScramMechanism {
 	return kadm.ScramSha256
 }
 
-// scramError wraps a Kafka error for one credential; the password is never
-// part of it. The hint says what to change.
+// scramError wraps a Kafka error for one credential (mech "" for a request
+// about all of the user's credentials); the password is never part of it.
+// The hint says what to change.
 func scramError(user, mech, op string, err error, brokerMsg string) error {
+	subject := fmt.Sprintf("UserScramCredential %q", scramID(user, mech))
+	if mech == "" {
+		subject = fmt.Sprintf("SCRAM credentials of user %q", user)
+	}
 	var rest string
 	if brokerMsg != "" {
 		rest = " (" + brokerMsg + ")"
 	}
-	return fmt.Errorf("UserScramCredential %q: %s: %w%s%s", scramID(user, mech), op, err, rest, hintSuffix(scramHint(err)))
+	return fmt.Errorf("%s: %s: %w%s%s", subject, op, err, rest, hintSuffix(scramHint(err)))
 }
 
 func scramHint(err error) string {
@@ -112,10 +117,10 @@ func (k *kafkaClient) describeScramFrom(ctx context.Context, r kmsg.Requestor, u
 	req.Users = append(req.Users, u)
 	resp, err := req.RequestWith(ctx, r)
 	if err != nil {
-		return nil, scramError(user, "*", op, err, "")
+		return nil, scramError(user, "", op, err, "")
 	}
 	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
-		return nil, scramError(user, "*", op, err, deref(resp.ErrorMessage))
+		return nil, scramError(user, "", op, err, deref(resp.ErrorMessage))
 	}
 	view := scramView{}
 	for _, res := range resp.Results {
@@ -127,7 +132,7 @@ func (k *kafkaClient) describeScramFrom(ctx context.Context, r kmsg.Requestor, u
 		case errors.Is(err, kerr.ResourceNotFound):
 			return view, nil
 		case err != nil:
-			return nil, scramError(user, "*", op, err, deref(res.ErrorMessage))
+			return nil, scramError(user, "", op, err, deref(res.ErrorMessage))
 		}
 		for _, c := range res.CredentialInfos {
 			view[kadm.ScramMechanism(c.Mechanism).String()] = int(c.Iterations)

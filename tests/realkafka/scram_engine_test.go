@@ -213,7 +213,8 @@ func backendFiles(t *testing.T, st auto.Stack) map[string]string {
 	return files
 }
 
-// TestEngineScramSecrets: up with secret passwords (both log in), up with
+// TestEngineScramSecrets: up with secret passwords (both log in; the one
+// that existed outside Pulumi is taken over with a warning), up with
 // both passwords changed (the new ones log in, the old ones are refused), a
 // third up and a preview with no change; the exported state and every
 // output of the engine never hold a password in clear; destroy removes the
@@ -238,9 +239,14 @@ func TestEngineScramSecrets(t *testing.T) {
 		return *res.Summary.ResourceChanges
 	}
 
+	// engine-app already has a SCRAM-SHA-256 credential made outside Pulumi:
+	// the first up takes it over (as pulumi-kafka does) and warns about it.
+	const outside = "app-pass-made-outside"
+	require.NoError(t, c.AddScramUser(ctx, localkafka.MechanismScramSHA256, engineAppUser, outside))
 	setPasswords(t, ctx, st, app1, wo1, "1")
 	assert.Equal(t, map[string]int{"create": 4}, up("first up"), "stack, provider and two credentials")
-	assertRotated(t, c, localkafka.MechanismScramSHA256, engineAppUser, app1, "")
+	assert.Contains(t, out.String(), `UserScramCredential "engine-app|SCRAM-SHA-256" already existed in Kafka: its password is now this program's`)
+	assertRotated(t, c, localkafka.MechanismScramSHA256, engineAppUser, app1, outside)
 	assertRotated(t, c, localkafka.MechanismScramSHA512, engineWoUser, wo1, "")
 
 	setPasswords(t, ctx, st, app2, wo2, "2")
