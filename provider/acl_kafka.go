@@ -164,27 +164,6 @@ func (k *kafkaClient) waitAcl(ctx context.Context, a AclArgs, present bool) erro
 	})
 }
 
-// brokerIDs lists the cluster's brokers from a direct metadata request for
-// no topic.
-func (k *kafkaClient) brokerIDs(ctx context.Context) ([]int32, error) {
-	req := kmsg.NewPtrMetadataRequest()
-	req.Topics = []kmsg.MetadataRequestTopic{}
-	rctx, cancel := k.withTimeout(ctx)
-	defer cancel()
-	resp, err := req.RequestWith(rctx, k.raw)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]int32, 0, len(resp.Brokers))
-	for _, b := range resp.Brokers {
-		ids = append(ids, b.NodeID)
-	}
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("the metadata answer lists no brokers")
-	}
-	return ids, nil
-}
-
 // waitEveryBrokerShows polls every broker alone until done is true for each,
 // up to the request timeout. A Kafka error code ends the wait at once; a
 // broker that gives no answer is asked again.

@@ -401,13 +401,6 @@ func (k *kafkaClient) reassigningPartitions(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func hintSuffix(hint string) string {
-	if hint == "" {
-		return ""
-	}
-	return ": " + hint
-}
-
 // electPreferred makes each partition's first replica its leader where it
 // is not: a move changes preferred leaders, and Kafka's own automatic
 // rebalance only runs every few minutes. A replica that has just joined the

@@ -45,7 +45,8 @@ func Provider() p.Provider {
 		WithGoImportPath(GoImportPath).
 		WithConfig(infer.Config(cfg)).
 		WithResources(infer.Resource(Topic{})).
-		WithResources(infer.Resource(Acl{}), infer.Resource(Quota{})).
+		WithResources(infer.Resource(Acl{}), infer.Resource(Quota{}), infer.Resource(UserScramCredential{})).
+		WithFunctions(infer.Function(GetTopic{}), infer.Function(GetTopics{})).
 		Build()
 	if err != nil {
 		// Build only fails when no resource is registered, which is a bug here.

@@ -210,10 +210,10 @@ func (k *kafkaClient) brokerIDs(ctx context.Context) ([]int32, error) {
 	req.Topics = []kmsg.MetadataRequestTopic{}
 	resp, err := req.RequestWith(rctx, k.raw)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("listing the brokers (Metadata): %w%s", err, hintSuffix(requestHint(err)))
 	}
 	if len(resp.Brokers) == 0 {
-		return nil, errors.New("the metadata answer lists no brokers")
+		return nil, errors.New("listing the brokers (Metadata): the answer lists no brokers")
 	}
 	ids := make([]int32, 0, len(resp.Brokers))
 	for _, b := range resp.Brokers {
@@ -221,6 +221,14 @@ func (k *kafkaClient) brokerIDs(ctx context.Context) ([]int32, error) {
 	}
 	slices.Sort(ids)
 	return ids, nil
+}
+
+// hintSuffix is ": hint", or nothing without a hint.
+func hintSuffix(h string) string {
+	if h == "" {
+		return ""
+	}
+	return ": " + h
 }
 
 // metadataMany issues one metadata request for topics through r and returns

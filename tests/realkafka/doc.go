@@ -3,7 +3,10 @@
 // broker configs start and form a quorum, create-topics.sh is idempotent,
 // acks=all writes survive a broker crash, compression.type=producer keeps
 // the producer's codec, and a static min.insync.replicas change is ignored
-// once the cluster has bootstrapped (a Kafka 4.1 behaviour to plan for).
+// once the cluster has bootstrapped (a Kafka 4.1 behaviour to plan for),
+// and, through the real Pulumi engine with the provider plugin built from
+// this tree, UserScramCredential passwords from secret config log in over
+// SASL_SSL, rotate, and never appear in clear in the state or the output.
 //
 // They are behind the realkafka build tag and need the Kafka jars:
 //

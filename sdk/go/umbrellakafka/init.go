@@ -27,6 +27,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &Quota{}
 	case "umbrellakafka:index:Topic":
 		r = &Topic{}
+	case "umbrellakafka:index:UserScramCredential":
+		r = &UserScramCredential{}
 	default:
 		return nil, fmt.Errorf("unknown resource type: %s", typ)
 	}

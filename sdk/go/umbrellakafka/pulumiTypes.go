@@ -248,9 +248,76 @@ func (o KubernetesAccessPtrOutput) StatefulSet() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+type GetTopicsList struct {
+	// The topic-level configs: those set on the topic itself (source DYNAMIC_TOPIC_CONFIG), as a Topic's config records them; broker defaults are left out.
+	Config map[string]string `pulumi:"config"`
+	// Number of partitions.
+	Partitions int `pulumi:"partitions"`
+	// Number of replicas of each partition.
+	ReplicationFactor int `pulumi:"replicationFactor"`
+	// The name of the topic.
+	TopicName string `pulumi:"topicName"`
+}
+
+type GetTopicsListOutput struct{ *pulumi.OutputState }
+
+func (GetTopicsListOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetTopicsList)(nil)).Elem()
+}
+
+func (o GetTopicsListOutput) ToGetTopicsListOutput() GetTopicsListOutput {
+	return o
+}
+
+func (o GetTopicsListOutput) ToGetTopicsListOutputWithContext(ctx context.Context) GetTopicsListOutput {
+	return o
+}
+
+// The topic-level configs: those set on the topic itself (source DYNAMIC_TOPIC_CONFIG), as a Topic's config records them; broker defaults are left out.
+func (o GetTopicsListOutput) Config() pulumi.StringMapOutput {
+	return o.ApplyT(func(v GetTopicsList) map[string]string { return v.Config }).(pulumi.StringMapOutput)
+}
+
+// Number of partitions.
+func (o GetTopicsListOutput) Partitions() pulumi.IntOutput {
+	return o.ApplyT(func(v GetTopicsList) int { return v.Partitions }).(pulumi.IntOutput)
+}
+
+// Number of replicas of each partition.
+func (o GetTopicsListOutput) ReplicationFactor() pulumi.IntOutput {
+	return o.ApplyT(func(v GetTopicsList) int { return v.ReplicationFactor }).(pulumi.IntOutput)
+}
+
+// The name of the topic.
+func (o GetTopicsListOutput) TopicName() pulumi.StringOutput {
+	return o.ApplyT(func(v GetTopicsList) string { return v.TopicName }).(pulumi.StringOutput)
+}
+
+type GetTopicsListArrayOutput struct{ *pulumi.OutputState }
+
+func (GetTopicsListArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]GetTopicsList)(nil)).Elem()
+}
+
+func (o GetTopicsListArrayOutput) ToGetTopicsListArrayOutput() GetTopicsListArrayOutput {
+	return o
+}
+
+func (o GetTopicsListArrayOutput) ToGetTopicsListArrayOutputWithContext(ctx context.Context) GetTopicsListArrayOutput {
+	return o
+}
+
+func (o GetTopicsListArrayOutput) Index(i pulumi.IntInput) GetTopicsListOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) GetTopicsList {
+		return vs[0].([]GetTopicsList)[vs[1].(int)]
+	}).(GetTopicsListOutput)
+}
+
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*KubernetesAccessInput)(nil)).Elem(), KubernetesAccessArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*KubernetesAccessPtrInput)(nil)).Elem(), KubernetesAccessArgs{})
 	pulumi.RegisterOutputType(KubernetesAccessOutput{})
 	pulumi.RegisterOutputType(KubernetesAccessPtrOutput{})
+	pulumi.RegisterOutputType(GetTopicsListOutput{})
+	pulumi.RegisterOutputType(GetTopicsListArrayOutput{})
 }

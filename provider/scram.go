@@ -1,0 +1,427 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi-go-provider/infer"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
+)
+
+// UserScramCredentialToken is the Pulumi type token of the UserScramCredential resource.
+const UserScramCredentialToken = "umbrellakafka:index:UserScramCredential"
+
+// SCRAM mechanisms Kafka stores credentials for (KIP-554), spelled as
+// pulumi-kafka's scramMechanism and Kafka's own tools spell them.
+const (
+	ScramSHA256 = "SCRAM-SHA-256"
+	ScramSHA512 = "SCRAM-SHA-512"
+)
+
+// Kafka's iteration bounds for SCRAM-SHA-256 and SCRAM-SHA-512
+// (ScramMechanism.minIterations/maxIterations): the controller refuses a
+// credential outside them with UNACCEPTABLE_CREDENTIAL.
+const (
+	ScramMinIterations     = 4096
+	ScramMaxIterations     = 16384
+	ScramDefaultIterations = ScramMinIterations
+)
+
+// UserScramCredential is the controller of umbrellakafka:index:UserScramCredential,
+// one SASL/SCRAM credential (a user's password for one mechanism).
+//
+// It mirrors pulumi-kafka's kafka.UserScramCredential property by property, so a
+// program migrates by renaming the package. The ID is "<username>|<scramMechanism>",
+// as pulumi-kafka's; a new username or mechanism is another credential and
+// replaces it, while new iterations or a new password are set in place
+// (AlterUserScramCredentials upserts). Kafka stores only a salted hash, so the
+// password is never read back: Read keeps what the state recorded.
+type UserScramCredential struct{}
+
+// UserScramCredentialArgs are the inputs of a UserScramCredential.
+type UserScramCredentialArgs struct {
+	// Username is the Kafka user (principal User:<username>).
+	Username string `pulumi:"username"`
+	// ScramMechanism is SCRAM-SHA-256 or SCRAM-SHA-512.
+	ScramMechanism string `pulumi:"scramMechanism"`
+	// ScramIterations is the PBKDF2 iteration count, 4096 to 16384.
+	ScramIterations *int `pulumi:"scramIterations,optional"`
+	// Password is the password, recorded (as a secret) in the state.
+	Password *string `pulumi:"password,optional" provider:"secret"`
+	// PasswordWo is the write-only password: an input only, never an output.
+	PasswordWo *string `pulumi:"passwordWo,optional" provider:"secret"`
+	// PasswordWoVersion is changed to set a new passwordWo.
+	PasswordWoVersion *string `pulumi:"passwordWoVersion,optional"`
+}
+
+// UserScramCredentialState is the recorded state: the inputs without
+// passwordWo, which is written to Kafka and never recorded.
+type UserScramCredentialState struct {
+	Username          string  `pulumi:"username"`
+	ScramMechanism    string  `pulumi:"scramMechanism"`
+	ScramIterations   int     `pulumi:"scramIterations"`
+	Password          *string `pulumi:"password,optional" provider:"secret"`
+	PasswordWoVersion *string `pulumi:"passwordWoVersion,optional"`
+}
+
+// Compile-time checks that UserScramCredential implements every lifecycle step it claims.
+var (
+	_ infer.CustomResource[UserScramCredentialArgs, UserScramCredentialState] = UserScramCredential{}
+	_ infer.CustomCheck[UserScramCredentialArgs]                              = UserScramCredential{}
+	_ infer.CustomDiff[UserScramCredentialArgs, UserScramCredentialState]     = UserScramCredential{}
+	_ infer.CustomRead[UserScramCredentialArgs, UserScramCredentialState]     = UserScramCredential{}
+	_ infer.CustomUpdate[UserScramCredentialArgs, UserScramCredentialState]   = UserScramCredential{}
+	_ infer.CustomDelete[UserScramCredentialState]                            = UserScramCredential{}
+	_ infer.Annotated                                                         = (*UserScramCredential)(nil)
+	_ infer.Annotated                                                         = (*UserScramCredentialArgs)(nil)
+	_ infer.Annotated                                                         = (*UserScramCredentialState)(nil)
+)
+
+// Annotate sets the type token and documents the resource.
+func (c *UserScramCredential) Annotate(a infer.Annotator) {
+	a.SetToken("index", "UserScramCredential")
+	a.Describe(c, "A SASL/SCRAM credential of a Kafka user: the password a client logs in with over SCRAM-SHA-256 "+
+		"or SCRAM-SHA-512, as pulumi-kafka's kafka.UserScramCredential (same properties). The ID is "+
+		"`<username>|<scramMechanism>`: import an existing credential with "+
+		"`pulumi import umbrellakafka:index:UserScramCredential <resource name> 'alice|SCRAM-SHA-512'`, then set its "+
+		"password or passwordWo in the program (Kafka keeps only a salted hash, so the password cannot be imported). "+
+		"A new username or mechanism replaces the credential; new iterations or a new password are set in place, "+
+		"after which the old password no longer logs in.")
+}
+
+// Annotate documents the inputs for the schema.
+func (c *UserScramCredentialArgs) Annotate(a infer.Annotator) {
+	a.Describe(&c.Username, "The Kafka user name: clients log in as it, and ACLs name it as User:<username>. "+
+		"Changing it replaces the credential.")
+	a.Describe(&c.ScramMechanism, "The SCRAM mechanism of the credential: SCRAM-SHA-256 or SCRAM-SHA-512 (the "+
+		"client's sasl.mechanism must match). A user can have one credential per mechanism. Changing it replaces the credential.")
+	a.Describe(&c.ScramIterations, fmt.Sprintf("PBKDF2 iterations Kafka uses for the salted password: %d to %d "+
+		"(Kafka's limits). Changing it sets the password again in place.", ScramMinIterations, ScramMaxIterations))
+	a.SetDefault(&c.ScramIterations, ScramDefaultIterations)
+	a.Describe(&c.Password, "The password. Stored in the state as a secret. Set exactly one of password and "+
+		"passwordWo. Changing it sets the new password in place; the old one stops working.")
+	a.Describe(&c.PasswordWo, "Write-only password: sent to Kafka but never recorded in the resource's outputs. "+
+		"Set exactly one of password and passwordWo. A change is applied only when passwordWoVersion changes too.")
+	a.Describe(&c.PasswordWoVersion, "Any string that identifies the passwordWo value (e.g. \"1\", \"2\", a date). "+
+		"Changing it writes passwordWo to Kafka again: change it whenever passwordWo changes.")
+}
+
+// Annotate documents the outputs for the schema.
+func (c *UserScramCredentialState) Annotate(a infer.Annotator) {
+	a.Describe(&c.Username, "The Kafka user name.")
+	a.Describe(&c.ScramMechanism, "The SCRAM mechanism: SCRAM-SHA-256 or SCRAM-SHA-512.")
+	a.Describe(&c.ScramIterations, "The iterations Kafka reports for the credential.")
+	a.Describe(&c.Password, "The password, when set through password (a secret); never read from Kafka.")
+	a.Describe(&c.PasswordWoVersion, "The passwordWoVersion the write-only password was last written with.")
+}
+
+// scramID is the resource ID of a credential, as pulumi-kafka's.
+func scramID(username, mechanism string) string { return username + "|" + mechanism }
+
+// parseScramID splits an ID or import ID at its last "|": the mechanism has
+// none, a user name may. pulumi-kafka also accepts a legacy
+// "<username>|<mechanism>|<password>"; it is refused here, since the ID is
+// recorded in the state in clear (and the import command line in the
+// shell's history). The refusal never repeats the ID, which would show it.
+func parseScramID(id string) (username, mechanism string, err error) {
+	i := strings.LastIndex(id, "|")
+	if i > 0 && validateScramMechanism(id[i+1:]) == "" {
+		return id[:i], id[i+1:], nil
+	}
+	if i > 0 {
+		before := id[:i]
+		if j := strings.LastIndex(before, "|"); j > 0 && validateScramMechanism(before[j+1:]) == "" {
+			return "", "", fmt.Errorf("UserScramCredential ID has a third |-separated part after the mechanism: the legacy "+
+				"<username>|<scramMechanism>|<password> import ID is refused, because the ID is stored in the state in clear. "+
+				"Import with <username>|<scramMechanism> (e.g. '%s|%s') and set password or passwordWo in the program",
+				before[:j], before[j+1:])
+		}
+	}
+	return "", "", fmt.Errorf("UserScramCredential ID %q is not <username>|<scramMechanism> with mechanism %s or %s: "+
+		"import with e.g. 'alice|SCRAM-SHA-512'", id, ScramSHA256, ScramSHA512)
+}
+
+// Check validates the inputs with Kafka's rules before anything is written.
+// Values unknown during a preview are left for the next check.
+func (UserScramCredential) Check(ctx context.Context, req infer.CheckRequest) (
+	infer.CheckResponse[UserScramCredentialArgs], error,
+) {
+	args, failures, err := infer.DefaultCheck[UserScramCredentialArgs](ctx, req.NewInputs)
+	if err != nil || len(failures) > 0 {
+		return infer.CheckResponse[UserScramCredentialArgs]{Inputs: args, Failures: failures}, err
+	}
+	known := func(key string) bool {
+		v, ok := req.NewInputs.GetOk(key)
+		return !ok || !v.IsComputed()
+	}
+	if args.ScramIterations == nil && known("scramIterations") {
+		n := ScramDefaultIterations
+		args.ScramIterations = &n
+	}
+	fail := func(prop, msg string) {
+		if msg != "" {
+			failures = append(failures, p.CheckFailure{Property: prop, Reason: msg})
+		}
+	}
+	if known("username") {
+		fail("username", validateScramUsername(args.Username))
+	}
+	if known("scramMechanism") {
+		fail("scramMechanism", validateScramMechanism(args.ScramMechanism))
+	}
+	if known("scramIterations") {
+		fail("scramIterations", validateScramIterations(deref(args.ScramIterations)))
+	}
+	if known("password") && known("passwordWo") {
+		prop, msg := validateScramPasswords(args.Password, args.PasswordWo)
+		fail(prop, msg)
+	}
+	return infer.CheckResponse[UserScramCredentialArgs]{Inputs: args, Failures: failures}, nil
+}
+
+func validateScramUsername(name string) string {
+	if strings.TrimSpace(name) == "" {
+		return rules.Message("username", name, "is empty: Kafka refuses a SCRAM credential without a user name",
+			"set username to the user clients log in as, e.g. \"orders-service\"")
+	}
+	return ""
+}
+
+func validateScramMechanism(m string) string {
+	switch m {
+	case ScramSHA256, ScramSHA512:
+		return ""
+	}
+	fix := fmt.Sprintf("use %s or %s", ScramSHA256, ScramSHA512)
+	if up := strings.ToUpper(m); up == ScramSHA256 || up == ScramSHA512 {
+		fix = fmt.Sprintf("write it in capitals: %s", up)
+	}
+	return rules.Message("scramMechanism", m, fmt.Sprintf("is not a SCRAM mechanism Kafka stores credentials for (%s, %s)",
+		ScramSHA256, ScramSHA512), fix)
+}
+
+func validateScramIterations(n int) string {
+	switch {
+	case n < ScramMinIterations:
+		return rules.Message("scramIterations", n, fmt.Sprintf("is below Kafka's minimum of %d", ScramMinIterations),
+			fmt.Sprintf("set it between %d and %d, or leave it unset for %d", ScramMinIterations, ScramMaxIterations, ScramDefaultIterations))
+	case n > ScramMaxIterations:
+		return rules.Message("scramIterations", n, fmt.Sprintf("exceeds Kafka's maximum of %d", ScramMaxIterations),
+			fmt.Sprintf("set it between %d and %d", ScramMinIterations, ScramMaxIterations))
+	}
+	return ""
+}
+
+// validateScramPasswords requires exactly one non-blank password, and never
+// puts a password value into the message.
+func validateScramPasswords(password, passwordWo *string) (prop, msg string) {
+	blank := func(s *string) bool { return s != nil && strings.TrimSpace(*s) == "" }
+	switch {
+	case password != nil && passwordWo != nil:
+		return "passwordWo", "password and passwordWo are both set: set exactly one of them (passwordWo keeps the " +
+			"password out of the outputs; change passwordWoVersion with it)"
+	case password == nil && passwordWo == nil:
+		return "password", "neither password nor passwordWo is set: a SCRAM credential needs a password; set one of them " +
+			"from a secret, e.g. pulumi config set --secret <key> <password>"
+	case blank(password):
+		return "password", "password is empty or only spaces: set a real password (from a secret)"
+	case blank(passwordWo):
+		return "passwordWo", "passwordWo is empty or only spaces: set a real password (from a secret)"
+	}
+	return "", ""
+}
+
+// Diff compares the state with the new inputs field by field. A new
+// username or mechanism is a different credential: replace. New iterations,
+// a changed password or a changed passwordWoVersion update in place.
+// passwordWo itself is not in the state, so it is never compared.
+func (UserScramCredential) Diff(_ context.Context, req infer.DiffRequest[UserScramCredentialArgs, UserScramCredentialState]) (
+	infer.DiffResponse, error,
+) {
+	return diffScram(req.State, req.Inputs), nil
+}
+
+// diffScram is the pure core of Diff. Empty strings and a nil iterations
+// in news are values unknown during a preview (Check refuses them known).
+func diffScram(olds UserScramCredentialState, news UserScramCredentialArgs) p.DiffResponse {
+	d := map[string]p.PropertyDiff{}
+	if news.Username != olds.Username {
+		d["username"] = p.PropertyDiff{Kind: p.UpdateReplace}
+	}
+	if news.ScramMechanism != olds.ScramMechanism {
+		d["scramMechanism"] = p.PropertyDiff{Kind: p.UpdateReplace}
+	}
+	if news.ScramIterations == nil || *news.ScramIterations != olds.ScramIterations {
+		d["scramIterations"] = p.PropertyDiff{Kind: p.Update}
+	}
+	if k, changed := optionalDiff(olds.Password, news.Password); changed {
+		d["password"] = p.PropertyDiff{Kind: k}
+	}
+	if k, changed := optionalDiff(olds.PasswordWoVersion, news.PasswordWoVersion); changed {
+		d["passwordWoVersion"] = p.PropertyDiff{Kind: k}
+	}
+	return p.DiffResponse{HasChanges: len(d) > 0, DetailedDiff: d}
+}
+
+// optionalDiff is the kind of change between two optional values.
+func optionalDiff(old, new *string) (p.DiffKind, bool) {
+	switch {
+	case old == nil && new == nil:
+		return p.Update, false
+	case old == nil:
+		return p.Add, true
+	case new == nil:
+		return p.Delete, true
+	case *old != *new:
+		return p.Update, true
+	}
+	return p.Update, false
+}
+
+// stateOf is the state recorded for inputs: everything but passwordWo.
+func stateOf(in UserScramCredentialArgs) UserScramCredentialState {
+	return UserScramCredentialState{
+		Username:          in.Username,
+		ScramMechanism:    in.ScramMechanism,
+		ScramIterations:   deref(in.ScramIterations),
+		Password:          in.Password,
+		PasswordWoVersion: in.PasswordWoVersion,
+	}
+}
+
+// password is the password to write: password, else passwordWo.
+func (in UserScramCredentialArgs) password() string {
+	if in.Password != nil {
+		return *in.Password
+	}
+	return deref(in.PasswordWo)
+}
+
+// Create writes the credential (an upsertion) and returns once every broker
+// describes it with its iterations. A preview contacts no broker.
+func (UserScramCredential) Create(ctx context.Context, req infer.CreateRequest[UserScramCredentialArgs]) (
+	infer.CreateResponse[UserScramCredentialState], error,
+) {
+	in := req.Inputs
+	resp := infer.CreateResponse[UserScramCredentialState]{ID: scramID(in.Username, in.ScramMechanism), Output: stateOf(in)}
+	if req.DryRun {
+		return resp, nil
+	}
+	cl, err := infer.GetConfig[Config](ctx).client()
+	if err != nil {
+		return infer.CreateResponse[UserScramCredentialState]{}, err
+	}
+	// As pulumi-kafka, an existing credential is taken over (an upsertion
+	// cannot be told to fail), but the operator hears that its password changed.
+	before, err := cl.describeScramFrom(ctx, cl.raw, in.Username)
+	if err != nil {
+		return infer.CreateResponse[UserScramCredentialState]{}, err
+	}
+	if err := cl.upsertScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations), in.password()); err != nil {
+		return infer.CreateResponse[UserScramCredentialState]{}, err
+	}
+	if _, existed := before[in.ScramMechanism]; existed {
+		p.GetLogger(ctx).Warningf("UserScramCredential %q already existed in Kafka: its password is now this "+
+			"program's, and clients still using the previous one can no longer log in", resp.ID)
+	}
+	if err := cl.waitScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations)); err != nil {
+		// Kafka accepted it: record it, so the next update resumes from it.
+		return resp, infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
+	}
+	return resp, nil
+}
+
+// Read refreshes mechanism and iterations from Kafka. The password (and
+// passwordWoVersion) cannot be read from Kafka and keep the state's values.
+// A credential that every broker reports missing returns an empty ID, which
+// tells Pulumi it is gone. Read by ID is also how import works.
+func (UserScramCredential) Read(ctx context.Context, req infer.ReadRequest[UserScramCredentialArgs, UserScramCredentialState]) (
+	infer.ReadResponse[UserScramCredentialArgs, UserScramCredentialState], error,
+) {
+	user, mech, err := parseScramID(req.ID)
+	if err != nil {
+		return infer.ReadResponse[UserScramCredentialArgs, UserScramCredentialState]{}, err
+	}
+	cl, err := infer.GetConfig[Config](ctx).client()
+	if err != nil {
+		return infer.ReadResponse[UserScramCredentialArgs, UserScramCredentialState]{}, err
+	}
+	iterations, found, err := cl.lookupScram(ctx, user, mech)
+	if err != nil || !found {
+		return infer.ReadResponse[UserScramCredentialArgs, UserScramCredentialState]{}, err
+	}
+	state := UserScramCredentialState{
+		Username:          user,
+		ScramMechanism:    mech,
+		ScramIterations:   iterations,
+		Password:          req.State.Password,
+		PasswordWoVersion: req.State.PasswordWoVersion,
+	}
+	inputs := UserScramCredentialArgs{
+		Username:          user,
+		ScramMechanism:    mech,
+		ScramIterations:   &iterations,
+		Password:          req.State.Password,
+		PasswordWo:        req.Inputs.PasswordWo,
+		PasswordWoVersion: req.State.PasswordWoVersion,
+	}
+	return infer.ReadResponse[UserScramCredentialArgs, UserScramCredentialState]{
+		ID: req.ID, Inputs: inputs, State: state,
+	}, nil
+}
+
+// Update writes the credential again with the new iterations and password
+// (an upsertion replaces the stored salted password, so the old password
+// stops working) and returns once every broker describes the new iterations.
+// Kafka does not describe passwords, so a change of the password alone
+// cannot be waited for: each broker applies it when it applies the
+// controller's record, normally within milliseconds.
+func (UserScramCredential) Update(ctx context.Context, req infer.UpdateRequest[UserScramCredentialArgs, UserScramCredentialState]) (
+	infer.UpdateResponse[UserScramCredentialState], error,
+) {
+	in := req.Inputs
+	if req.DryRun {
+		return infer.UpdateResponse[UserScramCredentialState]{Output: stateOf(in)}, nil
+	}
+	if in.Password == nil && in.PasswordWo == nil {
+		return infer.UpdateResponse[UserScramCredentialState]{}, fmt.Errorf("UserScramCredential %q: no password to "+
+			"write: set password or passwordWo", scramID(in.Username, in.ScramMechanism))
+	}
+	cl, err := infer.GetConfig[Config](ctx).client()
+	if err != nil {
+		return infer.UpdateResponse[UserScramCredentialState]{}, err
+	}
+	if err := cl.upsertScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations), in.password()); err != nil {
+		return infer.UpdateResponse[UserScramCredentialState]{}, err
+	}
+	if err := cl.waitScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations)); err != nil {
+		return infer.UpdateResponse[UserScramCredentialState]{Output: stateOf(in)},
+			infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
+	}
+	return infer.UpdateResponse[UserScramCredentialState]{Output: stateOf(in)}, nil
+}
+
+// Delete removes the credential (a deletion) and waits until no broker
+// describes it. A credential that is already gone counts as deleted.
+func (UserScramCredential) Delete(ctx context.Context, req infer.DeleteRequest[UserScramCredentialState]) (
+	infer.DeleteResponse, error,
+) {
+	user, mech := req.State.Username, req.State.ScramMechanism
+	if user == "" || mech == "" {
+		var err error
+		if user, mech, err = parseScramID(req.ID); err != nil {
+			return infer.DeleteResponse{}, err
+		}
+	}
+	cl, err := infer.GetConfig[Config](ctx).client()
+	if err != nil {
+		return infer.DeleteResponse{}, err
+	}
+	if err := cl.deleteScram(ctx, user, mech); err != nil {
+		return infer.DeleteResponse{}, err
+	}
+	return infer.DeleteResponse{}, cl.waitScramGone(ctx, user, mech)
+}
