@@ -269,7 +269,8 @@ func TestSecurityError(t *testing.T) {
 	err = securityError(`quota of user "x"`, "AlterClientQuotas", kerr.ClusterAuthorizationFailed, "")
 	assert.EqualError(t, err, `quota of user "x": CLUSTER_AUTHORIZATION_FAILED: Cluster authorization failed. `+
 		`(AlterClientQuotas): the provider authenticates as User:<saslUsername> (saslMechanism/saslUsername; `+
-		`User:ANONYMOUS without SASL), which lacks the AlterConfigs permission on the cluster that AlterClientQuotas `+
+		`with clientCert and no SASL, the principal the broker maps the certificate to, usually User:<CN>; `+
+		`User:ANONYMOUS without either), which lacks the AlterConfigs permission on the cluster that AlterClientQuotas `+
 		`needs: grant it with kafka-acls --bootstrap-server <broker> --add --allow-principal User:<saslUsername> `+
 		`--operation AlterConfigs --cluster (or list the principal in the brokers' super.users), or set `+
 		`saslUsername/saslPassword to a principal that has it`)

@@ -32,7 +32,7 @@ func TestRealKafkaRebalanceScaleInAndOut(t *testing.T) {
 	for _, name := range []string{"rb-a", "rb-b", "rb-c"} {
 		mustCreate(t, s, topicProps(name, 5, 3, nil))
 	}
-	cl, err := newKafkaClient(Config{BootstrapServers: c.addrs})
+	cl, err := newKafkaClient(Config{BootstrapServers: c.addrs}, nil)
 	require.NoError(t, err)
 	defer cl.raw.Close()
 

@@ -94,9 +94,9 @@ func scramProgram(bootstrap []string, caPEM string) pulumi.RunFunc {
 		cfg := config.New(ctx, "")
 		prov, err := umbrellakafka.NewProvider(ctx, "kafka", &umbrellakafka.ProviderArgs{
 			BootstrapServers: pulumi.ToStringArray(bootstrap),
-			Tls:              pulumi.Bool(true),
-			TlsCaPem:         pulumi.String(caPEM),
-			SaslMechanism:    pulumi.String(localkafka.MechanismScramSHA512),
+			TlsEnabled:       pulumi.Bool(true),
+			CaCert:           pulumi.String(caPEM),
+			SaslMechanism:    pulumi.String("scram-sha512"),
 			SaslUsername:     pulumi.String(engineAdmin),
 			SaslPassword:     pulumi.String(engineAdminPass), // secret by the schema: the generated SDK wraps it
 		})
