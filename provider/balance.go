@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -78,11 +77,7 @@ func (k *kafkaClient) assignmentFrom(ctx context.Context, id int32) (map[Partiti
 	if err != nil {
 		return nil, nil, fmt.Errorf("Metadata request failed: %w", err)
 	}
-	var brokers []Broker
-	for _, b := range resp.Brokers {
-		brokers = append(brokers, Broker{ID: b.NodeID, Rack: deref(b.Rack)})
-	}
-	sort.Slice(brokers, func(i, j int) bool { return brokers[i].ID < brokers[j].ID })
+	brokers := brokersOf(resp.Brokers)
 	out := map[PartitionID][]int32{}
 	for _, t := range resp.Topics {
 		topic := deref(t.Topic)

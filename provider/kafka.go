@@ -114,11 +114,7 @@ func (k *kafkaClient) metadataFrom(ctx context.Context, r kmsg.Requestor, topic 
 	if err != nil {
 		return topicMeta{}, requestError(topic, "Metadata", err)
 	}
-	var brokers []Broker
-	for _, b := range resp.Brokers {
-		brokers = append(brokers, Broker{ID: b.NodeID, Rack: deref(b.Rack)})
-	}
-	sort.Slice(brokers, func(i, j int) bool { return brokers[i].ID < brokers[j].ID })
+	brokers := brokersOf(resp.Brokers)
 	for _, t := range resp.Topics {
 		if deref(t.Topic) == topic {
 			return topicMetaOf(t, brokers)

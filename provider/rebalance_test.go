@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func brokersOf(racks ...string) []Broker {
+func brokersWithRacks(racks ...string) []Broker {
 	out := make([]Broker, len(racks))
 	for i, r := range racks {
 		out[i] = Broker{ID: int32(i), Rack: r}
@@ -76,7 +76,7 @@ func checkValid(t *testing.T, before, after map[PartitionID][]int32, brokers []B
 }
 
 func TestPlanRebalanceScaleOutSpreadsReplicasAndLeaders(t *testing.T) {
-	three, five := brokersOf("", "", ""), brokersOf("", "", "", "", "")
+	three, five := brokersWithRacks("", "", ""), brokersWithRacks("", "", "", "", "")
 	before := clusterOn(t, 7, 3, 3, three)
 	plan, err := PlanRebalance(before, five)
 	require.NoError(t, err)
@@ -99,7 +99,7 @@ func TestPlanRebalanceScaleOutSpreadsReplicasAndLeaders(t *testing.T) {
 }
 
 func TestPlanRebalanceScaleInEmptiesTheLeavingBrokers(t *testing.T) {
-	five, three := brokersOf("", "", "", "", ""), brokersOf("", "", "")
+	five, three := brokersWithRacks("", "", "", "", ""), brokersWithRacks("", "", "")
 	before := clusterOn(t, 7, 3, 3, five)
 	plan, err := PlanRebalance(before, three)
 	require.NoError(t, err)
@@ -111,7 +111,7 @@ func TestPlanRebalanceScaleInEmptiesTheLeavingBrokers(t *testing.T) {
 	old, _ := loads(before, five)
 	assert.Equal(t, old[3]+old[4], plan.ReplicasMoved, "exactly the replicas of brokers 3 and 4 move")
 
-	_, err = PlanRebalance(clusterOn(t, 1, 1, 3, three), brokersOf("", ""))
+	_, err = PlanRebalance(clusterOn(t, 1, 1, 3, three), brokersWithRacks("", ""))
 	require.ErrorContains(t, err, "topic-0 partition 0 has 3 replicas but only 2 brokers would be left")
 	assert.ErrorContains(t, err, "lower the topic's replicationFactor first, or keep more brokers")
 }
@@ -119,8 +119,8 @@ func TestPlanRebalanceScaleInEmptiesTheLeavingBrokers(t *testing.T) {
 // Racks: a partition on three racks stays on three racks when brokers are
 // added to each rack or removed from one.
 func TestPlanRebalanceKeepsRackSpread(t *testing.T) {
-	three := brokersOf("a", "b", "c")
-	six := brokersOf("a", "b", "c", "a", "b", "c")
+	three := brokersWithRacks("a", "b", "c")
+	six := brokersWithRacks("a", "b", "c", "a", "b", "c")
 	before := clusterOn(t, 5, 6, 3, three)
 	plan, err := PlanRebalance(before, six)
 	require.NoError(t, err)

@@ -1,11 +1,11 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -223,6 +223,16 @@ func (k *kafkaClient) brokerIDs(ctx context.Context) ([]int32, error) {
 	return ids, nil
 }
 
+// brokersOf are the brokers of a metadata answer, sorted by ID.
+func brokersOf(bs []kmsg.MetadataResponseBroker) []Broker {
+	out := make([]Broker, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, Broker{ID: b.NodeID, Rack: deref(b.Rack)})
+	}
+	slices.SortFunc(out, func(a, b Broker) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
 // hintSuffix is ": hint", or nothing without a hint.
 func hintSuffix(h string) string {
 	if h == "" {
@@ -248,11 +258,7 @@ func (k *kafkaClient) metadataMany(ctx context.Context, r kmsg.Requestor, topics
 	if err != nil {
 		return nil, err
 	}
-	var brokers []Broker
-	for _, b := range resp.Brokers {
-		brokers = append(brokers, Broker{ID: b.NodeID, Rack: deref(b.Rack)})
-	}
-	sort.Slice(brokers, func(i, j int) bool { return brokers[i].ID < brokers[j].ID })
+	brokers := brokersOf(resp.Brokers)
 	metas := make(map[string]topicMeta, len(topics))
 	for _, topic := range topics {
 		metas[topic] = topicMeta{Brokers: brokers}

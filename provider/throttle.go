@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,11 +42,7 @@ func (k *kafkaClient) assignment(ctx context.Context, topic string) ([][]int32, 
 	if err != nil {
 		return nil, nil, requestError(topic, "Metadata", err)
 	}
-	var brokers []Broker
-	for _, b := range resp.Brokers {
-		brokers = append(brokers, Broker{ID: b.NodeID, Rack: deref(b.Rack)})
-	}
-	sort.Slice(brokers, func(i, j int) bool { return brokers[i].ID < brokers[j].ID })
+	brokers := brokersOf(resp.Brokers)
 	for _, t := range resp.Topics {
 		if deref(t.Topic) != topic {
 			continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
@@ -226,38 +227,28 @@ func (k *kafkaClient) listTopics(ctx context.Context) (GetTopicsResult, error) {
 }
 
 // dynamicConfigsOf fills in each topic's dynamic topic configs with one
-// DescribeConfigs request. A topic deleted since the listing is dropped.
+// DescribeConfigs request (configsMany). A topic deleted since the listing is
+// dropped.
 func (k *kafkaClient) dynamicConfigsOf(ctx context.Context, r kmsg.Requestor, topics map[string]*GetTopicsList, names []string) error {
-	ctx, cancel := k.withTimeout(ctx)
-	defer cancel()
-	req := kmsg.NewPtrDescribeConfigsRequest()
-	for _, n := range names {
-		res := kmsg.NewDescribeConfigsRequestResource()
-		res.ResourceType = kmsg.ConfigResourceTypeTopic
-		res.ResourceName = n
-		req.Resources = append(req.Resources, res)
-	}
-	resp, err := req.RequestWith(ctx, r)
+	errs := map[string]error{}
+	configs, err := k.configsMany(ctx, r, names, errs)
 	if err != nil {
 		return fmt.Errorf("reading the topics' configs (DescribeConfigs): %w%s", err, hintSuffix(requestHint(err)))
 	}
-	for _, rc := range resp.Resources {
-		t := topics[rc.ResourceName]
+	for _, name := range names {
+		if err := errs[name]; err != nil {
+			return err
+		}
+		t := topics[name]
 		if t == nil {
 			continue
 		}
-		if err := kerr.ErrorForCode(rc.ErrorCode); err != nil {
-			if errors.Is(err, kerr.UnknownTopicOrPartition) {
-				topics[rc.ResourceName] = nil
-				continue
-			}
-			return topicError(rc.ResourceName, "DescribeConfigs", err, deref(rc.ErrorMessage))
+		c := configs[name]
+		if !c.Exists {
+			topics[name] = nil
+			continue
 		}
-		for _, c := range rc.Configs {
-			if c.Source == kmsg.ConfigSourceDynamicTopicConfig {
-				t.Config[c.Name] = deref(c.Value)
-			}
-		}
+		maps.Copy(t.Config, c.Dynamic)
 	}
 	return nil
 }
