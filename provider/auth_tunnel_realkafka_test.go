@@ -3,14 +3,17 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"testing"
 	"time"
 
+	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/umbrella-platform/umbrella-streaming/components"
@@ -81,6 +84,50 @@ func TestProviderAuthThroughTheTunnel(t *testing.T) {
 		topicRoundTrip(t, s, s.serverWith(t, through(s.saslProps(MechScramSHA512, user, pass), inClusterSASLPort)),
 			"tunnel-sasl")
 		assert.Greater(t, f.Upgrades(), before, "the provider went through the Kubernetes API")
+	})
+	t.Run("acl, quota and scram credential", func(t *testing.T) {
+		f.SetTargets(map[string]string{"kafka-0": s.lk.SASLAddr(0)})
+		srv := s.serverWith(t, through(s.saslProps(MechScramSHA512, user, pass), inClusterSASLPort))
+		before := f.Upgrades()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		adm := s.plain.adm
+
+		aclURN := resURN(AclToken, "tunnel-acl")
+		acl := aclSpec{"tunnel-topic", "Topic", "User:tunnel-app", "*", "Write", "Allow", ""}.props()
+		aclID, aclIn, aclState := upResource(t, srv, aclURN, acl)
+		quotaURN := resURN(QuotaToken, "tunnel-quota")
+		quota := quotaProps(strp("tunnel-app"), "user", map[string]string{"producer_byte_rate": "1048576"})
+		quotaID, quotaIn, quotaState := upResource(t, srv, quotaURN, quota)
+		scramIn, created := createScram(t, srv, scramProps("tunnel-app", "SCRAM-SHA-512", 0, "tunnel-pass"))
+		assert.Greater(t, f.Upgrades(), before, "the provider went through the Kubernetes API")
+
+		acls, err := adm.DescribeACLs(ctx, kadm.NewACLs().Topics("tunnel-topic").Allow("User:tunnel-app").
+			Operations(kadm.OpWrite).ResourcePatternType(kadm.ACLPatternLiteral))
+		require.NoError(t, err)
+		require.Len(t, acls, 1)
+		require.NoError(t, acls[0].Err)
+		assert.Len(t, acls[0].Described, 1, "Kafka holds the ACL the provider created through the tunnel")
+		quotas, err := adm.DescribeClientQuotas(ctx, true, []kadm.DescribeClientQuotaComponent{
+			{Type: "user", MatchName: strp("tunnel-app"), MatchType: 0}})
+		require.NoError(t, err)
+		require.Len(t, quotas, 1)
+		assert.Equal(t, 1048576.0, quotas[0].Values[0].Value)
+		assert.Equal(t, map[string]int{"SCRAM-SHA-512": 4096}, describeScram(t, adm, "tunnel-app"))
+		waitLogin(t, s, "SCRAM-SHA-512", "tunnel-app", "tunnel-pass")
+
+		requireNoDiff(t, srv, aclURN, aclID, aclState, aclIn)
+		requireNoDiff(t, srv, quotaURN, quotaID, quotaState, quotaIn)
+		requireNoDiff(t, srv, scramURN("c"), created.ID, created.Properties, scramIn)
+
+		require.NoError(t, srv.Delete(p.DeleteRequest{ID: aclID, Urn: aclURN, Properties: aclState}))
+		require.NoError(t, srv.Delete(p.DeleteRequest{ID: quotaID, Urn: quotaURN, Properties: quotaState}))
+		require.NoError(t, srv.Delete(p.DeleteRequest{ID: created.ID, Urn: scramURN("c"), Properties: created.Properties}))
+		acls, err = adm.DescribeACLs(ctx, kadm.NewACLs().Topics("tunnel-topic").Allow("User:tunnel-app").
+			Operations(kadm.OpWrite).ResourcePatternType(kadm.ACLPatternLiteral))
+		require.NoError(t, err)
+		assert.Empty(t, acls[0].Described, "the ACL is gone")
+		assert.Empty(t, describeScram(t, adm, "tunnel-app"), "the credential is gone")
 	})
 	t.Run("mtls with an encrypted key", func(t *testing.T) {
 		f.SetTargets(map[string]string{"kafka-0": s.lk.MTLSAddr(0)})

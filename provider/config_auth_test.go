@@ -332,8 +332,9 @@ func TestTokenSource(t *testing.T) {
 	assert.NotContains(t, err.Error(), "wrong-secret")
 }
 
-// TestReadmeTableMatchesSchema keeps the README's settings table equal to the
-// schema: a row for every provider setting, naming its environment variable.
+// TestReadmeTableMatchesSchema keeps the README's tables equal to the schema:
+// a row for every provider setting, naming its environment variable, and one
+// for every resource and function.
 func TestReadmeTableMatchesSchema(t *testing.T) {
 	spec, err := p.GetSchema(context.Background(), Name, Version, Provider())
 	require.NoError(t, err)
@@ -356,6 +357,12 @@ func TestReadmeTableMatchesSchema(t *testing.T) {
 			}
 		}
 		assert.Equal(t, prop.Secret, strings.Contains(row, "(secret)"), "README row of %s: secret marking", name)
+	}
+	for token := range spec.Resources {
+		assert.Contains(t, rows, token, "README's resource table has no row for %s", token)
+	}
+	for token := range spec.Functions {
+		assert.Contains(t, rows, token, "README's resource table has no row for %s", token)
 	}
 }
 
