@@ -102,7 +102,7 @@ func TestProviderAuthThroughTheTunnel(t *testing.T) {
 		scramIn, created := createScram(t, srv, scramProps("tunnel-app", "SCRAM-SHA-512", 0, "tunnel-pass"))
 		assert.Greater(t, f.Upgrades(), before, "the provider went through the Kubernetes API")
 
-		acls, err := adm.DescribeACLs(ctx, kadm.NewACLs().Topics("tunnel-topic").Allow("User:tunnel-app").
+		acls, err := adm.DescribeACLs(ctx, kadm.NewACLs().Topics("tunnel-topic").Allow("User:tunnel-app").AllowHosts("*").
 			Operations(kadm.OpWrite).ResourcePatternType(kadm.ACLPatternLiteral))
 		require.NoError(t, err)
 		require.Len(t, acls, 1)
@@ -123,7 +123,7 @@ func TestProviderAuthThroughTheTunnel(t *testing.T) {
 		require.NoError(t, srv.Delete(p.DeleteRequest{ID: aclID, Urn: aclURN, Properties: aclState}))
 		require.NoError(t, srv.Delete(p.DeleteRequest{ID: quotaID, Urn: quotaURN, Properties: quotaState}))
 		require.NoError(t, srv.Delete(p.DeleteRequest{ID: created.ID, Urn: scramURN("c"), Properties: created.Properties}))
-		acls, err = adm.DescribeACLs(ctx, kadm.NewACLs().Topics("tunnel-topic").Allow("User:tunnel-app").
+		acls, err = adm.DescribeACLs(ctx, kadm.NewACLs().Topics("tunnel-topic").Allow("User:tunnel-app").AllowHosts("*").
 			Operations(kadm.OpWrite).ResourcePatternType(kadm.ACLPatternLiteral))
 		require.NoError(t, err)
 		assert.Empty(t, acls[0].Described, "the ACL is gone")

@@ -469,7 +469,7 @@ func TestRealKafkaThreeNodes(t *testing.T) {
 	t.Run("replicas on a broker, before and after moving them off", func(t *testing.T) {
 		mustCreate(t, s, topicProps("drain", 3, 1, nil))
 		mustCreate(t, s, topicProps("everywhere", 1, 3, nil))
-		cfg := Config{BootstrapServers: c.addrs}
+		cfg := Config{BootstrapServers: c.addrs, TLSEnabled: ptr(false)}
 		held, err := ReplicasOnBrokers(ctx, cfg, []int32{2})
 		require.NoError(t, err)
 		on2 := held[2]
