@@ -18,6 +18,15 @@ import (
 // maxBatch bounds the topics of one CreateTopics or DeleteTopics request.
 const maxBatch = 200
 
+// maxInFlight bounds the requests of one kind out at once. One: Kafka's
+// controller answers concurrent CreateTopics (and DeleteTopics) requests one
+// after the other, each waiting for its own commit, so a second request in
+// flight only queues there. Measured on 3 real brokers with 8 callers (as the
+// engine's --parallel on 2 cores): with 4 requests out, CreateTopics took a
+// median 232 ms and DeleteTopics 189 ms; with one, 112 ms and 62 ms, the
+// arrivals meanwhile sharing the next request.
+const maxInFlight = 1
+
 // pendingOp is one caller's part of a batch.
 type pendingOp[T any] struct {
 	arg    T
@@ -28,17 +37,17 @@ type pendingOp[T any] struct {
 // finish hands the op its outcome.
 func (op *pendingOp[T]) finish(err error) { op.result <- err }
 
-// groupCommit turns concurrent calls into batches: the first call starts a
-// worker that runs the queue as batches until it is empty. Ops with the same
-// key never share a batch (a topic named twice in one CreateTopics request is
-// refused as a whole by Kafka).
+// groupCommit turns concurrent calls into batches: a call starts a worker
+// when fewer than maxInFlight run, and each worker runs the queue as batches
+// until it is empty. Ops with the same key never share a batch (a topic named
+// twice in one CreateTopics request is refused as a whole by Kafka).
 type groupCommit[T any] struct {
 	// run carries out one batch and finishes every op of it.
 	run func(ops []*pendingOp[T])
 
 	mu      sync.Mutex
 	queue   []*pendingOp[T]
-	running bool
+	running int // workers
 }
 
 // do queues arg and waits for its outcome. A caller whose context ends
@@ -49,8 +58,8 @@ func (g *groupCommit[T]) do(ctx context.Context, key string, arg T) error {
 	op := &pendingOp[T]{arg: arg, key: key, result: make(chan error, 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, op)
-	if !g.running {
-		g.running = true
+	if g.running < maxInFlight {
+		g.running++
 		go g.work()
 	}
 	g.mu.Unlock()
@@ -77,7 +86,7 @@ func (g *groupCommit[T]) work() {
 }
 
 // take removes the next batch from the queue, oldest first: at most maxBatch
-// ops with distinct keys. With an empty queue it marks the worker stopped.
+// ops with distinct keys. With an empty queue it counts the worker stopped.
 func (g *groupCommit[T]) take() []*pendingOp[T] {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -93,7 +102,7 @@ func (g *groupCommit[T]) take() []*pendingOp[T] {
 	}
 	g.queue = rest
 	if len(batch) == 0 {
-		g.running = false
+		g.running--
 	}
 	return batch
 }
