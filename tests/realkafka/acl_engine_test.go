@@ -44,14 +44,7 @@ const (
 func leastPrivilegeProgram(bootstrap []string, caPEM string) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
 		cfg := config.New(ctx, "")
-		prov, err := umbrellakafka.NewProvider(ctx, "kafka", &umbrellakafka.ProviderArgs{
-			BootstrapServers: pulumi.ToStringArray(bootstrap),
-			TlsEnabled:       pulumi.Bool(true),
-			CaCert:           pulumi.String(caPEM),
-			SaslMechanism:    pulumi.String("scram-sha512"),
-			SaslUsername:     pulumi.String(engineAdmin),
-			SaslPassword:     pulumi.String(engineAdminPass),
-		})
+		prov, err := umbrellakafka.NewProvider(ctx, "kafka", adminProviderArgs(bootstrap, caPEM))
 		if err != nil {
 			return err
 		}

@@ -92,14 +92,7 @@ func pluginDir(t *testing.T) string {
 func scramProgram(bootstrap []string, caPEM string) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
 		cfg := config.New(ctx, "")
-		prov, err := umbrellakafka.NewProvider(ctx, "kafka", &umbrellakafka.ProviderArgs{
-			BootstrapServers: pulumi.ToStringArray(bootstrap),
-			TlsEnabled:       pulumi.Bool(true),
-			CaCert:           pulumi.String(caPEM),
-			SaslMechanism:    pulumi.String("scram-sha512"),
-			SaslUsername:     pulumi.String(engineAdmin),
-			SaslPassword:     pulumi.String(engineAdminPass), // secret by the schema: the generated SDK wraps it
-		})
+		prov, err := umbrellakafka.NewProvider(ctx, "kafka", adminProviderArgs(bootstrap, caPEM))
 		if err != nil {
 			return err
 		}
@@ -124,6 +117,19 @@ func scramProgram(bootstrap []string, caPEM string) pulumi.RunFunc {
 		ctx.Export("appId", app.ID())
 		ctx.Export("woId", wo.ID())
 		return nil
+	}
+}
+
+// adminProviderArgs is an explicit provider on the SASL_SSL listener as the
+// super user (the password is secret by the schema: the SDK wraps it).
+func adminProviderArgs(bootstrap []string, caPEM string) *umbrellakafka.ProviderArgs {
+	return &umbrellakafka.ProviderArgs{
+		BootstrapServers: pulumi.ToStringArray(bootstrap),
+		TlsEnabled:       pulumi.Bool(true),
+		CaCert:           pulumi.String(caPEM),
+		SaslMechanism:    pulumi.String("scram-sha512"),
+		SaslUsername:     pulumi.String(engineAdmin),
+		SaslPassword:     pulumi.String(engineAdminPass),
 	}
 }
 
