@@ -12,6 +12,7 @@ import (
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
@@ -204,7 +205,8 @@ func (ListenerCertificates) WireDependencies(f infer.FieldSelector, args *Listen
 }
 
 // Check validates the inputs before anything is generated. Values unknown
-// during a preview are left for the next check.
+// during a preview (a list counts as unknown while any item is, e.g. a
+// Service's address among serverNames) are left for the next check.
 func (ListenerCertificates) Check(ctx context.Context, req infer.CheckRequest) (
 	infer.CheckResponse[ListenerCertificatesArgs], error,
 ) {
@@ -214,7 +216,13 @@ func (ListenerCertificates) Check(ctx context.Context, req infer.CheckRequest) (
 	}
 	known := func(key string) bool {
 		v, ok := req.NewInputs.GetOk(key)
-		return !ok || !v.IsComputed()
+		if !ok {
+			return true
+		}
+		if v.IsArray() {
+			return !slices.ContainsFunc(v.AsArray().AsSlice(), property.Value.IsComputed)
+		}
+		return !v.IsComputed()
 	}
 	defaultInt := func(v **int, key string, def int) {
 		if *v == nil && known(key) {

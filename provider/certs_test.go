@@ -429,6 +429,11 @@ func TestListenerCertificatesCheck(t *testing.T) {
 			m["validityDays"] = property.New(property.Computed)
 		}))
 		assert.Empty(t, failures)
+		_, failures = checkCertsInputs(t, s, certsProps(func(m map[string]property.Value) {
+			m["serverNames"] = property.New([]property.Value{property.New("localhost"), property.New(property.Computed)})
+			m["clientCommonNames"] = property.New([]property.Value{property.New(property.Computed)})
+		}))
+		assert.Empty(t, failures, "a list with an unknown item is checked once it is known")
 	})
 }
 
