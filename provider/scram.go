@@ -141,19 +141,24 @@ func (c *UserScramCredentialState) Annotate(a infer.Annotator) {
 	a.Describe(&c.GeneratePassword, "Whether the provider generated the password.")
 }
 
-// WireDependencies marks password secret whatever it comes from: infer
-// derives an output's secrecy from the inputs it mirrors, and a generated
-// password mirrors none. Every output still depends on every input, so a
-// preview of a change shows the outputs as unknown, as without this method.
+// WireDependencies keeps infer's default flows (an output is secret when
+// the input of its name is; every output is unknown in a preview when any
+// input changed) and adds one: password is always secret, since a generated
+// password mirrors no secret input, from which infer would derive it.
 func (UserScramCredential) WireDependencies(f infer.FieldSelector, args *UserScramCredentialArgs,
 	state *UserScramCredentialState,
 ) {
-	all := []infer.InputField{f.InputField(&args.Username), f.InputField(&args.ScramMechanism),
-		f.InputField(&args.ScramIterations), f.InputField(&args.Password), f.InputField(&args.PasswordWo),
-		f.InputField(&args.PasswordWoVersion), f.InputField(&args.GeneratePassword)}
-	for _, out := range []any{&state.Username, &state.ScramMechanism, &state.ScramIterations, &state.Password,
-		&state.PasswordWoVersion, &state.GeneratePassword} {
-		f.OutputField(out).DependsOn(all...)
+	inputs := []any{&args.Username, &args.ScramMechanism, &args.ScramIterations, &args.Password, &args.PasswordWo,
+		&args.PasswordWoVersion, &args.GeneratePassword}
+	computed := make([]infer.InputField, len(inputs))
+	for i, in := range inputs {
+		computed[i] = f.InputField(in).Computed()
+	}
+	outputs := map[any]any{&state.Username: &args.Username, &state.ScramMechanism: &args.ScramMechanism,
+		&state.ScramIterations: &args.ScramIterations, &state.Password: &args.Password,
+		&state.PasswordWoVersion: &args.PasswordWoVersion, &state.GeneratePassword: &args.GeneratePassword}
+	for out, in := range outputs {
+		f.OutputField(out).DependsOn(append(computed, f.InputField(in).Secret())...)
 	}
 	f.OutputField(&state.Password).AlwaysSecret()
 }
