@@ -31,7 +31,7 @@ var bootstrapDynamic = map[string]bool{"min.insync.replicas": true}
 var hiddenValue = map[string]bool{
 	"allow.everyone.if.no.acl.found":                      true,
 	"listener.name.client.scram-sha-512.sasl.jaas.config": true,
-	"super.users":                                         true,
+	"super.users": true,
 }
 
 // assertBrokersRunOurConfig checks that every node runs with every line of the
