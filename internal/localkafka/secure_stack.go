@@ -63,7 +63,7 @@ func internalPorts(o Options) int {
 func checkSecureStack(o Options) error {
 	if o.Spec.Secure() && o.Security != nil {
 		return fmt.Errorf("localkafka: stack %s is secure (security.mode = %s) and runs its own SASL_SSL and mTLS "+
-			"listeners: drop Options.Security, or set the spec's Security.Mode to none for the overlay", o.Spec.Stack,
+			"listeners: drop Options.Security, or start localkafka.Plaintext(spec) for the overlay", o.Spec.Stack,
 			o.Spec.Security.Mode)
 	}
 	return nil
