@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
 
 // buildSecurity sets the security section. It needs the topic manager and
@@ -49,6 +51,17 @@ func buildSecurity(p *problems, s *Spec, sec *RawSecurity, configuredManager str
 // buildServices merges config.Services with the stack's `services` and
 // validates the result against the topics; it needs s.Topics.
 func buildServices(p *problems, s *Spec, raw map[string]RawService) {
+	for _, name := range sortedServiceNames(raw) {
+		// The name is the Kafka user's and names its credentials Secret.
+		if !rules.DNSLabel(name) {
+			p.add("services."+name, name, "is not a service name: it names the Kafka user and its credentials Secret, so it must be a DNS label (lower-case letters, digits and '-', at most 63 characters)",
+				"rename the service, e.g. "+strings.ToLower(strings.NewReplacer("_", "-", ".", "-", " ", "-").Replace(name)))
+		}
+		if ns := raw[name].Namespace; ns != nil && *ns != "" && !rules.DNSLabel(*ns) {
+			p.add("services."+name+".namespace", *ns, "is not a namespace name (DNS label, at most 63 characters)",
+				"name the namespace the service runs in, e.g. umbrella-ingestion")
+		}
+	}
 	s.Services = mergeServices(Services, raw)
 	ids := make([]string, 0, len(s.Topics))
 	for _, t := range s.Topics {
@@ -72,12 +85,7 @@ func mergeServices(base []Service, changes map[string]RawService) []Service {
 		index[svc.Name] = len(out)
 		out = append(out, svc)
 	}
-	names := make([]string, 0, len(changes))
-	for n := range changes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range sortedServiceNames(changes) {
 		i, ok := index[name]
 		if !ok {
 			i = len(out)
@@ -100,4 +108,13 @@ func applyService(svc *Service, c RawService) {
 	}
 	svc.Group = orStr(c.Group, svc.Group)
 	svc.GroupPrefix = orBool(c.GroupPrefix, svc.GroupPrefix)
+}
+
+func sortedServiceNames(m map[string]RawService) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }

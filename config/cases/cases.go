@@ -344,6 +344,14 @@ var Bad = []Case{
 		r.Services = map[string]config.RawService{"audit": {Produces: []string{"alerts"}}}
 	},
 		`services.audit.namespace is empty: set the namespace where the service runs; its credentials Secret goes there`},
+	{"service name not a DNS label", func(r *config.Raw) {
+		r.Services = map[string]config.RawService{"Audit_Log": {Namespace: sp("umbrella-ui"), Produces: []string{"alerts"}}}
+	},
+		`services.Audit_Log = "Audit_Log": is not a service name: it names the Kafka user and its credentials Secret, so it must be a DNS label (lower-case letters, digits and '-', at most 63 characters); rename the service, e.g. audit-log`},
+	{"service namespace not a DNS label", func(r *config.Raw) {
+		r.Services = map[string]config.RawService{"email-processor": {Namespace: sp("Umbrella Ingestion")}}
+	},
+		`services.email-processor.namespace = "Umbrella Ingestion": is not a namespace name (DNS label, at most 63 characters); name the namespace the service runs in, e.g. umbrella-ingestion`},
 	{"unknown field of a service", StackText{"services": `{"email-processor":{"consume":["alerts"]}}`},
 		`services.email-processor.consume = ["alerts"]: is not a field of services.email-processor, so nothing would read it (fields: consumes, group, groupPrefix, namespace, produces); rename it to consumes`},
 	{"unknown field of security", StackText{"security": `{"mode":"sasl-scram","rotation":1}`},
