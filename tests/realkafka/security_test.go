@@ -423,6 +423,16 @@ func TestSecureListenersRefuseWrongCredentials(t *testing.T) {
 	err = metadataErr(t, internal, kgo.DialTLSConfig(forged))
 	assert.True(t, isBadCertificate(err), "INTERNAL with a certificate of another CA, same CN: %v", err)
 
+	// CONTROLLER wants a certificate too: the handshake completes on the
+	// client side (TLS 1.3), then the broker's bad_certificate alert arrives.
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 3 * time.Second}, "tcp", s.c.ControllerAddr(0), s.c.ClientTLS())
+	if err == nil {
+		require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+		_, err = conn.Read(make([]byte, 1))
+		conn.Close()
+	}
+	assert.True(t, isBadCertificate(err), "CONTROLLER without a client certificate: %v", err)
+
 	// A certificate of the CA whose CN is not a super user is authenticated, then authorized as nobody.
 	nobody, err := s.c.CA().Client("nobody")
 	require.NoError(t, err)
