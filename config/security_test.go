@@ -92,7 +92,8 @@ func TestSecurityProblemsAreReportedTogether(t *testing.T) {
 }
 
 // Rendering forces the topic Job for that run only: a secure stack whose
-// stack file names the provider still renders; one naming the Job is
+// stack file names the provider builds in render mode (the program refuses
+// to render it, TestRenderRefusesTheSecureProdStack); one naming the Job is
 // refused in both modes (config/cases).
 func TestSecureStackRendersWithTheProviderManager(t *testing.T) {
 	r := validDev()

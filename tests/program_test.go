@@ -93,8 +93,9 @@ func TestProdStackShape(t *testing.T) {
 	prov := rec.one(t, "pulumi:providers:umbrellakafka", "topics-kafka")
 	assert.Equal(t, true, prov.Inputs["protectTopics"].Mappable())
 	assert.Equal(t, false, prov.Inputs["allowReplace"].Mappable())
-	assert.Equal(t, []any{"kafka.umbrella-streaming.svc.cluster.local:9092"}, prov.Inputs["bootstrapServers"].Mappable())
-	assert.Equal(t, false, prov.Inputs["tlsEnabled"].Mappable(), "PLAINTEXT brokers: TLS off explicitly")
+	assert.Equal(t, []any{"kafka-headless.umbrella-streaming.svc.cluster.local:9094"}, prov.Inputs["bootstrapServers"].Mappable(),
+		"secure prod: the deployer's mTLS listener (TestProdStackIsSecure)")
+	assert.Equal(t, true, prov.Inputs["tlsEnabled"].Mappable())
 }
 
 func TestJobManagerRegistersScriptsAndJob(t *testing.T) {
