@@ -83,7 +83,26 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 // openStack opens a stack with its own state dir and the local cluster's kubeconfig.
 func openStack(t *testing.T, ctx context.Context, stack, stateDir string, cfg map[string]string) *deploy.Stack {
 	t.Helper()
-	return harness.OpenStack(t, ctx, repoRoot, kubeconfig, stack, stateDir, cfg)
+	return harness.OpenStack(t, ctx, repoRoot, kubeconfig, stack, stateDir, plaintextProd(stack, cfg))
+}
+
+// plaintextProd runs the prod stack with security.mode none in this tier,
+// unless a test sets security itself: kwok starts no broker pod, and the
+// Kafka these tests reach is a loopback localkafka with its own listeners,
+// so the prod stack's generated certificates could not reach it. The secure
+// mode is proven where brokers run: tests/realkafka and tests/realnode.
+func plaintextProd(stack string, cfg map[string]string) map[string]string {
+	if stack != "prod" {
+		return cfg
+	}
+	if _, set := cfg["security"]; set {
+		return cfg
+	}
+	out := map[string]string{"security": `{"mode":"none"}`}
+	for k, v := range cfg {
+		out[k] = v
+	}
+	return out
 }
 
 // testWriter sends engine progress to the test log.

@@ -28,7 +28,7 @@ func startKafka(t *testing.T, ctx context.Context, stack string) *localkafka.Clu
 	require.NoError(t, err)
 	spec, err := config.Load(stack, raw)
 	require.NoError(t, err)
-	c, err := localkafka.Start(ctx, localkafka.Options{Spec: spec, Dir: t.TempDir()})
+	c, err := localkafka.Start(ctx, localkafka.Options{Spec: localkafka.Plaintext(spec), Dir: t.TempDir()})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, c.Stop()) })
 	return c

@@ -248,6 +248,7 @@ func TestTunnelTopicsFromOutsideTheCluster(t *testing.T) {
 	ctx := harness.Context(t, 25*time.Minute)
 	spec, err := localkafka.LoadStack(repoRoot, "prod")
 	require.NoError(t, err)
+	spec = localkafka.Plaintext(spec) // see plaintextProd
 	require.Equal(t, tunnelNS, spec.Namespace)
 	kafka, err := localkafka.Start(ctx, localkafka.Options{Spec: spec, Dir: t.TempDir(),
 		External: &localkafka.ExternalListener{Advertise: func(id int) string {
