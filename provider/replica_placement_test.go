@@ -1,12 +1,12 @@
 package provider
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
-	"strings"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -39,41 +39,50 @@ func placementProps(brokers int, mode string, throttle, timeout int) property.Ma
 func placementURN(name string) presource.URN { return resURN(ReplicaPlacementToken, name) }
 
 // logLines captures the provider's user-visible log (the slog fallback the
-// in-process server uses, having no engine host) while the test runs.
+// in-process server uses, having no engine host) while the test runs; watch,
+// when set, sees each message as it is logged.
 type logLines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu    sync.Mutex
+	msgs  []string
+	watch func(msg string)
 }
 
+// Write takes one JSON log record (slog's JSONHandler writes one per call).
 func (l *logLines) Write(b []byte) (int, error) {
+	var rec struct {
+		Msg string `json:"msg"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return 0, err
+	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(b)
+	l.msgs = append(l.msgs, rec.Msg)
+	watch := l.watch
+	l.mu.Unlock()
+	if watch != nil {
+		watch(rec.Msg)
+	}
+	return len(b), nil
 }
 
 // messages are the logged messages, in order.
 func (l *logLines) messages() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []string
-	for _, line := range strings.Split(strings.TrimSpace(l.buf.String()), "\n") {
-		if _, msg, ok := strings.Cut(line, "msg="); ok {
-			msg, _, _ = strings.Cut(msg, " urn=")
-			out = append(out, strings.Trim(msg, `"`))
-		}
-	}
-	return out
+	return slices.Clone(l.msgs)
+}
+
+// setWatch replaces the watcher (nil: none).
+func (l *logLines) setWatch(f func(string)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.watch = f
 }
 
 func captureLog(t *testing.T) *logLines {
 	l := &logLines{}
 	old := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-		if a.Key == slog.TimeKey || a.Key == slog.LevelKey {
-			return slog.Attr{}
-		}
-		return a
-	}})))
+	slog.SetDefault(slog.New(slog.NewJSONHandler(l, nil)))
 	t.Cleanup(func() { slog.SetDefault(old) })
 	return l
 }
