@@ -20,6 +20,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
 	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
@@ -132,8 +133,10 @@ func assertFair(t *testing.T, cl *kafkaClient, n int) {
 //     drain, cut mid-move (its context cancelled), is finished by the next
 //     update; brokers 3 and 4 then hold nothing, they stop (the StatefulSet
 //     shrinks) and the balance over 0-2 follows;
-//   - 3 -> 5: the drain moves nothing (brokers 3 and 4 are not up), the
-//     balance waits for them to register and gives every broker a fair share;
+//   - 3 -> 5: the balance's preview estimates the moves before brokers 3 and 4
+//     exist; the drain moves nothing (they are not up); the balance waits for
+//     them to register, throttles their copies at its rate, and gives every
+//     broker a fair share;
 //   - no throttle left behind, no acknowledged record lost, and no diff after.
 func TestRealKafkaReplicaPlacement(t *testing.T) {
 	lk, c := realClusterWith(t, "prod", func(s *config.Spec) { s.Brokers = 5 })
@@ -249,22 +252,56 @@ func TestRealKafkaReplicaPlacement(t *testing.T) {
 
 	// 3 -> 5: the drain runs before the StatefulSet grows and moves nothing;
 	// the balance runs after it and waits for the new brokers to register.
+	// Its preview, before they exist, estimates the moves; with no racks the
+	// estimate is the plan. It runs at 20 MiB/s, which the receiving brokers
+	// show while the moves run.
+	const rate = 20 << 20
+	grow := placementProps(5, "balance", rate, 120)
+	require.NoError(t, ps.preview("balance", grow))
+	msgs = logs.messages()
+	line = msgs[len(msgs)-1]
+	t.Logf("preview: %s", line)
+	est := regexp.MustCompile(`^ReplicaPlacement balance over brokers 0-4 \(brokers 3 -> 5\): (\d+) replicas \((.+)\) move ` +
+		`and (\d+) partitions change \(preferred leaders included\), throttled to 21.0 MB/s; brokers 3, 4 are not ` +
+		`registered yet: this estimate takes them as registered without a rack, and the update waits for them and ` +
+		`plans again$`).FindStringSubmatch(line)
+	require.NotNil(t, est, "preview line %q", line)
 	out = timed("drain 3 -> 5", "drain", drain(5))
 	assert.Zero(t, lastResult(out, "partitionsChanged"), "a drain never loads brokers that are not up")
 	go func() {
 		restarted <- errorsJoin(lk.Restart(ctx, 3), lk.Restart(ctx, 4))
 	}()
-	out = timed("balance 3 -> 5", "balance", balance(5))
+	var rateOnce sync.Once
+	rates := map[int32]string{}
+	logs.setWatch(func(msg string) {
+		if strings.Contains(msg, "submitted the moves") {
+			rateOnce.Do(func() {
+				for _, id := range []int32{3, 4} {
+					rates[id] = throttleRate(t, c, id)
+				}
+			})
+		}
+	})
+	out = timed("balance 3 -> 5", "balance", grow)
+	logs.setWatch(nil)
 	require.NoError(t, <-restarted)
 	assert.True(t, slices.ContainsFunc(logs.messages(), func(m string) bool {
 		return strings.Contains(m, "brokers 3, 4 not registered yet")
 	}), "the balance waited for brokers 3 and 4")
 	assert.Positive(t, lastResult(out, "replicasMoved"))
+	assert.Equal(t, map[int32]string{3: strconv.Itoa(rate), 4: strconv.Itoa(rate)}, rates,
+		"the new brokers' replication throttle while they fill")
+	_, registered, err := cl.clusterAssignment(ctx)
+	require.NoError(t, err)
+	if !slices.ContainsFunc(registered, func(b Broker) bool { return b.Rack != "" }) {
+		assert.Equal(t, est[1], strconv.Itoa(lastResult(out, "replicasMoved")), "the preview's estimate")
+		assert.Equal(t, est[3], strconv.Itoa(lastResult(out, "partitionsChanged")), "the preview's estimate")
+	}
 	assertFair(t, cl, 5)
-	out = timed("balance over 0-4 again", "balance", balance(5))
+	out = timed("balance over 0-4 again", "balance", grow)
 	assert.Zero(t, lastResult(out, "partitionsChanged"), "a second up changes nothing")
 	ps.settled("drain", drain(5))
-	ps.settled("balance", balance(5))
+	ps.settled("balance", grow)
 	for _, topic := range topics {
 		assert.Equal(t, throttleSeen{}, seeThrottle(t, c.adm, topic, brokerRange(5)), "%s: no throttle left behind", topic)
 	}
@@ -278,6 +315,25 @@ func TestRealKafkaReplicaPlacement(t *testing.T) {
 		sum.Acked, res.Lost, res.Duplicated, sum.LongestStallMs)
 	assert.Positive(t, sum.Acked)
 	assert.Zero(t, res.Lost, "acknowledged records lost")
+}
+
+// throttleRate is broker id's dynamic leader.replication.throttled.rate
+// ("" when unset).
+func throttleRate(t *testing.T, c *testCluster, id int32) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	bc, err := c.adm.DescribeBrokerConfigs(ctx, id)
+	if !assert.NoError(t, err) {
+		return ""
+	}
+	for _, r := range bc {
+		for _, cf := range r.Configs {
+			if cf.Key == leaderThrottledRate && cf.Source == kmsg.ConfigSourceDynamicBrokerConfig {
+				return cf.MaybeValue()
+			}
+		}
+	}
+	return ""
 }
 
 // errorsJoin joins two restart errors, naming which failed.
