@@ -263,15 +263,22 @@ func runPlacement(ctx context.Context, state ReplicaPlacementState, from int, dr
 		log.Info("ReplicaPlacement " + line)
 		return state, nil
 	}
-	if create && in.Mode == placementDrain {
+	if in.Mode == placementDrain {
+		// A balance waits for its brokers (they may be starting); a drain
+		// runs before them, so no answer means no cluster on a create, and
+		// would otherwise be retried for as long as the update runs.
 		unreachable, err := cl.probe(ctx)
-		if err != nil {
+		switch {
+		case err != nil:
 			return state, err
-		}
-		if unreachable != nil {
+		case unreachable != nil && create:
 			log.Infof("ReplicaPlacement drain to brokers %s: Kafka did not answer within %s (%v): no cluster yet, "+
 				"nothing to drain", idRange(in.Brokers), placementProbeTimeout, unreachable)
 			return state, nil
+		case unreachable != nil:
+			return state, fmt.Errorf("ReplicaPlacement drain to brokers %s: Kafka did not answer within %s: %w: a drain "+
+				"must read where the replicas are before brokers go; check bootstrapServers and that the brokers run, "+
+				"then run again", idRange(in.Brokers), placementProbeTimeout, unreachable)
 		}
 	}
 	return placeAndRecord(ctx, cl, state)

@@ -384,10 +384,43 @@ func TestPlacementWithoutKafka(t *testing.T) {
 	assert.Regexp(t, `^ReplicaPlacement drain to brokers 0-2: Kafka did not answer within 10s \(.+\): no cluster yet, `+
 		`nothing to drain$`, msgs[len(msgs)-1])
 
+	// An update of a drain (a shrink of an existing cluster) needs Kafka.
+	_, err = s.Update(p.UpdateRequest{ID: "drain", Urn: urn, State: resp.Properties,
+		Inputs: checked(t, s, urn, placementProps(2, "drain", 0, 0))})
+	require.Error(t, err)
+	assert.Regexp(t, `^ReplicaPlacement drain to brokers 0-1: Kafka did not answer within 10s: .+: a drain must read where `+
+		`the replicas are before brokers go; check bootstrapServers and that the brokers run, then run again$`, err.Error())
+
 	burn := placementURN("balance")
 	_, err = s.Create(p.CreateRequest{Urn: burn, Properties: checked(t, s, burn, placementProps(3, "balance", 0, 2))})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ReplicaPlacement balance over brokers 0-2: waiting for brokers 0-2 to register: "+
 		"gave up after 2s")
 	assert.Contains(t, err.Error(), "check that the broker pods start (kubectl get pods), or raise timeoutSeconds")
+}
+
+// TestPlacementUnknownBrokers: brokers computed from another resource's
+// output passes Check and previews as an update whose plan comes later,
+// without asking Kafka (none listens here).
+func TestPlacementUnknownBrokers(t *testing.T) {
+	s := server(t, []string{"127.0.0.1:1"}, nil)
+	logs := captureLog(t)
+	urn := placementURN("balance")
+	in := checked(t, s, urn, placementProps(3, "balance", 0, 0).Set("brokers", property.New(property.Computed)))
+	assert.True(t, in.Get("brokers").IsComputed())
+	state := property.NewMap(map[string]property.Value{
+		"brokers": property.New(3.0), "mode": property.New("balance"),
+		"throttleBytesPerSecond": in.Get("throttleBytesPerSecond"), "timeoutSeconds": in.Get("timeoutSeconds"),
+		"misplacedReplicas": property.New(0.0), "misplacedPartitions": property.New(0.0),
+	})
+	d, err := s.Diff(p.DiffRequest{ID: "balance", Urn: urn, State: state, Inputs: in})
+	require.NoError(t, err)
+	assert.True(t, d.HasChanges)
+	assert.Equal(t, p.Update, d.DetailedDiff["brokers"].Kind)
+	start := time.Now()
+	_, err = s.Update(p.UpdateRequest{ID: "balance", Urn: urn, State: state, Inputs: in, DryRun: true})
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), time.Second, "Kafka is not asked")
+	assert.Equal(t, []string{"ReplicaPlacement balance: brokers is not known yet; the plan will be computed during the update"},
+		logs.messages())
 }
