@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // The two modes of a ReplicaPlacement.
@@ -241,7 +243,9 @@ func (k *kafkaClient) drain(ctx context.Context, n int, throttle int64, progress
 }
 
 // waitRegistered waits until brokers 0..n-1 are all registered (new broker
-// pods take a while to start), for at most wait.
+// pods take a while to start), for at most wait, as every registered broker
+// sees it: Rebalance plans from one broker's list, and a broker that has not
+// applied a registration yet would make it refuse the new broker.
 func (k *kafkaClient) waitRegistered(ctx context.Context, n int, wait time.Duration, progress func(string)) error {
 	var last string
 	err := poll(ctx, wait, "waiting for brokers "+idRange(n)+" to register", func(ctx context.Context) (bool, error) {
@@ -250,24 +254,53 @@ func (k *kafkaClient) waitRegistered(ctx context.Context, n int, wait time.Durat
 			last = err.Error()
 			return false, nil
 		}
-		var missing []int32
-		for _, id := range brokerRange(n) {
-			if !slices.Contains(ids, id) {
-				missing = append(missing, id)
+		lag := missingFrom(ids, n, "")
+		for _, id := range ids {
+			if lag != "" {
+				break
 			}
+			seen, err := k.brokersSeenBy(ctx, id)
+			if err != nil {
+				lag = fmt.Sprintf("broker %d: %v", id, err)
+				break
+			}
+			lag = missingFrom(seen, n, fmt.Sprintf(" in broker %d's view", id))
 		}
-		if len(missing) == 0 {
-			return true, nil
+		if lag != "" && lag != last {
+			progress(lag)
 		}
-		next := fmt.Sprintf("brokers %s not registered yet (registered: %s)", joinIDs(missing), joinIDs(ids))
-		if next != last {
-			progress(next)
-		}
-		last = next
-		return false, nil
+		last = lag
+		return lag == "", nil
 	})
 	if err != nil {
 		return fmt.Errorf("%w; last, %s: check that the broker pods start (kubectl get pods), or raise timeoutSeconds", err, last)
 	}
 	return nil
+}
+
+// missingFrom says which of brokers 0..n-1 ids lacks ("" when none).
+func missingFrom(ids []int32, n int, where string) string {
+	var missing []int32
+	for _, id := range brokerRange(n) {
+		if !slices.Contains(ids, id) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("brokers %s not registered yet%s (registered: %s)", joinIDs(missing), where, joinIDs(ids))
+}
+
+// brokersSeenBy asks broker id alone for the registered brokers.
+func (k *kafkaClient) brokersSeenBy(ctx context.Context, id int32) ([]int32, error) {
+	rctx, cancel := k.withTimeout(ctx)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	req.Topics = []kmsg.MetadataRequestTopic{}
+	resp, err := req.RequestWith(rctx, k.broker(id))
+	if err != nil {
+		return nil, fmt.Errorf("Metadata request failed: %w", err)
+	}
+	return brokerIDsOf(brokersOf(resp.Brokers)), nil
 }
