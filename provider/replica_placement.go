@@ -305,6 +305,13 @@ func placeAndRecord(ctx context.Context, cl *kafkaClient, state ReplicaPlacement
 	if err != nil {
 		return state, err
 	}
+	if res.Resumed > 0 {
+		// The cut run never elected the preferred leaders of the moves it
+		// submitted, and this one may have had nothing left to move.
+		if err := cl.electPreferred(ctx, partitionSet(v.current)); err != nil {
+			return state, fmt.Errorf("ReplicaPlacement %s: after the resumed moves: %w", placementHead(in.Mode, -1, in.Brokers), err)
+		}
+	}
 	state.MisplacedReplicas, state.MisplacedPartitions = v.misplaced(in.Mode, in.Brokers)
 	return state, nil
 }

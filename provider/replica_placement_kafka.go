@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -105,6 +106,15 @@ func (v placementView) misplaced(mode string, n int) (replicas, partitions int) 
 	}
 	_, replicas, partitions = outsideBrokers(v.current, n)
 	return replicas, partitions
+}
+
+// partitionSet is every partition of current, for ElectLeaders.
+func partitionSet(current map[PartitionID][]int32) kadm.TopicsSet {
+	set := kadm.TopicsSet{}
+	for p := range current {
+		set.Add(p.Topic, p.Partition)
+	}
+	return set
 }
 
 // probe asks for the broker list within placementProbeTimeout. It returns

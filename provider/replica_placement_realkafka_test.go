@@ -239,6 +239,7 @@ func TestRealKafkaReplicaPlacement(t *testing.T) {
 	t.Logf("FIGURE placement drain 5 -> 3: %d replicas left brokers 3 and 4 (%s), cut and resumed in %.1f s",
 		leaving, m[2], time.Since(start).Seconds())
 	assert.Positive(t, lastResult(out, "resumed"), "the cut run left moves running, which the next one waited for")
+	assertLedByPreferred(t, c)
 	now, _ := brokerLoads(t, cl, brokerRange(5))
 	assert.Zero(t, now[3]+now[4], "brokers 3 and 4 hold nothing after the drain: %v", now)
 	ps.settled("drain", drain(3))
@@ -315,6 +316,31 @@ func TestRealKafkaReplicaPlacement(t *testing.T) {
 		sum.Acked, res.Lost, res.Duplicated, sum.LongestStallMs)
 	assert.Positive(t, sum.Acked)
 	assert.Zero(t, res.Lost, "acknowledged records lost")
+}
+
+// assertLedByPreferred asserts that every partition is soon led by its
+// preferred (first) replica, in the metadata of the broker the client asks.
+func assertLedByPreferred(t *testing.T, c *testCluster) {
+	t.Helper()
+	var off []string
+	assert.Eventually(t, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		resp, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, c.raw)
+		if err != nil {
+			off = []string{err.Error()}
+			return false
+		}
+		off = nil
+		for _, tp := range resp.Topics {
+			for _, part := range tp.Partitions {
+				if len(part.Replicas) > 0 && part.Leader != part.Replicas[0] {
+					off = append(off, fmt.Sprintf("%s-%d led by %d, not %d", deref(tp.Topic), part.Partition, part.Leader, part.Replicas[0]))
+				}
+			}
+		}
+		return len(off) == 0
+	}, 15*time.Second, 200*time.Millisecond, "partitions not led by their preferred replica: %v", &off)
 }
 
 // throttleRate is broker id's dynamic leader.replication.throttled.rate
