@@ -424,3 +424,23 @@ func TestPlacementUnknownBrokers(t *testing.T) {
 	assert.Equal(t, []string{"ReplicaPlacement balance: brokers is not known yet; the plan will be computed during the update"},
 		logs.messages())
 }
+
+// TestPlacementSchema guards the names the SDK and programs depend on.
+func TestPlacementSchema(t *testing.T) {
+	spec, err := p.GetSchema(context.Background(), Name, Version, Provider())
+	require.NoError(t, err)
+	res, ok := spec.Resources[ReplicaPlacementToken]
+	require.True(t, ok, "resource %s missing", ReplicaPlacementToken)
+	assert.Equal(t, []string{"brokers", "mode"}, res.RequiredInputs)
+	for _, k := range []string{"brokers", "mode", "throttleBytesPerSecond", "timeoutSeconds"} {
+		assert.NotEmpty(t, res.InputProperties[k].Description, "input %s undocumented", k)
+	}
+	for _, k := range []string{"brokers", "mode", "throttleBytesPerSecond", "timeoutSeconds", "misplacedReplicas",
+		"misplacedPartitions", "lastResult"} {
+		assert.NotEmpty(t, res.Properties[k].Description, "output %s undocumented", k)
+	}
+	assert.Equal(t, "#/types/umbrellakafka:index:PlacementResult", res.Properties["lastResult"].Ref)
+	result, ok := spec.Types["umbrellakafka:index:PlacementResult"]
+	require.True(t, ok)
+	assert.ElementsMatch(t, []string{"replicasMoved", "bytesMoved", "partitionsChanged", "resumed"}, result.Required)
+}
