@@ -73,6 +73,10 @@ func GuardViolations(ctx context.Context, previous map[string]string, s *config.
 	var r GuardResult
 	for _, g := range config.Guarded {
 		prev, ok := previous[g.Field]
+		if !ok && len(previous) > 0 && g.Unrecorded != "" {
+			// Deployed before the field was recorded: it ran with Unrecorded.
+			prev, ok = g.Unrecorded, true
+		}
 		current := g.Value(s)
 		if !ok || !g.Refuses(prev, current) || contains(s.GuardOverrides, g.Field) {
 			continue

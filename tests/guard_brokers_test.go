@@ -22,7 +22,7 @@ import (
 func deployedProd(n string) resource.PropertyMap {
 	return resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
 		"broker.minInsyncReplicas": "2", "brokers": n, "clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "3",
-		"storage.size": "100Gi", "storage.storageClass": "",
+		"storage.size": "100Gi", "storage.storageClass": "", "security.mode": "sasl-scram",
 	}})
 }
 

@@ -186,7 +186,7 @@ func TestRiskySettingDeploys(t *testing.T) {
 
 func TestGuardRefusesControllerChangeOnDeployedStack(t *testing.T) {
 	prev := resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
-		"clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "1", "storage.size": "100Gi", "storage.storageClass": "",
+		"clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "1", "storage.size": "100Gi", "storage.storageClass": "", "security.mode": "sasl-scram",
 	}})
 	rec, err := run(t, "prod", stackConfig(t, "prod"), prev)
 	require.Error(t, err)
@@ -202,7 +202,7 @@ func TestGuardRefusesControllerChangeOnDeployedStack(t *testing.T) {
 
 func TestGuardRefusesStorageAndClusterIDChanges(t *testing.T) {
 	prev := resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
-		"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "controllers": "3", "storage.size": "50Gi", "storage.storageClass": "",
+		"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "controllers": "3", "storage.size": "50Gi", "storage.storageClass": "", "security.mode": "sasl-scram",
 	}})
 	_, err := run(t, "prod", stackConfig(t, "prod"), prev)
 	require.Error(t, err)
@@ -211,7 +211,7 @@ func TestGuardRefusesStorageAndClusterIDChanges(t *testing.T) {
 	assert.Contains(t, err.Error(), "delete statefulset kafka --cascade=orphan")
 
 	same := resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
-		"clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "3", "storage.size": "100Gi", "storage.storageClass": "",
+		"clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "3", "storage.size": "100Gi", "storage.storageClass": "", "security.mode": "sasl-scram",
 	}})
 	_, err = run(t, "prod", stackConfig(t, "prod"), same)
 	require.NoError(t, err, "an unchanged guard passes")
@@ -221,7 +221,7 @@ func TestGuardRefusesStorageAndClusterIDChanges(t *testing.T) {
 // cluster exists (tests/realkafka pins it), so the change must not pass silently.
 func TestGuardRefusesMinISRChange(t *testing.T) {
 	prev := resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
-		"broker.minInsyncReplicas": "1", "clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "3", "storage.size": "100Gi", "storage.storageClass": "",
+		"broker.minInsyncReplicas": "1", "clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "3", "storage.size": "100Gi", "storage.storageClass": "", "security.mode": "sasl-scram",
 	}})
 	_, err := run(t, "prod", stackConfig(t, "prod"), prev)
 	require.Error(t, err)
