@@ -47,6 +47,7 @@ func Provider() p.Provider {
 		WithResources(infer.Resource(Topic{})).
 		WithResources(infer.Resource(Acl{}), infer.Resource(Quota{}), infer.Resource(UserScramCredential{})).
 		WithResources(infer.Resource(ListenerCertificates{})).
+		WithResources(infer.Resource(ReplicaPlacement{})).
 		WithFunctions(infer.Function(GetTopic{}), infer.Function(GetTopics{})).
 		Build()
 	if err != nil {

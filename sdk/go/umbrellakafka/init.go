@@ -27,6 +27,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &ListenerCertificates{}
 	case "umbrellakafka:index:Quota":
 		r = &Quota{}
+	case "umbrellakafka:index:ReplicaPlacement":
+		r = &ReplicaPlacement{}
 	case "umbrellakafka:index:Topic":
 		r = &Topic{}
 	case "umbrellakafka:index:UserScramCredential":

@@ -301,6 +301,115 @@ func (o KubernetesAccessPtrOutput) StatefulSet() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+type PlacementResult struct {
+	// Their size when the moves began (each partition's largest replica).
+	BytesMoved int `pulumi:"bytesMoved"`
+	// Partitions whose replica list or preferred leader changed.
+	PartitionsChanged int `pulumi:"partitionsChanged"`
+	// Replicas copied to a broker that did not hold them.
+	ReplicasMoved int `pulumi:"replicasMoved"`
+	// Reassignments of an earlier, interrupted run that this run waited for.
+	Resumed int `pulumi:"resumed"`
+}
+
+type PlacementResultOutput struct{ *pulumi.OutputState }
+
+func (PlacementResultOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*PlacementResult)(nil)).Elem()
+}
+
+func (o PlacementResultOutput) ToPlacementResultOutput() PlacementResultOutput {
+	return o
+}
+
+func (o PlacementResultOutput) ToPlacementResultOutputWithContext(ctx context.Context) PlacementResultOutput {
+	return o
+}
+
+// Their size when the moves began (each partition's largest replica).
+func (o PlacementResultOutput) BytesMoved() pulumi.IntOutput {
+	return o.ApplyT(func(v PlacementResult) int { return v.BytesMoved }).(pulumi.IntOutput)
+}
+
+// Partitions whose replica list or preferred leader changed.
+func (o PlacementResultOutput) PartitionsChanged() pulumi.IntOutput {
+	return o.ApplyT(func(v PlacementResult) int { return v.PartitionsChanged }).(pulumi.IntOutput)
+}
+
+// Replicas copied to a broker that did not hold them.
+func (o PlacementResultOutput) ReplicasMoved() pulumi.IntOutput {
+	return o.ApplyT(func(v PlacementResult) int { return v.ReplicasMoved }).(pulumi.IntOutput)
+}
+
+// Reassignments of an earlier, interrupted run that this run waited for.
+func (o PlacementResultOutput) Resumed() pulumi.IntOutput {
+	return o.ApplyT(func(v PlacementResult) int { return v.Resumed }).(pulumi.IntOutput)
+}
+
+type PlacementResultPtrOutput struct{ *pulumi.OutputState }
+
+func (PlacementResultPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**PlacementResult)(nil)).Elem()
+}
+
+func (o PlacementResultPtrOutput) ToPlacementResultPtrOutput() PlacementResultPtrOutput {
+	return o
+}
+
+func (o PlacementResultPtrOutput) ToPlacementResultPtrOutputWithContext(ctx context.Context) PlacementResultPtrOutput {
+	return o
+}
+
+func (o PlacementResultPtrOutput) Elem() PlacementResultOutput {
+	return o.ApplyT(func(v *PlacementResult) PlacementResult {
+		if v != nil {
+			return *v
+		}
+		var ret PlacementResult
+		return ret
+	}).(PlacementResultOutput)
+}
+
+// Their size when the moves began (each partition's largest replica).
+func (o PlacementResultPtrOutput) BytesMoved() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *PlacementResult) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.BytesMoved
+	}).(pulumi.IntPtrOutput)
+}
+
+// Partitions whose replica list or preferred leader changed.
+func (o PlacementResultPtrOutput) PartitionsChanged() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *PlacementResult) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.PartitionsChanged
+	}).(pulumi.IntPtrOutput)
+}
+
+// Replicas copied to a broker that did not hold them.
+func (o PlacementResultPtrOutput) ReplicasMoved() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *PlacementResult) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.ReplicasMoved
+	}).(pulumi.IntPtrOutput)
+}
+
+// Reassignments of an earlier, interrupted run that this run waited for.
+func (o PlacementResultPtrOutput) Resumed() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *PlacementResult) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.Resumed
+	}).(pulumi.IntPtrOutput)
+}
+
 type GetTopicsList struct {
 	// The topic-level configs: those set on the topic itself (source DYNAMIC_TOPIC_CONFIG), as a Topic's config records them; broker defaults are left out.
 	Config map[string]string `pulumi:"config"`
@@ -373,6 +482,8 @@ func init() {
 	pulumi.RegisterOutputType(ClientCertificateMapOutput{})
 	pulumi.RegisterOutputType(KubernetesAccessOutput{})
 	pulumi.RegisterOutputType(KubernetesAccessPtrOutput{})
+	pulumi.RegisterOutputType(PlacementResultOutput{})
+	pulumi.RegisterOutputType(PlacementResultPtrOutput{})
 	pulumi.RegisterOutputType(GetTopicsListOutput{})
 	pulumi.RegisterOutputType(GetTopicsListArrayOutput{})
 }

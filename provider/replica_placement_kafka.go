@@ -1,0 +1,316 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// The two modes of a ReplicaPlacement.
+const (
+	// placementDrain only moves replicas off brokers outside 0..brokers-1,
+	// onto registered brokers inside: it runs before the StatefulSet shrinks.
+	placementDrain = "drain"
+	// placementBalance waits for brokers 0..brokers-1 and spreads every
+	// replica and preferred leader over them: it runs after the StatefulSet
+	// grows.
+	placementBalance = "balance"
+)
+
+// placementProbeTimeout bounds the first request of a preview, and of a
+// drain's create: a new stack has no brokers yet, and its preview (and its
+// drain, which runs before the brokers exist) must not wait the full
+// request timeout to find out.
+const placementProbeTimeout = 10 * time.Second
+
+// placementView is the cluster as a ReplicaPlacement sees it: every
+// partition's replicas (preferred leader first) and the registered brokers.
+type placementView struct {
+	current    map[PartitionID][]int32
+	registered []Broker
+}
+
+// readPlacement reads the view once every broker shows the same replicas.
+func (k *kafkaClient) readPlacement(ctx context.Context) (placementView, error) {
+	current, registered, err := k.clusterAssignment(ctx)
+	return placementView{current, registered}, err
+}
+
+// usable are the registered brokers among 0..n-1.
+func (v placementView) usable(n int) []Broker {
+	var out []Broker
+	for _, b := range v.registered {
+		if b.ID >= 0 && int(b.ID) < n {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// missing are the brokers among 0..n-1 that are not registered.
+func (v placementView) missing(n int) []int32 {
+	var out []int32
+	for _, id := range brokerRange(n) {
+		if !slices.ContainsFunc(v.registered, func(b Broker) bool { return b.ID == id }) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// plan is what mode would do now. A balance with brokers missing is planned
+// as if they had registered without a rack when assumeMissing is set (a
+// preview's estimate); the real run waits for them first.
+func (v placementView) plan(mode string, n int, assumeMissing bool) (RebalancePlan, error) {
+	usable := v.usable(n)
+	if mode == placementDrain {
+		leaving, _, _ := outsideBrokers(v.current, n)
+		var parts []PartitionID
+		for p, rs := range v.current {
+			if slices.ContainsFunc(rs, func(r int32) bool { return slices.Contains(leaving, r) }) {
+				parts = append(parts, p)
+			}
+		}
+		if err := checkFits(v.current, parts, n, usable); err != nil {
+			return RebalancePlan{}, err
+		}
+		return PlanDrain(v.current, leaving, usable)
+	}
+	brokers := usable
+	if assumeMissing {
+		for _, id := range v.missing(n) {
+			brokers = append(brokers, Broker{ID: id})
+		}
+	}
+	if err := checkFits(v.current, slices.Collect(maps.Keys(v.current)), n, brokers); err != nil {
+		return RebalancePlan{}, err
+	}
+	return PlanRebalance(v.current, brokers)
+}
+
+// misplaced counts what is not as mode wants: for a balance with every
+// broker of 0..n-1 registered, the replicas and partitions its plan would
+// move or reorder; otherwise (a drain, or brokers missing, e.g. restarting)
+// the replicas on brokers outside 0..n-1 and their partitions. A plan that
+// cannot be made counts the same way: Read must not fail on it.
+func (v placementView) misplaced(mode string, n int) (replicas, partitions int) {
+	if mode == placementBalance && len(v.missing(n)) == 0 {
+		if plan, err := PlanRebalance(v.current, v.usable(n)); err == nil {
+			return plan.ReplicasMoved, len(plan.Moves)
+		}
+	}
+	_, replicas, partitions = outsideBrokers(v.current, n)
+	return replicas, partitions
+}
+
+// partitionSet is every partition of current, for ElectLeaders.
+func partitionSet(current map[PartitionID][]int32) kadm.TopicsSet {
+	set := kadm.TopicsSet{}
+	for p := range current {
+		set.Add(p.Topic, p.Partition)
+	}
+	return set
+}
+
+// probe asks for the broker list within placementProbeTimeout. It returns
+// unreachable, the reason, when no broker answered (no cluster yet, or no
+// route to it), and err when a broker answered with an error.
+func (k *kafkaClient) probe(ctx context.Context) (unreachable, err error) {
+	pctx, cancel := context.WithTimeout(ctx, placementProbeTimeout)
+	defer cancel()
+	_, err = k.brokerIDs(pctx)
+	switch {
+	case err == nil:
+		return nil, nil
+	case isKafkaError(err) || ctx.Err() != nil:
+		return nil, err
+	default:
+		return err, nil
+	}
+}
+
+// previewPlacement computes what a run would do, without changing anything,
+// and says it in one line. from is the broker count before (the previous
+// brokers input, or the registered brokers for a create). A plan that
+// cannot be made (a topic's replication factor larger than the brokers) is
+// an error, so the preview fails; Kafka out of reach is not.
+func (k *kafkaClient) previewPlacement(ctx context.Context, mode string, from, n int, throttle int64) (string, error) {
+	unreachable, err := k.probe(ctx)
+	if err != nil {
+		return "", err
+	}
+	head := placementHead(mode, from, n)
+	if unreachable != nil {
+		return fmt.Sprintf("%s: Kafka did not answer within %s (%v); the plan will be computed during the update",
+			head, placementProbeTimeout, unreachable), nil
+	}
+	v, err := k.readPlacement(ctx)
+	if err != nil {
+		return "", err
+	}
+	if from < 0 {
+		from = len(v.registered)
+		head = placementHead(mode, from, n)
+	}
+	plan, err := v.plan(mode, n, true)
+	if err != nil {
+		return "", err
+	}
+	return head + ": " + describePlan(v, plan, mode, n, k.movedBytes(ctx, v.current, plan), throttle), nil
+}
+
+// placementHead starts a preview line: "drain to brokers 0-2 (brokers 5 -> 3)".
+func placementHead(mode string, from, n int) string {
+	verb := "drain to"
+	if mode == placementBalance {
+		verb = "balance over"
+	}
+	head := fmt.Sprintf("%s brokers %s", verb, idRange(n))
+	if from >= 0 && from != n {
+		head += fmt.Sprintf(" (brokers %d -> %d)", from, n)
+	}
+	return head
+}
+
+// describePlan says what plan moves.
+func describePlan(v placementView, plan RebalancePlan, mode string, n int, bytes, throttle int64) string {
+	missing := v.missing(n)
+	if len(plan.Moves) == 0 {
+		if mode == placementDrain {
+			return fmt.Sprintf("no replica is on a broker outside %s, nothing moves", idRange(n))
+		}
+		if len(missing) > 0 {
+			return fmt.Sprintf("nothing moves once brokers %s register", joinIDs(missing))
+		}
+		return "the replicas and preferred leaders are spread already, nothing moves"
+	}
+	rate := humanBytes(throttle) + "/s"
+	if mode == placementDrain {
+		leaving, _, _ := outsideBrokers(v.current, n)
+		return fmt.Sprintf("%d replicas (%s) of %d partitions move off brokers %s, throttled to %s",
+			plan.ReplicasMoved, humanBytes(bytes), len(plan.Moves), joinIDs(leaving), rate)
+	}
+	s := fmt.Sprintf("%d replicas (%s) move and %d partitions change (preferred leaders included), throttled to %s",
+		plan.ReplicasMoved, humanBytes(bytes), len(plan.Moves), rate)
+	if len(missing) > 0 {
+		s += fmt.Sprintf("; brokers %s are not registered yet: this estimate takes them as registered without a rack, "+
+			"and the update waits for them and plans again", joinIDs(missing))
+	}
+	return s
+}
+
+// place runs mode: a balance waits up to wait for brokers 0..n-1 to register
+// and rebalances over them; a drain moves the replicas off brokers outside
+// them. Both wait first for reassignments still running (an interrupted run
+// resumes) and throttle the moves at throttle bytes per second.
+func (k *kafkaClient) place(ctx context.Context, mode string, n int, throttle int64, wait time.Duration,
+	progress func(string),
+) (BalanceResult, error) {
+	if mode == placementBalance {
+		if err := k.waitRegistered(ctx, n, wait, progress); err != nil {
+			return BalanceResult{}, err
+		}
+		return k.Rebalance(ctx, brokerRange(n), throttle, progress)
+	}
+	return k.drain(ctx, n, throttle, progress)
+}
+
+// drain is Rebalance with PlanDrain: it waits for running reassignments,
+// removes leftover throttles, plans and applies the moves off brokers
+// outside 0..n-1, and waits until they are done.
+func (k *kafkaClient) drain(ctx context.Context, n int, throttle int64, progress func(string)) (BalanceResult, error) {
+	var res BalanceResult
+	running, err := k.waitNoReassignment(ctx, progress)
+	res.Resumed = running
+	if err != nil {
+		return res, err
+	}
+	if err := k.clearLeftoverThrottles(ctx, progress); err != nil {
+		return res, err
+	}
+	v, err := k.readPlacement(ctx)
+	if err != nil {
+		return res, err
+	}
+	plan, err := v.plan(placementDrain, n, false)
+	if err != nil {
+		return res, err
+	}
+	res.Partitions, res.ReplicasMoved = len(plan.Moves), plan.ReplicasMoved
+	if len(plan.Moves) == 0 {
+		progress("no replica is on a broker outside " + idRange(n))
+		return res, nil
+	}
+	res.BytesMoved = k.movedBytes(ctx, v.current, plan)
+	progress(fmt.Sprintf("moving %d replicas (%s) of %d partitions off brokers outside %s",
+		res.ReplicasMoved, humanBytes(res.BytesMoved), res.Partitions, idRange(n)))
+	return res, k.applyPlan(ctx, v.current, plan, throttle, progress)
+}
+
+// waitRegistered waits until brokers 0..n-1 are all registered (new broker
+// pods take a while to start), for at most wait, as every registered broker
+// sees it: Rebalance plans from one broker's list, and a broker that has not
+// applied a registration yet would make it refuse the new broker.
+func (k *kafkaClient) waitRegistered(ctx context.Context, n int, wait time.Duration, progress func(string)) error {
+	var last string
+	err := poll(ctx, wait, "waiting for brokers "+idRange(n)+" to register", func(ctx context.Context) (bool, error) {
+		ids, err := k.brokerIDs(ctx)
+		if err != nil {
+			last = err.Error()
+			return false, nil
+		}
+		lag := missingFrom(ids, n, "")
+		for _, id := range ids {
+			if lag != "" {
+				break
+			}
+			seen, err := k.brokersSeenBy(ctx, id)
+			if err != nil {
+				lag = fmt.Sprintf("broker %d: %v", id, err)
+				break
+			}
+			lag = missingFrom(seen, n, fmt.Sprintf(" in broker %d's view", id))
+		}
+		if lag != "" && lag != last {
+			progress(lag)
+		}
+		last = lag
+		return lag == "", nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w; last, %s: check that the broker pods start (kubectl get pods), or raise timeoutSeconds", err, last)
+	}
+	return nil
+}
+
+// missingFrom says which of brokers 0..n-1 ids lacks ("" when none).
+func missingFrom(ids []int32, n int, where string) string {
+	var missing []int32
+	for _, id := range brokerRange(n) {
+		if !slices.Contains(ids, id) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("brokers %s not registered yet%s (registered: %s)", joinIDs(missing), where, joinIDs(ids))
+}
+
+// brokersSeenBy asks broker id alone for the registered brokers.
+func (k *kafkaClient) brokersSeenBy(ctx context.Context, id int32) ([]int32, error) {
+	rctx, cancel := k.withTimeout(ctx)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	req.Topics = []kmsg.MetadataRequestTopic{}
+	resp, err := req.RequestWith(rctx, k.broker(id))
+	if err != nil {
+		return nil, fmt.Errorf("Metadata request failed: %w", err)
+	}
+	return brokerIDsOf(brokersOf(resp.Brokers)), nil
+}
