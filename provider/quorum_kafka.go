@@ -339,3 +339,47 @@ func (k *kafkaClient) EnsureVoters(ctx context.Context, want []int32, endpoint f
 	return done, fmt.Errorf("ensuring voters %v: the voter set kept changing under these steps %v: "+
 		"another tool is changing the quorum; stop it and run again", want, done)
 }
+
+// EnableDynamicQuorum upgrades a static quorum to a dynamic one: it finalizes
+// kraft.version 1 (UpdateFeatures, as kafka-features.sh upgrade --feature
+// kraft.version=1) and waits until a broker shows it. Kafka 4.1 does this
+// live, with controller.quorum.voters still in every node's file; the leader
+// records the voters' directory ids from their fetches. The nodes then move
+// to controller.quorum.bootstrap.servers at their next restart. A quorum that
+// is already dynamic is left alone.
+func (k *kafkaClient) EnableDynamicQuorum(ctx context.Context) error {
+	v, err := k.finalizedFeature(ctx, kraftVersionFeature)
+	if err != nil {
+		return fmt.Errorf("enabling the dynamic quorum: %w", err)
+	}
+	if v >= 1 {
+		return nil
+	}
+	req := kmsg.NewPtrUpdateFeaturesRequest()
+	req.TimeoutMillis = int32(k.timeout / time.Millisecond)
+	u := kmsg.NewUpdateFeaturesRequestFeatureUpdate()
+	u.Feature, u.MaxVersionLevel, u.UpgradeType = kraftVersionFeature, 1, 1 // 1: upgrade
+	req.FeatureUpdates = append(req.FeatureUpdates, u)
+	err = k.sendVoterChange(ctx, "UpdateFeatures kraft.version=1", func(ctx context.Context) (int16, *string, error) {
+		resp, err := req.RequestWith(ctx, k.raw)
+		if err != nil {
+			return 0, nil, err
+		}
+		if resp.ErrorCode != 0 {
+			return resp.ErrorCode, resp.ErrorMessage, nil
+		}
+		for _, r := range resp.Results {
+			if r.ErrorCode != 0 {
+				return r.ErrorCode, r.ErrorMessage, nil
+			}
+		}
+		return 0, nil, nil
+	}, "every controller must run Kafka 4.1 or newer and be caught up (kafka-metadata-quorum.sh describe --replication)")
+	if err != nil {
+		return fmt.Errorf("enabling the dynamic quorum: %w", err)
+	}
+	return poll(ctx, k.timeout, "waiting for kraft.version 1 to be finalized", func(ctx context.Context) (bool, error) {
+		v, err := k.finalizedFeature(ctx, kraftVersionFeature)
+		return err == nil && v >= 1, nil
+	})
+}

@@ -1,0 +1,206 @@
+//go:build realkafka
+
+package provider
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/umbrella-platform/umbrella-streaming/components"
+	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
+	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
+)
+
+// quorumTopic is written throughout the quorum tests: 3 partitions, RF 3,
+// min.insync.replicas 2, so one node may be down at a time.
+const quorumTopic = "quorum-load"
+
+// quorumCluster starts three prod nodes with one controller (node 0 combined,
+// nodes 1 and 2 broker-only), with a dynamic quorum or the stack's static one,
+// and returns them with a provider client and the topic created.
+func quorumCluster(t *testing.T, dynamic bool) (*localkafka.Cluster, *kafkaClient) {
+	t.Helper()
+	lk, c := realClusterWithOptions(t, "prod", func(o *localkafka.Options) {
+		o.Spec.Brokers, o.Spec.Controllers = 3, 1
+		o.DynamicQuorum = dynamic
+	})
+	cl, err := newKafkaClient(Config{BootstrapServers: c.addrs}, nil)
+	require.NoError(t, err)
+	t.Cleanup(cl.raw.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err = c.adm.CreateTopic(ctx, 3, 3, map[string]*string{"min.insync.replicas": ptr("2")}, quorumTopic)
+	require.NoError(t, err)
+	return lk, cl
+}
+
+
+// controllerEndpoint is node id's controller listener on the loopback cluster.
+func controllerEndpoint(lk *localkafka.Cluster) func(int32) QuorumEndpoint {
+	return func(id int32) QuorumEndpoint {
+		return QuorumEndpoint{Listener: components.ControllerListener, Host: localkafka.Host,
+			Port: uint16(lk.ControllerPort(int(id)))}
+	}
+}
+
+// producing runs an acks=all idempotent producer of numbered records into
+// quorumTopic until the returned function is called; that function stops it,
+// verifies every acknowledged record can be read back and logs the figures.
+func producing(t *testing.T, lk *localkafka.Cluster, runID string) func() {
+	t.Helper()
+	stop := filepath.Join(t.TempDir(), "stop-"+runID)
+	done := make(chan loadgen.Summary, 1)
+	go func() {
+		sum, err := loadgen.Produce(context.Background(), loadgen.ProduceConfig{
+			Client: loadgen.ClientConfig{Bootstrap: lk.Bootstrap()}, Topic: quorumTopic, RunID: runID,
+			Duration: 10 * time.Minute, Rate: 200, StopFile: stop})
+		assert.NoError(t, err)
+		done <- sum
+	}()
+	return func() {
+		t.Helper()
+		require.NoError(t, os.WriteFile(stop, nil, 0o644))
+		sum := <-done
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		res, err := loadgen.Verify(ctx, loadgen.VerifyConfig{Client: loadgen.ClientConfig{Bootstrap: lk.Bootstrap()},
+			Topic: quorumTopic, RunID: runID, Acked: sum.AckedSeqRanges})
+		require.NoError(t, err)
+		t.Logf("FIGURE quorum producer %s: %d acknowledged, %d failed, %d lost, longest produce stall %d ms (from %s)",
+			runID, sum.Acked, sum.Failed, res.Lost, sum.LongestStallMs, sum.StallStartedAt)
+		assert.Positive(t, sum.Acked, runID)
+		assert.Zero(t, sum.Failed, "%s: records the producer gave up on: %v", runID, sum.FailedErrors)
+		assert.Zero(t, res.Lost, "%s: acknowledged records lost", runID)
+	}
+}
+
+// quorumStep times one step of a test and logs it as a FIGURE line.
+func quorumStep(t *testing.T, what string, fn func()) {
+	t.Helper()
+	start := time.Now()
+	fn()
+	t.Logf("FIGURE quorum %s: %.1f s", what, time.Since(start).Seconds())
+}
+
+// describeQuorum describes the quorum, failing the test on error.
+func describeQuorum(t *testing.T, cl *kafkaClient) Quorum {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	q, err := cl.DescribeQuorum(ctx)
+	require.NoError(t, err)
+	return q
+}
+
+// restartNodes restarts nodes one at a time (controlled shutdown), each back
+// and serving before the next goes down.
+func restartNodes(t *testing.T, lk *localkafka.Cluster, ids ...int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for _, id := range ids {
+		require.NoError(t, lk.Restart(ctx, id), "restarting node %d", id)
+	}
+}
+
+// assertVoters checks the quorum's voters and observers, and that every voter
+// registered its own controller endpoint.
+func assertVoters(t *testing.T, lk *localkafka.Cluster, q Quorum, voters, observers []int32) {
+	t.Helper()
+	assert.Equal(t, voters, q.VoterIDs(), "voters: %s", q)
+	assert.Equal(t, observers, q.ObserverIDs(), "observers: %s", q)
+	for _, v := range q.Voters {
+		assert.Equal(t, []QuorumEndpoint{controllerEndpoint(lk)(v.ID)}, v.Endpoints, "voter %d", v.ID)
+		assert.NotEqual(t, [16]byte{}, v.DirectoryID, "voter %d has a directory id", v.ID)
+	}
+}
+
+// TestRealKafkaQuorumGrowAndShrink is issue 17's quorum growth on real Kafka
+// 4.1.1: a cluster started with a dynamic quorum of one controller (node 0)
+// grows to three voters while a producer writes (nodes 1 and 2 restart as
+// combined broker+controller nodes and EnsureVoters promotes them), survives
+// the loss of its quorum leader, and shrinks back to one voter, nodes 1 and 2
+// returning to broker-only; no acknowledged record is lost.
+func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
+	lk, cl := quorumCluster(t, true)
+	ctx := context.Background()
+	logf := func(line string) { t.Log(line) }
+	ep := controllerEndpoint(lk)
+
+	q := describeQuorum(t, cl)
+	require.Equal(t, int16(1), q.KRaftVersion, "a new cluster formatted --standalone runs kraft.version 1")
+	assertVoters(t, lk, q, []int32{0}, []int32{1, 2})
+
+	grow := producing(t, lk, "grow")
+	// A broker-only node follows the metadata log too, but is no controller:
+	// Kafka refuses to make it a voter, and the error says what to do.
+	quorumStep(t, "AddVoter of a broker-only node refused", func() {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		err := cl.AddVoter(actx, 1, ep(1))
+		require.Error(t, err)
+		t.Logf("AddVoter(1) on a broker-only node: %v", err)
+		assert.ErrorContains(t, err, "check that node 1 runs with process.roles=broker,controller")
+	})
+	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
+
+	quorumStep(t, "restart nodes 1 and 2 as broker,controller", func() {
+		require.NoError(t, lk.SetControllers(3))
+		restartNodes(t, lk, 1, 2)
+	})
+	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
+	quorumStep(t, "EnsureVoters 1 -> 3", func() {
+		steps, err := cl.EnsureVoters(ctx, []int32{0, 1, 2}, ep, logf)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"add voter 1", "add voter 2"}, steps)
+	})
+	q = describeQuorum(t, cl)
+	assertVoters(t, lk, q, []int32{0, 1, 2}, nil)
+	quorumStep(t, "EnsureVoters 3 -> 3 (nothing to do)", func() {
+		steps, err := cl.EnsureVoters(ctx, []int32{2, 1, 0}, ep, logf)
+		require.NoError(t, err)
+		assert.Empty(t, steps, "a second run changes nothing")
+	})
+	grow()
+
+	// The three voters really form the quorum: killing the leader's JVM
+	// elects another voter.
+	kill := producing(t, lk, "leader-kill")
+	old := q.LeaderID
+	quorumStep(t, "election after killing the quorum leader", func() {
+		require.NoError(t, lk.Kill(int(old)))
+		err := poll(ctx, time.Minute, "waiting for a new quorum leader", func(ctx context.Context) (bool, error) {
+			nq, err := cl.describeQuorumOnly(ctx)
+			if err != nil {
+				return false, nil
+			}
+			q = nq
+			return nq.LeaderID >= 0 && nq.LeaderID != old, nil
+		})
+		require.NoError(t, err)
+	})
+	t.Logf("quorum leader %d killed; new leader %d, epoch %d", old, q.LeaderID, q.LeaderEpoch)
+	assert.Contains(t, []int32{0, 1, 2}, q.LeaderID)
+	quorumStep(t, "killed leader back", func() { restartNodes(t, lk, int(old)) })
+	kill()
+
+	shrink := producing(t, lk, "shrink")
+	quorumStep(t, "EnsureVoters 3 -> 1", func() {
+		steps, err := cl.EnsureVoters(ctx, []int32{0}, ep, logf)
+		require.NoError(t, err)
+		assert.ElementsMatch(t, []string{"remove voter 1", "remove voter 2"}, steps)
+	})
+	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
+	quorumStep(t, "restart nodes 1 and 2 broker-only", func() {
+		require.NoError(t, lk.SetControllers(1))
+		restartNodes(t, lk, 1, 2)
+	})
+	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
+	shrink()
+}
