@@ -6,6 +6,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/umbrella-platform/umbrella-streaming/components"
-	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
+	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 )
 
 // quorumTopic is written throughout the quorum tests: 3 partitions, RF 3,
@@ -39,7 +41,6 @@ func quorumCluster(t *testing.T, dynamic bool) (*localkafka.Cluster, *kafkaClien
 	require.NoError(t, err)
 	return lk, cl
 }
-
 
 // controllerEndpoint is node id's controller listener on the loopback cluster.
 func controllerEndpoint(lk *localkafka.Cluster) func(int32) QuorumEndpoint {
@@ -161,7 +162,7 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 		assert.Equal(t, []string{"add voter 1", "add voter 2"}, steps)
 	})
 	q = describeQuorum(t, cl)
-	assertVoters(t, lk, q, []int32{0, 1, 2}, nil)
+	assertVoters(t, lk, q, []int32{0, 1, 2}, []int32{})
 	quorumStep(t, "EnsureVoters 3 -> 3 (nothing to do)", func() {
 		steps, err := cl.EnsureVoters(ctx, []int32{2, 1, 0}, ep, logf)
 		require.NoError(t, err)
@@ -203,4 +204,80 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 	})
 	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
 	shrink()
+}
+
+// metaDirectoryID is the directory.id in node id's meta.properties.
+func metaDirectoryID(t *testing.T, lk *localkafka.Cluster, id int) string {
+	t.Helper()
+	text, err := os.ReadFile(filepath.Join(lk.Dir(), "node-"+strconv.Itoa(id), "data", "meta.properties"))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(text), "\n") {
+		if v, ok := strings.CutPrefix(line, "directory.id="); ok {
+			return v
+		}
+	}
+	t.Fatalf("node %d's meta.properties has no directory.id:\n%s", id, text)
+	return ""
+}
+
+// TestRealKafkaQuorumMigrateStaticToDynamic is the migration of an existing
+// stack on real Kafka 4.1.1: a cluster started with the stack's static quorum
+// (controller.quorum.voters, kraft.version 0) refuses voter changes with an
+// error that says how to migrate; kraft.version is upgraded to 1 live, with
+// the static voters still configured; the nodes then restart with the
+// dynamic properties (nodes 1 and 2 as controllers) and EnsureVoters grows
+// the quorum to three, all while a producer writes.
+func TestRealKafkaQuorumMigrateStaticToDynamic(t *testing.T) {
+	lk, cl := quorumCluster(t, false)
+	ctx := context.Background()
+	logf := func(line string) { t.Log(line) }
+	ep := controllerEndpoint(lk)
+
+	q := describeQuorum(t, cl)
+	require.Equal(t, int16(0), q.KRaftVersion, "the stack's static quorum")
+	assert.Equal(t, []int32{0}, q.VoterIDs())
+	assert.Equal(t, [16]byte{}, q.Voters[0].DirectoryID, "a static voter has no directory id")
+	_, err := cl.EnsureVoters(ctx, []int32{0, 1, 2}, ep, logf)
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "the KRaft quorum is static (kraft.version 0, voters [0] from controller.quorum.voters): "+
+		"its voters cannot change live; migrate it first: kafka-features.sh --bootstrap-server <broker> upgrade "+
+		"--feature kraft.version=1")
+	require.ErrorContains(t, lk.SetControllers(3), "static quorum")
+
+	load := producing(t, lk, "migrate")
+	quorumStep(t, "kraft.version 0 -> 1", func() { require.NoError(t, cl.EnableDynamicQuorum(ctx)) })
+	q = describeQuorum(t, cl)
+	assert.Equal(t, int16(1), q.KRaftVersion)
+	assert.Equal(t, []int32{0}, q.VoterIDs())
+	assert.Equal(t, metaDirectoryID(t, lk, 0), q.Voters[0].DirectoryIDString(),
+		"the upgrade records the voter's own directory id")
+	require.NoError(t, cl.EnableDynamicQuorum(ctx), "a second upgrade is a no-op")
+
+	quorumStep(t, "restart nodes 1 and 2 as broker,controller with the dynamic properties", func() {
+		require.NoError(t, lk.UseDynamicQuorum())
+		require.NoError(t, lk.SetControllers(3))
+		restartNodes(t, lk, 1, 2)
+	})
+	quorumStep(t, "EnsureVoters 1 -> 3 after the migration", func() {
+		steps, err := cl.EnsureVoters(ctx, []int32{0, 1, 2}, ep, logf)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"add voter 1", "add voter 2"}, steps)
+	})
+	// Node 0 still runs with controller.quorum.voters; once the quorum has
+	// three voters it restarts with the dynamic file at the cost of one
+	// election.
+	quorumStep(t, "restart node 0 with the dynamic properties", func() { restartNodes(t, lk, 0) })
+	node0, err := os.ReadFile(filepath.Join(lk.Dir(), "node-0", "server.properties"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(node0), components.QuorumVotersKey+"=")
+	assert.Contains(t, string(node0), components.QuorumBootstrapKey+"=")
+	q = describeQuorum(t, cl)
+	assertVoters(t, lk, q, []int32{0, 1, 2}, []int32{})
+	for _, v := range q.Voters {
+		assert.Equal(t, metaDirectoryID(t, lk, int(v.ID)), v.DirectoryIDString(), "voter %d", v.ID)
+	}
+	steps, err := cl.EnsureVoters(ctx, []int32{0, 1, 2}, ep, logf)
+	require.NoError(t, err)
+	assert.Empty(t, steps)
+	load()
 }
