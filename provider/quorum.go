@@ -143,7 +143,12 @@ func (q Quorum) lag(r QuorumReplica) string {
 		return fmt.Sprintf("node %d is at offset %d, %d behind the high watermark %d", r.ID, r.LogEndOffset,
 			q.HighWatermark-r.LogEndOffset, q.HighWatermark)
 	}
-	if now := q.nowMillis(); r.LastCaughtUpMillis < 0 || now-r.LastCaughtUpMillis > quorumFreshMillis {
+	if r.LastCaughtUpMillis <= 0 {
+		// Kafka reports no time for a replica that has not fetched since the
+		// leader took over.
+		return fmt.Sprintf("node %d has not caught up with the leader since it took over (it is not fetching)", r.ID)
+	}
+	if now := q.nowMillis(); now-r.LastCaughtUpMillis > quorumFreshMillis {
 		return fmt.Sprintf("node %d last caught up with the leader %d ms ago (a live replica does within %d ms)",
 			r.ID, now-r.LastCaughtUpMillis, quorumFreshMillis)
 	}

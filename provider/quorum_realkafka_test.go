@@ -156,10 +156,23 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 		restartNodes(t, lk, 1, 2)
 	})
 	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
-	quorumStep(t, "EnsureVoters 1 -> 3", func() {
-		steps, err := cl.EnsureVoters(ctx, []int32{0, 1, 2}, ep, logf)
+	// The first run is cut off after its first step (as an interrupted up
+	// would be); the next run finishes the job.
+	quorumStep(t, "EnsureVoters 1 -> 3 (cut after one voter, then resumed)", func() {
+		cut, cancel := context.WithCancel(ctx)
+		defer cancel()
+		steps, err := cl.EnsureVoters(cut, []int32{0, 1, 2}, ep, func(line string) {
+			logf(line)
+			if strings.HasPrefix(line, "add voter 1: done") {
+				cancel()
+			}
+		})
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, []string{"add voter 1"}, steps)
+		assertVoters(t, lk, describeQuorum(t, cl), []int32{0, 1}, []int32{2})
+		steps, err = cl.EnsureVoters(ctx, []int32{0, 1, 2}, ep, logf)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"add voter 1", "add voter 2"}, steps)
+		assert.Equal(t, []string{"add voter 2"}, steps)
 	})
 	q = describeQuorum(t, cl)
 	assertVoters(t, lk, q, []int32{0, 1, 2}, []int32{})
@@ -192,6 +205,28 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 	kill()
 
 	shrink := producing(t, lk, "shrink")
+	// With voter 2 down, removing voter 1 would leave voters 0 and 2 with one
+	// live member: no majority, no metadata commits. EnsureVoters refuses it
+	// once the quorum shows node 2 stopped following.
+	quorumStep(t, "a shrink that would lose the majority refused", func() {
+		require.NoError(t, lk.StopNode(2))
+		err := poll(ctx, time.Minute, "waiting for voter 2 to show as lagging", func(ctx context.Context) (bool, error) {
+			q, err := cl.describeQuorumOnly(ctx)
+			if err != nil {
+				return false, nil
+			}
+			v, ok := q.Voter(2)
+			return ok && q.lag(v) != "", nil
+		})
+		require.NoError(t, err)
+		steps, err := cl.EnsureVoters(ctx, []int32{0, 2}, ep, logf)
+		require.Error(t, err)
+		t.Logf("EnsureVoters([0 2]) with node 2 down: %v", err)
+		assert.ErrorContains(t, err, "remove voter 1 would leave voters [0 2] with only [0] caught up, less than a majority (2)")
+		assert.Empty(t, steps)
+		assertVoters(t, lk, describeQuorum(t, cl), []int32{0, 1, 2}, []int32{})
+		restartNodes(t, lk, 2)
+	})
 	quorumStep(t, "EnsureVoters 3 -> 1", func() {
 		steps, err := cl.EnsureVoters(ctx, []int32{0}, ep, logf)
 		require.NoError(t, err)

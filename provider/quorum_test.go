@@ -94,6 +94,11 @@ func TestQuorumLagLeaderAlwaysCaughtUp(t *testing.T) {
 	q := quorumOf(0, []QuorumReplica{leader, live(1)})
 	assert.Empty(t, q.lag(leader))
 	assert.Empty(t, q.lag(live(1)))
+	// Regression: a stopped voter is reported with no time at all (-1), which
+	// once printed as "caught up 1796069500728 ms ago".
+	gone := live(2)
+	gone.LastCaughtUpMillis, gone.LastFetchMillis = -1, -1
+	assert.Equal(t, "node 2 has not caught up with the leader since it took over (it is not fetching)", q.lag(gone))
 	assert.Equal(t, "AAECAwQFBgcICQoLDA0ODw", QuorumReplica{DirectoryID: [16]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}}.DirectoryIDString())
 	assert.Equal(t, "CONTROLLER://127.0.0.1:9093", QuorumEndpoint{Listener: "CONTROLLER", Host: "127.0.0.1", Port: 9093}.String())
 }
