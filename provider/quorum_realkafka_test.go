@@ -316,3 +316,29 @@ func TestRealKafkaQuorumMigrateStaticToDynamic(t *testing.T) {
 	assert.Empty(t, steps)
 	load()
 }
+
+// TestRealKafkaQuorumNewClusterThreeControllers is a new stack with three
+// controllers and a dynamic quorum on real Kafka 4.1.1: every controller is
+// formatted with the same --initial-controllers list (components.FormatArgs),
+// so the cluster starts with three voters, each under the directory id
+// components.DirectoryID derived, and EnsureVoters has nothing to do.
+func TestRealKafkaQuorumNewClusterThreeControllers(t *testing.T) {
+	lk, c := realClusterWithOptions(t, "prod", func(o *localkafka.Options) {
+		o.Spec.Brokers, o.Spec.Controllers = 3, 3
+		o.DynamicQuorum = true
+	})
+	cl, err := newKafkaClient(Config{BootstrapServers: c.addrs}, nil)
+	require.NoError(t, err)
+	defer cl.raw.Close()
+
+	q := describeQuorum(t, cl)
+	assert.Equal(t, int16(1), q.KRaftVersion)
+	assertVoters(t, lk, q, []int32{0, 1, 2}, []int32{})
+	for _, v := range q.Voters {
+		assert.Equal(t, components.DirectoryID(lk.Spec().ClusterID, int(v.ID)), v.DirectoryIDString(), "voter %d", v.ID)
+		assert.Equal(t, metaDirectoryID(t, lk, int(v.ID)), v.DirectoryIDString(), "voter %d", v.ID)
+	}
+	steps, err := cl.EnsureVoters(context.Background(), []int32{0, 1, 2}, controllerEndpoint(lk), func(line string) { t.Log(line) })
+	require.NoError(t, err)
+	assert.Empty(t, steps)
+}
