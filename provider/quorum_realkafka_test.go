@@ -52,8 +52,9 @@ func controllerEndpoint(lk *localkafka.Cluster) func(int32) QuorumEndpoint {
 
 // producing runs an acks=all idempotent producer of numbered records into
 // quorumTopic until the returned function is called; that function stops it,
-// verifies every acknowledged record can be read back and logs the figures.
-func producing(t *testing.T, lk *localkafka.Cluster, runID string) func() {
+// verifies every acknowledged record can be read back, logs the figures and
+// returns the producer's summary.
+func producing(t *testing.T, lk *localkafka.Cluster, runID string) func() loadgen.Summary {
 	t.Helper()
 	stop := filepath.Join(t.TempDir(), "stop-"+runID)
 	done := make(chan loadgen.Summary, 1)
@@ -64,7 +65,7 @@ func producing(t *testing.T, lk *localkafka.Cluster, runID string) func() {
 		assert.NoError(t, err)
 		done <- sum
 	}()
-	return func() {
+	return func() loadgen.Summary {
 		t.Helper()
 		require.NoError(t, os.WriteFile(stop, nil, 0o644))
 		sum := <-done
@@ -78,8 +79,18 @@ func producing(t *testing.T, lk *localkafka.Cluster, runID string) func() {
 		assert.Positive(t, sum.Acked, runID)
 		assert.Zero(t, sum.Failed, "%s: records the producer gave up on: %v", runID, sum.FailedErrors)
 		assert.Zero(t, res.Lost, "%s: acknowledged records lost", runID)
+		return sum
 	}
 }
+
+// quorumChangeWindow is how long a producer keeps writing after a voter
+// change, so a stall the change caused would show in its figures.
+const quorumChangeWindow = 5 * time.Second
+
+// maxVoterChangeStallMs bounds the produce stall of adding or removing a
+// voter: at most a quorum leader election (a few hundred ms on loopback; the
+// bound leaves room for a loaded 2-core machine), never a broker failover.
+const maxVoterChangeStallMs = 5000
 
 // quorumStep times one step of a test and logs it as a FIGURE line.
 func quorumStep(t *testing.T, what string, fn func()) {
@@ -138,7 +149,7 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 	require.Equal(t, int16(1), q.KRaftVersion, "a new cluster formatted --standalone runs kraft.version 1")
 	assertVoters(t, lk, q, []int32{0}, []int32{1, 2})
 
-	grow := producing(t, lk, "grow")
+	rollUp := producing(t, lk, "roll-up")
 	// A broker-only node follows the metadata log too, but is no controller:
 	// Kafka refuses to make it a voter, and the error says what to do.
 	quorumStep(t, "AddVoter of a broker-only node refused", func() {
@@ -150,12 +161,14 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 		assert.ErrorContains(t, err, "check that node 1 runs with process.roles=broker,controller")
 	})
 	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
-
 	quorumStep(t, "restart nodes 1 and 2 as broker,controller", func() {
 		require.NoError(t, lk.SetControllers(3))
 		restartNodes(t, lk, 1, 2)
 	})
 	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
+	rollUp()
+
+	promote := producing(t, lk, "promote")
 	// The first run is cut off after its first step (as an interrupted up
 	// would be); the next run finishes the job.
 	quorumStep(t, "EnsureVoters 1 -> 3 (cut after one voter, then resumed)", func() {
@@ -181,7 +194,8 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, steps, "a second run changes nothing")
 	})
-	grow()
+	time.Sleep(quorumChangeWindow)
+	assert.Less(t, promote().LongestStallMs, int64(maxVoterChangeStallMs), "produce stall while voters were added")
 
 	// The three voters really form the quorum: killing the leader's JVM
 	// elects another voter.
@@ -204,7 +218,7 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 	quorumStep(t, "killed leader back", func() { restartNodes(t, lk, int(old)) })
 	kill()
 
-	shrink := producing(t, lk, "shrink")
+	guard := producing(t, lk, "guard")
 	// With voter 2 down, removing voter 1 would leave voters 0 and 2 with one
 	// live member: no majority, no metadata commits. EnsureVoters refuses it
 	// once the quorum shows node 2 stopped following.
@@ -227,18 +241,25 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 		assertVoters(t, lk, describeQuorum(t, cl), []int32{0, 1, 2}, []int32{})
 		restartNodes(t, lk, 2)
 	})
+	guard()
+
+	demote := producing(t, lk, "demote")
 	quorumStep(t, "EnsureVoters 3 -> 1", func() {
 		steps, err := cl.EnsureVoters(ctx, []int32{0}, ep, logf)
 		require.NoError(t, err)
 		assert.ElementsMatch(t, []string{"remove voter 1", "remove voter 2"}, steps)
 	})
 	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
+	time.Sleep(quorumChangeWindow)
+	assert.Less(t, demote().LongestStallMs, int64(maxVoterChangeStallMs), "produce stall while voters were removed")
+
+	rollDown := producing(t, lk, "roll-down")
 	quorumStep(t, "restart nodes 1 and 2 broker-only", func() {
 		require.NoError(t, lk.SetControllers(1))
 		restartNodes(t, lk, 1, 2)
 	})
 	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
-	shrink()
+	rollDown()
 }
 
 // metaDirectoryID is the directory.id in node id's meta.properties.
