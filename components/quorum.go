@@ -21,19 +21,33 @@ import (
 // RemoveRaftVoter (kafka-metadata-quorum add-controller / remove-controller)
 // promote or demote it one voter at a time while the cluster serves.
 //
-// Proven on Kafka 4.1.1 (provider/quorum_realkafka_test.go):
-//   - a new cluster: every node has controller.quorum.bootstrap.servers and
-//     no controller.quorum.voters; the first controller is formatted with
-//     --standalone (or every controller with the same --initial-controllers
-//     list), every other node with --no-initial-controllers;
-//   - a broker-only node becomes a combined broker+controller by a restart with
-//     process.roles=broker,controller and a CONTROLLER listener, keeping its
-//     data (no new format): it fetches the metadata log as an observer until
-//     it is added as a voter;
-//   - a static cluster (kraft.version 0) is upgraded in place by
-//     kafka-features upgrade --feature kraft.version=1 (UpdateFeatures) with
-//     controller.quorum.voters still set; the nodes then roll to the dynamic
-//     properties below.
+// What Kafka 4.1.1 does, as the real-Kafka tests show
+// (provider/quorum_realkafka_test.go):
+//
+//   - A new cluster: every node has controller.quorum.bootstrap.servers and
+//     no controller.quorum.voters (the storage tool refuses a dynamic format
+//     with it). One controller is formatted with --standalone; several with
+//     the same --initial-controllers id@host:port:directory-id list, each
+//     taking its own directory id from the list; every other node with
+//     --no-initial-controllers. kraft.version is then 1.
+//   - Growth: a broker-only node restarted with process.roles=broker,controller
+//     and a CONTROLLER listener (its data kept, no new format) follows the
+//     metadata log as an observer; AddRaftVoter with its directory id (as
+//     DescribeQuorum reports it) and controller endpoint makes it a voter in
+//     well under a second. Kafka refuses a node that does not listen on that
+//     endpoint (REQUEST_TIMED_OUT, "API_VERSIONS returned an error").
+//   - Shrink: RemoveRaftVoter turns a voter back into an observer (the
+//     leader too: it resigns); the node then restarts broker-only.
+//   - Migration of a static stack (kraft.version 0), in this order:
+//     1. kafka-features.sh --bootstrap-server <broker> upgrade --feature
+//     kraft.version=1 (UpdateFeatures), live, with controller.quorum.voters
+//     still in every file: the leader records each voter's directory id;
+//     2. render the files in the dynamic form (DynamicQuorumProperties) with
+//     the new controllers, and restart the nodes that become controllers;
+//     3. add them as voters (provider EnsureVoters);
+//     4. restart the old controllers last, so that a node restarting while it
+//     is the only voter costs no quorum outage.
+//     Storage formatted for the static quorum needs no new format.
 
 // Quorum property keys.
 const (
