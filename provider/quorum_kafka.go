@@ -89,11 +89,16 @@ func messageOf(m *string) string {
 // finalizedFeature is a feature's finalized level as a broker's ApiVersions
 // answer shows it; 0 when the feature is not finalized (Kafka's default).
 func (k *kafkaClient) finalizedFeature(ctx context.Context, name string) (int16, error) {
+	return k.finalizedFeatureOn(ctx, k.raw, name)
+}
+
+// finalizedFeatureOn is finalizedFeature as r (one broker, or any) shows it.
+func (k *kafkaClient) finalizedFeatureOn(ctx context.Context, r kmsg.Requestor, name string) (int16, error) {
 	ctx, cancel := k.withTimeout(ctx)
 	defer cancel()
 	req := kmsg.NewPtrApiVersionsRequest()
 	req.ClientSoftwareName, req.ClientSoftwareVersion = "umbrellakafka", "1"
-	resp, err := req.RequestWith(ctx, k.raw)
+	resp, err := req.RequestWith(ctx, r)
 	if err != nil {
 		return 0, fmt.Errorf("ApiVersions request failed: %w", err)
 	}
@@ -378,8 +383,26 @@ func (k *kafkaClient) EnableDynamicQuorum(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("enabling the dynamic quorum: %w", err)
 	}
-	return poll(ctx, k.timeout, "waiting for kraft.version 1 to be finalized", func(ctx context.Context) (bool, error) {
-		v, err := k.finalizedFeature(ctx, kraftVersionFeature)
-		return err == nil && v >= 1, nil
+	// Every broker must show it before the quorum counts as dynamic: a broker
+	// that still shows 0 would make the next DescribeQuorum report a static
+	// quorum.
+	lag := ""
+	err = poll(ctx, k.timeout, "waiting for every broker to show kraft.version 1", func(ctx context.Context) (bool, error) {
+		ids, err := k.brokerIDs(ctx)
+		if err != nil {
+			lag = err.Error()
+			return false, nil
+		}
+		for _, id := range ids {
+			if v, err := k.finalizedFeatureOn(ctx, k.broker(id), kraftVersionFeature); err != nil || v < 1 {
+				lag = fmt.Sprintf("broker %d shows kraft.version %d (%v)", id, v, err)
+				return false, nil
+			}
+		}
+		return true, nil
 	})
+	if err != nil {
+		return fmt.Errorf("enabling the dynamic quorum: %w; last, %s", err, lag)
+	}
+	return nil
 }
