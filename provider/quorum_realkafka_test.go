@@ -161,9 +161,12 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 		assert.ErrorContains(t, err, "check that node 1 runs with process.roles=broker,controller")
 	})
 	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
-	quorumStep(t, "restart nodes 1 and 2 as broker,controller", func() {
+	// Raising controllers changes every node's file (the bootstrap servers
+	// too), so the StatefulSet rolls every pod, highest ordinal first: node 0
+	// restarts last, while it is still the only voter.
+	quorumStep(t, "roll nodes 2, 1, 0 (1 and 2 now broker,controller)", func() {
 		require.NoError(t, lk.SetControllers(3))
-		restartNodes(t, lk, 1, 2)
+		restartNodes(t, lk, 2, 1, 0)
 	})
 	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
 	rollUp()
