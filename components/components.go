@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
+	"github.com/umbrella-platform/umbrella-streaming/sdk/go/umbrellakafka"
 )
 
 // Component type tokens.
@@ -83,6 +84,8 @@ type KafkaClusterArgs struct {
 	Spec *config.Spec
 	// Image is the image the brokers run.
 	Image pulumi.StringInput
+	// Security is the secure mode's certificates (nil in plaintext mode).
+	Security *Security
 }
 
 // KafkaCluster is the KRaft broker set: ConfigMap, headless and client Services,
@@ -116,8 +119,13 @@ func NewKafkaCluster(ctx *pulumi.Context, name string, args *KafkaClusterArgs, o
 	if _, err := corev1.NewService(ctx, name+"-client", BuildClientService(s), parent); err != nil {
 		return nil, fmt.Errorf("kafka cluster %s: client service: %w", name, err)
 	}
-	sts, err := appsv1.NewStatefulSet(ctx, name, BuildStatefulSet(s, args.Image), parent,
-		pulumi.DependsOn([]pulumi.Resource{cm, headless}))
+	deps := []pulumi.Resource{cm, headless}
+	var tlsChecksum pulumi.StringInput
+	if args.Security != nil {
+		deps = append(deps, args.Security.TLSSecret)
+		tlsChecksum = args.Security.TLSChecksum
+	}
+	sts, err := appsv1.NewStatefulSet(ctx, name, BuildStatefulSet(s, args.Image, tlsChecksum), parent, pulumi.DependsOn(deps))
 	if err != nil {
 		return nil, fmt.Errorf("kafka cluster %s: statefulset: %w", name, err)
 	}
@@ -199,11 +207,15 @@ type TopicsArgs struct {
 	Image pulumi.StringInput
 	// Brokers is what topics wait for.
 	Brokers pulumi.Resource
+	// TLS is the deployer's identity in secure mode (nil in plaintext mode).
+	TLS *ProviderTLS
 }
 
 // Topics owns the platform topics through the configured manager.
 type Topics struct {
 	pulumi.ResourceState
+	// Provider is the topic provider (provider manager only; nil for the job).
+	Provider *umbrellakafka.Provider
 	// Table is the resolved topic table: name → {partitions, replicationFactor, config}.
 	Table pulumi.MapOutput `pulumi:"table"`
 }
@@ -246,9 +258,11 @@ func NewTopics(ctx *pulumi.Context, name string, args *TopicsArgs, opts ...pulum
 			return nil, fmt.Errorf("topics %s: job: %w", name, err)
 		}
 	case config.TopicManagerProvider:
-		if err := registerProviderTopics(ctx, name, s, parent, deps); err != nil {
+		prov, err := registerProviderTopics(ctx, name, s, args.TLS, parent, deps)
+		if err != nil {
 			return nil, fmt.Errorf("topics %s: %w", name, err)
 		}
+		c.Provider = prov
 	}
 	c.Table = TopicTable(s).ToMapOutput()
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"table": c.Table})

@@ -38,7 +38,7 @@ func props(ps []Property) map[string]string {
 
 func sts(t *testing.T, s *config.Spec) *appsv1.StatefulSetSpecArgs {
 	t.Helper()
-	a := BuildStatefulSet(s, pulumi.String("apache/kafka:4.1.1"))
+	a := BuildStatefulSet(s, pulumi.String("apache/kafka:4.1.1"), nil)
 	return a.Spec.(*appsv1.StatefulSetSpecArgs)
 }
 

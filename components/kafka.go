@@ -65,6 +65,9 @@ func ConfigMapData(s *config.Spec) map[string]string {
 	for id := 0; id < s.Brokers; id++ {
 		data[NodeFileName(id)] = ServerProperties(s, net, id)
 	}
+	if s.Secure() {
+		data[AdminPropertiesFile] = AdminPropertiesText()
+	}
 	return data
 }
 
@@ -86,12 +89,23 @@ func BuildHeadlessService(s *config.Spec) *corev1.ServiceArgs {
 			ClusterIP:                pulumi.String("None"),
 			PublishNotReadyAddresses: pulumi.Bool(true),
 			Selector:                 strMap(SelectorLabels()),
-			Ports: corev1.ServicePortArray{
+			Ports: append(corev1.ServicePortArray{
 				&corev1.ServicePortArgs{Name: pulumi.String(ClientPortName), Port: pulumi.Int(ClientPort), TargetPort: pulumi.String(ClientPortName), Protocol: pulumi.String("TCP")},
 				&corev1.ServicePortArgs{Name: pulumi.String(ControllerPortName), Port: pulumi.Int(ControllerPort), TargetPort: pulumi.String(ControllerPortName), Protocol: pulumi.String("TCP")},
-			},
+			}, headlessInternalPort(s)...),
 		},
 	}
+}
+
+// headlessInternalPort is the INTERNAL listener's port on the headless
+// Service in secure mode: the deploy-time provider's bootstrap address
+// (InternalBootstrapAddress) resolves through it.
+func headlessInternalPort(s *config.Spec) []corev1.ServicePortInput {
+	if !s.Secure() {
+		return nil
+	}
+	return []corev1.ServicePortInput{&corev1.ServicePortArgs{Name: pulumi.String(InternalPortName), Port: pulumi.Int(InternalPort),
+		TargetPort: pulumi.String(InternalPortName), Protocol: pulumi.String("TCP")}}
 }
 
 // BuildClientService returns the kafka bootstrap Service (seed service.yaml). Only
@@ -207,6 +221,9 @@ func BrokerPorts(s *config.Spec) corev1.ContainerPortArray {
 		&corev1.ContainerPortArgs{Name: pulumi.String(ClientPortName), ContainerPort: pulumi.Int(ClientPort), Protocol: pulumi.String("TCP")},
 		&corev1.ContainerPortArgs{Name: pulumi.String(ControllerPortName), ContainerPort: pulumi.Int(ControllerPort), Protocol: pulumi.String("TCP")},
 	}
+	if s.Secure() {
+		ports = append(ports, &corev1.ContainerPortArgs{Name: pulumi.String(InternalPortName), ContainerPort: pulumi.Int(InternalPort), Protocol: pulumi.String("TCP")})
+	}
 	if s.Monitoring.Enabled {
 		ports = append(ports, &corev1.ContainerPortArgs{Name: pulumi.String(MetricsPortName), ContainerPort: pulumi.Int(MetricsPort), Protocol: pulumi.String("TCP")})
 	}
@@ -234,8 +251,10 @@ func TopologySpread(s *config.Spec) corev1.TopologySpreadConstraintArray {
 }
 
 // BuildStatefulSet returns the broker StatefulSet (seed statefulset.yaml + pvc.yaml).
-// image is the reference the pods run (the built wrapper image, or Spec.Image.Name).
-func BuildStatefulSet(s *config.Spec, image pulumi.StringInput) *appsv1.StatefulSetArgs {
+// image is the reference the pods run (the built wrapper image, or Spec.Image.Name);
+// tlsChecksum (secure mode only, else nil) is TLSChecksum of the brokers'
+// certificate, so that re-issuing it rolls the brokers one at a time.
+func BuildStatefulSet(s *config.Spec, image, tlsChecksum pulumi.StringInput) *appsv1.StatefulSetArgs {
 	startup, readiness, liveness := Probes(s)
 	mounts := corev1.VolumeMountArray{
 		&corev1.VolumeMountArgs{Name: pulumi.String(DataVolumeName), MountPath: pulumi.String(DataMountPath)},
@@ -250,6 +269,16 @@ func BuildStatefulSet(s *config.Spec, image pulumi.StringInput) *appsv1.Stateful
 		emptyDir(RunVolumeName, RunSizeLimit),
 		emptyDir(KafkaLogsVolumeName, KafkaLogsSizeLimit),
 		emptyDir(TmpVolumeName, TmpSizeLimit),
+	}
+	annotations := pulumi.StringMap{ConfigChecksumAnnotation: pulumi.String(ConfigChecksum(s))}
+	if s.Secure() {
+		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String(TLSVolumeName), MountPath: pulumi.String(TLSMountPath), ReadOnly: pulumi.Bool(true)})
+		// 0440 and the pod's fsGroup: the broker's group reads the key, nobody else.
+		volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String(TLSVolumeName), Secret: &corev1.SecretVolumeSourceArgs{
+			SecretName: pulumi.String(TLSSecretName), DefaultMode: pulumi.Int(0o440)}})
+		if tlsChecksum != nil {
+			annotations[TLSChecksumAnnotation] = tlsChecksum
+		}
 	}
 	var initContainers corev1.ContainerArray
 	if s.Monitoring.Enabled {
@@ -294,7 +323,7 @@ func BuildStatefulSet(s *config.Spec, image pulumi.StringInput) *appsv1.Stateful
 			Template: &corev1.PodTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{
 					Labels:      strMap(podLabels),
-					Annotations: pulumi.StringMap{ConfigChecksumAnnotation: pulumi.String(ConfigChecksum(s))},
+					Annotations: annotations,
 				},
 				Spec: &corev1.PodSpecArgs{
 					// A Service named kafka would otherwise inject KAFKA_PORT=tcp://… into

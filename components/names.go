@@ -66,21 +66,66 @@ const BrokerStateRunning = 3
 
 // Ports. Port names are at most 15 characters (a Kubernetes limit).
 const (
-	// ClientPort serves producers, consumers and inter-broker replication (PLAINTEXT).
+	// ClientPort serves producers and consumers: PLAINTEXT, which also carries
+	// inter-broker replication, on a plaintext stack; SASL_SSL with
+	// SCRAM-SHA-512 (CLIENT listener) on a secure one.
 	ClientPort     = 9092
 	ClientPortName = "client"
-	// ControllerPort serves the KRaft quorum (CONTROLLER listener).
+	// ControllerPort serves the KRaft quorum (CONTROLLER listener; TLS with
+	// client certificates on a secure stack).
 	ControllerPort     = 9093
 	ControllerPortName = "controller"
+	// InternalPort serves inter-broker replication and the deploy-time
+	// provider on a secure stack (INTERNAL listener, TLS with client
+	// certificates): brokers and the deployer prove who they are with a
+	// certificate, services with a password on ClientPort.
+	InternalPort     = 9094
+	InternalPortName = "internal"
 	// MetricsPort is where the JMX exporter agent serves Prometheus metrics.
 	MetricsPort     = 9404
 	MetricsPortName = "metrics"
 )
 
-// Listener names in server.properties.
+// Listener names in server.properties. A plaintext stack runs ClientListener
+// and ControllerListener; a secure one SecureClientListener,
+// InternalListener and ControllerListener.
 const (
-	ClientListener     = "PLAINTEXT"
-	ControllerListener = "CONTROLLER"
+	ClientListener       = "PLAINTEXT"
+	ControllerListener   = "CONTROLLER"
+	SecureClientListener = "CLIENT"
+	InternalListener     = "INTERNAL"
+)
+
+// Security of a secure stack (config.SecurityScram).
+const (
+	// ScramMechanism is the only SASL mechanism the CLIENT listener enables.
+	ScramMechanism = "SCRAM-SHA-512"
+	// BrokerPrincipalName is the CN of the broker certificate, shared by every
+	// broker: User:kafka-broker, a super user (replication, the quorum).
+	BrokerPrincipalName = "kafka-broker"
+	// DeployerPrincipalName is the CN of the deploy-time provider's client
+	// certificate: User:umbrella-deployer, a super user (topics, users, ACLs).
+	DeployerPrincipalName = "umbrella-deployer"
+	// PrincipalMappingRules turn a certificate subject whose first RDN is
+	// CN=<name> into User:<name>; any other subject keeps its full DN, which
+	// no ACL names.
+	PrincipalMappingRules = "RULE:^CN=([^,]+).*$/$1/,DEFAULT"
+	// StandardAuthorizer is KRaft's ACL authorizer.
+	StandardAuthorizer = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+	// ScramLoginModule is the JAAS config of the SCRAM server side: the
+	// credentials live in the cluster metadata, so the module needs no option.
+	ScramLoginModule = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+	// TLSSecretName is the Kubernetes Secret holding the broker's PEM files.
+	TLSSecretName = "kafka-tls"
+	// TLSMountPath is where that Secret is mounted in the broker container.
+	TLSMountPath = "/opt/umbrella/tls"
+	// TLSKeystoreFile holds the broker's PKCS#8 key, then its certificate
+	// chain (ssl.keystore.type=PEM).
+	TLSKeystoreFile = "broker.pem"
+	// TLSTruststoreFile holds the CA certificate (ssl.truststore.type=PEM).
+	TLSTruststoreFile = "ca.pem"
+	// AdminPropertiesFile is the ConfigMap key of AdminPropertiesText.
+	AdminPropertiesFile = "admin.properties"
 )
 
 // Paths inside the broker container. The image's root filesystem is read-only; each

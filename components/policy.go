@@ -24,7 +24,16 @@ func policyPorts(ports ...int) networkingv1.NetworkPolicyPortArray {
 //  4. client and controller ports from the brokers themselves (replication and the
 //     KRaft quorum: the seed forgot this, and 3 brokers cannot form a quorum without it);
 //  5. metrics port from the monitoring namespace, when monitoring is on.
+//
+// In secure mode the INTERNAL port (replication, and the deploy-time provider's
+// mTLS listener) joins rule 4 and the rules of labelled namespaces and pods
+// (1 and 3: a deploy machine inside the cluster, topics.access direct), not
+// rule 2: the services in the allowed namespaces only need the client port.
 func NetworkPolicyRules(s *config.Spec) networkingv1.NetworkPolicyIngressRuleArray {
+	labelled, brokers := []int{ClientPort}, []int{ClientPort, ControllerPort}
+	if s.Secure() {
+		labelled, brokers = append(labelled, InternalPort), append(brokers, InternalPort)
+	}
 	access := pulumi.StringMap{s.NetworkPolicy.AccessLabelKey: pulumi.String(s.NetworkPolicy.AccessLabelValue)}
 	names := pulumi.StringArray{}
 	for _, ns := range s.NetworkPolicy.AllowedNamespaces {
@@ -33,7 +42,7 @@ func NetworkPolicyRules(s *config.Spec) networkingv1.NetworkPolicyIngressRuleArr
 	rules := networkingv1.NetworkPolicyIngressRuleArray{
 		&networkingv1.NetworkPolicyIngressRuleArgs{
 			From:  networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: &metav1.LabelSelectorArgs{MatchLabels: access}}},
-			Ports: policyPorts(ClientPort),
+			Ports: policyPorts(labelled...),
 		},
 		&networkingv1.NetworkPolicyIngressRuleArgs{
 			From: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: &metav1.LabelSelectorArgs{
@@ -43,11 +52,11 @@ func NetworkPolicyRules(s *config.Spec) networkingv1.NetworkPolicyIngressRuleArr
 		},
 		&networkingv1.NetworkPolicyIngressRuleArgs{
 			From:  networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{MatchLabels: access}}},
-			Ports: policyPorts(ClientPort),
+			Ports: policyPorts(labelled...),
 		},
 		&networkingv1.NetworkPolicyIngressRuleArgs{
 			From:  networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{MatchLabels: strMap(SelectorLabels())}}},
-			Ports: policyPorts(ClientPort, ControllerPort),
+			Ports: policyPorts(brokers...),
 		},
 	}
 	if s.Monitoring.Enabled {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,10 +21,15 @@ type Network struct {
 	// ClientPort and ControllerPort are node id's ports.
 	ClientPort     func(id int) int
 	ControllerPort func(id int) int
+	// InternalPort is node id's INTERNAL listener port; only a secure stack
+	// has one (nil is fine for a plaintext stack).
+	InternalPort func(id int) int
 	// BindHost is the listener bind address ("" = all interfaces).
 	BindHost string
 	// LogDir is node id's data directory.
 	LogDir func(id int) string
+	// TLSDir holds TLSKeystoreFile and TLSTruststoreFile on a secure stack.
+	TLSDir string
 }
 
 // KubernetesNetwork is the in-cluster network: each pod advertises its headless
@@ -33,7 +39,9 @@ func KubernetesNetwork(namespace string) Network {
 		Host:           func(id int) string { return PodFQDN(namespace, id) },
 		ClientPort:     func(int) int { return ClientPort },
 		ControllerPort: func(int) int { return ControllerPort },
+		InternalPort:   func(int) int { return InternalPort },
 		LogDir:         func(int) string { return LogDirPath },
+		TLSDir:         TLSMountPath,
 	}
 }
 
@@ -61,16 +69,88 @@ func ProcessRoles(s *config.Spec, id int) string {
 	return "broker"
 }
 
+// listener is one server.properties listener of a node.
+type listener struct {
+	name, protocol string
+	port           int
+}
+
+// nodeListeners are node id's listeners in the order they are written: the
+// client listener, INTERNAL on a secure stack, then CONTROLLER on a voter.
+func nodeListeners(s *config.Spec, net Network, id int) []listener {
+	var out []listener
+	if s.Secure() {
+		out = append(out, listener{SecureClientListener, "SASL_SSL", net.ClientPort(id)},
+			listener{InternalListener, "SSL", net.InternalPort(id)})
+	} else {
+		out = append(out, listener{ClientListener, "PLAINTEXT", net.ClientPort(id)})
+	}
+	if s.IsController(id) {
+		out = append(out, listener{ControllerListener, controllerProtocol(s), net.ControllerPort(id)})
+	}
+	return out
+}
+
+// controllerProtocol is the CONTROLLER listener's security protocol.
+func controllerProtocol(s *config.Spec) string {
+	if s.Secure() {
+		return "SSL"
+	}
+	return "PLAINTEXT"
+}
+
+// protocolMap is listener.security.protocol.map: every listener name a node
+// may connect to, the controllers' included on broker-only nodes.
+func protocolMap(s *config.Spec) string {
+	if s.Secure() {
+		return SecureClientListener + ":SASL_SSL," + InternalListener + ":SSL," + ControllerListener + ":SSL"
+	}
+	return ClientListener + ":PLAINTEXT," + ControllerListener + ":PLAINTEXT"
+}
+
+// interBrokerListener is the listener brokers replicate over.
+func interBrokerListener(s *config.Spec) string {
+	if s.Secure() {
+		return InternalListener
+	}
+	return ClientListener
+}
+
+// securityProperties are the settings a secure stack adds: TLS from PEM
+// files under net.TLSDir, identity by certificate on INTERNAL and CONTROLLER
+// (CN=<name> is User:<name>), SCRAM-SHA-512 alone on CLIENT, and the
+// StandardAuthorizer denying whatever no ACL allows, except to the brokers
+// and the deployer. None on a plaintext stack.
+func securityProperties(s *config.Spec, net Network) map[string]string {
+	if !s.Secure() {
+		return nil
+	}
+	client := "listener.name." + strings.ToLower(SecureClientListener) + "."
+	return map[string]string{
+		"allow.everyone.if.no.acl.found":                                            "false",
+		"authorizer.class.name":                                                     StandardAuthorizer,
+		client + "sasl.enabled.mechanisms":                                          ScramMechanism,
+		client + strings.ToLower(ScramMechanism) + ".sasl.jaas.config":              ScramLoginModule,
+		"listener.name." + strings.ToLower(ControllerListener) + ".ssl.client.auth": "required",
+		"listener.name." + strings.ToLower(InternalListener) + ".ssl.client.auth":   "required",
+		"ssl.keystore.location":                                                     path.Join(net.TLSDir, TLSKeystoreFile),
+		"ssl.keystore.type":                                                         "PEM",
+		"ssl.principal.mapping.rules":                                               PrincipalMappingRules,
+		"ssl.truststore.location":                                                   path.Join(net.TLSDir, TLSTruststoreFile),
+		"ssl.truststore.type":                                                       "PEM",
+		"super.users":                                                               "User:" + BrokerPrincipalName + ";User:" + DeployerPrincipalName,
+	}
+}
+
 // NodeProperties returns node id's complete server.properties, sorted by key.
 func NodeProperties(s *config.Spec, net Network, id int) []Property {
 	bind := func(port int) string { return fmt.Sprintf("%s:%d", net.BindHost, port) }
-	listeners := []string{ClientListener + "://" + bind(net.ClientPort(id))}
-	advertised := []string{fmt.Sprintf("%s://%s:%d", ClientListener, net.Host(id), net.ClientPort(id))}
-	if s.IsController(id) {
-		listeners = append(listeners, ControllerListener+"://"+bind(net.ControllerPort(id)))
-		// Advertise the controller endpoint by name: an unspecified host would be
+	var listeners, advertised []string
+	for _, l := range nodeListeners(s, net, id) {
+		listeners = append(listeners, l.name+"://"+bind(l.port))
+		// Advertise every endpoint by name: an unspecified host would be
 		// advertised as 0.0.0.0, which Kafka rejects for controllers.
-		advertised = append(advertised, fmt.Sprintf("%s://%s:%d", ControllerListener, net.Host(id), net.ControllerPort(id)))
+		advertised = append(advertised, fmt.Sprintf("%s://%s:%d", l.name, net.Host(id), l.port))
 	}
 	rf := s.Broker.DefaultReplicationFactor
 	internalMinISR := s.Broker.MinInsyncReplicas
@@ -84,8 +164,8 @@ func NodeProperties(s *config.Spec, net Network, id int) []Property {
 		"controller.listener.names":                        ControllerListener,
 		"controller.quorum.voters":                         Voters(s, net),
 		"default.replication.factor":                       strconv.Itoa(rf),
-		"inter.broker.listener.name":                       ClientListener,
-		"listener.security.protocol.map":                   ClientListener + ":PLAINTEXT," + ControllerListener + ":PLAINTEXT",
+		"inter.broker.listener.name":                       interBrokerListener(s),
+		"listener.security.protocol.map":                   protocolMap(s),
 		"listeners":                                        strings.Join(listeners, ","),
 		"log.dirs":                                         net.LogDir(id),
 		"log.retention.bytes":                              strconv.FormatInt(s.Broker.RetentionBytes, 10),
@@ -99,6 +179,9 @@ func NodeProperties(s *config.Spec, net Network, id int) []Property {
 		"share.coordinator.state.topic.replication.factor": strconv.Itoa(rf),
 		"transaction.state.log.min.isr":                    strconv.Itoa(internalMinISR),
 		"transaction.state.log.replication.factor":         strconv.Itoa(rf),
+	}
+	for k, v := range securityProperties(s, net) {
+		props[k] = v
 	}
 	keys := make([]string, 0, len(props))
 	for k := range props {
@@ -134,4 +217,22 @@ func ConfigChecksum(s *config.Spec) string {
 	h.Write([]byte(Log4jProperties))
 	h.Write([]byte(ExporterRulesYAML))
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// AdminPropertiesText is the client config of Kafka's CLI tools run inside a
+// broker pod of a secure stack (kafka-topics.sh --bootstrap-server
+// localhost:9094 --command-config <ConfigMountPath>/admin.properties): TLS to
+// the INTERNAL listener with the broker's own certificate, whose principal is
+// a super user. The broker certificate names localhost, so the host name
+// check holds.
+func AdminPropertiesText() string { return AdminProperties(KubernetesNetwork(config.DefaultNamespace)) }
+
+// AdminProperties is AdminPropertiesText for the PEM files under net.TLSDir.
+func AdminProperties(net Network) string {
+	return "# Kafka CLI tools inside a broker pod: TLS to the INTERNAL listener as the broker principal.\n" +
+		"security.protocol=SSL\n" +
+		"ssl.keystore.type=PEM\n" +
+		"ssl.keystore.location=" + path.Join(net.TLSDir, TLSKeystoreFile) + "\n" +
+		"ssl.truststore.type=PEM\n" +
+		"ssl.truststore.location=" + path.Join(net.TLSDir, TLSTruststoreFile) + "\n"
 }

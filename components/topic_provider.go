@@ -10,10 +10,16 @@ import (
 )
 
 // BootstrapServers is what the topic provider dials: the stack's explicit list, or
-// the in-cluster client Service when the deploy machine runs inside the cluster.
+// the in-cluster client Service when the deploy machine runs inside the cluster;
+// in secure mode the brokers' mTLS INTERNAL listener, where the deployer's
+// certificate makes it a super user (the client listener only takes the
+// services' SCRAM users, which the provider itself creates).
 func BootstrapServers(s *config.Spec) []string {
-	if len(s.TopicProvider.BootstrapServers) > 0 {
+	switch {
+	case len(s.TopicProvider.BootstrapServers) > 0:
 		return append([]string(nil), s.TopicProvider.BootstrapServers...)
+	case s.Secure():
+		return []string{InternalBootstrapAddress(s.Namespace)}
 	}
 	return []string{BootstrapAddress(s.Namespace)}
 }
@@ -29,8 +35,9 @@ const (
 	TopicProviderTimeoutSeconds = 30
 )
 
-// BuildTopicProvider returns the umbrellakafka provider's arguments.
-func BuildTopicProvider(s *config.Spec) *umbrellakafka.ProviderArgs {
+// BuildTopicProvider returns the umbrellakafka provider's arguments; tls is the
+// deployer's identity in secure mode (nil in plaintext mode).
+func BuildTopicProvider(s *config.Spec, tls *ProviderTLS) *umbrellakafka.ProviderArgs {
 	servers := pulumi.StringArray{}
 	for _, b := range BootstrapServers(s) {
 		servers = append(servers, pulumi.String(b))
@@ -48,6 +55,12 @@ func BuildTopicProvider(s *config.Spec) *umbrellakafka.ProviderArgs {
 	}
 	if k := TopicProviderKubernetes(s); k != nil {
 		args.Kubernetes = k
+	}
+	if tls != nil {
+		args.TlsEnabled = pulumi.Bool(true)
+		args.CaCert = tls.CACert
+		args.ClientCert = tls.ClientCert
+		args.ClientKey = tls.ClientKey
 	}
 	return args
 }
@@ -92,15 +105,15 @@ func BuildTopic(t config.TopicSpec) *umbrellakafka.TopicArgs {
 // resource, which the provider refuses unless allowReplace and otherwise replaces
 // by creating the new topic before deleting the old. Until a topic is renamed its
 // id is its name, so existing stacks keep their URNs.
-func registerProviderTopics(ctx *pulumi.Context, name string, s *config.Spec, parent, deps pulumi.ResourceOption) error {
-	prov, err := umbrellakafka.NewProvider(ctx, name+"-kafka", BuildTopicProvider(s), parent)
+func registerProviderTopics(ctx *pulumi.Context, name string, s *config.Spec, tls *ProviderTLS, parent, deps pulumi.ResourceOption) (*umbrellakafka.Provider, error) {
+	prov, err := umbrellakafka.NewProvider(ctx, name+"-kafka", BuildTopicProvider(s, tls), parent)
 	if err != nil {
-		return fmt.Errorf("provider: %w", err)
+		return nil, fmt.Errorf("provider: %w", err)
 	}
 	for _, t := range s.Topics {
 		if _, err := umbrellakafka.NewTopic(ctx, t.ID, BuildTopic(t), parent, deps, pulumi.Provider(prov)); err != nil {
-			return fmt.Errorf("topic %s: %w", t.ID, err)
+			return nil, fmt.Errorf("topic %s: %w", t.ID, err)
 		}
 	}
-	return nil
+	return prov, nil
 }

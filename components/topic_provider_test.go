@@ -15,14 +15,14 @@ func TestTopicProviderAccess(t *testing.T) {
 	raw := config.Raw{ClusterID: pulumi.StringRef("5BlkQlAaBVX6rb9uzmmt7w")}
 	s, err := config.Build("dev", raw)
 	require.NoError(t, err)
-	assert.Nil(t, BuildTopicProvider(s).Kubernetes, "direct access: no kubernetes option")
-	assert.Equal(t, pulumi.Bool(false), BuildTopicProvider(s).TlsEnabled,
+	assert.Nil(t, BuildTopicProvider(s, nil).Kubernetes, "direct access: no kubernetes option")
+	assert.Equal(t, pulumi.Bool(false), BuildTopicProvider(s, nil).TlsEnabled,
 		"the brokers listen PLAINTEXT; the provider's default (TLS, as pulumi-kafka) must be overridden")
 
 	raw.Topics = &config.RawTopics{Access: pulumi.StringRef(config.TopicAccessKubernetes)}
 	s, err = config.Build("dev", raw)
 	require.NoError(t, err)
-	args := BuildTopicProvider(s)
+	args := BuildTopicProvider(s, nil)
 	assert.Equal(t, pulumi.StringArray{pulumi.String("kafka.umbrella-streaming.svc.cluster.local:9092")}, args.BootstrapServers)
 	assert.Equal(t, &umbrellakafka.KubernetesAccessArgs{
 		Namespace:        pulumi.String("umbrella-streaming"),

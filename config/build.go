@@ -120,6 +120,8 @@ func BuildFor(stack string, raw Raw, mode Mode) (*Spec, error) {
 	buildNetworkPolicy(&p, s, orEmpty(raw.NetworkPolicy))
 	buildMonitoring(&p, s, orEmpty(raw.Monitoring))
 	buildAvailability(&p, s, orEmpty(raw.Availability))
+	buildSecurity(&p, s, orEmpty(raw.Security), orStr(orEmpty(raw.Topics).Manager, DefaultTopicManager))
+	buildServices(&p, s, raw.Services)
 	buildGuards(&p, s, raw.GuardOverrides)
 	if len(p.list) > 0 {
 		return nil, &ValidationError{Problems: p.list}

@@ -58,6 +58,11 @@ const (
 	DefaultDiskFillPercent     = 80
 	DefaultPodDisruptionBudget = true
 	DefaultSpread              = SpreadPreferred
+	DefaultSecurityMode        = SecurityNone
+	// DefaultCertificateValidityDays is a year: long enough that rotation is
+	// a planned step, short enough that a leaked key expires.
+	DefaultCertificateValidityDays = 365
+	DefaultCertificateRotation     = 0
 	// DefaultAllowedNamespaces are the seed's client namespaces (section 6),
 	// comma-separated and sorted.
 	DefaultAllowedNamespaces = "umbrella-connectors,umbrella-ingestion,umbrella-processing,umbrella-storage,umbrella-ui"
@@ -73,6 +78,11 @@ const (
 	// MaxBrokers is the most broker pods: a StatefulSet's replicas and Kafka's
 	// node.id are 32-bit numbers.
 	MaxBrokers = math.MaxInt32
+	// MinCertificateValidityDays and MaxCertificateValidityDays bound
+	// security.certificateValidityDays: under a month, rotation would be a
+	// monthly chore; beyond ten years, a leaked key never expires.
+	MinCertificateValidityDays = 30
+	MaxCertificateValidityDays = 3650
 )
 
 // CompressionTypes are the values Kafka accepts for the broker's compression.type.
@@ -86,3 +96,6 @@ var PullPolicies = []string{"Always", "IfNotPresent", "Never"}
 
 // SpreadModes are the values availability.spread accepts.
 var SpreadModes = []string{SpreadNone, SpreadPreferred, SpreadRequired}
+
+// SecurityModes are the values security.mode accepts.
+var SecurityModes = []string{SecurityNone, SecurityScram}

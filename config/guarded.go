@@ -23,6 +23,10 @@ type GuardedField struct {
 	// Refused says whether a change from prev to next is refused; nil means any
 	// change is. brokers refuses only a decrease.
 	Refused func(prev, next string) bool
+	// Unrecorded is the value a stack deployed before this field was guarded
+	// ran with, for a deployed stack whose recorded values lack the field;
+	// "" means unknown, and such a stack's first update is not checked.
+	Unrecorded string
 	// Checked marks a field whose refusal the program lifts by itself when the
 	// live cluster shows the change is safe (program/guard.go runs the check).
 	Checked bool
@@ -41,8 +45,9 @@ func (g GuardedField) Refuses(prev, next string) bool {
 func (g GuardedField) Advice() string { return g.Why + ". " + g.ByHand }
 
 // Guarded is the one table of guarded fields, sorted by Field: the KRaft quorum
-// (static voters), the cluster id (storage is formatted with it) and the PVC
-// template (immutable in a StatefulSet). broker.minInsyncReplicas is guarded
+// (static voters), the cluster id (storage is formatted with it), the PVC
+// template (immutable in a StatefulSet) and the security mode (every
+// listener changes at once). broker.minInsyncReplicas is guarded
 // too: Kafka 4.1 copies it into a cluster-wide dynamic default when the cluster
 // first starts, and that default outranks server.properties afterwards, so a
 // changed file would silently change nothing (tests/realkafka pins this).
@@ -84,6 +89,20 @@ var Guarded = []GuardedField{
 		Value: func(s *Spec) string { return fmt.Sprint(s.Controllers) },
 	},
 	{
+		Field: SecurityModeField,
+		Why: "security.mode changes every listener at once (the controller quorum's too), so a rolling restart would leave " +
+			"nodes on the old listeners unable to reach those on the new ones: the quorum splits, and clients on the old " +
+			"protocol are refused",
+		ByHand: "Plan a short outage: stop every broker " +
+			"(kubectl -n umbrella-streaming scale statefulset kafka --replicas=0, then wait until no kafka pod runs), " +
+			"set guardOverrides: [security.mode] and run pulumi up (the pods start together on the new listeners, then the " +
+			"service users and ACLs are created), switch the clients to their new bootstrap settings and credentials " +
+			"Secrets, and remove the override",
+		Value: func(s *Spec) string { return s.Security.Mode },
+		// Stacks deployed before issue 16 ran plaintext.
+		Unrecorded: SecurityNone,
+	},
+	{
 		Field: "storage.size",
 		Why:   "a StatefulSet's volumeClaimTemplates cannot change in place, and replacing the StatefulSet must not touch the volumes",
 		ByHand: "Resize each PVC (kubectl -n umbrella-streaming patch pvc data-kafka-N -p '{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"<size>\"}}}}', " +
@@ -116,6 +135,9 @@ func orMarker(class string) string {
 	}
 	return class
 }
+
+// SecurityModeField is the guarded security.mode.
+const SecurityModeField = "security.mode"
 
 // BrokersField is the guarded field whose decrease the program checks against
 // the live cluster.

@@ -54,7 +54,7 @@ func TestGuardedTableIsCompleteAndSorted(t *testing.T) {
 		Storage:       &RawStorage{Size: sp("100Gi"), StorageClass: sp("fast")}})
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"broker.minInsyncReplicas": "2", "brokers": "3", "clusterId": "MjPBEhmLSH-4IwmCODRzPg",
-		"controllers": "3", "storage.size": "100Gi", "storage.storageClass": "fast"}, GuardedValues(s))
+		"controllers": "3", "security.mode": "none", "storage.size": "100Gi", "storage.storageClass": "fast"}, GuardedValues(s))
 }
 
 // Only a decrease of brokers is refused (before the live check); every other
@@ -89,4 +89,23 @@ func TestGuardedStorageClassRecordsTheClusterDefault(t *testing.T) {
 	assert.False(t, g.Refuses("", ClusterDefaultStorageClass))
 	assert.True(t, g.Refuses(ClusterDefaultStorageClass, "fast"))
 	assert.True(t, g.Refuses("", "fast"))
+}
+
+// A stack deployed before security.mode was recorded ran plaintext: its
+// guard records say Unrecorded, and any change of the mode is refused.
+func TestGuardedSecurityModeRefusesAnyChange(t *testing.T) {
+	var g GuardedField
+	for _, f := range Guarded {
+		if f.Field == SecurityModeField {
+			g = f
+		}
+	}
+	require.NotNil(t, g.Value)
+	assert.Equal(t, SecurityNone, g.Unrecorded)
+	assert.True(t, g.Refuses(SecurityNone, SecurityScram))
+	assert.True(t, g.Refuses(SecurityScram, SecurityNone))
+	assert.False(t, g.Refuses(SecurityScram, SecurityScram))
+	assert.False(t, g.Checked, "no live check can make a listener change safe")
+	assert.Contains(t, g.Advice(), "guardOverrides: [security.mode]")
+	assert.Equal(t, SecurityScram, g.Value(&Spec{Security: SecuritySpec{Mode: SecurityScram}}))
 }

@@ -16,7 +16,11 @@ type Raw struct {
 	NetworkPolicy  *RawNetworkPolicy   `json:"networkPolicy,omitempty"`
 	Monitoring     *RawMonitoring      `json:"monitoring,omitempty"`
 	Availability   *RawAvailability    `json:"availability,omitempty"`
-	GuardOverrides []string            `json:"guardOverrides,omitempty"`
+	Security       *RawSecurity        `json:"security,omitempty"`
+	// Services changes config.Services for this stack, by service name: a
+	// field set replaces that field of the service; a new name adds a service.
+	Services       map[string]RawService `json:"services,omitempty"`
+	GuardOverrides []string              `json:"guardOverrides,omitempty"`
 }
 
 // RawImage is the `image` config object.
@@ -104,4 +108,22 @@ type RawMonitoring struct {
 type RawAvailability struct {
 	PodDisruptionBudget *bool   `json:"podDisruptionBudget,omitempty"`
 	Spread              *string `json:"spread,omitempty"`
+}
+
+// RawSecurity is the `security` config object: how clients and brokers
+// authenticate (issue 16).
+type RawSecurity struct {
+	Mode                    *string `json:"mode,omitempty"`
+	CertificateRotation     *int    `json:"certificateRotation,omitempty"`
+	CertificateValidityDays *int    `json:"certificateValidityDays,omitempty"`
+}
+
+// RawService is one entry of the `services` config object. A list set (even
+// to []) replaces the service's list; nil keeps it.
+type RawService struct {
+	Namespace   *string  `json:"namespace,omitempty"`
+	Produces    []string `json:"produces,omitempty"`
+	Consumes    []string `json:"consumes,omitempty"`
+	Group       *string  `json:"group,omitempty"`
+	GroupPrefix *bool    `json:"groupPrefix,omitempty"`
 }

@@ -35,6 +35,17 @@ const (
 	TopicAccessKubernetes = "kubernetes"
 )
 
+// Security modes (security.mode).
+const (
+	// SecurityNone keeps the plaintext listeners: anyone who reaches the
+	// client port can do anything (dev).
+	SecurityNone = "none"
+	// SecurityScram runs authenticated, encrypted listeners: services log in
+	// with SCRAM-SHA-512 over TLS, brokers and the deployer with certificates,
+	// and the StandardAuthorizer grants each only its ACLs (prod).
+	SecurityScram = "sasl-scram"
+)
+
 // Spread modes for placing broker pods on nodes.
 const (
 	SpreadNone      = "none"
@@ -78,6 +89,13 @@ type Spec struct {
 	Monitoring MonitoringSpec
 	// Availability configures disruption budget and pod spreading.
 	Availability AvailabilitySpec
+	// Security says how clients and brokers authenticate.
+	Security SecuritySpec
+	// Services are the platform services as Kafka principals: config.Services
+	// merged with the stack's `services`, sorted by Name and validated
+	// (ValidateServices). Set in both security modes; only a secure stack
+	// creates their users and ACLs.
+	Services []Service
 	// GuardOverrides names guarded fields (see Guarded) whose change on a live stack
 	// the operator has prepared for by hand, so the program lets it through.
 	GuardOverrides []string
@@ -208,6 +226,20 @@ type AvailabilitySpec struct {
 	// Spread is none, preferred or required: topology spread of brokers across nodes.
 	Spread string
 }
+
+// SecuritySpec is the `security` section.
+type SecuritySpec struct {
+	// Mode is SecurityNone or SecurityScram.
+	Mode string
+	// CertificateRotation is a counter: raising it re-issues the broker and
+	// deployer certificates (same CA), which rolls the brokers. At least 0.
+	CertificateRotation int
+	// CertificateValidityDays is how long the leaf certificates are valid.
+	CertificateValidityDays int
+}
+
+// Secure reports whether the stack runs the authenticated, encrypted listeners.
+func (s *Spec) Secure() bool { return s.Security.Mode == SecurityScram }
 
 // ControllerIDs returns the node ids of the quorum voters, ascending.
 func (s *Spec) ControllerIDs() []int {

@@ -17,6 +17,15 @@ import (
 // GuardOutput is the stack output recording the guarded fields' deployed values.
 const GuardOutput = "guarded"
 
+// DeployerTLSOutput is the secret stack output holding the deployer's mTLS
+// identity in secure mode (caCert, clientCert, clientKey): the guard's live
+// check reads it back from the previous deployment, since the certificates
+// exist only in the state.
+const DeployerTLSOutput = "deployerTls"
+
+// DeployerTLS is the deployer's identity as PEM text.
+type DeployerTLS struct{ CACert, ClientCert, ClientKey string }
+
 // GuardValues are the current values of config.Guarded, as exported.
 func GuardValues(s *config.Spec) pulumi.StringMap {
 	m := pulumi.StringMap{}
@@ -29,20 +38,30 @@ func GuardValues(s *config.Spec) pulumi.StringMap {
 // BrokerCheck returns, for each broker id in removed that still holds replicas,
 // the partitions with a replica on it (provider.ReplicasOnBrokers on the live
 // cluster; a fake in unit tests).
-type BrokerCheck func(ctx context.Context, s *config.Spec, removed []int32) (map[int32][]string, error)
+// tls is the deployer's identity in secure mode (nil in plaintext mode).
+type BrokerCheck func(ctx context.Context, s *config.Spec, tls *DeployerTLS, removed []int32) (map[int32][]string, error)
 
 // LiveBrokerCheck asks the running cluster, reached the way the topic provider
 // reaches it (topics.access), which of the removed brokers hold replicas.
-func LiveBrokerCheck(ctx context.Context, s *config.Spec, removed []int32) (map[int32][]string, error) {
-	return provider.ReplicasOnBrokers(ctx, ProviderConfig(s), removed)
+func LiveBrokerCheck(ctx context.Context, s *config.Spec, tls *DeployerTLS, removed []int32) (map[int32][]string, error) {
+	if s.Secure() && tls == nil {
+		return nil, fmt.Errorf("security.mode is %s but the last deployment exported no %s output to connect with: "+
+			"run `pulumi up` once without lowering brokers, then lower it", s.Security.Mode, DeployerTLSOutput)
+	}
+	return provider.ReplicasOnBrokers(ctx, ProviderConfig(s, tls), removed)
 }
 
 // ProviderConfig is the topic provider's configuration (components.BuildTopicProvider)
-// in the provider's own types, for the program's pre-flight reads. A test keeps
-// the two equal.
-func ProviderConfig(s *config.Spec) provider.Config {
+// in the provider's own types, for the program's pre-flight reads; tls is the
+// deployer's identity in secure mode. A test keeps the two equal.
+func ProviderConfig(s *config.Spec, tls *DeployerTLS) provider.Config {
 	tlsEnabled, timeout := components.TopicProviderTLS, components.TopicProviderTimeoutSeconds
 	cfg := provider.Config{BootstrapServers: components.BootstrapServers(s), TLSEnabled: &tlsEnabled, Timeout: &timeout}
+	if tls != nil {
+		on := true
+		cfg.TLSEnabled = &on
+		cfg.CACert, cfg.ClientCert, cfg.ClientKey = &tls.CACert, &tls.ClientCert, &tls.ClientKey
+	}
 	if k := components.TopicProviderKubernetes(s); k != nil {
 		service := components.ClientServiceName
 		cfg.Kubernetes = &provider.KubernetesAccess{Namespace: s.Namespace, StatefulSet: components.StatefulSetName,
@@ -52,7 +71,7 @@ func ProviderConfig(s *config.Spec) provider.Config {
 }
 
 // noLiveCheck is the check where the program must not dial the cluster (render).
-func noLiveCheck(context.Context, *config.Spec, []int32) (map[int32][]string, error) {
+func noLiveCheck(context.Context, *config.Spec, *DeployerTLS, []int32) (map[int32][]string, error) {
 	return nil, fmt.Errorf("rendering manifests does not reach the cluster")
 }
 
@@ -73,6 +92,10 @@ func GuardViolations(ctx context.Context, previous map[string]string, s *config.
 	var r GuardResult
 	for _, g := range config.Guarded {
 		prev, ok := previous[g.Field]
+		if !ok && len(previous) > 0 && g.Unrecorded != "" {
+			// Deployed before the field was recorded: it ran with Unrecorded.
+			prev, ok = g.Unrecorded, true
+		}
 		current := g.Value(s)
 		if !ok || !g.Refuses(prev, current) || contains(s.GuardOverrides, g.Field) {
 			continue
@@ -101,7 +124,7 @@ func checkBrokersRemoved(ctx context.Context, s *config.Spec, prev string, check
 		removed = append(removed, int32(id))
 	}
 	names := brokerList(removed)
-	held, err := check(ctx, s, removed)
+	held, err := check(ctx, s, nil, removed)
 	if err != nil {
 		return "", fmt.Sprintf("%s, and whether any partition replica is left on %s could not be checked (%v): run the preview "+
 			"where the brokers are reachable (topics.access: kubernetes reaches them through the Kubernetes API), or, having "+
@@ -188,7 +211,13 @@ func CheckGuard(ctx *pulumi.Context, s *config.Spec, check BrokerCheck) error {
 			prev[k] = fmt.Sprint(x)
 		}
 	}
-	r := GuardViolations(ctx.Context(), prev, s, check)
+	tls, err := previousDeployerTLS(ref)
+	if err != nil {
+		return fmt.Errorf("guard: reading the stack's previous outputs (%s): %w", self, err)
+	}
+	r := GuardViolations(ctx.Context(), prev, s, func(c context.Context, s *config.Spec, _ *DeployerTLS, removed []int32) (map[int32][]string, error) {
+		return check(c, s, tls, removed)
+	})
 	for _, n := range r.Notes {
 		_ = ctx.Log.Info(n, nil)
 	}
@@ -196,4 +225,23 @@ func CheckGuard(ctx *pulumi.Context, s *config.Spec, check BrokerCheck) error {
 		return &GuardError{Violations: r.Violations}
 	}
 	return nil
+}
+
+// previousDeployerTLS reads DeployerTLSOutput from the previous deployment
+// (a secret output); nil when there is none (plaintext mode, or never
+// deployed).
+func previousDeployerTLS(ref *pulumi.StackReference) (*DeployerTLS, error) {
+	details, err := ref.GetOutputDetails(DeployerTLSOutput)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := details.SecretValue.(map[string]any)
+	if !ok {
+		m, ok = details.Value.(map[string]any)
+	}
+	if !ok {
+		return nil, nil
+	}
+	text := func(k string) string { v, _ := m[k].(string); return v }
+	return &DeployerTLS{CACert: text("caCert"), ClientCert: text("clientCert"), ClientKey: text("clientKey")}, nil
 }

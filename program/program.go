@@ -90,6 +90,15 @@ func RunWith(opts Options) pulumi.RunFunc {
 				return err
 			}
 		}
+		// Rendering writes every object into YAML files: the brokers' TLS Secret
+		// would hold its private key in clear there, and the service users and
+		// ACLs are umbrellakafka resources, which rendering does not create.
+		if opts.RenderDir != "" && s.Secure() {
+			return fmt.Errorf("security.mode = %q cannot be rendered to YAML: the brokers' TLS Secret would hold its "+
+				"private key in clear in the files, and the service users and ACLs are umbrellakafka resources that "+
+				"rendering does not create; deploy this stack with pulumi up, or render a stack with security.mode = none",
+				s.Security.Mode)
+		}
 		if !opts.SkipGuard {
 			if err := CheckGuard(ctx, s, opts.brokerCheck()); err != nil {
 				return err
@@ -129,7 +138,15 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options) error {
 		image = img.Ref
 	}
 
-	cluster, err := components.NewKafkaCluster(ctx, "kafka", &components.KafkaClusterArgs{Spec: s, Image: image}, inNS...)
+	var sec *components.Security
+	var deployer *components.ProviderTLS
+	if s.Secure() {
+		if sec, err = components.NewSecurity(ctx, "security", s, inNS...); err != nil {
+			return err
+		}
+		deployer = sec.ProviderTLS
+	}
+	cluster, err := components.NewKafkaCluster(ctx, "kafka", &components.KafkaClusterArgs{Spec: s, Image: image, Security: sec}, inNS...)
 	if err != nil {
 		return err
 	}
@@ -139,9 +156,20 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options) error {
 	if _, err := components.NewMonitoring(ctx, "kafka-monitoring", s, inNS...); err != nil {
 		return err
 	}
-	topics, err := components.NewTopics(ctx, "topics", &components.TopicsArgs{Spec: s, Image: image, Brokers: cluster.StatefulSet}, inNS...)
+	topics, err := components.NewTopics(ctx, "topics", &components.TopicsArgs{Spec: s, Image: image, Brokers: cluster.StatefulSet, TLS: deployer}, inNS...)
 	if err != nil {
 		return err
+	}
+	if s.Secure() {
+		access := append(append([]pulumi.ResourceOption{}, base...), pulumi.DependsOn([]pulumi.Resource{ns, cluster.StatefulSet}))
+		if _, err := components.NewServiceAccess(ctx, "service-access", &components.ServiceAccessArgs{
+			Spec: s, Provider: topics.Provider, CACert: sec.CACert}, access...); err != nil {
+			return err
+		}
+		// The guard's live check on the next preview connects as the deployer (guard.go).
+		ctx.Export(DeployerTLSOutput, pulumi.ToSecret(pulumi.StringMap{
+			"caCert": deployer.CACert, "clientCert": deployer.ClientCert, "clientKey": deployer.ClientKey}))
+		ctx.Export("certificatesNotAfter", sec.NotAfter)
 	}
 
 	ctx.Export("namespace", ns.Name)

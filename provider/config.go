@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -49,7 +50,10 @@ const (
 // shares; previews of new topics never create it at all.
 type Config struct {
 	// BootstrapServers are host:port addresses used to discover the cluster.
-	BootstrapServers []string `pulumi:"bootstrapServers"`
+	// Optional in the schema so that a provider that only makes
+	// ListenerCertificates (before any broker exists) can leave it out; the
+	// first operation that needs Kafka refuses it empty (client).
+	BootstrapServers []string `pulumi:"bootstrapServers,optional"`
 	// TLSEnabled turns on TLS to the brokers (default true, as in pulumi-kafka).
 	TLSEnabled *bool `pulumi:"tlsEnabled,optional"`
 	// CACert is the PEM CA bundle (or a path to it) that signs the brokers'
@@ -103,7 +107,8 @@ var (
 func (c *Config) Annotate(a infer.Annotator) {
 	a.Describe(&c.BootstrapServers,
 		"Kafka bootstrap servers as host:port, e.g. [\"kafka-0.kafka:9092\"]. Every broker the cluster "+
-			"advertises must be reachable from where Pulumi runs, unless kubernetes is set.")
+			"advertises must be reachable from where Pulumi runs, unless kubernetes is set. Needed by every resource "+
+			"and function except ListenerCertificates, which makes certificates without a cluster.")
 	a.Describe(&c.TLSEnabled, "Connect to the brokers over TLS. Defaults to true (as pulumi-kafka does): set it to "+
 		"false for a PLAINTEXT or SASL_PLAINTEXT listener.")
 	a.SetDefault(&c.TLSEnabled, true, EnvEnableTLS)
@@ -189,10 +194,6 @@ func scopesFromEnv(v string) []string {
 }
 
 func (c *Config) validate() error {
-	if len(c.BootstrapServers) == 0 {
-		return fmt.Errorf("umbrellakafka:bootstrapServers is empty: set it to the brokers' host:port list, " +
-			"e.g. pulumi config set --path 'umbrellakafka:bootstrapServers[0]' kafka-0.kafka:9092")
-	}
 	if err := c.validateSASL(); err != nil {
 		return err
 	}
@@ -225,8 +226,17 @@ func (c Config) client() (*kafkaClient, error) {
 	if c.conn == nil {
 		return nil, fmt.Errorf("umbrellakafka provider is not configured: Configure must run before resource operations")
 	}
+	if len(c.BootstrapServers) == 0 {
+		return nil, errNoBootstrap
+	}
 	return c.conn.get()
 }
+
+// errNoBootstrap refuses a Kafka operation on a provider without
+// bootstrapServers (which only ListenerCertificates can do without).
+var errNoBootstrap = errors.New("umbrellakafka:bootstrapServers is empty: set it to the brokers' host:port list, " +
+	"e.g. pulumi config set --path 'umbrellakafka:bootstrapServers[0]' kafka-0.kafka:9092 (only " +
+	"ListenerCertificates works without it)")
 
 // kafkaConn creates the shared client at most once per provider process.
 type kafkaConn struct {

@@ -75,9 +75,6 @@ func TestConfigureErrors(t *testing.T) {
 		args map[string]property.Value
 		want string
 	}{
-		{"empty bootstrap", map[string]property.Value{"bootstrapServers": property.New([]property.Value{})},
-			"umbrellakafka:bootstrapServers is empty: set it to the brokers' host:port list, e.g. " +
-				"pulumi config set --path 'umbrellakafka:bootstrapServers[0]' kafka-0.kafka:9092"},
 		{"unknown mechanism", with("saslMechanism", "gssapi", "saslUsername", "u", "saslPassword", "p"),
 			`umbrellakafka:saslMechanism = "gssapi" is not supported: use one of plain, scram-sha256, scram-sha512, ` +
 				`oauthbearer, or unset it`},

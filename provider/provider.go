@@ -46,6 +46,7 @@ func Provider() p.Provider {
 		WithConfig(infer.Config(cfg)).
 		WithResources(infer.Resource(Topic{})).
 		WithResources(infer.Resource(Acl{}), infer.Resource(Quota{}), infer.Resource(UserScramCredential{})).
+		WithResources(infer.Resource(ListenerCertificates{})).
 		WithFunctions(infer.Function(GetTopic{}), infer.Function(GetTopics{})).
 		Build()
 	if err != nil {

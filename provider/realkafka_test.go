@@ -63,6 +63,10 @@ func realClusterWithOptions(t *testing.T, stack string, edit func(*localkafka.Op
 	}
 	spec, err := localkafka.LoadStack("..", stack)
 	require.NoError(t, err)
+	// The provider tests dial the plaintext client port (or the Options.Security
+	// overlay's listeners); the prod stack's own secure listeners are proven in
+	// tests/realkafka/security_test.go.
+	spec = localkafka.Plaintext(spec)
 	dir, err := os.MkdirTemp("", "provider-realkafka-"+stack+"-")
 	require.NoError(t, err)
 	start := time.Now()

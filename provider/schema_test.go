@@ -27,7 +27,8 @@ func TestSchema(t *testing.T) {
 	}
 
 	cfg := spec.Provider
-	assert.Equal(t, []string{"bootstrapServers"}, cfg.RequiredInputs)
+	// bootstrapServers is optional so that ListenerCertificates works without a cluster (certs_test.go).
+	assert.Empty(t, cfg.RequiredInputs)
 	for _, k := range []string{"bootstrapServers", "tlsEnabled", "caCert", "clientCert", "clientKey",
 		"clientKeyPassphrase", "caCertFile", "clientCertFile", "clientKeyFile", "skipTlsVerify", "saslMechanism", "saslUsername", "saslPassword", "saslTokenUrl",
 		"saslOauthScopes", "timeout", "protectTopics", "allowReplace", "kubernetes"} {

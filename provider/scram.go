@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"strings"
 
@@ -53,31 +55,43 @@ type UserScramCredentialArgs struct {
 	Password *string `pulumi:"password,optional" provider:"secret"`
 	// PasswordWo is the write-only password: an input only, never an output.
 	PasswordWo *string `pulumi:"passwordWo,optional" provider:"secret"`
-	// PasswordWoVersion is changed to set a new passwordWo.
+	// PasswordWoVersion is changed to set a new passwordWo (or, with
+	// generatePassword, to generate a new password).
 	PasswordWoVersion *string `pulumi:"passwordWoVersion,optional"`
+	// GeneratePassword makes the provider generate the password (not in
+	// pulumi-kafka).
+	GeneratePassword *bool `pulumi:"generatePassword,optional"`
 }
 
 // UserScramCredentialState is the recorded state: the inputs without
-// passwordWo, which is written to Kafka and never recorded.
+// passwordWo, which is written to Kafka and never recorded. With
+// generatePassword, Password is the generated password.
 type UserScramCredentialState struct {
 	Username          string  `pulumi:"username"`
 	ScramMechanism    string  `pulumi:"scramMechanism"`
 	ScramIterations   int     `pulumi:"scramIterations"`
 	Password          *string `pulumi:"password,optional" provider:"secret"`
 	PasswordWoVersion *string `pulumi:"passwordWoVersion,optional"`
+	GeneratePassword  *bool   `pulumi:"generatePassword,optional"`
 }
+
+// generatedPasswordBytes is the entropy of a generated password: 256 bits,
+// written as 43 base64url characters (no padding), which need no quoting in
+// a JAAS line, a properties file or a shell.
+const generatedPasswordBytes = 32
 
 // Compile-time checks that UserScramCredential implements every lifecycle step it claims.
 var (
-	_ infer.CustomResource[UserScramCredentialArgs, UserScramCredentialState] = UserScramCredential{}
-	_ infer.CustomCheck[UserScramCredentialArgs]                              = UserScramCredential{}
-	_ infer.CustomDiff[UserScramCredentialArgs, UserScramCredentialState]     = UserScramCredential{}
-	_ infer.CustomRead[UserScramCredentialArgs, UserScramCredentialState]     = UserScramCredential{}
-	_ infer.CustomUpdate[UserScramCredentialArgs, UserScramCredentialState]   = UserScramCredential{}
-	_ infer.CustomDelete[UserScramCredentialState]                            = UserScramCredential{}
-	_ infer.Annotated                                                         = (*UserScramCredential)(nil)
-	_ infer.Annotated                                                         = (*UserScramCredentialArgs)(nil)
-	_ infer.Annotated                                                         = (*UserScramCredentialState)(nil)
+	_ infer.CustomResource[UserScramCredentialArgs, UserScramCredentialState]       = UserScramCredential{}
+	_ infer.CustomCheck[UserScramCredentialArgs]                                    = UserScramCredential{}
+	_ infer.CustomDiff[UserScramCredentialArgs, UserScramCredentialState]           = UserScramCredential{}
+	_ infer.CustomRead[UserScramCredentialArgs, UserScramCredentialState]           = UserScramCredential{}
+	_ infer.CustomUpdate[UserScramCredentialArgs, UserScramCredentialState]         = UserScramCredential{}
+	_ infer.CustomDelete[UserScramCredentialState]                                  = UserScramCredential{}
+	_ infer.ExplicitDependencies[UserScramCredentialArgs, UserScramCredentialState] = UserScramCredential{}
+	_ infer.Annotated                                                               = (*UserScramCredential)(nil)
+	_ infer.Annotated                                                               = (*UserScramCredentialArgs)(nil)
+	_ infer.Annotated                                                               = (*UserScramCredentialState)(nil)
 )
 
 // Annotate sets the type token and documents the resource.
@@ -88,6 +102,7 @@ func (c *UserScramCredential) Annotate(a infer.Annotator) {
 		"`<username>|<scramMechanism>`: import an existing credential with "+
 		"`pulumi import umbrellakafka:index:UserScramCredential <resource name> 'alice|SCRAM-SHA-512'`, then set its "+
 		"password or passwordWo in the program (Kafka keeps only a salted hash, so the password cannot be imported). "+
+		"With generatePassword (not in pulumi-kafka) the provider makes the password and returns it as the secret output password. "+
 		"A new username or mechanism replaces the credential; new iterations or a new password are set in place, "+
 		"after which the old password no longer logs in.")
 }
@@ -101,12 +116,18 @@ func (c *UserScramCredentialArgs) Annotate(a infer.Annotator) {
 	a.Describe(&c.ScramIterations, fmt.Sprintf("PBKDF2 iterations Kafka uses for the salted password: %d to %d "+
 		"(Kafka's limits). Changing it sets the password again in place.", ScramMinIterations, ScramMaxIterations))
 	a.SetDefault(&c.ScramIterations, ScramDefaultIterations)
-	a.Describe(&c.Password, "The password. Stored in the state as a secret. Set exactly one of password and "+
-		"passwordWo. Changing it sets the new password in place; the old one stops working.")
+	a.Describe(&c.Password, "The password. Stored in the state as a secret. Set exactly one of password, "+
+		"passwordWo and generatePassword. Changing it sets the new password in place; the old one stops working.")
 	a.Describe(&c.PasswordWo, "Write-only password: sent to Kafka but never recorded in the resource's outputs. "+
-		"Set exactly one of password and passwordWo. A change is applied only when passwordWoVersion changes too.")
+		"Set exactly one of password, passwordWo and generatePassword. A change is applied only when "+
+		"passwordWoVersion changes too.")
 	a.Describe(&c.PasswordWoVersion, "Any string that identifies the passwordWo value (e.g. \"1\", \"2\", a date). "+
-		"Changing it writes passwordWo to Kafka again: change it whenever passwordWo changes.")
+		"Changing it writes passwordWo to Kafka again: change it whenever passwordWo changes. With generatePassword, "+
+		"changing it generates a new password (rotation).")
+	a.Describe(&c.GeneratePassword, fmt.Sprintf("When true, the provider generates the password at create (%d random "+
+		"bytes, base64url) and returns it as the secret output password; it is kept until passwordWoVersion changes, "+
+		"which generates a new one in place. Set exactly one of password, passwordWo and generatePassword. Not in "+
+		"pulumi-kafka.", generatedPasswordBytes))
 }
 
 // Annotate documents the outputs for the schema.
@@ -114,8 +135,32 @@ func (c *UserScramCredentialState) Annotate(a infer.Annotator) {
 	a.Describe(&c.Username, "The Kafka user name.")
 	a.Describe(&c.ScramMechanism, "The SCRAM mechanism: SCRAM-SHA-256 or SCRAM-SHA-512.")
 	a.Describe(&c.ScramIterations, "The iterations Kafka reports for the credential.")
-	a.Describe(&c.Password, "The password, when set through password (a secret); never read from Kafka.")
-	a.Describe(&c.PasswordWoVersion, "The passwordWoVersion the write-only password was last written with.")
+	a.Describe(&c.Password, "The password, when set through password or generated (generatePassword); a secret, "+
+		"never read from Kafka.")
+	a.Describe(&c.PasswordWoVersion, "The passwordWoVersion the write-only or generated password was last written with.")
+	a.Describe(&c.GeneratePassword, "Whether the provider generated the password.")
+}
+
+// WireDependencies keeps infer's default flows (an output is secret when
+// the input of its name is; every output is unknown in a preview when any
+// input changed) and adds one: password is always secret, since a generated
+// password mirrors no secret input, from which infer would derive it.
+func (UserScramCredential) WireDependencies(f infer.FieldSelector, args *UserScramCredentialArgs,
+	state *UserScramCredentialState,
+) {
+	inputs := []any{&args.Username, &args.ScramMechanism, &args.ScramIterations, &args.Password, &args.PasswordWo,
+		&args.PasswordWoVersion, &args.GeneratePassword}
+	computed := make([]infer.InputField, len(inputs))
+	for i, in := range inputs {
+		computed[i] = f.InputField(in).Computed()
+	}
+	outputs := map[any]any{&state.Username: &args.Username, &state.ScramMechanism: &args.ScramMechanism,
+		&state.ScramIterations: &args.ScramIterations, &state.Password: &args.Password,
+		&state.PasswordWoVersion: &args.PasswordWoVersion, &state.GeneratePassword: &args.GeneratePassword}
+	for out, in := range outputs {
+		f.OutputField(out).DependsOn(append(computed, f.InputField(in).Secret())...)
+	}
+	f.OutputField(&state.Password).AlwaysSecret()
 }
 
 // scramID is the resource ID of a credential, as pulumi-kafka's.
@@ -175,8 +220,8 @@ func (UserScramCredential) Check(ctx context.Context, req infer.CheckRequest) (
 	if known("scramIterations") {
 		fail("scramIterations", validateScramIterations(deref(args.ScramIterations)))
 	}
-	if known("password") && known("passwordWo") {
-		prop, msg := validateScramPasswords(args.Password, args.PasswordWo)
+	if known("password") && known("passwordWo") && known("generatePassword") {
+		prop, msg := validateScramPasswords(args.Password, args.PasswordWo, deref(args.GeneratePassword))
 		fail(prop, msg)
 	}
 	return infer.CheckResponse[UserScramCredentialArgs]{Inputs: args, Failures: failures}, nil
@@ -215,17 +260,27 @@ func validateScramIterations(n int) string {
 	return ""
 }
 
-// validateScramPasswords requires exactly one non-blank password, and never
-// puts a password value into the message.
-func validateScramPasswords(password, passwordWo *string) (prop, msg string) {
+// validateScramPasswords requires exactly one source of the password (a
+// non-blank password or passwordWo, or generate), and never puts a password
+// value into the message.
+func validateScramPasswords(password, passwordWo *string, generate bool) (prop, msg string) {
 	blank := func(s *string) bool { return s != nil && strings.TrimSpace(*s) == "" }
 	switch {
+	case generate && password != nil:
+		return "generatePassword", "generatePassword is true and password is set: the provider would not know which " +
+			"password to write; remove password to let the provider generate one, or remove generatePassword to keep yours"
+	case generate && passwordWo != nil:
+		return "generatePassword", "generatePassword is true and passwordWo is set: the provider would not know which " +
+			"password to write; remove passwordWo to let the provider generate one, or remove generatePassword to keep yours"
+	case generate:
+		return "", ""
 	case password != nil && passwordWo != nil:
 		return "passwordWo", "password and passwordWo are both set: set exactly one of them (passwordWo keeps the " +
 			"password out of the outputs; change passwordWoVersion with it)"
 	case password == nil && passwordWo == nil:
-		return "password", "neither password nor passwordWo is set: a SCRAM credential needs a password; set one of them " +
-			"from a secret, e.g. pulumi config set --secret <key> <password>"
+		return "password", "none of password, passwordWo and generatePassword is set: a SCRAM credential needs a " +
+			"password; set password or passwordWo from a secret (e.g. pulumi config set --secret <key> <password>), " +
+			"or generatePassword: true to have the provider generate one"
 	case blank(password):
 		return "password", "password is empty or only spaces: set a real password (from a secret)"
 	case blank(passwordWo):
@@ -236,8 +291,10 @@ func validateScramPasswords(password, passwordWo *string) (prop, msg string) {
 
 // Diff compares the state with the new inputs field by field. A new
 // username or mechanism is a different credential: replace. New iterations,
-// a changed password or a changed passwordWoVersion update in place.
-// passwordWo itself is not in the state, so it is never compared.
+// a changed password, a changed passwordWoVersion or a change of
+// generatePassword update in place. passwordWo itself is not in the state,
+// so it is never compared, and neither is a generated password (the inputs
+// have none).
 func (UserScramCredential) Diff(_ context.Context, req infer.DiffRequest[UserScramCredentialArgs, UserScramCredentialState]) (
 	infer.DiffResponse, error,
 ) {
@@ -257,7 +314,10 @@ func diffScram(olds UserScramCredentialState, news UserScramCredentialArgs) p.Di
 	if news.ScramIterations == nil || *news.ScramIterations != olds.ScramIterations {
 		d["scramIterations"] = p.PropertyDiff{Kind: p.Update}
 	}
-	if k, changed := optionalDiff(olds.Password, news.Password); changed {
+	if deref(olds.GeneratePassword) != deref(news.GeneratePassword) {
+		d["generatePassword"] = p.PropertyDiff{Kind: p.Update}
+	}
+	if k, changed := optionalDiff(olds.Password, news.Password); changed && !deref(news.GeneratePassword) {
 		d["password"] = p.PropertyDiff{Kind: k}
 	}
 	if k, changed := optionalDiff(olds.PasswordWoVersion, news.PasswordWoVersion); changed {
@@ -282,6 +342,7 @@ func optionalDiff(old, new *string) (p.DiffKind, bool) {
 }
 
 // stateOf is the state recorded for inputs: everything but passwordWo.
+// A generated password is added by the caller.
 func stateOf(in UserScramCredentialArgs) UserScramCredentialState {
 	return UserScramCredentialState{
 		Username:          in.Username,
@@ -289,6 +350,7 @@ func stateOf(in UserScramCredentialArgs) UserScramCredentialState {
 		ScramIterations:   deref(in.ScramIterations),
 		Password:          in.Password,
 		PasswordWoVersion: in.PasswordWoVersion,
+		GeneratePassword:  in.GeneratePassword,
 	}
 }
 
@@ -300,6 +362,28 @@ func (in UserScramCredentialArgs) password() string {
 	return deref(in.PasswordWo)
 }
 
+// newPassword generates a password: generatedPasswordBytes from the
+// system's cryptographic random source, base64url without padding.
+func newPassword() (string, error) {
+	b := make([]byte, generatedPasswordBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generating a password: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// regenerates says whether an update from olds to in generates a new
+// password: when generatePassword is newly on, when the state has no
+// generated password, or when passwordWoVersion changed (the rotation).
+// Any other change (e.g. iterations) writes the generated password again.
+func regenerates(olds UserScramCredentialState, in UserScramCredentialArgs) bool {
+	if !deref(in.GeneratePassword) {
+		return false
+	}
+	_, versionChanged := optionalDiff(olds.PasswordWoVersion, in.PasswordWoVersion)
+	return !deref(olds.GeneratePassword) || olds.Password == nil || versionChanged
+}
+
 // Create writes the credential (an upsertion) and returns once every broker
 // describes it with its iterations. A preview contacts no broker.
 func (UserScramCredential) Create(ctx context.Context, req infer.CreateRequest[UserScramCredentialArgs]) (
@@ -308,11 +392,21 @@ func (UserScramCredential) Create(ctx context.Context, req infer.CreateRequest[U
 	in := req.Inputs
 	resp := infer.CreateResponse[UserScramCredentialState]{ID: scramID(in.Username, in.ScramMechanism), Output: stateOf(in)}
 	if req.DryRun {
+		if deref(in.GeneratePassword) {
+			resp.Output.Password = new(string) // unknown until generated
+		}
 		return resp, nil
 	}
 	cl, err := infer.GetConfig[Config](ctx).client()
 	if err != nil {
 		return infer.CreateResponse[UserScramCredentialState]{}, err
+	}
+	if deref(in.GeneratePassword) {
+		pw, err := newPassword()
+		if err != nil {
+			return infer.CreateResponse[UserScramCredentialState]{}, err
+		}
+		in.Password, resp.Output.Password = &pw, &pw
 	}
 	// As pulumi-kafka, an existing credential is taken over (an upsertion
 	// cannot be told to fail), but the operator hears that its password changed.
@@ -359,6 +453,7 @@ func (UserScramCredential) Read(ctx context.Context, req infer.ReadRequest[UserS
 		ScramIterations:   iterations,
 		Password:          req.State.Password,
 		PasswordWoVersion: req.State.PasswordWoVersion,
+		GeneratePassword:  req.State.GeneratePassword,
 	}
 	inputs := UserScramCredentialArgs{
 		Username:          user,
@@ -367,6 +462,10 @@ func (UserScramCredential) Read(ctx context.Context, req infer.ReadRequest[UserS
 		Password:          req.State.Password,
 		PasswordWo:        req.Inputs.PasswordWo,
 		PasswordWoVersion: req.State.PasswordWoVersion,
+		GeneratePassword:  req.State.GeneratePassword,
+	}
+	if deref(state.GeneratePassword) {
+		inputs.Password = nil // the program never sets a generated password
 	}
 	return infer.ReadResponse[UserScramCredentialArgs, UserScramCredentialState]{
 		ID: req.ID, Inputs: inputs, State: state,
@@ -383,12 +482,28 @@ func (UserScramCredential) Update(ctx context.Context, req infer.UpdateRequest[U
 	infer.UpdateResponse[UserScramCredentialState], error,
 ) {
 	in := req.Inputs
+	out := stateOf(in)
+	if deref(in.GeneratePassword) {
+		// Kept unless regenerated below: a preview shows it unknown only
+		// when some input changed (infer's default dependencies).
+		out.Password = req.State.Password
+	}
 	if req.DryRun {
-		return infer.UpdateResponse[UserScramCredentialState]{Output: stateOf(in)}, nil
+		return infer.UpdateResponse[UserScramCredentialState]{Output: out}, nil
+	}
+	if regenerates(req.State, in) {
+		pw, err := newPassword()
+		if err != nil {
+			return infer.UpdateResponse[UserScramCredentialState]{}, err
+		}
+		out.Password = &pw
+	}
+	if deref(in.GeneratePassword) {
+		in.Password = out.Password
 	}
 	if in.Password == nil && in.PasswordWo == nil {
 		return infer.UpdateResponse[UserScramCredentialState]{}, fmt.Errorf("UserScramCredential %q: no password to "+
-			"write: set password or passwordWo", scramID(in.Username, in.ScramMechanism))
+			"write: set password or passwordWo, or generatePassword: true", scramID(in.Username, in.ScramMechanism))
 	}
 	cl, err := infer.GetConfig[Config](ctx).client()
 	if err != nil {
@@ -398,10 +513,10 @@ func (UserScramCredential) Update(ctx context.Context, req infer.UpdateRequest[U
 		return infer.UpdateResponse[UserScramCredentialState]{}, err
 	}
 	if err := cl.waitScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations)); err != nil {
-		return infer.UpdateResponse[UserScramCredentialState]{Output: stateOf(in)},
+		return infer.UpdateResponse[UserScramCredentialState]{Output: out},
 			infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
 	}
-	return infer.UpdateResponse[UserScramCredentialState]{Output: stateOf(in)}, nil
+	return infer.UpdateResponse[UserScramCredentialState]{Output: out}, nil
 }
 
 // Delete removes the credential (a deletion) and waits until no broker

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -94,7 +95,14 @@ func TestScramCheck(t *testing.T) {
 		{"iterations above maximum", scramProps("alice", ScramSHA512, 16385, secret), "scramIterations",
 			`scramIterations = 16385: exceeds Kafka's maximum of 16384; set it between 4096 and 16384`},
 		{"no password", scramProps("alice", ScramSHA256, 0, ""), "password",
-			`neither password nor passwordWo is set: a SCRAM credential needs a password; set one of them from a secret, e.g. pulumi config set --secret <key> <password>`},
+			`none of password, passwordWo and generatePassword is set: a SCRAM credential needs a password; set password or passwordWo from a secret (e.g. pulumi config set --secret <key> <password>), or generatePassword: true to have the provider generate one`},
+		{"generatePassword false and no password", with(scramProps("alice", ScramSHA256, 0, ""), "generatePassword", property.New(false)), "password",
+			`none of password, passwordWo and generatePassword is set: a SCRAM credential needs a password; set password or passwordWo from a secret (e.g. pulumi config set --secret <key> <password>), or generatePassword: true to have the provider generate one`},
+		{"generatePassword with password", with(scramProps("alice", ScramSHA256, 0, secret), "generatePassword", property.New(true)), "generatePassword",
+			`generatePassword is true and password is set: the provider would not know which password to write; remove password to let the provider generate one, or remove generatePassword to keep yours`},
+		{"generatePassword with passwordWo", with(with(scramProps("alice", ScramSHA256, 0, ""), "generatePassword", property.New(true)),
+			"passwordWo", property.New(secret).WithSecret(true)), "generatePassword",
+			`generatePassword is true and passwordWo is set: the provider would not know which password to write; remove passwordWo to let the provider generate one, or remove generatePassword to keep yours`},
 		{"blank password", scramProps("alice", ScramSHA256, 0, "   "), "password",
 			`password is empty or only spaces: set a real password (from a secret)`},
 		{"both passwords", with(scramProps("alice", ScramSHA256, 0, secret), "passwordWo", property.New(secret).WithSecret(true)), "passwordWo",
@@ -121,6 +129,10 @@ func TestScramCheck(t *testing.T) {
 			assert.Empty(t, failures, "iterations %d", n)
 		}
 	})
+	t.Run("generatePassword alone is enough", func(t *testing.T) {
+		_, failures := checkScram(t, s, with(scramProps("alice", ScramSHA512, 0, ""), "generatePassword", property.New(true)))
+		assert.Empty(t, failures)
+	})
 	t.Run("unknown values during preview are not checked", func(t *testing.T) {
 		in := property.NewMap(map[string]property.Value{
 			"username":       property.New(property.Computed),
@@ -143,6 +155,10 @@ func TestScramDiff(t *testing.T) {
 	wo := UserScramCredentialState{Username: "alice", ScramMechanism: ScramSHA512, ScramIterations: 4096, PasswordWoVersion: strp("1")}
 	woArgs := UserScramCredentialArgs{Username: "alice", ScramMechanism: ScramSHA512, ScramIterations: intp(4096),
 		PasswordWo: strp("pw-1"), PasswordWoVersion: strp("1")}
+	gen := UserScramCredentialState{Username: "alice", ScramMechanism: ScramSHA256, ScramIterations: 4096,
+		Password: strp("generated"), PasswordWoVersion: strp("1"), GeneratePassword: ptr(true)}
+	genArgs := UserScramCredentialArgs{Username: "alice", ScramMechanism: ScramSHA256, ScramIterations: intp(4096),
+		PasswordWoVersion: strp("1"), GeneratePassword: ptr(true)}
 	cases := []struct {
 		name  string
 		state UserScramCredentialState
@@ -169,6 +185,19 @@ func TestScramDiff(t *testing.T) {
 			*a = woArgs
 			a.PasswordWo = strp("pw-2")
 		}, map[string]p.DiffKind{}},
+		{"generated password is not compared", gen, func(a *UserScramCredentialArgs) { *a = genArgs },
+			map[string]p.DiffKind{}},
+		{"generated: passwordWoVersion change updates", gen, func(a *UserScramCredentialArgs) {
+			*a = genArgs
+			a.PasswordWoVersion = strp("2")
+		}, map[string]p.DiffKind{"passwordWoVersion": p.Update}},
+		{"password to generatePassword updates", state, func(a *UserScramCredentialArgs) {
+			a.Password, a.GeneratePassword = nil, ptr(true)
+		}, map[string]p.DiffKind{"generatePassword": p.Update}},
+		{"generatePassword to password updates", gen, func(a *UserScramCredentialArgs) {
+			*a = genArgs
+			a.GeneratePassword, a.Password = nil, strp("mine")
+		}, map[string]p.DiffKind{"generatePassword": p.Update, "password": p.Update}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -224,7 +253,8 @@ func TestScramSchema(t *testing.T) {
 	assert.True(t, res.Properties["password"].Secret)
 	_, hasWo := res.Properties["passwordWo"]
 	assert.False(t, hasWo, "passwordWo must not be an output")
-	for _, k := range []string{"username", "scramMechanism", "scramIterations", "password", "passwordWo", "passwordWoVersion"} {
+	assert.False(t, res.InputProperties["generatePassword"].Secret)
+	for _, k := range []string{"username", "scramMechanism", "scramIterations", "password", "passwordWo", "passwordWoVersion", "generatePassword"} {
 		assert.NotEmpty(t, res.InputProperties[k].Description, "input %s undocumented", k)
 	}
 
@@ -392,4 +422,81 @@ func TestGetTopicFunctionsKfake(t *testing.T) {
 	}), lists[0].AsMap())
 	assert.Equal(t, "orders", lists[1].AsMap().Get("topicName").AsString())
 	assert.Equal(t, "3600000", lists[1].AsMap().Get("config").AsMap().Get("retention.ms").AsString())
+}
+
+// genProps is a UserScramCredential whose password the provider generates,
+// rotated by version.
+func genProps(user, mech, version string) property.Map {
+	m := with(scramProps(user, mech, 0, ""), "generatePassword", property.New(true))
+	return with(m, "passwordWoVersion", property.New(version))
+}
+
+// generatedPassword is the password output: secret, 32 random bytes as
+// base64url.
+func generatedPassword(t *testing.T, out property.Map) string {
+	t.Helper()
+	v := out.Get("password")
+	require.True(t, v.Secret(), "a generated password must be secret")
+	pw := v.AsString()
+	raw, err := base64.RawURLEncoding.DecodeString(pw)
+	require.NoError(t, err, "base64url without padding")
+	assert.Len(t, raw, 32)
+	return pw
+}
+
+// TestScramGeneratedPasswordKfake guards the request flow of
+// generatePassword: a preview generates nothing, Create writes a generated
+// password and returns it as a secret, a refresh shows no change and keeps
+// it out of the inputs, a change of iterations keeps it, a new
+// passwordWoVersion generates a new one. That Kafka accepts the new and
+// refuses the old is proven on real Kafka
+// (TestRealKafkaScramGeneratedPassword).
+func TestScramGeneratedPasswordKfake(t *testing.T) {
+	c := newCluster(t)
+	s := server(t, c.addrs, nil)
+	id := "gen|SCRAM-SHA-512"
+
+	checked, failures := checkScram(t, s, genProps("gen", ScramSHA512, "1"))
+	require.Empty(t, failures)
+	preview, err := s.Create(p.CreateRequest{Urn: scramURN("g"), Properties: checked, DryRun: true})
+	require.NoError(t, err)
+	assert.True(t, preview.Properties.Get("password").IsComputed(), "a preview generates nothing")
+	assert.Empty(t, describeScram(t, c.adm, "gen"), "a preview must not write")
+
+	created, err := s.Create(p.CreateRequest{Urn: scramURN("g"), Properties: checked})
+	require.NoError(t, err)
+	first := generatedPassword(t, created.Properties)
+	assert.Equal(t, map[string]int{ScramSHA512: 4096}, describeScram(t, c.adm, "gen"))
+	assertNoClearText(t, created.Properties, first)
+
+	again, err := s.Create(p.CreateRequest{Urn: scramURN("g2"), Properties: checked})
+	require.NoError(t, err)
+	assert.NotEqual(t, first, generatedPassword(t, again.Properties), "each create generates its own password")
+
+	got, err := s.Read(p.ReadRequest{ID: id, Urn: scramURN("g"), Properties: created.Properties, Inputs: checked})
+	require.NoError(t, err)
+	assert.Equal(t, first, got.Properties.Get("password").AsString(), "a refresh keeps the generated password")
+	_, hasPw := got.Inputs.GetOk("password")
+	assert.False(t, hasPw, "the generated password is no input")
+	d, err := s.Diff(p.DiffRequest{ID: id, Urn: scramURN("g"), State: got.Properties, Inputs: checked})
+	require.NoError(t, err)
+	assert.False(t, d.HasChanges, "no diff after create: %v", d.DetailedDiff)
+
+	more, failures := checkScram(t, s, with(genProps("gen", ScramSHA512, "1"), "scramIterations", property.New(8192.0)))
+	require.Empty(t, failures)
+	upd, err := s.Update(p.UpdateRequest{ID: id, Urn: scramURN("g"), State: got.Properties, Inputs: more})
+	require.NoError(t, err)
+	assert.Equal(t, first, generatedPassword(t, upd.Properties), "new iterations keep the password")
+	assert.Equal(t, map[string]int{ScramSHA512: 8192}, describeScram(t, c.adm, "gen"))
+
+	bumped, failures := checkScram(t, s, with(genProps("gen", ScramSHA512, "2"), "scramIterations", property.New(8192.0)))
+	require.Empty(t, failures)
+	d, err = s.Diff(p.DiffRequest{ID: id, Urn: scramURN("g"), State: upd.Properties, Inputs: bumped})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]p.PropertyDiff{"passwordWoVersion": {Kind: p.Update}}, d.DetailedDiff)
+	rotated, err := s.Update(p.UpdateRequest{ID: id, Urn: scramURN("g"), State: upd.Properties, Inputs: bumped})
+	require.NoError(t, err)
+	second := generatedPassword(t, rotated.Properties)
+	assert.NotEqual(t, first, second, "a new passwordWoVersion generates a new password")
+	assert.Equal(t, "2", rotated.Properties.Get("passwordWoVersion").AsString())
 }

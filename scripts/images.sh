@@ -38,7 +38,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 KAFKA_VERSION=4.1.1
 KAFKA_IMAGE_TAG=4.1.1-umbrella.1 # keep in step with config.DefaultBuildImageName
 PAUSE_VERSION=1.0.0
-LOADGEN_VERSION=1.1.0 # cmd/kafka-loadgen: the durability tests' producer/verifier, run in pods
+LOADGEN_VERSION=1.2.0 # cmd/kafka-loadgen: the durability tests' producer/verifier, run in pods
 DEBIAN_SUITE=bookworm
 JAVA_HOME_IN_IMAGE=/usr/lib/jvm/java-17-openjdk-amd64
 # Debian packages of the base image (Essential: yes packages come with the variant).

@@ -22,7 +22,7 @@ import (
 func deployedProd(n string) resource.PropertyMap {
 	return resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
 		"broker.minInsyncReplicas": "2", "brokers": n, "clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "3",
-		"storage.size": "100Gi", "storage.storageClass": "",
+		"storage.size": "100Gi", "storage.storageClass": "", "security.mode": "sasl-scram",
 	}})
 }
 
@@ -33,7 +33,7 @@ type fakeCluster struct {
 	err   error
 }
 
-func (f *fakeCluster) check(_ context.Context, _ *config.Spec, removed []int32) (map[int32][]string, error) {
+func (f *fakeCluster) check(_ context.Context, _ *config.Spec, _ *program.DeployerTLS, removed []int32) (map[int32][]string, error) {
 	f.asked = append(f.asked, removed)
 	return f.held, f.err
 }
@@ -119,7 +119,7 @@ func TestGuardReachesTheBrokersLikeTheTopicProvider(t *testing.T) {
 			require.NoError(t, pulumi.RunErr(func(ctx *pulumi.Context) error {
 				s, err := program.LoadSpec(ctx)
 				if err == nil {
-					pc = program.ProviderConfig(s)
+					pc = program.ProviderConfig(s, nil)
 				}
 				return err
 			}, pulumi.WithMocks("umbrella-streaming", "dev", &recorder{})))

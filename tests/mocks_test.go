@@ -59,7 +59,32 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		}
 		return args.Name, out, nil
 	}
-	return args.Name + "-id", args.Inputs, nil
+	return args.Name + "-id", mockOutputs(args), nil
+}
+
+// mockOutputs are a resource's outputs under mocks: its inputs, plus what the
+// umbrellakafka provider computes for the secure mode's resources (fixed
+// stand-ins, so tests can follow them into Secrets and provider settings).
+func mockOutputs(args pulumi.MockResourceArgs) resource.PropertyMap {
+	out := args.Inputs.Copy()
+	switch args.TypeToken {
+	case "umbrellakafka:index:ListenerCertificates":
+		out["caCertPem"] = resource.NewStringProperty("mock-ca-cert")
+		out["serverCertPem"] = resource.NewStringProperty("mock-server-cert")
+		out["serverKeystorePem"] = resource.MakeSecret(resource.NewStringProperty("mock-server-keystore"))
+		out["notAfter"] = resource.NewStringProperty("2027-11-30T00:00:00Z")
+		clients := resource.PropertyMap{}
+		for _, cn := range args.Inputs["clientCommonNames"].ArrayValue() {
+			clients[resource.PropertyKey(cn.StringValue())] = resource.NewObjectProperty(resource.PropertyMap{
+				"certPem": resource.NewStringProperty("mock-cert-" + cn.StringValue()),
+				"keyPem":  resource.MakeSecret(resource.NewStringProperty("mock-key-" + cn.StringValue())),
+			})
+		}
+		out["clientCertificates"] = resource.NewObjectProperty(clients)
+	case "umbrellakafka:index:UserScramCredential":
+		out["password"] = resource.MakeSecret(resource.NewStringProperty("mock-password-" + args.Inputs["username"].StringValue()))
+	}
+	return out
 }
 
 func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {

@@ -93,8 +93,9 @@ func TestProdStackShape(t *testing.T) {
 	prov := rec.one(t, "pulumi:providers:umbrellakafka", "topics-kafka")
 	assert.Equal(t, true, prov.Inputs["protectTopics"].Mappable())
 	assert.Equal(t, false, prov.Inputs["allowReplace"].Mappable())
-	assert.Equal(t, []any{"kafka.umbrella-streaming.svc.cluster.local:9092"}, prov.Inputs["bootstrapServers"].Mappable())
-	assert.Equal(t, false, prov.Inputs["tlsEnabled"].Mappable(), "PLAINTEXT brokers: TLS off explicitly")
+	assert.Equal(t, []any{"kafka-headless.umbrella-streaming.svc.cluster.local:9094"}, prov.Inputs["bootstrapServers"].Mappable(),
+		"secure prod: the deployer's mTLS listener (TestProdStackIsSecure)")
+	assert.Equal(t, true, prov.Inputs["tlsEnabled"].Mappable())
 }
 
 func TestJobManagerRegistersScriptsAndJob(t *testing.T) {
@@ -186,7 +187,7 @@ func TestRiskySettingDeploys(t *testing.T) {
 
 func TestGuardRefusesControllerChangeOnDeployedStack(t *testing.T) {
 	prev := resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
-		"clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "1", "storage.size": "100Gi", "storage.storageClass": "",
+		"clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "1", "storage.size": "100Gi", "storage.storageClass": "", "security.mode": "sasl-scram",
 	}})
 	rec, err := run(t, "prod", stackConfig(t, "prod"), prev)
 	require.Error(t, err)
@@ -202,7 +203,7 @@ func TestGuardRefusesControllerChangeOnDeployedStack(t *testing.T) {
 
 func TestGuardRefusesStorageAndClusterIDChanges(t *testing.T) {
 	prev := resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
-		"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "controllers": "3", "storage.size": "50Gi", "storage.storageClass": "",
+		"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "controllers": "3", "storage.size": "50Gi", "storage.storageClass": "", "security.mode": "sasl-scram",
 	}})
 	_, err := run(t, "prod", stackConfig(t, "prod"), prev)
 	require.Error(t, err)
@@ -211,7 +212,7 @@ func TestGuardRefusesStorageAndClusterIDChanges(t *testing.T) {
 	assert.Contains(t, err.Error(), "delete statefulset kafka --cascade=orphan")
 
 	same := resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
-		"clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "3", "storage.size": "100Gi", "storage.storageClass": "",
+		"clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "3", "storage.size": "100Gi", "storage.storageClass": "", "security.mode": "sasl-scram",
 	}})
 	_, err = run(t, "prod", stackConfig(t, "prod"), same)
 	require.NoError(t, err, "an unchanged guard passes")
@@ -221,7 +222,7 @@ func TestGuardRefusesStorageAndClusterIDChanges(t *testing.T) {
 // cluster exists (tests/realkafka pins it), so the change must not pass silently.
 func TestGuardRefusesMinISRChange(t *testing.T) {
 	prev := resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
-		"broker.minInsyncReplicas": "1", "clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "3", "storage.size": "100Gi", "storage.storageClass": "",
+		"broker.minInsyncReplicas": "1", "clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "3", "storage.size": "100Gi", "storage.storageClass": "", "security.mode": "sasl-scram",
 	}})
 	_, err := run(t, "prod", stackConfig(t, "prod"), prev)
 	require.Error(t, err)

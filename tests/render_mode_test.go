@@ -23,7 +23,8 @@ func renderRun(t *testing.T, stack string, cfg map[string]string) (*recorder, er
 // Regression: render mode switched the spec to the Job topic manager after
 // validation. The spec is now validated in render mode and used as built.
 func TestRenderModeUsesTheJobManagerFromValidation(t *testing.T) {
-	for _, stack := range []string{"dev", "prod"} {
+	// prod runs secure, which rendering refuses (TestRenderRefusesTheSecureProdStack).
+	for _, stack := range []string{"dev"} {
 		t.Run(stack, func(t *testing.T) {
 			rec, err := renderRun(t, stack, stackConfig(t, stack))
 			require.NoError(t, err)
@@ -46,4 +47,13 @@ func TestRenderModeRunsTheJobCombinationChecks(t *testing.T) {
 	for _, r := range rec.resources {
 		assert.Equal(t, "pulumi:pulumi:Stack", r.Type, "nothing but the stack may be registered, got %s %s", r.Type, r.Name)
 	}
+}
+
+// The prod stack runs secure: rendering it is refused before anything is
+// registered, naming the fix.
+func TestRenderRefusesTheSecureProdStack(t *testing.T) {
+	rec, err := renderRun(t, "prod", stackConfig(t, "prod"))
+	require.ErrorContains(t, err, "cannot be rendered to YAML")
+	assert.Empty(t, rec.byType("kubernetes:core/v1:Secret"))
+	assert.Empty(t, rec.byType("kubernetes:apps/v1:StatefulSet"))
 }

@@ -89,6 +89,8 @@ func run(ctx context.Context, sizeList string, records, recordSize, e2e, paralle
 	if err != nil {
 		return err
 	}
+	// The benchmarks' clients dial the plaintext client port.
+	prod = localkafka.Plaintext(prod)
 	progress := os.Stderr
 	began := time.Now()
 	fmt.Printf("# umbrella-streaming benchmarks, %s\n\n", began.Format(time.RFC3339))

@@ -181,13 +181,13 @@ var Bad = []Case{
 	{"spread unknown", func(r *config.Raw) { r.Availability = &config.RawAvailability{Spread: sp("everywhere")} },
 		"availability.spread = \"everywhere\": unknown spread mode (allowed: none, preferred, required); use required in prod (one broker per node)"},
 	{"guard override unknown", func(r *config.Raw) { r.GuardOverrides = []string{"replicas"} },
-		"guardOverrides[0] = \"replicas\": is not a guarded field (guarded: broker.minInsyncReplicas, brokers, clusterId, controllers, storage.size, storage.storageClass); remove it"},
+		"guardOverrides[0] = \"replicas\": is not a guarded field (guarded: broker.minInsyncReplicas, brokers, clusterId, controllers, security.mode, storage.size, storage.storageClass); remove it"},
 
 	// config.Stack-file keys and fields the program does not know (config/keys.go).
 	{"unknown key", StackText{"brokrs": "3"},
-		`brokrs = "3": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, monitoring, networkPolicy, resources, storage, topicDefaults, topicOverrides, topics); rename it to brokers`},
+		`brokrs = "3": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, monitoring, networkPolicy, resources, security, services, storage, topicDefaults, topicOverrides, topics); rename it to brokers`},
 	{"unknown key, nothing near", StackText{"kafkaVersion": "4.1.1"},
-		`kafkaVersion = "4.1.1": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, monitoring, networkPolicy, resources, storage, topicDefaults, topicOverrides, topics); remove it, or use one of those names`},
+		`kafkaVersion = "4.1.1": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, monitoring, networkPolicy, resources, security, services, storage, topicDefaults, topicOverrides, topics); remove it, or use one of those names`},
 	{"unknown field, case differs", StackText{"broker": `{"minInSyncReplicas":2}`},
 		`broker.minInSyncReplicas = 2: is not a field of broker, so nothing would read it (fields: autoCreateTopics, compressionType, defaultReplicationFactor, heapOpts, minInsyncReplicas, numPartitions, retentionBytes, retentionHours); rename it to minInsyncReplicas`},
 	{"unknown field, letters swapped", StackText{"storage": `{"szie":"10Gi"}`},
@@ -304,6 +304,58 @@ var Bad = []Case{
 		r.Monitoring = &config.RawMonitoring{AgentImage: sp("registry.example/jmx-exporter")}
 	},
 		`monitoring.agentImage = "registry.example/jmx-exporter": has no tag, so it means latest, which every push moves: each pod start pulls whatever it names then, so brokers drift apart and a change behind the tag is neither shown by preview nor undone by rolling the stack back; pin a version tag such as registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1, or a digest (@sha256:…)`},
+	{"security mode unknown", func(r *config.Raw) { r.Security = &config.RawSecurity{Mode: sp("tls")} },
+		`security.mode = "tls": unknown security mode (allowed: none, sasl-scram); use none (plaintext listeners, dev) or sasl-scram (authenticated, encrypted listeners, prod)`},
+	{"certificate rotation negative", func(r *config.Raw) { r.Security = &config.RawSecurity{CertificateRotation: ip(-1)} },
+		`security.certificateRotation = -1: must be 0 or more (it counts rotations); leave it at its current value, or raise it by one to re-issue the certificates`},
+	{"certificate validity too short", func(r *config.Raw) { r.Security = &config.RawSecurity{CertificateValidityDays: ip(7)} },
+		`security.certificateValidityDays = 7: must be between 30 and 3650 days; use 365 (a year) and raise security.certificateRotation before the certificates expire`},
+	{"certificate validity too long", func(r *config.Raw) { r.Security = &config.RawSecurity{CertificateValidityDays: ip(3651)} },
+		`security.certificateValidityDays = 3651: must be between 30 and 3650 days; use 365 (a year) and raise security.certificateRotation before the certificates expire`},
+	{"secure without monitoring", func(r *config.Raw) {
+		r.Security = &config.RawSecurity{Mode: sp(config.SecurityScram)}
+		r.Monitoring = &config.RawMonitoring{Enabled: bp(false)}
+	},
+		`security.mode = "sasl-scram": needs monitoring.enabled = true: the readiness probe reads the broker state from the JMX exporter, and a shell probe cannot speak TLS to the client port; set monitoring.enabled = true, or security.mode = none`},
+	{"secure with the topic job", func(r *config.Raw) {
+		r.Security = &config.RawSecurity{Mode: sp(config.SecurityScram)}
+		r.Topics = &config.RawTopics{Manager: sp(config.TopicManagerJob)}
+	},
+		`security.mode = "sasl-scram": needs topics.manager = provider: the service users and their ACLs are umbrellakafka resources, which the topic Job cannot create; set topics.manager = provider, or security.mode = none`},
+	{"service consumes an unknown topic", func(r *config.Raw) {
+		r.Services = map[string]config.RawService{"email-processor": {Consumes: []string{"raw-mesages"}}}
+	},
+		`services.email-processor.consumes names "raw-mesages", which is not a topic: use one of alerts, dead-letter, normalized-messages, normalized-messages-dlq, parsed-messages, processing-results, raw-messages, or add it under topics.extra`},
+	{"service produces an unknown topic", func(r *config.Raw) {
+		r.Services = map[string]config.RawService{"audit": {Namespace: sp("umbrella-ui"), Produces: []string{"audit-log"}}}
+	},
+		`services.audit.produces names "audit-log", which is not a topic: use one of alerts, dead-letter, normalized-messages, normalized-messages-dlq, parsed-messages, processing-results, raw-messages, or add it under topics.extra`},
+	{"service without ACLs", func(r *config.Raw) {
+		r.Services = map[string]config.RawService{"audit": {Namespace: sp("umbrella-ui")}}
+	},
+		`services.audit neither produces nor consumes a topic, so it would get no ACL: list its topics in produces or consumes, or remove the service`},
+	{"service list emptied", StackText{"services": `{"connectors":{"produces":[]}}`}, // JSON drops an empty list
+		`services.connectors neither produces nor consumes a topic, so it would get no ACL: list its topics in produces or consumes, or remove the service`},
+	{"service consumes without a group", func(r *config.Raw) {
+		r.Services = map[string]config.RawService{"audit": {Namespace: sp("umbrella-ui"), Consumes: []string{"alerts"}}}
+	},
+		`services.audit consumes topics but has no group: set group to the consumer group it commits offsets in`},
+	{"service without a namespace", func(r *config.Raw) {
+		r.Services = map[string]config.RawService{"audit": {Produces: []string{"alerts"}}}
+	},
+		`services.audit.namespace is empty: set the namespace where the service runs; its credentials Secret goes there`},
+	{"service name not a DNS label", func(r *config.Raw) {
+		r.Services = map[string]config.RawService{"Audit_Log": {Namespace: sp("umbrella-ui"), Produces: []string{"alerts"}}}
+	},
+		`services.Audit_Log = "Audit_Log": is not a service name: it names the Kafka user and its credentials Secret, so it must be a DNS label (lower-case letters, digits and '-', at most 63 characters); rename the service, e.g. audit-log`},
+	{"service namespace not a DNS label", func(r *config.Raw) {
+		r.Services = map[string]config.RawService{"email-processor": {Namespace: sp("Umbrella Ingestion")}}
+	},
+		`services.email-processor.namespace = "Umbrella Ingestion": is not a namespace name (DNS label, at most 63 characters); name the namespace the service runs in, e.g. umbrella-ingestion`},
+	{"unknown field of a service", StackText{"services": `{"email-processor":{"consume":["alerts"]}}`},
+		`services.email-processor.consume = ["alerts"]: is not a field of services.email-processor, so nothing would read it (fields: consumes, group, groupPrefix, namespace, produces); rename it to consumes`},
+	{"unknown field of security", StackText{"security": `{"mode":"sasl-scram","rotation":1}`},
+		`security.rotation = 1: is not a field of security, so nothing would read it (fields: certificateRotation, certificateValidityDays, mode); remove it, or use one of those names`},
 }
 
 // BadAccess breaks topics.access once in an otherwise valid dev config; each

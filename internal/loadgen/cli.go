@@ -80,6 +80,7 @@ func clientFlags(fs *flag.FlagSet, c *ClientConfig, topic, runID *string) {
 		return nil
 	})
 	fs.StringVar(&c.DNSServer, "dns-server", "", "resolve broker names through this DNS server (ip:port)")
+	fs.StringVar(&c.CredentialsDir, "credentials", "", "a service's mounted credentials Secret (username, password, sasl.mechanism, ca.crt): connect SASL_SSL as it")
 	fs.StringVar(topic, "topic", "", "topic")
 	fs.StringVar(runID, "run-id", "", "run id, the prefix of every record value")
 }

@@ -60,7 +60,11 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyResult, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	admin, err := kgo.NewClient(cfg.Client.opts()...)
+	base, err := cfg.Client.opts()
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	admin, err := kgo.NewClient(base...)
 	if err != nil {
 		return VerifyResult{}, fmt.Errorf("verify: client: %w", err)
 	}
@@ -86,7 +90,7 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyResult, error) {
 	found := map[int64]int{}
 	var records, other int64
 	if len(from) > 0 {
-		cl, err := kgo.NewClient(append(cfg.Client.opts(),
+		cl, err := kgo.NewClient(append(base,
 			kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: from}))...)
 		if err != nil {
 			return VerifyResult{}, fmt.Errorf("verify: consumer: %w", err)

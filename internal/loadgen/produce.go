@@ -115,7 +115,11 @@ func Produce(ctx context.Context, cfg ProduceConfig) (Summary, error) {
 	if cfg.FlushTimeout == 0 {
 		cfg.FlushTimeout = DefaultFlushTimeout
 	}
-	cl, err := kgo.NewClient(append(cfg.Client.opts(),
+	base, err := cfg.Client.opts()
+	if err != nil {
+		return Summary{}, err
+	}
+	cl, err := kgo.NewClient(append(base,
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.UnknownTopicRetries(-1),

@@ -30,6 +30,7 @@ func TestProduceSurvivesBrokerKill(t *testing.T) {
 	}
 	spec, err := localkafka.LoadStack(projectDir, "prod")
 	require.NoError(t, err)
+	spec = localkafka.Plaintext(spec) // loadgen dials the plaintext client port
 	require.Equal(t, 3, spec.Brokers)
 	dir, err := os.MkdirTemp("", "loadgen-realkafka-")
 	require.NoError(t, err)

@@ -96,7 +96,8 @@ type Cluster struct {
 	nodes []*node
 	admin *kgo.Client
 	adm   *kadm.Client
-	ca    *testpki.CA // with Options.Security
+	ca    *testpki.CA // with Options.Security or a secure stack
+	pki   *stackPKI   // a secure stack's certificates (secure_stack.go)
 
 	// specMu guards spec and dynamic, which SetControllers and
 	// UseDynamicQuorum change on a running cluster (quorum.go).
@@ -113,6 +114,7 @@ type node struct {
 	clientPort, controllerPort int
 	externalPort               int // 0 without Options.External
 	saslPort, mtlsPort         int // 0 without Options.Security
+	internalPort               int // INTERNAL listener of a secure stack, else 0
 	tls                        tlsFiles
 
 	mu     sync.Mutex
@@ -144,6 +146,9 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		if err := o.Security.validate(); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkSecureStack(o); err != nil {
+		return nil, err
 	}
 	if o.Dir == "" {
 		return nil, errors.New("localkafka: Options.Dir is empty: give the folder for the nodes' data and logs")
@@ -186,7 +191,8 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	// pickPorts hands out ports in (client, controller) pairs: the external
 	// listener takes the client half of one pair per node, the secured
 	// listeners both halves (SASL_SSL, MTLS) of another.
-	clientPorts, controllerPorts, err := pickPorts(o.Nodes+externalPorts(o)+securityPorts(o), o.ClientPorts)
+	// A secure stack's INTERNAL listener takes the client half of one more.
+	clientPorts, controllerPorts, err := pickPorts(o.Nodes+externalPorts(o)+securityPorts(o)+internalPorts(o), o.ClientPorts)
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +206,9 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 			base := o.Nodes + externalPorts(o)
 			c.nodes[id].saslPort, c.nodes[id].mtlsPort = clientPorts[base+id], controllerPorts[base+id]
 		}
+		if o.Spec.Secure() {
+			c.nodes[id].internalPort = clientPorts[o.Nodes+externalPorts(o)+securityPorts(o)+id]
+		}
 	}
 	c.net = components.Network{
 		Host:           func(int) string { return Host },
@@ -207,6 +216,13 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		ControllerPort: func(id int) int { return c.nodes[id].controllerPort },
 		BindHost:       Host,
 		LogDir:         func(id int) string { return filepath.Join(nodeDir(dir, id), dataDir) },
+	}
+	if o.Spec.Secure() {
+		c.net.InternalPort = func(id int) int { return c.nodes[id].internalPort }
+		c.net.TLSDir = filepath.Join(dir, stackTLSDir)
+		if err := c.writeStackPKI(); err != nil {
+			return nil, err
+		}
 	}
 	if o.Security != nil {
 		if err := c.writeTLS(); err != nil {
@@ -219,7 +235,7 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	if err := c.format(ctx); err != nil {
 		return nil, err
 	}
-	c.admin, err = kgo.NewClient(kgo.SeedBrokers(c.Bootstrap()...), kgo.DialTimeout(2*time.Second))
+	c.admin, err = kgo.NewClient(append(c.adminTLS(), kgo.SeedBrokers(c.Bootstrap()...), kgo.DialTimeout(2*time.Second))...)
 	if err != nil {
 		return nil, err
 	}
@@ -455,7 +471,9 @@ func (c *Cluster) Libs() string { return c.libs }
 // Nodes is the number of nodes.
 func (c *Cluster) Nodes() int { return len(c.nodes) }
 
-// Bootstrap returns every node's client address, by node id.
+// Bootstrap returns every node's address for this package's admin client, by
+// node id: the PLAINTEXT client listener, or on a secure stack the INTERNAL
+// listener, which wants the deployer's certificate (Client adds it).
 func (c *Cluster) Bootstrap() []string {
 	out := make([]string, len(c.nodes))
 	for i, n := range c.nodes {
@@ -464,8 +482,11 @@ func (c *Cluster) Bootstrap() []string {
 	return out
 }
 
-// Addr is node id's client address.
+// Addr is node id's address for the admin client (see Bootstrap).
 func (c *Cluster) Addr(id int) string {
+	if c.spec.Secure() {
+		return net.JoinHostPort(Host, strconv.Itoa(c.nodes[id].internalPort))
+	}
 	return net.JoinHostPort(Host, strconv.Itoa(c.nodes[id].clientPort))
 }
 
@@ -485,9 +506,11 @@ func (c *Cluster) Running(id int) bool {
 // Admin returns the cluster's shared admin client (seeded with every node).
 func (c *Cluster) Admin() *kadm.Client { return c.adm }
 
-// Client returns a new client seeded with every node; the caller closes it.
+// Client returns a new client seeded with every node (Bootstrap); on a secure
+// stack it presents the deployer's certificate, a super user. The caller
+// closes it.
 func (c *Cluster) Client(opts ...kgo.Opt) (*kgo.Client, error) {
-	return kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.Bootstrap()...)}, opts...)...)
+	return kgo.NewClient(append(append(c.adminTLS(), kgo.SeedBrokers(c.Bootstrap()...)), opts...)...)
 }
 
 // Kill sends SIGKILL to node id (a crash: no controlled shutdown) and waits

@@ -29,7 +29,9 @@
 // WaitPropagated); process.go is the node folders, pid files and signals;
 // stack.go loads a stack's spec; external.go and security.go add the optional
 // extra client listeners (Options.External, Options.Security: SASL_SSL and
-// mTLS with the StandardAuthorizer, certificates from internal/testpki). Every wait polls through internal/poll.
+// mTLS with the StandardAuthorizer, certificates from internal/testpki);
+// secure_stack.go runs a secure stack's own listeners (security.mode
+// sasl-scram) and its certificates. Every wait polls through internal/poll.
 //
 // Layout of Options.Dir:
 //
@@ -41,4 +43,5 @@
 //	node-N/kafka.pid          pid of the running node
 //	node-N/data               log.dirs (KRaft metadata log and partitions)
 //	tls/                      with Options.Security: ca.pem and node-N-keystore.pem
+//	stack-tls/                on a secure stack: ca.pem and broker.pem (secure_stack.go)
 package localkafka

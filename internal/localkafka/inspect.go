@@ -166,7 +166,8 @@ func (c *Cluster) WaitPropagated(ctx context.Context, topic string, partitions i
 
 // nodeSees asks node id alone for topic's metadata.
 func (c *Cluster) nodeSees(ctx context.Context, id int, topic string, partitions int) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Addr(id)), kgo.DialTimeout(time.Second), kgo.RequestRetries(0))
+	cl, err := kgo.NewClient(append(c.adminTLS(), kgo.SeedBrokers(c.Addr(id)), kgo.DialTimeout(time.Second),
+		kgo.RequestRetries(0))...)
 	if err != nil {
 		return err
 	}

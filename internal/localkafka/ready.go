@@ -72,7 +72,8 @@ func (c *Cluster) allLogs() string {
 // probe sends a metadata request to node id alone, through a fresh client
 // seeded with only that node, and checks the node lists itself.
 func (c *Cluster) probe(ctx context.Context, id int) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Addr(id)), kgo.DialTimeout(time.Second), kgo.RequestRetries(0))
+	cl, err := kgo.NewClient(append(c.adminTLS(), kgo.SeedBrokers(c.Addr(id)), kgo.DialTimeout(time.Second),
+		kgo.RequestRetries(0))...)
 	if err != nil {
 		return err
 	}

@@ -240,7 +240,8 @@ func (c *Cluster) createSuperUser(ctx context.Context) error {
 }
 
 // AddScramUser creates or replaces a SCRAM credential (mechanism
-// SCRAM-SHA-256 or SCRAM-SHA-512) through the PLAINTEXT admin and waits
+// SCRAM-SHA-256 or SCRAM-SHA-512) through the cluster's admin client (the
+// PLAINTEXT listener, or INTERNAL as the deployer on a secure stack) and waits
 // until every running node knows it, so a SASL client can log in at once.
 func (c *Cluster) AddScramUser(ctx context.Context, mechanism, name, password string) error {
 	var mech kadm.ScramMechanism

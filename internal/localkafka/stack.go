@@ -22,3 +22,13 @@ func LoadStack(projectDir, stack string) (*config.Spec, error) {
 	}
 	return spec, nil
 }
+
+// Plaintext returns a copy of spec with security.mode none, so the nodes run
+// the plaintext listeners: for tests and tools about something other than
+// the listeners (the provider, load, benchmarks) that dial the plaintext
+// client port of a stack that ships secure (prod).
+func Plaintext(spec *config.Spec) *config.Spec {
+	out := *spec
+	out.Security.Mode = config.SecurityNone
+	return &out
+}

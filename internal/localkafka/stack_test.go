@@ -39,3 +39,14 @@ func TestLoadStackNamesTheStackAndFile(t *testing.T) {
 	assert.True(t, strings.HasPrefix(err.Error(), "stack qa ("+path+"): "), err.Error())
 	assert.Contains(t, err.Error(), "clusterId")
 }
+
+// Plaintext turns the prod stack's secure listeners off in a copy only.
+func TestPlaintextCopiesTheSpec(t *testing.T) {
+	prod, err := LoadStack(filepath.Join("..", ".."), "prod")
+	require.NoError(t, err)
+	require.True(t, prod.Secure())
+	plain := Plaintext(prod)
+	assert.False(t, plain.Secure())
+	assert.True(t, prod.Secure(), "the loaded spec is unchanged")
+	assert.Equal(t, prod.Brokers, plain.Brokers)
+}

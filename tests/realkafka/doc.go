@@ -7,6 +7,11 @@
 // and, through the real Pulumi engine with the provider plugin built from
 // this tree, UserScramCredential passwords from secret config log in over
 // SASL_SSL, rotate, and never appear in clear in the state or the output.
+// The prod stack ships secure (security.mode sasl-scram): its nodes run
+// only the CLIENT (SASL_SSL), INTERNAL and CONTROLLER (mTLS) listeners, and
+// security_test.go proves each service's least-privilege ACLs, the refused
+// connections, replication over INTERNAL and a certificate rotation under
+// load (the other tests reach that cluster as the deployer, a super user).
 //
 // They are behind the realkafka build tag and need the Kafka jars:
 //

@@ -127,7 +127,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 func brokerExec(t *testing.T, pod string, script string) string {
 	t.Helper()
 	out, err := kubectl("-n", components.Instance, "exec", pod, "-c", components.ContainerName, "--",
-		"env", "KAFKA_HEAP_OPTS=-Xmx192m", "/bin/bash", "-c", script)
+		"env", "KAFKA_HEAP_OPTS=-Xmx192m", "/bin/bash", "-c", adminScript(script))
 	require.NoError(t, err)
 	return out
 }

@@ -140,12 +140,13 @@ func throughput(t *testing.T, d time.Duration) {
 	brokerExec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --create --topic bench-prod --partitions 3 && "+
 		"/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --create --topic bench-kafka-defaults --partitions 3 "+
 		"--replication-factor 1 --config min.insync.replicas=1")
+	grantBench(t, "bench-prod", "bench-kafka-defaults")
+	client := serviceClient("connectors")
 	for _, topic := range []string{"bench-prod", "bench-kafka-defaults"} {
 		name := "throughput-" + strings.TrimPrefix(topic, "bench-")
-		ensureClientNamespace(t)
-		applyLoadgenPod(t, name, "produce", "--bootstrap", clientBootstrap(), "--topic", topic, "--run-id", name,
+		applyLoadgenPodAs(t, client, name, "produce", "--bootstrap", clientBootstrap(), "--topic", topic, "--run-id", name,
 			"--duration", d.String(), "--rate", "0", "--pad-bytes", strconv.Itoa(pad))
-		logs := waitPod(t, name, d+5*time.Minute)
+		logs := waitPod(t, client, name, d+5*time.Minute)
 		var s loadgen.Summary
 		require.NoError(t, json.Unmarshal([]byte(lastJSONLine(logs)), &s), "producer output:\n%s", logs)
 		require.True(t, s.OK(), "every record acknowledged: %+v", s.FailedErrors)

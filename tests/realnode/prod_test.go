@@ -40,6 +40,7 @@ func prodOverrides() map[string]string {
 // deploys; the subtests after it start from there.
 func rolledOverrides() map[string]string {
 	o := prodOverrides()
+	o["security"] = `{"mode":"sasl-scram","certificateRotation":1}`
 	o["broker"] = strings.Replace(o["broker"], `"retentionHours":168`, `"retentionHours":120`, 1)
 	return o
 }
@@ -53,6 +54,9 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 	}
 	ctx := harness.Context(t, 40*time.Minute)
 	stateDir := t.TempDir()
+	adminSecure = true // Pulumi.prod.yaml: security.mode sasl-scram
+	t.Cleanup(func() { adminSecure = false })
+	createServiceNamespaces(t)
 	st := openStack(t, ctx, "prod", stateDir, prodOverrides())
 	start := time.Now()
 	_, err := st.Up(ctx)
@@ -81,6 +85,10 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		}
 	})
 
+	t.Run("authenticated and encrypted: each service's credentials from its Secret, least privilege, no plaintext", func(t *testing.T) {
+		securedListeners(t)
+	})
+
 	t.Run("a broker pod force-deleted under load: 0 acknowledged records lost or duplicated", func(t *testing.T) {
 		run := startProducer(t, "broker-loss", 60*time.Second)
 		time.Sleep(20 * time.Second)
@@ -90,7 +98,7 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		waitFor(t, 4*time.Minute, "kafka-1 back and Ready", func() bool { return podReady(ns, "kafka-1") })
 		waitFor(t, 3*time.Minute, "ISR back to 3 everywhere", func() bool {
 			out, err := kubectl("-n", ns, "exec", "kafka-0", "-c", components.ContainerName, "--", "env", "KAFKA_HEAP_OPTS=-Xmx128m",
-				"/opt/kafka/bin/kafka-topics.sh", "--bootstrap-server", "localhost:9092", "--describe", "--under-replicated-partitions")
+				"/bin/bash", "-c", adminScript("/opt/kafka/bin/kafka-topics.sh "+plainToolBootstrap+" --describe --under-replicated-partitions"))
 			return err == nil && strings.TrimSpace(out) == ""
 		})
 		t.Logf("FIGURE broker kafka-1 force-deleted: back Ready with ISR 3 after %.1fs", time.Since(lostAt).Seconds())
@@ -111,7 +119,7 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 					continue
 				}
 				out, err := kubectl("-n", ns, "exec", components.PodName(i), "-c", components.ContainerName, "--", "env", "KAFKA_HEAP_OPTS=-Xmx128m",
-					"/opt/kafka/bin/kafka-metadata-quorum.sh", "--bootstrap-server", "localhost:9092", "describe", "--status")
+					"/bin/bash", "-c", adminScript("/opt/kafka/bin/kafka-metadata-quorum.sh "+plainToolBootstrap+" describe --status"))
 				if err != nil {
 					continue
 				}
@@ -128,7 +136,8 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		waitFor(t, 4*time.Minute, "the killed broker Ready again", func() bool { return podReady(ns, components.PodName(leader)) })
 	})
 
-	t.Run("a retention change rolls the brokers one at a time under load", func(t *testing.T) {
+	t.Run("a retention change and a certificate rotation roll the brokers one at a time under load", func(t *testing.T) {
+		before := servedSerials(t)
 		changed := openStack(t, ctx, "prod", stateDir, rolledOverrides())
 		run := startProducer(t, "roll", 130*time.Second)
 		time.Sleep(10 * time.Second)
@@ -163,6 +172,12 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 			roll.Seconds(), longestRestart.Seconds(), w.longestUnderMinISR.Seconds(), s.LongestStallMs)
 		out := brokerExec(t, "kafka-0", "/opt/kafka/bin/kafka-configs.sh --bootstrap-server localhost:9092 --describe --entity-type brokers --entity-name 0 --all")
 		assert.Regexp(t, `(?m)^\s*log.retention.hours=120\s`, out)
+		after := servedSerials(t)
+		require.Len(t, after, 3)
+		for pod, serial := range after {
+			assert.NotEqual(t, before[pod], serial, "%s serves the re-issued certificate", pod)
+		}
+		t.Logf("FIGURE certificate rotation under load: serials %v -> %v, longest produce stall %d ms, 0 acknowledged records lost", before, after, s.LongestStallMs)
 	})
 
 	t.Run("a pod delete is a controlled shutdown well inside the grace period", func(t *testing.T) {
@@ -362,6 +377,8 @@ func metricValue(ip, name string) int {
 // producerRun is a kafka-loadgen produce pod.
 type producerRun struct {
 	name, runID string
+	// client is who produces: the connectors, which own raw-messages.
+	client loadgenClient
 }
 
 const loadTopic = "raw-messages"
@@ -377,9 +394,8 @@ func loadgenImage() string {
 // startProducer starts a producer pod in the client namespace for d.
 func startProducer(t *testing.T, name string, d time.Duration) producerRun {
 	t.Helper()
-	ensureClientNamespace(t)
-	run := producerRun{name: "produce-" + name, runID: fmt.Sprintf("%s-%d", name, time.Now().UnixNano())}
-	applyLoadgenPod(t, run.name, "produce", "--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", run.runID,
+	run := producerRun{name: "produce-" + name, runID: fmt.Sprintf("%s-%d", name, time.Now().UnixNano()), client: serviceClient("connectors")}
+	applyLoadgenPodAs(t, run.client, run.name, "produce", "--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", run.runID,
 		"--duration", d.String(), "--rate", "300/s")
 	return run
 }
@@ -387,7 +403,7 @@ func startProducer(t *testing.T, name string, d time.Duration) producerRun {
 // wait returns the producer's summary once its pod finished.
 func (r producerRun) wait(t *testing.T) loadgen.Summary {
 	t.Helper()
-	logs := waitPod(t, r.name, 5*time.Minute)
+	logs := waitPod(t, r.client, r.name, 5*time.Minute)
 	var s loadgen.Summary
 	require.NoError(t, json.Unmarshal([]byte(lastJSONLine(logs)), &s), "producer output:\n%s", logs)
 	t.Logf("FIGURE %s: sent %d, acked %d, failed %d (%v), pending %d, longest produce stall %d ms", r.name, s.Sent, s.Acked, s.Failed, s.FailedErrors, s.Pending, s.LongestStallMs)
@@ -401,8 +417,10 @@ func verifyProduced(t *testing.T, r producerRun, s loadgen.Summary) {
 	acked, err := json.Marshal(s)
 	require.NoError(t, err)
 	name := "verify-" + strings.TrimPrefix(r.name, "produce-")
-	applyLoadgenPod(t, name, "verify", "--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", r.runID, "--acked-from", string(acked))
-	logs := waitPod(t, name, 5*time.Minute)
+	// The email processor reads raw-messages (the connectors may not).
+	reader := serviceClient("email-processor")
+	applyLoadgenPodAs(t, reader, name, "verify", "--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", r.runID, "--acked-from", string(acked))
+	logs := waitPod(t, reader, name, 5*time.Minute)
 	var v struct{ Acked, Found, Lost, Duplicated int64 }
 	require.NoError(t, json.Unmarshal([]byte(lastJSONLine(logs)), &v), "verify output:\n%s", logs)
 	t.Logf("FIGURE %s: acked %d, found %d, lost %d, duplicated %d", name, v.Acked, v.Found, v.Lost, v.Duplicated)
@@ -426,30 +444,15 @@ func ensureClientNamespace(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func applyLoadgenPod(t *testing.T, name string, args ...string) {
-	t.Helper()
-	pod := map[string]any{
-		"apiVersion": "v1", "kind": "Pod",
-		"metadata": map[string]any{"name": name, "namespace": clientNS},
-		"spec": map[string]any{
-			"restartPolicy": "Never", "enableServiceLinks": false,
-			"containers": []any{map[string]any{"name": "loadgen", "image": loadgenImage(), "imagePullPolicy": "Always", "args": args}},
-		},
-	}
-	body, _ := json.Marshal(pod)
-	_, err := kubectlIn(string(body), "apply", "-f", "-")
-	require.NoError(t, err)
-}
-
 // waitPod waits for a pod to finish and returns its logs; it must have succeeded.
-func waitPod(t *testing.T, name string, timeout time.Duration) string {
+func waitPod(t *testing.T, c loadgenClient, name string, timeout time.Duration) string {
 	t.Helper()
 	var phase string
 	waitFor(t, timeout, "pod "+name+" to finish", func() bool {
-		phase, _ = kubectl("-n", clientNS, "get", "pod", name, "-o", "jsonpath={.status.phase}")
+		phase, _ = kubectl("-n", c.namespace, "get", "pod", name, "-o", "jsonpath={.status.phase}")
 		return phase == "Succeeded" || phase == "Failed"
 	})
-	logs, err := kubectl("-n", clientNS, "logs", name)
+	logs, err := kubectl("-n", c.namespace, "logs", name)
 	require.NoError(t, err)
 	require.Equal(t, "Succeeded", phase, "pod %s logs:\n%s", name, logs)
 	return logs

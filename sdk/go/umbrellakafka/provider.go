@@ -7,7 +7,6 @@ import (
 	"context"
 	"reflect"
 
-	"errors"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/umbrella-platform/umbrella-streaming/sdk/go/umbrellakafka/internal"
 )
@@ -49,12 +48,9 @@ type Provider struct {
 func NewProvider(ctx *pulumi.Context,
 	name string, args *ProviderArgs, opts ...pulumi.ResourceOption) (*Provider, error) {
 	if args == nil {
-		return nil, errors.New("missing one or more required arguments")
+		args = &ProviderArgs{}
 	}
 
-	if args.BootstrapServers == nil {
-		return nil, errors.New("invalid value for required argument 'BootstrapServers'")
-	}
 	if args.CaCert == nil {
 		if d := internal.GetEnvOrDefault(nil, nil, "KAFKA_CA_CERT"); d != nil {
 			args.CaCert = pulumi.StringPtr(d.(string))
@@ -135,7 +131,7 @@ func NewProvider(ctx *pulumi.Context,
 type providerArgs struct {
 	// When false (the default), a change that would replace a Topic (a rename, which deletes the old topic and its data) is refused at preview. Set true to allow it.
 	AllowReplace *bool `pulumi:"allowReplace"`
-	// Kafka bootstrap servers as host:port, e.g. ["kafka-0.kafka:9092"]. Every broker the cluster advertises must be reachable from where Pulumi runs, unless kubernetes is set.
+	// Kafka bootstrap servers as host:port, e.g. ["kafka-0.kafka:9092"]. Every broker the cluster advertises must be reachable from where Pulumi runs, unless kubernetes is set. Needed by every resource and function except ListenerCertificates, which makes certificates without a cluster.
 	BootstrapServers []string `pulumi:"bootstrapServers"`
 	// PEM CA certificate(s) that sign the brokers' certificates, or the path of a file holding them; trusted besides the system's roots. Needs tlsEnabled.
 	CaCert *string `pulumi:"caCert"`
@@ -183,7 +179,7 @@ type providerArgs struct {
 type ProviderArgs struct {
 	// When false (the default), a change that would replace a Topic (a rename, which deletes the old topic and its data) is refused at preview. Set true to allow it.
 	AllowReplace pulumi.BoolPtrInput
-	// Kafka bootstrap servers as host:port, e.g. ["kafka-0.kafka:9092"]. Every broker the cluster advertises must be reachable from where Pulumi runs, unless kubernetes is set.
+	// Kafka bootstrap servers as host:port, e.g. ["kafka-0.kafka:9092"]. Every broker the cluster advertises must be reachable from where Pulumi runs, unless kubernetes is set. Needed by every resource and function except ListenerCertificates, which makes certificates without a cluster.
 	BootstrapServers pulumi.StringArrayInput
 	// PEM CA certificate(s) that sign the brokers' certificates, or the path of a file holding them; trusted besides the system's roots. Needs tlsEnabled.
 	CaCert pulumi.StringPtrInput

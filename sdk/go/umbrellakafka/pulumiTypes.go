@@ -13,6 +13,59 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+// A client certificate and its key.
+type ClientCertificate struct {
+	// The client certificate (PEM).
+	CertPem string `pulumi:"certPem"`
+	// Its private key (PEM, unencrypted PKCS#8 "PRIVATE KEY"). Secret.
+	KeyPem string `pulumi:"keyPem"`
+}
+
+// A client certificate and its key.
+type ClientCertificateOutput struct{ *pulumi.OutputState }
+
+func (ClientCertificateOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ClientCertificate)(nil)).Elem()
+}
+
+func (o ClientCertificateOutput) ToClientCertificateOutput() ClientCertificateOutput {
+	return o
+}
+
+func (o ClientCertificateOutput) ToClientCertificateOutputWithContext(ctx context.Context) ClientCertificateOutput {
+	return o
+}
+
+// The client certificate (PEM).
+func (o ClientCertificateOutput) CertPem() pulumi.StringOutput {
+	return o.ApplyT(func(v ClientCertificate) string { return v.CertPem }).(pulumi.StringOutput)
+}
+
+// Its private key (PEM, unencrypted PKCS#8 "PRIVATE KEY"). Secret.
+func (o ClientCertificateOutput) KeyPem() pulumi.StringOutput {
+	return o.ApplyT(func(v ClientCertificate) string { return v.KeyPem }).(pulumi.StringOutput)
+}
+
+type ClientCertificateMapOutput struct{ *pulumi.OutputState }
+
+func (ClientCertificateMapOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]ClientCertificate)(nil)).Elem()
+}
+
+func (o ClientCertificateMapOutput) ToClientCertificateMapOutput() ClientCertificateMapOutput {
+	return o
+}
+
+func (o ClientCertificateMapOutput) ToClientCertificateMapOutputWithContext(ctx context.Context) ClientCertificateMapOutput {
+	return o
+}
+
+func (o ClientCertificateMapOutput) MapIndex(k pulumi.StringInput) ClientCertificateOutput {
+	return pulumi.All(o, k).ApplyT(func(vs []interface{}) ClientCertificate {
+		return vs[0].(map[string]ClientCertificate)[vs[1].(string)]
+	}).(ClientCertificateOutput)
+}
+
 // Reach the brokers through the Kubernetes API (pods/portforward) instead of the network, for a deploy machine outside the cluster. Each broker address the cluster advertises (<statefulSet>-N.<headlessService>.<namespace>.svc:port) is dialed as a port-forward stream to pod <statefulSet>-N; the bootstrapService's address to any running broker pod. No local port is opened. The credentials need get and list on pods and create on pods/portforward in the namespace.
 type KubernetesAccess struct {
 	// Name of a client Service (e.g. kafka) whose address in bootstrapServers leads to any running broker pod.
@@ -316,6 +369,8 @@ func (o GetTopicsListArrayOutput) Index(i pulumi.IntInput) GetTopicsListOutput {
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*KubernetesAccessInput)(nil)).Elem(), KubernetesAccessArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*KubernetesAccessPtrInput)(nil)).Elem(), KubernetesAccessArgs{})
+	pulumi.RegisterOutputType(ClientCertificateOutput{})
+	pulumi.RegisterOutputType(ClientCertificateMapOutput{})
 	pulumi.RegisterOutputType(KubernetesAccessOutput{})
 	pulumi.RegisterOutputType(KubernetesAccessPtrOutput{})
 	pulumi.RegisterOutputType(GetTopicsListOutput{})

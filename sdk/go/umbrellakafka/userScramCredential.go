@@ -12,13 +12,15 @@ import (
 	"github.com/umbrella-platform/umbrella-streaming/sdk/go/umbrellakafka/internal"
 )
 
-// A SASL/SCRAM credential of a Kafka user: the password a client logs in with over SCRAM-SHA-256 or SCRAM-SHA-512, as pulumi-kafka's kafka.UserScramCredential (same properties). The ID is `<username>|<scramMechanism>`: import an existing credential with `pulumi import umbrellakafka:index:UserScramCredential <resource name> 'alice|SCRAM-SHA-512'`, then set its password or passwordWo in the program (Kafka keeps only a salted hash, so the password cannot be imported). A new username or mechanism replaces the credential; new iterations or a new password are set in place, after which the old password no longer logs in.
+// A SASL/SCRAM credential of a Kafka user: the password a client logs in with over SCRAM-SHA-256 or SCRAM-SHA-512, as pulumi-kafka's kafka.UserScramCredential (same properties). The ID is `<username>|<scramMechanism>`: import an existing credential with `pulumi import umbrellakafka:index:UserScramCredential <resource name> 'alice|SCRAM-SHA-512'`, then set its password or passwordWo in the program (Kafka keeps only a salted hash, so the password cannot be imported). With generatePassword (not in pulumi-kafka) the provider makes the password and returns it as the secret output password. A new username or mechanism replaces the credential; new iterations or a new password are set in place, after which the old password no longer logs in.
 type UserScramCredential struct {
 	pulumi.CustomResourceState
 
-	// The password, when set through password (a secret); never read from Kafka.
+	// Whether the provider generated the password.
+	GeneratePassword pulumi.BoolPtrOutput `pulumi:"generatePassword"`
+	// The password, when set through password or generated (generatePassword); a secret, never read from Kafka.
 	Password pulumi.StringPtrOutput `pulumi:"password"`
-	// The passwordWoVersion the write-only password was last written with.
+	// The passwordWoVersion the write-only or generated password was last written with.
 	PasswordWoVersion pulumi.StringPtrOutput `pulumi:"passwordWoVersion"`
 	// The iterations Kafka reports for the credential.
 	ScramIterations pulumi.IntOutput `pulumi:"scramIterations"`
@@ -93,11 +95,13 @@ func UserScramCredentialExists(ctx *pulumi.Context,
 }
 
 type userScramCredentialArgs struct {
-	// The password. Stored in the state as a secret. Set exactly one of password and passwordWo. Changing it sets the new password in place; the old one stops working.
+	// When true, the provider generates the password at create (32 random bytes, base64url) and returns it as the secret output password; it is kept until passwordWoVersion changes, which generates a new one in place. Set exactly one of password, passwordWo and generatePassword. Not in pulumi-kafka.
+	GeneratePassword *bool `pulumi:"generatePassword"`
+	// The password. Stored in the state as a secret. Set exactly one of password, passwordWo and generatePassword. Changing it sets the new password in place; the old one stops working.
 	Password *string `pulumi:"password"`
-	// Write-only password: sent to Kafka but never recorded in the resource's outputs. Set exactly one of password and passwordWo. A change is applied only when passwordWoVersion changes too.
+	// Write-only password: sent to Kafka but never recorded in the resource's outputs. Set exactly one of password, passwordWo and generatePassword. A change is applied only when passwordWoVersion changes too.
 	PasswordWo *string `pulumi:"passwordWo"`
-	// Any string that identifies the passwordWo value (e.g. "1", "2", a date). Changing it writes passwordWo to Kafka again: change it whenever passwordWo changes.
+	// Any string that identifies the passwordWo value (e.g. "1", "2", a date). Changing it writes passwordWo to Kafka again: change it whenever passwordWo changes. With generatePassword, changing it generates a new password (rotation).
 	PasswordWoVersion *string `pulumi:"passwordWoVersion"`
 	// PBKDF2 iterations Kafka uses for the salted password: 4096 to 16384 (Kafka's limits). Changing it sets the password again in place.
 	ScramIterations *int `pulumi:"scramIterations"`
@@ -109,11 +113,13 @@ type userScramCredentialArgs struct {
 
 // The set of arguments for constructing a UserScramCredential resource.
 type UserScramCredentialArgs struct {
-	// The password. Stored in the state as a secret. Set exactly one of password and passwordWo. Changing it sets the new password in place; the old one stops working.
+	// When true, the provider generates the password at create (32 random bytes, base64url) and returns it as the secret output password; it is kept until passwordWoVersion changes, which generates a new one in place. Set exactly one of password, passwordWo and generatePassword. Not in pulumi-kafka.
+	GeneratePassword pulumi.BoolPtrInput
+	// The password. Stored in the state as a secret. Set exactly one of password, passwordWo and generatePassword. Changing it sets the new password in place; the old one stops working.
 	Password pulumi.StringPtrInput
-	// Write-only password: sent to Kafka but never recorded in the resource's outputs. Set exactly one of password and passwordWo. A change is applied only when passwordWoVersion changes too.
+	// Write-only password: sent to Kafka but never recorded in the resource's outputs. Set exactly one of password, passwordWo and generatePassword. A change is applied only when passwordWoVersion changes too.
 	PasswordWo pulumi.StringPtrInput
-	// Any string that identifies the passwordWo value (e.g. "1", "2", a date). Changing it writes passwordWo to Kafka again: change it whenever passwordWo changes.
+	// Any string that identifies the passwordWo value (e.g. "1", "2", a date). Changing it writes passwordWo to Kafka again: change it whenever passwordWo changes. With generatePassword, changing it generates a new password (rotation).
 	PasswordWoVersion pulumi.StringPtrInput
 	// PBKDF2 iterations Kafka uses for the salted password: 4096 to 16384 (Kafka's limits). Changing it sets the password again in place.
 	ScramIterations pulumi.IntPtrInput
@@ -210,12 +216,17 @@ func (o UserScramCredentialOutput) ToUserScramCredentialOutputWithContext(ctx co
 	return o
 }
 
-// The password, when set through password (a secret); never read from Kafka.
+// Whether the provider generated the password.
+func (o UserScramCredentialOutput) GeneratePassword() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *UserScramCredential) pulumi.BoolPtrOutput { return v.GeneratePassword }).(pulumi.BoolPtrOutput)
+}
+
+// The password, when set through password or generated (generatePassword); a secret, never read from Kafka.
 func (o UserScramCredentialOutput) Password() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *UserScramCredential) pulumi.StringPtrOutput { return v.Password }).(pulumi.StringPtrOutput)
 }
 
-// The passwordWoVersion the write-only password was last written with.
+// The passwordWoVersion the write-only or generated password was last written with.
 func (o UserScramCredentialOutput) PasswordWoVersion() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *UserScramCredential) pulumi.StringPtrOutput { return v.PasswordWoVersion }).(pulumi.StringPtrOutput)
 }

@@ -16,7 +16,7 @@ func GetAllowReplace(ctx *pulumi.Context) bool {
 	return config.GetBool(ctx, "umbrellakafka:allowReplace")
 }
 
-// Kafka bootstrap servers as host:port, e.g. ["kafka-0.kafka:9092"]. Every broker the cluster advertises must be reachable from where Pulumi runs, unless kubernetes is set.
+// Kafka bootstrap servers as host:port, e.g. ["kafka-0.kafka:9092"]. Every broker the cluster advertises must be reachable from where Pulumi runs, unless kubernetes is set. Needed by every resource and function except ListenerCertificates, which makes certificates without a cluster.
 func GetBootstrapServers(ctx *pulumi.Context) string {
 	return config.Get(ctx, "umbrellakafka:bootstrapServers")
 }

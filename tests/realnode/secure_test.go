@@ -1,0 +1,218 @@
+//go:build realnode
+
+package realnode
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/umbrella-platform/umbrella-streaming/components"
+	"github.com/umbrella-platform/umbrella-streaming/config"
+)
+
+// The prod stack runs with security.mode sasl-scram (issue 16): Kafka's tools
+// run inside a broker pod reach the INTERNAL listener with the broker's own
+// certificate (admin.properties), and the test's clients are platform
+// services, connecting with the credentials Secret the program wrote into
+// their namespace, mounted as a service would mount it.
+
+// adminSecure is set while the prod stack runs: brokerExec then rewrites the
+// tools' plaintext bootstrap to the INTERNAL listener with admin.properties.
+var adminSecure bool
+
+const plainToolBootstrap = "--bootstrap-server localhost:9092"
+
+// adminBootstrap is the tools' bootstrap flags for the running stack.
+func adminBootstrap() string {
+	if !adminSecure {
+		return plainToolBootstrap
+	}
+	return fmt.Sprintf("--bootstrap-server localhost:%d --command-config %s/%s",
+		components.InternalPort, components.ConfigMountPath, components.AdminPropertiesFile)
+}
+
+// adminScript rewrites a tool command line written for the plaintext stack.
+func adminScript(script string) string {
+	return strings.ReplaceAll(script, plainToolBootstrap, adminBootstrap())
+}
+
+// loadgenClient says who a kafka-loadgen pod is: the namespace it runs in and,
+// with security on, the service whose credentials Secret it mounts.
+type loadgenClient struct {
+	namespace, service string
+}
+
+// plainClient is the plaintext stacks' client: the access-labelled namespace.
+var plainClient = loadgenClient{namespace: clientNS}
+
+// serviceClient is a platform service's client in its own namespace (prod),
+// or the plaintext client (dev).
+func serviceClient(name string) loadgenClient {
+	if !adminSecure {
+		return plainClient
+	}
+	for _, s := range config.Services {
+		if s.Name == name {
+			return loadgenClient{namespace: s.Namespace, service: name}
+		}
+	}
+	panic("no service " + name)
+}
+
+// credentialsMount is where a loadgen pod mounts its service's Secret.
+const credentialsMount = "/etc/kafka-credentials"
+
+// podSpec is the loadgen pod's spec for this client.
+func (c loadgenClient) podSpec(args []string) map[string]any {
+	container := map[string]any{"name": "loadgen", "image": loadgenImage(), "imagePullPolicy": "Always", "args": args}
+	spec := map[string]any{"restartPolicy": "Never", "enableServiceLinks": false, "containers": []any{container}}
+	if c.service != "" {
+		container["args"] = append(append([]string{}, args...), "--credentials", credentialsMount)
+		container["volumeMounts"] = []any{map[string]any{"name": "kafka-credentials", "mountPath": credentialsMount, "readOnly": true}}
+		spec["volumes"] = []any{map[string]any{"name": "kafka-credentials",
+			"secret": map[string]any{"secretName": components.ServiceSecretName(c.service)}}}
+	}
+	return spec
+}
+
+// createServiceNamespaces creates every service's namespace before the stack
+// goes up: the program writes each service's credentials Secret there, into
+// namespaces it does not own.
+func createServiceNamespaces(t *testing.T) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, s := range config.Services {
+		if seen[s.Namespace] {
+			continue
+		}
+		seen[s.Namespace] = true
+		if _, err := kubectl("get", "namespace", s.Namespace); err == nil {
+			continue
+		}
+		_, err := kubectl("create", "namespace", s.Namespace)
+		require.NoError(t, err)
+	}
+}
+
+// servedCertificate is the serial and subject of the certificate a broker
+// serves on its client listener, read from the test host through the pod IP.
+func servedCertificate(t *testing.T, ip string) (serial, subject string) {
+	t.Helper()
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	conn, err := tls.DialWithDialer(d, "tcp", net.JoinHostPort(ip, fmt.Sprint(components.ClientPort)),
+		&tls.Config{InsecureSkipVerify: true}) // only reading which certificate is served
+	require.NoError(t, err)
+	defer conn.Close()
+	cert := conn.ConnectionState().PeerCertificates[0]
+	return cert.SerialNumber.String(), cert.Subject.CommonName
+}
+
+// servedSerials maps each running broker pod to its served certificate serial.
+func servedSerials(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for name, p := range brokerPods() {
+		serial, _ := servedCertificate(t, p.ip)
+		out[name] = serial
+	}
+	return out
+}
+
+// securedListeners checks, on the running prod stack, that every service has
+// its credentials Secret, that services get what the inventory grants and
+// nothing else, and that plaintext is refused.
+func securedListeners(t *testing.T) {
+	for _, s := range config.Services {
+		keys, err := kubectl("-n", s.Namespace, "get", "secret", components.ServiceSecretName(s.Name), "-o", "jsonpath={.data}")
+		require.NoError(t, err, "credentials Secret of %s", s.Name)
+		for _, k := range []string{components.SecretKeyUsername, components.SecretKeyPassword, components.SecretKeyCA, components.SecretKeyClientProperties} {
+			assert.Contains(t, keys, `"`+k+`"`, "Secret %s/%s", s.Namespace, components.ServiceSecretName(s.Name))
+		}
+	}
+	props := brokerExec(t, "kafka-0", "cat "+components.RunMountPath+"/server.properties")
+	assert.Contains(t, props, "listener.security.protocol.map=")
+	assert.NotContains(t, lineOf(props, "listener.security.protocol.map="), "PLAINTEXT", "no plaintext listener")
+	assert.Contains(t, props, "allow.everyone.if.no.acl.found=false")
+
+	// The email processor consumes raw-messages; it may not write there.
+	denied := runLoadgen(t, serviceClient("email-processor"), "denied-email-processor", "produce",
+		"--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", "denied", "--count", "10")
+	assert.Equal(t, "Failed", denied.phase)
+	assert.Contains(t, denied.logs, "TOPIC_AUTHORIZATION_FAILED", "email-processor writing raw-messages")
+	// The connectors write raw-messages; they may not read it.
+	noRead := runLoadgen(t, serviceClient("connectors"), "denied-connectors", "verify",
+		"--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", "denied", "--acked-from", `{"ackedSeqRanges":[[0,0]]}`)
+	assert.Equal(t, "Failed", noRead.phase)
+	assert.Contains(t, noRead.logs, "TOPIC_AUTHORIZATION_FAILED", "connectors reading raw-messages")
+	// No credentials at all: plaintext to the SASL_SSL listener.
+	plain := runLoadgen(t, plainClient, "plaintext-refused", "produce",
+		"--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", "plain", "--count", "5", "--flush-timeout", "20s")
+	assert.Equal(t, "Failed", plain.phase, "a plaintext client:\n%s", plain.logs)
+	assert.NotContains(t, plain.logs, `"acked":5`)
+	serial, subject := servedCertificate(t, brokerPods()["kafka-0"].ip)
+	t.Logf("kafka-0 serves certificate %s (CN %s); plaintext client: %s", serial, subject, lastLine(plain.logs))
+	assert.Equal(t, components.BrokerPrincipalName, subject)
+}
+
+// loadgenRun is a finished loadgen pod.
+type loadgenRun struct{ phase, logs string }
+
+// runLoadgen runs a loadgen pod to its end and returns its phase and logs,
+// whether it succeeded or not.
+func runLoadgen(t *testing.T, c loadgenClient, name string, args ...string) loadgenRun {
+	t.Helper()
+	applyLoadgenPodAs(t, c, name, args...)
+	var phase string
+	waitFor(t, 3*time.Minute, "pod "+name+" to finish", func() bool {
+		phase, _ = kubectl("-n", c.namespace, "get", "pod", name, "-o", "jsonpath={.status.phase}")
+		return phase == "Succeeded" || phase == "Failed"
+	})
+	logs, _ := kubectl("-n", c.namespace, "logs", name)
+	return loadgenRun{phase, logs}
+}
+
+func lastLine(text string) string {
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	return lines[len(lines)-1]
+}
+
+// applyLoadgenPodAs starts a loadgen pod as client c.
+func applyLoadgenPodAs(t *testing.T, c loadgenClient, name string, args ...string) {
+	t.Helper()
+	if c.namespace == clientNS {
+		ensureClientNamespace(t)
+	}
+	pod := map[string]any{
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": name, "namespace": c.namespace},
+		"spec":     c.podSpec(args),
+	}
+	body, err := json.Marshal(pod)
+	require.NoError(t, err)
+	_, err = kubectlIn(string(body), "apply", "-f", "-")
+	require.NoError(t, err)
+}
+
+// grantBench lets the connectors write the throughput benchmark's topics,
+// which the program does not manage (created with Kafka's tool below).
+func grantBench(t *testing.T, topics ...string) {
+	t.Helper()
+	if !adminSecure {
+		return
+	}
+	for _, topic := range topics {
+		brokerExec(t, "kafka-0", adminScript("/opt/kafka/bin/kafka-acls.sh "+plainToolBootstrap+
+			" --add --allow-principal User:connectors --operation Write --operation Describe --topic "+topic))
+	}
+}
+
+var _ = context.Background
