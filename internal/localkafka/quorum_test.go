@@ -16,8 +16,9 @@ import (
 // controller whose files can be written, without any JVM.
 func unstartedCluster(t *testing.T, dynamic bool) *Cluster {
 	t.Helper()
-	spec, err := LoadStack(filepath.Join("..", ".."), "prod")
+	prod, err := LoadStack(filepath.Join("..", ".."), "prod")
 	require.NoError(t, err)
+	spec := Plaintext(prod)
 	spec.Controllers = 1
 	dir := t.TempDir()
 	c := &Cluster{opts: Options{Dir: dir, Spec: spec}, spec: spec, dynamic: dynamic}
