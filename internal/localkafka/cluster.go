@@ -80,6 +80,10 @@ type Options struct {
 	// Security, when set, gives every node a SASL_SSL and an MTLS client
 	// listener and turns on the StandardAuthorizer (see security.go).
 	Security *Security
+	// DynamicQuorum starts the nodes with a dynamic KRaft quorum (kraft.version
+	// 1, controller.quorum.bootstrap.servers) instead of the stack's static
+	// voters, so controllers can be added and removed live (see quorum.go).
+	DynamicQuorum bool
 }
 
 // Cluster is a running local Kafka cluster. Its methods are safe for
@@ -94,6 +98,11 @@ type Cluster struct {
 	adm   *kadm.Client
 	ca    *testpki.CA // with Options.Security or a secure stack
 	pki   *stackPKI   // a secure stack's certificates (secure_stack.go)
+
+	// specMu guards spec and dynamic, which SetControllers and
+	// UseDynamicQuorum change on a running cluster (quorum.go).
+	specMu  sync.Mutex
+	dynamic bool
 
 	stopOnce sync.Once
 	stopErr  error
@@ -187,7 +196,7 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{opts: o, spec: o.Spec, libs: libs}
+	c := &Cluster{opts: o, spec: o.Spec, libs: libs, dynamic: o.DynamicQuorum}
 	for id := 0; id < o.Nodes; id++ {
 		c.nodes = append(c.nodes, &node{id: id, clientPort: clientPorts[id], controllerPort: controllerPorts[id]})
 		if o.External != nil {
@@ -303,7 +312,7 @@ func (c *Cluster) writeFiles() error {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
-		props := c.withSecurity(c.withExternal(components.ServerProperties(c.spec, c.net, n.id), n), n)
+		props := c.withSecurity(c.withExternal(c.serverProperties(n.id), n), n)
 		if len(c.opts.ExtraProperties) > 0 {
 			props = strings.TrimRight(props, "\n") + "\n" + strings.Join(c.opts.ExtraProperties, "\n") + "\n"
 		}
@@ -331,6 +340,7 @@ func (c *Cluster) format(ctx context.Context) error {
 				"-Dlog4j2.configurationFile="+filepath.Join(c.opts.Dir, "tools-log4j2.properties"),
 				"-cp", classpath(c.libs), StorageClass,
 				"format", "--cluster-id", c.spec.ClusterID, "--config", props, "--ignore-formatted")
+			args = append(args, c.formatArgs(n.id)...)
 			cmd := exec.CommandContext(ctx, c.opts.Java, args...)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
@@ -442,7 +452,11 @@ func (c *Cluster) nodeIDs() []int {
 }
 
 // Spec is the stack spec the nodes run.
-func (c *Cluster) Spec() *config.Spec { return c.spec }
+func (c *Cluster) Spec() *config.Spec {
+	c.specMu.Lock()
+	defer c.specMu.Unlock()
+	return c.spec
+}
 
 // Network is the loopback network the nodes' server.properties were rendered
 // with (components.ServerProperties(c.Spec(), c.Network(), id) is node id's file).

@@ -219,7 +219,7 @@ func (c *Cluster) InternalBootstrap() []string {
 
 // ControllerAddr is node id's CONTROLLER address ("" on a broker-only node).
 func (c *Cluster) ControllerAddr(id int) string {
-	if !c.spec.IsController(id) {
+	if !c.Spec().IsController(id) { // SetControllers may change the roles
 		return ""
 	}
 	return net.JoinHostPort(Host, strconv.Itoa(c.nodes[id].controllerPort))
