@@ -123,7 +123,6 @@ func podUIDs(t *testing.T, n int) []string {
 	return out
 }
 
-
 // throughput produces unthrottled 1 KiB records for d through the client
 // Service into two topics in the same run: one with the prod stack's settings
 // (the cluster defaults it ships: RF 3, min ISR 2) and one with Kafka's own
