@@ -86,6 +86,8 @@ type KafkaClusterArgs struct {
 	Image pulumi.StringInput
 	// Security is the secure mode's certificates (nil in plaintext mode).
 	Security *Security
+	// Before are resources the StatefulSet waits for (the placement's drain).
+	Before []pulumi.Resource
 }
 
 // KafkaCluster is the KRaft broker set: ConfigMap, headless and client Services,
@@ -119,7 +121,7 @@ func NewKafkaCluster(ctx *pulumi.Context, name string, args *KafkaClusterArgs, o
 	if _, err := corev1.NewService(ctx, name+"-client", BuildClientService(s), parent); err != nil {
 		return nil, fmt.Errorf("kafka cluster %s: client service: %w", name, err)
 	}
-	deps := []pulumi.Resource{cm, headless}
+	deps := append([]pulumi.Resource{cm, headless}, args.Before...)
 	var tlsChecksum pulumi.StringInput
 	if args.Security != nil {
 		deps = append(deps, args.Security.TLSSecret)
@@ -205,19 +207,24 @@ type TopicsArgs struct {
 	Spec *config.Spec
 	// Image runs the topic Job (job manager).
 	Image pulumi.StringInput
-	// Brokers is what topics wait for.
-	Brokers pulumi.Resource
 	// TLS is the deployer's identity in secure mode (nil in plaintext mode).
 	TLS *ProviderTLS
 }
 
-// Topics owns the platform topics through the configured manager.
+// Topics owns the platform topics through the configured manager. It is
+// registered in two steps: NewTopics registers the component and, for the
+// provider manager, the topic provider (which the drain before the
+// StatefulSet already needs); Declare registers the topics once the brokers
+// exist.
 type Topics struct {
 	pulumi.ResourceState
 	// Provider is the topic provider (provider manager only; nil for the job).
 	Provider *umbrellakafka.Provider
 	// Table is the resolved topic table: name → {partitions, replicationFactor, config}.
 	Table pulumi.MapOutput `pulumi:"table"`
+
+	name string
+	args *TopicsArgs
 }
 
 // TopicTable is the resolved topic table exported as a stack output.
@@ -238,32 +245,43 @@ func TopicTable(s *config.Spec) pulumi.Map {
 	return table
 }
 
-// NewTopics registers the topics for the stack's manager.
+// NewTopics registers the Topics component and, for the provider manager, its
+// topic provider.
 func NewTopics(ctx *pulumi.Context, name string, args *TopicsArgs, opts ...pulumi.ResourceOption) (*Topics, error) {
-	s := args.Spec
-	c := &Topics{}
+	c := &Topics{name: name, args: args}
 	if err := ctx.RegisterComponentResource(TopicsType, name, c, opts...); err != nil {
 		return nil, err
 	}
+	if args.Spec.TopicManager == config.TopicManagerProvider {
+		prov, err := umbrellakafka.NewProvider(ctx, name+"-kafka", BuildTopicProvider(args.Spec, args.TLS), pulumi.Parent(c))
+		if err != nil {
+			return nil, fmt.Errorf("topics %s: provider: %w", name, err)
+		}
+		c.Provider = prov
+	}
+	return c, nil
+}
+
+// Declare registers the topics for the stack's manager, after brokers, and
+// the component's outputs.
+func (c *Topics) Declare(ctx *pulumi.Context, brokers pulumi.Resource) error {
+	s, name := c.args.Spec, c.name
 	parent := pulumi.Parent(c)
-	deps := pulumi.DependsOn([]pulumi.Resource{args.Brokers})
 	switch s.TopicManager {
 	case config.TopicManagerJob:
 		scripts, err := corev1.NewConfigMap(ctx, name+"-scripts", BuildTopicScripts(s), parent)
 		if err != nil {
-			return nil, fmt.Errorf("topics %s: scripts configmap: %w", name, err)
+			return fmt.Errorf("topics %s: scripts configmap: %w", name, err)
 		}
-		if _, err := batchv1.NewJob(ctx, name+"-job", BuildTopicJob(s, args.Image), parent,
-			pulumi.DependsOn([]pulumi.Resource{args.Brokers, scripts}), pulumi.DeleteBeforeReplace(true)); err != nil {
-			return nil, fmt.Errorf("topics %s: job: %w", name, err)
+		if _, err := batchv1.NewJob(ctx, name+"-job", BuildTopicJob(s, c.args.Image), parent,
+			pulumi.DependsOn([]pulumi.Resource{brokers, scripts}), pulumi.DeleteBeforeReplace(true)); err != nil {
+			return fmt.Errorf("topics %s: job: %w", name, err)
 		}
 	case config.TopicManagerProvider:
-		prov, err := registerProviderTopics(ctx, name, s, args.TLS, parent, deps)
-		if err != nil {
-			return nil, fmt.Errorf("topics %s: %w", name, err)
+		if err := registerProviderTopics(ctx, s, c.Provider, parent, pulumi.DependsOn([]pulumi.Resource{brokers})); err != nil {
+			return fmt.Errorf("topics %s: %w", name, err)
 		}
-		c.Provider = prov
 	}
 	c.Table = TopicTable(s).ToMapOutput()
-	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"table": c.Table})
+	return ctx.RegisterResourceOutputs(c, pulumi.Map{"table": c.Table})
 }

@@ -105,15 +105,11 @@ func BuildTopic(t config.TopicSpec) *umbrellakafka.TopicArgs {
 // resource, which the provider refuses unless allowReplace and otherwise replaces
 // by creating the new topic before deleting the old. Until a topic is renamed its
 // id is its name, so existing stacks keep their URNs.
-func registerProviderTopics(ctx *pulumi.Context, name string, s *config.Spec, tls *ProviderTLS, parent, deps pulumi.ResourceOption) (*umbrellakafka.Provider, error) {
-	prov, err := umbrellakafka.NewProvider(ctx, name+"-kafka", BuildTopicProvider(s, tls), parent)
-	if err != nil {
-		return nil, fmt.Errorf("provider: %w", err)
-	}
+func registerProviderTopics(ctx *pulumi.Context, s *config.Spec, prov *umbrellakafka.Provider, parent, deps pulumi.ResourceOption) error {
 	for _, t := range s.Topics {
 		if _, err := umbrellakafka.NewTopic(ctx, t.ID, BuildTopic(t), parent, deps, pulumi.Provider(prov)); err != nil {
-			return nil, fmt.Errorf("topic %s: %w", t.ID, err)
+			return fmt.Errorf("topic %s: %w", t.ID, err)
 		}
 	}
-	return prov, nil
+	return nil
 }

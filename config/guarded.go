@@ -64,7 +64,7 @@ var Guarded = []GuardedField{
 	},
 	{
 		Field: BrokersField,
-		Why: "the broker pods removed would take their partition replicas with them " +
+		Why: "with topics.manager = job (the provider's drain moves the data first otherwise), the broker pods removed would take their partition replicas with them " +
 			"(partitions under-replicated, or offline where they held the last copies)",
 		ByHand: "Move every replica off the brokers being removed first " +
 			"(kafka-reassign-partitions.sh --generate --broker-list 0,...,<brokers-1> --topics-to-move-json-file <all topics>, " +

@@ -101,6 +101,13 @@ func GuardViolations(ctx context.Context, previous map[string]string, s *config.
 			continue
 		}
 		changed := fmt.Sprintf("%s changed from %q to %q on a deployed stack", g.Field, prev, current)
+		if g.Field == config.BrokersField && s.TopicManager == config.TopicManagerProvider {
+			// The ReplicaPlacement drain (components.NewPlacement) empties the
+			// brokers before the StatefulSet shrinks, and its preview refuses a
+			// drain the remaining brokers cannot hold.
+			r.Notes = append(r.Notes, drainNote(s, prev, changed))
+			continue
+		}
 		if !g.Checked {
 			r.Violations = append(r.Violations, changed+": "+g.Advice())
 			continue
@@ -244,4 +251,16 @@ func previousDeployerTLS(ref *pulumi.StackReference) (*DeployerTLS, error) {
 	}
 	text := func(k string) string { v, _ := m[k].(string); return v }
 	return &DeployerTLS{CACert: text("caCert"), ClientCert: text("clientCert"), ClientKey: text("clientKey")}, nil
+}
+
+// drainNote says what a brokers decrease does with the provider managing the
+// topics: the drain moves every replica off the brokers first.
+func drainNote(s *config.Spec, prev, changed string) string {
+	from, _ := strconv.Atoi(prev)
+	var removed []int32
+	for id := s.Brokers; id < from; id++ {
+		removed = append(removed, int32(id))
+	}
+	return fmt.Sprintf("%s: the update first moves every partition replica off %s (ReplicaPlacement drain), then removes "+
+		"the pods, keeping the volumes (%s)", changed, brokerList(removed), volumeList(removed))
 }

@@ -146,7 +146,22 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options) error {
 		}
 		deployer = sec.ProviderTLS
 	}
-	cluster, err := components.NewKafkaCluster(ctx, "kafka", &components.KafkaClusterArgs{Spec: s, Image: image, Security: sec}, inNS...)
+	topics, err := components.NewTopics(ctx, "topics", &components.TopicsArgs{Spec: s, Image: image, TLS: deployer}, inNS...)
+	if err != nil {
+		return err
+	}
+	// With the provider, replicas follow `brokers` in the same update: the
+	// drain empties removed brokers before the StatefulSet shrinks, the
+	// balance fills added ones after it grows (components.Placement).
+	var placement *components.Placement
+	var before []pulumi.Resource
+	if topics.Provider != nil {
+		if placement, err = components.NewPlacement(ctx, "placement", s, topics.Provider, inNS...); err != nil {
+			return err
+		}
+		before = append(before, placement.Drain)
+	}
+	cluster, err := components.NewKafkaCluster(ctx, "kafka", &components.KafkaClusterArgs{Spec: s, Image: image, Security: sec, Before: before}, inNS...)
 	if err != nil {
 		return err
 	}
@@ -156,9 +171,13 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options) error {
 	if _, err := components.NewMonitoring(ctx, "kafka-monitoring", s, inNS...); err != nil {
 		return err
 	}
-	topics, err := components.NewTopics(ctx, "topics", &components.TopicsArgs{Spec: s, Image: image, Brokers: cluster.StatefulSet, TLS: deployer}, inNS...)
-	if err != nil {
+	if err := topics.Declare(ctx, cluster.StatefulSet); err != nil {
 		return err
+	}
+	if placement != nil {
+		if err := placement.Balance(ctx, cluster.StatefulSet); err != nil {
+			return err
+		}
 	}
 	if s.Secure() {
 		access := append(append([]pulumi.ResourceOption{}, base...), pulumi.DependsOn([]pulumi.Resource{ns, cluster.StatefulSet}))

@@ -16,7 +16,26 @@ import (
 )
 
 // The brokers guard's decisions, with the live cluster replaced by a fake. The
-// same story on real pods through the real engine is in tests/realnode.
+// guard asks the cluster only when the topic Job manages the topics: with the
+// provider, the ReplicaPlacement drain empties the brokers in the update
+// itself (TestLoweringBrokersWithTheProviderDrainsFirst). The same story on
+// real pods through the real engine is in tests/realnode.
+
+// jobProd is the prod stack with the topic Job (which secure mode refuses, so
+// plaintext): the configuration in which lowering brokers is checked live.
+func jobProd(t *testing.T) map[string]string {
+	cfg := stackConfig(t, "prod")
+	cfg["umbrella-streaming:topics"] = `{"manager":"job"}`
+	cfg["umbrella-streaming:security"] = `{"mode":"none"}`
+	return cfg
+}
+
+// deployedJobProd is deployedProd of a plaintext stack.
+func deployedJobProd(n string) resource.PropertyMap {
+	m := deployedProd(n)
+	m["guarded"].ObjectValue()["security.mode"] = resource.NewStringProperty("none")
+	return m
+}
 
 // deployedProd is the guarded output of a deployed prod stack with n brokers.
 func deployedProd(n string) resource.PropertyMap {
@@ -51,12 +70,12 @@ func TestLoweringBrokersIsRefusedWhileTheRemovedBrokersHoldReplicas(t *testing.T
 		3: {"__consumer_offsets-1", "alerts-0", "alerts-1", "alerts-2", "dead-letter-0", "dead-letter-2", "raw-messages-0"},
 		4: {"alerts-2"},
 	}}
-	rec, err := runChecked(t, stackConfig(t, "prod"), deployedProd("5"), f)
+	rec, err := runChecked(t, jobProd(t), deployedJobProd("5"), f)
 	require.Error(t, err)
 	assert.Equal(t, [][]int32{{3, 4}}, f.asked, "the brokers above the new count are checked")
 	assert.Contains(t, err.Error(), `brokers changed from "5" to "3" on a deployed stack while broker 3 holds 7 `+
 		`(__consumer_offsets-1, alerts-0, alerts-1, alerts-2, dead-letter-0 and 2 more); broker 4 holds 1 (alerts-2): `+
-		`the broker pods removed would take their partition replicas with them`)
+		`with topics.manager = job (the provider's drain moves the data first otherwise), the broker pods removed would take their partition replicas with them`)
 	assert.Contains(t, err.Error(), "kafka-reassign-partitions.sh --generate --broker-list 0,...,<brokers-1>")
 	assert.Contains(t, err.Error(), "guardOverrides: [brokers] skips the check for one update")
 	for _, r := range rec.resources {
@@ -67,7 +86,7 @@ func TestLoweringBrokersIsRefusedWhileTheRemovedBrokersHoldReplicas(t *testing.T
 
 func TestLoweringBrokersPassesOnceTheyAreEmpty(t *testing.T) {
 	f := &fakeCluster{held: map[int32][]string{}}
-	rec, err := runChecked(t, stackConfig(t, "prod"), deployedProd("4"), f)
+	rec, err := runChecked(t, jobProd(t), deployedJobProd("4"), f)
 	require.NoError(t, err)
 	assert.Equal(t, [][]int32{{3}}, f.asked)
 	sts := rec.one(t, "kubernetes:apps/v1:StatefulSet", "kafka").Inputs
@@ -76,7 +95,7 @@ func TestLoweringBrokersPassesOnceTheyAreEmpty(t *testing.T) {
 
 func TestLoweringBrokersWhenTheClusterCannotBeAskedIsRefused(t *testing.T) {
 	f := &fakeCluster{err: errors.New("dial tcp: no route")}
-	_, err := runChecked(t, stackConfig(t, "prod"), deployedProd("4"), f)
+	_, err := runChecked(t, jobProd(t), deployedJobProd("4"), f)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `brokers changed from "4" to "3" on a deployed stack, and whether any partition replica is left on broker 3 `+
 		`could not be checked (dial tcp: no route): run the preview where the brokers are reachable`)
@@ -84,9 +103,9 @@ func TestLoweringBrokersWhenTheClusterCannotBeAskedIsRefused(t *testing.T) {
 
 func TestLoweringBrokersWithTheOverrideSkipsTheCheck(t *testing.T) {
 	f := &fakeCluster{err: errors.New("must not be asked")}
-	cfg := stackConfig(t, "prod")
+	cfg := jobProd(t)
 	cfg["umbrella-streaming:guardOverrides"] = `["brokers"]`
-	_, err := runChecked(t, cfg, deployedProd("4"), f)
+	_, err := runChecked(t, cfg, deployedJobProd("4"), f)
 	require.NoError(t, err)
 	assert.Empty(t, f.asked)
 }
@@ -144,4 +163,25 @@ func TestGuardReachesTheBrokersLikeTheTopicProvider(t *testing.T) {
 			}
 		})
 	}
+}
+
+// With the provider, lowering brokers is not refused and the cluster is not
+// asked at preview: the drain, which the StatefulSet waits for, moves every
+// replica off the removed brokers in the update, and the balance after the
+// StatefulSet spreads them over the brokers left.
+func TestLoweringBrokersWithTheProviderDrainsFirst(t *testing.T) {
+	f := &fakeCluster{err: errors.New("must not be asked")}
+	rec, err := runChecked(t, stackConfig(t, "prod"), deployedProd("5"), f)
+	require.NoError(t, err)
+	assert.Empty(t, f.asked)
+	drain := rec.one(t, "umbrellakafka:index:ReplicaPlacement", "placement-drain").Inputs
+	assert.Equal(t, 3.0, drain["brokers"].NumberValue())
+	assert.Equal(t, "drain", drain["mode"].StringValue())
+	balance := rec.one(t, "umbrellakafka:index:ReplicaPlacement", "placement-balance").Inputs
+	assert.Equal(t, 3.0, balance["brokers"].NumberValue())
+	assert.Equal(t, "balance", balance["mode"].StringValue())
+	sts := rec.one(t, "kubernetes:apps/v1:StatefulSet", "kafka")
+	assert.Contains(t, sts.Deps, "placement-drain", "the StatefulSet shrinks only after the drain")
+	assert.Contains(t, rec.one(t, "umbrellakafka:index:ReplicaPlacement", "placement-balance").Deps, "kafka",
+		"the balance runs after the StatefulSet")
 }

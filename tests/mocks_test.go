@@ -24,6 +24,8 @@ type registered struct {
 	Parent string // parent URN's name part
 	Inputs resource.PropertyMap
 	Custom bool
+	// Deps are the names of the resources it was registered to depend on.
+	Deps []string
 }
 
 // recorder is a MockResourceMonitor that records registrations and answers the
@@ -51,7 +53,13 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	if args.ReadRPC != nil {
 		parent = urnName(args.ReadRPC.GetParent())
 	}
-	r.resources = append(r.resources, registered{Type: args.TypeToken, Name: args.Name, Parent: parent, Inputs: args.Inputs, Custom: args.Custom})
+	var deps []string
+	if args.RegisterRPC != nil {
+		for _, d := range args.RegisterRPC.GetDependencies() {
+			deps = append(deps, urnName(d))
+		}
+	}
+	r.resources = append(r.resources, registered{Type: args.TypeToken, Name: args.Name, Parent: parent, Inputs: args.Inputs, Custom: args.Custom, Deps: deps})
 	if args.TypeToken == "pulumi:pulumi:StackReference" {
 		out := resource.PropertyMap{"name": args.Inputs["name"], "outputs": resource.NewObjectProperty(r.previousOutputs)}
 		if r.previousOutputs == nil {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,56 +19,96 @@ import (
 	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
 )
 
-// brokersFourAndBack is issue 12's item 5 on real pods through the real engine:
-// brokers 3 -> 4 adds a broker-only pod that joins without restarting the
-// others; lowering it back is refused at preview while broker 3 holds a
-// replica, and goes through once the replica was moved off.
-func brokersFourAndBack(t *testing.T, ctx context.Context, stateDir string) {
+// brokersFiveAndBack is issue 17's scale-out and scale-in on real pods
+// through the real engine, with the connectors producing throughout: brokers
+// 3 -> 5 adds two broker-only pods and, in the same update, the balance after
+// the StatefulSet moves replicas onto them (throttled, waited for); a second
+// up changes nothing; 5 -> 3 previews the drain's plan, then the drain before
+// the StatefulSet empties brokers 3 and 4 and only then do their pods go,
+// their volumes kept. No pod of 0-2 restarts, no acknowledged record is lost.
+func brokersFiveAndBack(t *testing.T, ctx context.Context, stateDir string) {
 	uids := podUIDs(t, 3)
-	four := rolledOverrides() // the stack as the roll subtest left it
-	four["brokers"] = "4"
+	run := startProducer(t, "scale", 6*time.Minute)
+	five := rolledOverrides() // the stack as the roll subtest left it
+	five["brokers"] = "5"
+	st5 := openStack(t, ctx, "prod", stateDir, five)
 	start := time.Now()
-	_, err := openStack(t, ctx, "prod", stateDir, four).Up(ctx)
-	require.NoError(t, err, "up with brokers: 4")
-	waitFor(t, 4*time.Minute, "kafka-3 Ready", func() bool { return podReady(ns, components.PodName(3)) })
-	t.Logf("FIGURE brokers 3 -> 4: up -> kafka-3 Ready %.1fs", time.Since(start).Seconds())
-	assert.Equal(t, uids, podUIDs(t, 3), "adding a broker restarts none of the others")
-
+	up, err := st5.Up(ctx)
+	require.NoError(t, err, "up with brokers: 5")
+	t.Logf("FIGURE brokers 3 -> 5: up (pods, registration, balance) %.1fs; %s", time.Since(start).Seconds(),
+		placementLine(up.StdOut, "balance"))
+	for _, id := range []int{3, 4} {
+		require.True(t, podReady(ns, components.PodName(id)), "kafka-%d Ready", id)
+	}
+	assert.Equal(t, uids, podUIDs(t, 3), "adding brokers restarts none of the others")
 	quorum := brokerExec(t, "kafka-3", "/opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server localhost:9092 describe --status")
 	assert.Len(t, regexp.MustCompile(`"id":\s*\d`).FindAllString(lineOf(quorum, "CurrentVoters:"), -1), 3, "the quorum is unchanged:\n%s", quorum)
-	assert.Regexp(t, `"id":\s*3\b`, lineOf(quorum, "CurrentObservers:"), "kafka-3 joined as a broker (an observer of the quorum):\n%s", quorum)
-	props := brokerExec(t, "kafka-3", "cat "+components.ConfigMountPath+"/"+components.NodeFileName(3))
-	assert.Contains(t, props, "\nprocess.roles=broker\n", "kafka-3 is broker-only")
-
-	brokerExec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --create --topic on-broker-3 "+
-		"--replica-assignment 3:0:1,1:2:3")
-	st3 := openStack(t, ctx, "prod", stateDir, rolledOverrides())
-	_, err = st3.Preview(ctx)
-	require.Error(t, err, "lowering brokers while broker 3 holds replicas")
-	assert.Contains(t, err.Error(), `brokers changed from "4" to "3" on a deployed stack while broker 3 holds`)
-	assert.Contains(t, err.Error(), "on-broker-3-0")
-	assert.Contains(t, err.Error(), "kafka-reassign-partitions.sh")
-	assert.True(t, podReady(ns, components.PodName(3)), "a refused preview touches nothing")
-
-	moved := moveOffBroker(t, 3, 3)
-	t.Logf("FIGURE moved %d partition replicas off broker 3", moved)
-	_, err = st3.Preview(ctx)
-	require.NoError(t, err, "broker 3 is empty now")
-
-	start = time.Now()
-	up, err := st3.Up(ctx)
+	props := brokerExec(t, "kafka-4", "cat "+components.ConfigMountPath+"/"+components.NodeFileName(4))
+	assert.Contains(t, props, "\nprocess.roles=broker\n", "kafka-4 is broker-only")
+	load := replicasPerBroker(t)
+	t.Logf("FIGURE replicas per broker after the balance: %v", load)
+	total := 0
+	for _, n := range load {
+		total += n
+	}
+	for id := 0; id < 5; id++ {
+		assert.InDelta(t, float64(total)/5, float64(load[id]), 1.0, "broker %d holds a fair share (%v)", id, load)
+	}
+	again, err := st5.Preview(ctx)
 	require.NoError(t, err)
-	assert.Contains(t, up.StdOut, `no partition replica is left on broker 3; removing the pods, keeping the volumes (data-kafka-3)`)
-	waitFor(t, 3*time.Minute, "kafka-3 gone", func() bool {
-		_, err := kubectl("-n", ns, "get", "pod", components.PodName(3))
-		return err != nil && strings.Contains(err.Error(), "NotFound")
-	})
-	t.Logf("FIGURE brokers 4 -> 3: up -> kafka-3 gone %.1fs", time.Since(start).Seconds())
-	_, err = kubectl("-n", ns, "get", "pvc", components.DataPVCName(3))
-	assert.NoError(t, err, "the removed broker's volume is kept")
-	assert.Equal(t, uids, podUIDs(t, 3), "removing a broker restarts none of the others")
-	desc := brokerExec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --describe --topic on-broker-3")
-	assert.Regexp(t, `Partition: 0\s+Leader: \d+\s+Replicas: [0-2],[0-2],[0-2]\s+Isr: [0-2],[0-2],[0-2]\s`, desc)
+	assert.Zero(t, again.ChangeSummary["update"]+again.ChangeSummary["create"]+again.ChangeSummary["delete"]+again.ChangeSummary["replace"],
+		"a second up changes nothing: %v", again.ChangeSummary)
+
+	st3 := openStack(t, ctx, "prod", stateDir, rolledOverrides())
+	pre, err := st3.Preview(ctx)
+	require.NoError(t, err, "lowering brokers is previewed, not refused")
+	assert.Contains(t, pre.StdOut, "move off brokers 3, 4", "the preview shows the drain's plan")
+	t.Logf("FIGURE preview 5 -> 3: %s", placementLine(pre.StdOut, "drain to"))
+	start = time.Now()
+	up, err = st3.Up(ctx)
+	require.NoError(t, err)
+	t.Logf("FIGURE brokers 5 -> 3: up (drain, then the pods go) %.1fs; %s", time.Since(start).Seconds(), placementLine(up.StdOut, "drain"))
+	for _, id := range []int{3, 4} {
+		waitFor(t, 3*time.Minute, components.PodName(id)+" gone", func() bool {
+			_, err := kubectl("-n", ns, "get", "pod", components.PodName(id))
+			return err != nil && strings.Contains(err.Error(), "NotFound")
+		})
+		_, err = kubectl("-n", ns, "get", "pvc", components.DataPVCName(id))
+		assert.NoError(t, err, "the removed broker's volume is kept")
+	}
+	load = replicasPerBroker(t)
+	assert.Zero(t, load[3]+load[4], "brokers 3 and 4 hold nothing: %v", load)
+	assert.Equal(t, uids, podUIDs(t, 3), "removing brokers restarts none of the others")
+	s := run.wait(t)
+	verifyProduced(t, run, s)
+	t.Logf("FIGURE scale 3 -> 5 -> 3 under load: longest produce stall %d ms, 0 acknowledged records lost", s.LongestStallMs)
+}
+
+// placementLine is the ReplicaPlacement log line of the engine output that
+// contains what (e.g. "drain"), for the figures.
+func placementLine(out, what string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "ReplicaPlacement") && strings.Contains(l, what) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return "(no ReplicaPlacement line)"
+}
+
+// replicasPerBroker counts the partition replicas each broker holds, over
+// every topic (internal ones included), as Kafka describes them.
+func replicasPerBroker(t *testing.T) map[int]int {
+	t.Helper()
+	desc := brokerExec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --describe")
+	load := map[int]int{}
+	re := regexp.MustCompile(`(?m)^\s+Topic: \S+\s+Partition: \d+\s+Leader: \S+\s+Replicas: (\S+)`)
+	for _, m := range re.FindAllStringSubmatch(desc, -1) {
+		for _, r := range strings.Split(m[1], ",") {
+			id, _ := strconv.Atoi(r)
+			load[id]++
+		}
+	}
+	return load
 }
 
 // podUIDs returns the uids of broker pods 0..n-1.
@@ -82,53 +121,6 @@ func podUIDs(t *testing.T, n int) []string {
 		out = append(out, uid)
 	}
 	return out
-}
-
-// moveOffBroker moves every replica on broker id to brokers 0..keep-1 with
-// kafka-reassign-partitions (the README's way), waits for the move and
-// returns how many replicas moved.
-func moveOffBroker(t *testing.T, id, keep int) int {
-	t.Helper()
-	desc := brokerExec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --describe")
-	type move struct {
-		Topic     string `json:"topic"`
-		Partition int    `json:"partition"`
-		Replicas  []int  `json:"replicas"`
-	}
-	var moves []move
-	re := regexp.MustCompile(`(?m)^\s+Topic: (\S+)\s+Partition: (\d+)\s+Leader: \S+\s+Replicas: (\S+)`)
-	for _, m := range re.FindAllStringSubmatch(desc, -1) {
-		var replicas []int
-		for _, r := range strings.Split(m[3], ",") {
-			n, _ := strconv.Atoi(r)
-			replicas = append(replicas, n)
-		}
-		i := slices.Index(replicas, id)
-		if i < 0 {
-			continue
-		}
-		for b := 0; b < keep; b++ {
-			if !slices.Contains(replicas, b) {
-				replicas[i] = b
-				break
-			}
-		}
-		p, _ := strconv.Atoi(m[2])
-		moves = append(moves, move{Topic: m[1], Partition: p, Replicas: replicas})
-	}
-	require.NotEmpty(t, moves, "broker %d holds nothing to move:\n%s", id, desc)
-	plan, err := json.Marshal(map[string]any{"version": 1, "partitions": moves})
-	require.NoError(t, err)
-	file := components.TmpPath + "/move-off.json"
-	_, err = kubectlIn(string(plan), "-n", ns, "exec", "-i", "kafka-0", "-c", components.ContainerName, "--", "/bin/bash", "-c", "cat > "+file)
-	require.NoError(t, err)
-	tool := "/opt/kafka/bin/kafka-reassign-partitions.sh --bootstrap-server localhost:9092 --reassignment-json-file " + file
-	brokerExec(t, "kafka-0", tool+" --execute")
-	waitFor(t, 3*time.Minute, "the reassignment to complete", func() bool {
-		out := brokerExec(t, "kafka-0", tool+" --verify")
-		return strings.Count(out, "is completed") == len(moves)
-	})
-	return len(moves)
 }
 
 // throughput produces unthrottled 1 KiB records for d through the client

@@ -218,8 +218,8 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		waitFor(t, 4*time.Minute, "kafka-1 back on its node", func() bool { return podReady(ns, "kafka-1") })
 	})
 
-	t.Run("brokers 3 -> 4 adds a broker-only pod; 4 -> 3 is refused at preview until its replicas moved off", func(t *testing.T) {
-		brokersFourAndBack(t, ctx, stateDir)
+	t.Run("brokers 3 -> 5 -> 3 under load: the data follows (balance after the pods come, drain before they go)", func(t *testing.T) {
+		brokersFiveAndBack(t, ctx, stateDir)
 	})
 
 	t.Run("produce throughput through the client Service: prod settings vs Kafka defaults", func(t *testing.T) {

@@ -143,14 +143,22 @@ func securedListeners(t *testing.T) {
 	assert.NotContains(t, lineOf(props, "listener.security.protocol.map="), "PLAINTEXT", "no plaintext listener")
 	assert.Contains(t, props, "allow.everyone.if.no.acl.found=false")
 
-	// The email processor consumes raw-messages; it may not write there.
+	// The connectors write raw-messages and the email processor reads it back,
+	// each with the credentials from its own Secret.
+	wrote := runLoadgen(t, serviceClient("connectors"), "allowed-connectors", "produce",
+		"--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", "allowed", "--count", "50")
+	require.Equal(t, "Succeeded", wrote.phase, "connectors writing raw-messages:\n%s", wrote.logs)
+	summary := lastJSONLine(wrote.logs)
+	read := runLoadgen(t, serviceClient("email-processor"), "allowed-email-processor", "verify",
+		"--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", "allowed", "--acked-from", summary)
+	assert.Equal(t, "Succeeded", read.phase, "email-processor reading raw-messages:\n%s", read.logs)
+	// The email processor may not write raw-messages; the connectors may not read it.
 	denied := runLoadgen(t, serviceClient("email-processor"), "denied-email-processor", "produce",
 		"--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", "denied", "--count", "10")
 	assert.Equal(t, "Failed", denied.phase)
 	assert.Contains(t, denied.logs, "TOPIC_AUTHORIZATION_FAILED", "email-processor writing raw-messages")
-	// The connectors write raw-messages; they may not read it.
 	noRead := runLoadgen(t, serviceClient("connectors"), "denied-connectors", "verify",
-		"--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", "denied", "--acked-from", `{"ackedSeqRanges":[[0,0]]}`)
+		"--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", "allowed", "--acked-from", summary)
 	assert.Equal(t, "Failed", noRead.phase)
 	assert.Contains(t, noRead.logs, "TOPIC_AUTHORIZATION_FAILED", "connectors reading raw-messages")
 	// No credentials at all: plaintext to the SASL_SSL listener.
