@@ -1,6 +1,9 @@
 package config
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -132,4 +135,42 @@ func TestValidateServicesNamesTheFieldAndTheFix(t *testing.T) {
 	twice := []Service{{Name: "a", Namespace: "n", Produces: []string{"alerts"}}, {Name: "a", Namespace: "n", Produces: []string{"alerts"}}}
 	assert.Equal(t, []string{"services.a: the name is used twice: service names are Kafka user names and must be unique"},
 		ValidateServices(twice, ids))
+}
+
+// The README's table of services is the one a reader goes by: it must say
+// exactly what config.Services grants (each row: name, namespace, produces,
+// consumes with the group; `ops-*` for a group prefix).
+func TestReadmeServicesTableIsServices(t *testing.T) {
+	text, err := os.ReadFile(filepath.Join("..", "README.md"))
+	require.NoError(t, err)
+	const header = "| service | namespace | produces | consumes (group) |"
+	lines := strings.Split(string(text), "\n")
+	start := slices.Index(lines, header)
+	require.GreaterOrEqual(t, start, 0, "README.md has no services table (%s)", header)
+	var rows []string
+	for _, l := range lines[start+2:] {
+		if !strings.HasPrefix(l, "|") {
+			break
+		}
+		rows = append(rows, l)
+	}
+	list := func(ids []string) string {
+		if len(ids) == 0 {
+			return "–"
+		}
+		return strings.Join(ids, ", ")
+	}
+	var want []string
+	for _, s := range Services {
+		consumes := list(s.Consumes)
+		if len(s.Consumes) > 0 {
+			group := s.Group
+			if s.GroupPrefix {
+				group += "*"
+			}
+			consumes += " (`" + group + "`)"
+		}
+		want = append(want, fmt.Sprintf("| `%s` | %s | %s | %s |", s.Name, s.Namespace, list(s.Produces), consumes))
+	}
+	assert.Equal(t, want, rows)
 }

@@ -117,12 +117,8 @@ func sameReplicaSets(a, b map[PartitionID][]int32) bool {
 // moves; 0 means ReassignThrottleBytesPerSecond.
 func (k *kafkaClient) Rebalance(ctx context.Context, brokers []int32, throttle int64, progress func(string)) (BalanceResult, error) {
 	var res BalanceResult
-	running, err := k.waitNoReassignment(ctx, progress)
-	res.Resumed = running
-	if err != nil {
-		return res, err
-	}
-	if err := k.clearLeftoverThrottles(ctx, progress); err != nil {
+	var err error
+	if res.Resumed, err = k.finishEarlierMoves(ctx, progress); err != nil {
 		return res, err
 	}
 	current, registered, err := k.clusterAssignment(ctx)
@@ -457,4 +453,15 @@ func (k *kafkaClient) movedBytes(ctx context.Context, current map[PartitionID][]
 		}
 	}
 	return total
+}
+
+// finishEarlierMoves starts every move: it waits for the reassignments an
+// earlier, interrupted run left running (returning how many) and removes the
+// throttles it left behind.
+func (k *kafkaClient) finishEarlierMoves(ctx context.Context, progress func(string)) (int, error) {
+	running, err := k.waitNoReassignment(ctx, progress)
+	if err != nil {
+		return running, err
+	}
+	return running, k.clearLeftoverThrottles(ctx, progress)
 }

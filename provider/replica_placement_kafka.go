@@ -225,12 +225,8 @@ func (k *kafkaClient) place(ctx context.Context, mode string, n int, throttle in
 // outside 0..n-1, and waits until they are done.
 func (k *kafkaClient) drain(ctx context.Context, n int, throttle int64, progress func(string)) (BalanceResult, error) {
 	var res BalanceResult
-	running, err := k.waitNoReassignment(ctx, progress)
-	res.Resumed = running
-	if err != nil {
-		return res, err
-	}
-	if err := k.clearLeftoverThrottles(ctx, progress); err != nil {
+	var err error
+	if res.Resumed, err = k.finishEarlierMoves(ctx, progress); err != nil {
 		return res, err
 	}
 	v, err := k.readPlacement(ctx)

@@ -120,48 +120,64 @@ func TestRaisingBrokersIsNeverChecked(t *testing.T) {
 }
 
 // The guard's live check reaches the brokers exactly as the topic provider the
-// program registers does: both come from the same spec, by two builders.
+// program registers does: both come from the same spec, by two builders. In
+// secure prod both connect as the deployer over mTLS (the guard with the
+// identity the last deployment exported), in both access modes.
 func TestGuardReachesTheBrokersLikeTheTopicProvider(t *testing.T) {
-	for _, access := range []string{config.TopicAccessKubernetes, config.TopicAccessDirect} {
-		t.Run(access, func(t *testing.T) {
-			cfg := stackConfig(t, "dev")
-			cfg["umbrella-streaming:topics"] = `{"manager":"provider","access":"` + access + `"}`
-			if access == config.TopicAccessDirect {
-				cfg["umbrella-streaming:topics"] = `{"manager":"provider","access":"direct","bootstrapServers":["127.0.0.1:19092"]}`
-			}
-			rec, err := run(t, "dev", cfg, nil)
-			require.NoError(t, err)
-			registered := rec.one(t, "pulumi:providers:umbrellakafka", "topics-kafka").Inputs
-
-			setConfig(t, cfg)
-			var pc provider.Config
-			require.NoError(t, pulumi.RunErr(func(ctx *pulumi.Context) error {
-				s, err := program.LoadSpec(ctx)
-				if err == nil {
-					pc = program.ProviderConfig(s, nil)
+	deployer := &program.DeployerTLS{CACert: "mock-ca-cert", ClientCert: "mock-cert-umbrella-deployer", ClientKey: "mock-key-umbrella-deployer"}
+	for _, stack := range []string{"dev", "prod"} {
+		for _, access := range []string{config.TopicAccessKubernetes, config.TopicAccessDirect} {
+			t.Run(stack+"/"+access, func(t *testing.T) {
+				cfg := stackConfig(t, stack)
+				cfg["umbrella-streaming:topics"] = `{"manager":"provider","access":"` + access + `"}`
+				if access == config.TopicAccessDirect {
+					cfg["umbrella-streaming:topics"] = `{"manager":"provider","access":"direct","bootstrapServers":["127.0.0.1:19092"]}`
 				}
-				return err
-			}, pulumi.WithMocks("umbrella-streaming", "dev", &recorder{})))
+				rec, err := run(t, stack, cfg, nil)
+				require.NoError(t, err)
+				registered := rec.one(t, "pulumi:providers:umbrellakafka", "topics-kafka").Inputs
 
-			var servers []string
-			for _, v := range registered["bootstrapServers"].ArrayValue() {
-				servers = append(servers, v.StringValue())
-			}
-			assert.Equal(t, servers, pc.BootstrapServers)
-			require.NotNil(t, pc.TLSEnabled)
-			assert.Equal(t, registered["tlsEnabled"].BoolValue(), *pc.TLSEnabled, "tlsEnabled registered and in ProviderConfig")
-			require.NotNil(t, pc.Timeout)
-			assert.Equal(t, registered["timeout"].NumberValue(), float64(*pc.Timeout), "timeout registered and in ProviderConfig")
-			k, ok := registered["kubernetes"]
-			require.Equal(t, ok, pc.Kubernetes != nil, "kubernetes option registered %v, in ProviderConfig %v", ok, pc.Kubernetes)
-			if ok {
-				obj := k.ObjectValue()
-				assert.Equal(t, obj["namespace"].StringValue(), pc.Kubernetes.Namespace)
-				assert.Equal(t, obj["statefulSet"].StringValue(), pc.Kubernetes.StatefulSet)
-				assert.Equal(t, obj["headlessService"].StringValue(), pc.Kubernetes.HeadlessService)
-				assert.Equal(t, obj["bootstrapService"].StringValue(), *pc.Kubernetes.BootstrapService)
-			}
-		})
+				setConfig(t, cfg)
+				var pc provider.Config
+				require.NoError(t, pulumi.RunErr(func(ctx *pulumi.Context) error {
+					s, err := program.LoadSpec(ctx)
+					if err == nil {
+						tls := deployer
+						if !s.Secure() {
+							tls = nil
+						}
+						pc = program.ProviderConfig(s, tls)
+					}
+					return err
+				}, pulumi.WithMocks("umbrella-streaming", stack, &recorder{})))
+
+				var servers []string
+				for _, v := range registered["bootstrapServers"].ArrayValue() {
+					servers = append(servers, v.StringValue())
+				}
+				assert.Equal(t, servers, pc.BootstrapServers)
+				require.NotNil(t, pc.TLSEnabled)
+				assert.Equal(t, registered["tlsEnabled"].BoolValue(), *pc.TLSEnabled, "tlsEnabled registered and in ProviderConfig")
+				require.NotNil(t, pc.Timeout)
+				assert.Equal(t, registered["timeout"].NumberValue(), float64(*pc.Timeout), "timeout registered and in ProviderConfig")
+				if stack == "prod" {
+					assert.True(t, *pc.TLSEnabled, "secure prod")
+					for key, got := range map[string]*string{"caCert": pc.CACert, "clientCert": pc.ClientCert, "clientKey": pc.ClientKey} {
+						require.NotNil(t, got, key)
+						assert.Equal(t, unsecret(registered[resource.PropertyKey(key)]).StringValue(), *got, "%s registered and in ProviderConfig", key)
+					}
+				}
+				k, ok := registered["kubernetes"]
+				require.Equal(t, ok, pc.Kubernetes != nil, "kubernetes option registered %v, in ProviderConfig %v", ok, pc.Kubernetes)
+				if ok {
+					obj := k.ObjectValue()
+					assert.Equal(t, obj["namespace"].StringValue(), pc.Kubernetes.Namespace)
+					assert.Equal(t, obj["statefulSet"].StringValue(), pc.Kubernetes.StatefulSet)
+					assert.Equal(t, obj["headlessService"].StringValue(), pc.Kubernetes.HeadlessService)
+					assert.Equal(t, obj["bootstrapService"].StringValue(), *pc.Kubernetes.BootstrapService)
+				}
+			})
+		}
 	}
 }
 
