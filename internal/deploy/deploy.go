@@ -11,8 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
@@ -179,6 +183,35 @@ func Changes(summary map[apitype.OpType]int) int {
 // Preview runs `pulumi preview` and returns the change summary and the engine's text.
 func (s *Stack) Preview(ctx context.Context) (auto.PreviewResult, error) {
 	return s.stack.Preview(ctx, optpreview.ProgressStreams(s.opts.Progress), optpreview.Diff())
+}
+
+// PreviewDiagnostics runs Preview and also returns the message of every
+// diagnostic the program and the providers reported (info and above), in
+// order: the diff display Preview's text comes from leaves them out, and a
+// provider's preview (a ReplicaPlacement's plan) speaks through them.
+func (s *Stack) PreviewDiagnostics(ctx context.Context) (auto.PreviewResult, []string, error) {
+	ch := make(chan events.EngineEvent)
+	var mu sync.Mutex
+	var msgs []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for e := range ch {
+			if d := e.DiagnosticEvent; d != nil && d.Severity != "debug" {
+				mu.Lock()
+				msgs = append(msgs, strings.TrimSpace(d.Message))
+				mu.Unlock()
+			}
+		}
+	}()
+	res, err := s.stack.Preview(ctx, optpreview.ProgressStreams(s.opts.Progress), optpreview.Diff(), optpreview.EventStreams(ch))
+	select { // the Automation API closes the channel once the engine's event log is read
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return res, append([]string(nil), msgs...), err
 }
 
 // Up runs `pulumi up`.
