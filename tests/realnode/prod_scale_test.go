@@ -28,7 +28,7 @@ import (
 // their volumes kept. No pod of 0-2 restarts, no acknowledged record is lost.
 func brokersFiveAndBack(t *testing.T, ctx context.Context, stateDir string) {
 	uids := podUIDs(t, 3)
-	run := startProducer(t, "scale", 6*time.Minute)
+	run := startProducer(t, "scale", 150*time.Second) // the two ups and a preview take about 90 s here
 	five := rolledOverrides() // the stack as the roll subtest left it
 	five["brokers"] = "5"
 	st5 := openStack(t, ctx, "prod", stateDir, five)
