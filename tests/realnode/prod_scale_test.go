@@ -29,7 +29,7 @@ import (
 func brokersFiveAndBack(t *testing.T, ctx context.Context, stateDir string) {
 	uids := podUIDs(t, 3)
 	run := startProducer(t, "scale", 150*time.Second) // the two ups and a preview take about 90 s here
-	five := rolledOverrides() // the stack as the roll subtest left it
+	five := rolledOverrides()                         // the stack as the roll subtest left it
 	five["brokers"] = "5"
 	st5 := openStack(t, ctx, "prod", stateDir, five)
 	start := time.Now()
