@@ -234,7 +234,7 @@ func (e *tunnelEnv) open(ctx context.Context, cfg map[string]string, progress io
 		ProjectDir: repoRoot,
 		StateDir:   e.state,
 		Env:        map[string]string{"KUBECONFIG": e.kubeconfig},
-		Config:     cfg,
+		Config:     plaintextProd("prod", cfg),
 		Progress:   progress,
 	})
 	require.NoError(e.t, err)
