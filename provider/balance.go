@@ -264,8 +264,11 @@ func (k *kafkaClient) waitNoReassignment(ctx context.Context, progress func(stri
 	delay := 200 * time.Millisecond
 	for {
 		n, err := k.reassigningPartitions(ctx)
+		var inCluster *inClusterNameError
 		switch {
-		case err != nil && (isKafkaError(err) || ctx.Err() != nil):
+		case err != nil && (isKafkaError(err) || ctx.Err() != nil || errors.As(err, &inCluster)):
+			// An in-cluster name from outside the cluster never resolves: asking
+			// again would only hide the fix the error names.
 			return max(first, 0), err
 		case err != nil:
 			// No answer (a broker restarting mid-move): ask again.
