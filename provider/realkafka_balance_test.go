@@ -44,15 +44,7 @@ func TestRealKafkaRebalanceScaleInAndOut(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(3000), sum.Acked)
 
-	stop := filepath.Join(t.TempDir(), "stop")
-	produced := make(chan loadgen.Summary, 1)
-	go func() {
-		sum, err := loadgen.Produce(context.Background(), loadgen.ProduceConfig{
-			Client: loadgen.ClientConfig{Bootstrap: c.addrs}, Topic: "rb-a", RunID: "during",
-			Duration: 5 * time.Minute, Rate: 300, StopFile: stop})
-		assert.NoError(t, err)
-		produced <- sum
-	}()
+	stopProducer := produceInBackground(t, c.addrs, "rb-a", 5*time.Minute)
 
 	logf := func(line string) { t.Log(line) }
 	ctx := context.Background()
@@ -129,8 +121,7 @@ func TestRealKafkaRebalanceScaleInAndOut(t *testing.T) {
 		assert.Equal(t, throttleSeen{}, seen, "%s: no throttle left behind", topic)
 	}
 
-	require.NoError(t, os.WriteFile(stop, nil, 0o644))
-	sum = <-produced
+	sum = stopProducer()
 	res, err := loadgen.Verify(ctx, loadgen.VerifyConfig{Client: loadgen.ClientConfig{Bootstrap: c.addrs}, Topic: "rb-a",
 		RunID: "during", Acked: sum.AckedSeqRanges})
 	require.NoError(t, err)
@@ -138,4 +129,24 @@ func TestRealKafkaRebalanceScaleInAndOut(t *testing.T) {
 		sum.Acked, res.Lost, res.Duplicated, sum.LongestStallMs)
 	assert.Positive(t, sum.Acked)
 	assert.Zero(t, res.Lost, "acknowledged records lost")
+}
+
+// produceInBackground runs an acks=all idempotent producer of numbered records
+// (run id "during", 300/s) into topic for at most d, and returns the function
+// that stops it and hands back its summary: the load a move runs under.
+func produceInBackground(t *testing.T, addrs []string, topic string, d time.Duration) func() loadgen.Summary {
+	t.Helper()
+	stop := filepath.Join(t.TempDir(), "stop")
+	produced := make(chan loadgen.Summary, 1)
+	go func() {
+		sum, err := loadgen.Produce(context.Background(), loadgen.ProduceConfig{
+			Client: loadgen.ClientConfig{Bootstrap: addrs}, Topic: topic, RunID: "during",
+			Duration: d, Rate: 300, StopFile: stop})
+		assert.NoError(t, err)
+		produced <- sum
+	}()
+	return func() loadgen.Summary {
+		require.NoError(t, os.WriteFile(stop, nil, 0o644))
+		return <-produced
+	}
 }

@@ -6,8 +6,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -155,15 +153,7 @@ func TestRealKafkaReplicaPlacement(t *testing.T) {
 		RunID: "fill", Count: 4000, PadBytes: 1024})
 	require.NoError(t, err)
 	require.Equal(t, int64(4000), sum.Acked)
-	stop := filepath.Join(t.TempDir(), "stop")
-	produced := make(chan loadgen.Summary, 1)
-	go func() {
-		sum, err := loadgen.Produce(context.Background(), loadgen.ProduceConfig{
-			Client: loadgen.ClientConfig{Bootstrap: c.addrs}, Topic: "pl-a", RunID: "during",
-			Duration: 10 * time.Minute, Rate: 300, StopFile: stop})
-		assert.NoError(t, err)
-		produced <- sum
-	}()
+	stopProducer := produceInBackground(t, c.addrs, "pl-a", 10*time.Minute)
 
 	logs := captureLog(t)
 	ps := &placementSteps{t: t, s: s, state: map[string]property.Map{}}
@@ -307,8 +297,7 @@ func TestRealKafkaReplicaPlacement(t *testing.T) {
 		assert.Equal(t, throttleSeen{}, seeThrottle(t, c.adm, topic, brokerRange(5)), "%s: no throttle left behind", topic)
 	}
 
-	require.NoError(t, os.WriteFile(stop, nil, 0o644))
-	sum = <-produced
+	sum = stopProducer()
 	res, err := loadgen.Verify(ctx, loadgen.VerifyConfig{Client: loadgen.ClientConfig{Bootstrap: c.addrs}, Topic: "pl-a",
 		RunID: "during", Acked: sum.AckedSeqRanges})
 	require.NoError(t, err)
