@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"syscall"
 	"time"
 
@@ -29,12 +30,34 @@ func (e *inClusterNameError) Error() string {
 
 func (e *inClusterNameError) Unwrap() error { return e.dns }
 
+// resolver is the direct dialer's resolver; nil is the system's. Tests set a
+// loopback one.
+var resolver *net.Resolver
+
+// inPod reports whether this process runs in a Kubernetes pod, the only place
+// where in-cluster names resolve: the kubelet sets KUBERNETES_SERVICE_HOST in
+// every container.
+func inPod() bool { return os.Getenv("KUBERNETES_SERVICE_HOST") != "" }
+
+// notLookedUp is the dial error for an in-cluster name outside a pod. The
+// name is not sent to the system resolver at all: outside the cluster it can
+// only fail, slowly, and the query would leave the machine for a resolver
+// that has no business seeing the cluster's names.
+func notLookedUp(network, host string) error {
+	dns := &net.DNSError{Err: "not looked up: this process does not run in a Kubernetes pod", Name: host, IsNotFound: true}
+	return &net.OpError{Op: "dial", Net: network, Err: &inClusterNameError{dns: dns}}
+}
+
 // directDialer is the dialer without the kubernetes option: a plain (or TLS)
 // dial with the dial timeout, whose "no such host" on an in-cluster name says
-// how to reach such brokers.
+// how to reach such brokers. Outside a pod an in-cluster name fails at once,
+// without a lookup.
 func directDialer(timeout time.Duration, tc *tls.Config) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	nd := &net.Dialer{Timeout: timeout}
+	nd := &net.Dialer{Timeout: timeout, Resolver: resolver}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if host, _, err := net.SplitHostPort(addr); err == nil && inClusterHost(host) && !inPod() {
+			return nil, notLookedUp(network, host)
+		}
 		var conn net.Conn
 		var err error
 		if tc != nil {
