@@ -4,8 +4,8 @@ import "strconv"
 
 // StartScriptText is the broker container's entrypoint. It picks this pod's
 // generated server.properties by ordinal, formats storage with the stack's cluster
-// id (--ignore-formatted: a restart keeps the data; a volume from another cluster
-// fails loudly), then starts Kafka. The JMX agent is added to KAFKA_OPTS only for
+// id and this node's quorum flags (FormatFileName; --ignore-formatted: a restart
+// keeps the data; a volume from another cluster fails loudly), then starts Kafka. The JMX agent is added to KAFKA_OPTS only for
 // the server, not for the format step, so the two never compete for the port.
 //
 // It must survive a container restart (OOM kill, liveness kill, a failed format):
@@ -28,7 +28,13 @@ if [[ ! -f "$src" ]]; then
 fi
 cp -f "$src" "$conf"
 chmod 0600 "$conf"
-/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id "${CLUSTER_ID}" --config "$conf"
+# The quorum flags of this node's format (components.FormatArgs), one per line;
+# none for a static quorum. Only an empty volume is formatted.
+format_args=()
+if [[ -f "` + ConfigMountPath + `/node-${ordinal}.format" ]]; then
+  mapfile -t format_args < "` + ConfigMountPath + `/node-${ordinal}.format"
+fi
+/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id "${CLUSTER_ID}" --config "$conf" ${format_args[@]+"${format_args[@]}"}
 if [[ -n "${JMX_AGENT_JAR:-}" ]]; then
   if [[ ! -f "${JMX_AGENT_JAR}" ]]; then
     echo "monitoring is on but the JMX exporter agent ${JMX_AGENT_JAR} is missing" >&2

@@ -63,7 +63,8 @@ func ConfigMapData(s *config.Spec) map[string]string {
 		ExporterRules: ExporterRulesYAML,
 	}
 	for id := 0; id < s.Brokers; id++ {
-		data[NodeFileName(id)] = ServerProperties(s, net, id)
+		data[NodeFileName(id)] = NodeServerProperties(s, net, id)
+		data[FormatFileName(id)] = FormatArgsText(s, id)
 	}
 	if s.Secure() {
 		data[AdminPropertiesFile] = AdminPropertiesText()

@@ -201,6 +201,10 @@ func BootstrapAddress(namespace string) string {
 // NodeFileName is the ConfigMap key holding node N's server.properties.
 func NodeFileName(ordinal int) string { return fmt.Sprintf("node-%d.properties", ordinal) }
 
+// FormatFileName is the ConfigMap key of pod ordinal's kafka-storage format
+// flags (FormatArgsText); the entrypoint reads node-<ordinal>.format.
+func FormatFileName(ordinal int) string { return fmt.Sprintf("node-%d.format", ordinal) }
+
 // DataPVCName is the data volume claim of pod ordinal: the StatefulSet names it
 // <volumeClaimTemplate>-<pod>, and keeps it when the pod goes.
 func DataPVCName(ordinal int) string { return DataVolumeName + "-" + PodName(ordinal) }

@@ -211,7 +211,7 @@ func ServerProperties(s *config.Spec, net Network, id int) string {
 // them), so a change of retention rolls the brokers but adding a broker does not.
 func ConfigChecksum(s *config.Spec) string {
 	h := sha256.New()
-	h.Write([]byte(ServerProperties(s, KubernetesNetwork(s.Namespace), 0)))
+	h.Write([]byte(NodeServerProperties(s, KubernetesNetwork(s.Namespace), 0)))
 	h.Write([]byte(StartScriptText))
 	h.Write([]byte(ReadyScriptText))
 	h.Write([]byte(Log4jProperties))

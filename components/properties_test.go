@@ -73,9 +73,19 @@ func TestPerPodIdentity(t *testing.T) {
 	assert.Equal(t, "CONTROLLER", p3["controller.listener.names"], "broker-only pods still name the controller listener")
 
 	data := ConfigMapData(s)
-	assert.Len(t, data, 5+4, "cluster id, start.sh, ready.sh, log4j2.properties, exporter rules, one file per node")
+	assert.Len(t, data, 5+2*4, "cluster id, start.sh, ready.sh, log4j2.properties, exporter rules, a file and format flags per node")
+	for i := 0; i < 4; i++ {
+		assert.Equal(t, DynamicServerProperties(s, net, i), data[NodeFileName(i)], "a new stack's quorum is dynamic")
+		assert.Equal(t, FormatArgsText(s, i), data[FormatFileName(i)])
+	}
+	assert.Equal(t, "--no-initial-controllers\n", data[FormatFileName(3)], "the broker-only pod joins the quorum's log")
+
+	// A stack deployed with the static quorum keeps it.
+	s.Quorum = config.QuorumSpec{}
+	data = ConfigMapData(s)
 	for i := 0; i < 4; i++ {
 		assert.Equal(t, ServerProperties(s, net, i), data[NodeFileName(i)])
+		assert.Empty(t, data[FormatFileName(i)], "a static quorum formats without flags")
 	}
 }
 

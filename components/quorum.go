@@ -102,49 +102,61 @@ func DynamicServerProperties(s *config.Spec, net Network, id int) string {
 	return b.String()
 }
 
-// FormatMode says which quorum a node's storage is formatted into.
-type FormatMode int
-
-const (
-	// FormatNewCluster bootstraps the quorum: the controllers of the spec are
-	// its first voters. Only for a cluster's very first start: a controller
-	// re-formatted this way later would start a second quorum of its own
-	// (--standalone) or rejoin with a log it lost under a directory id the
-	// quorum trusts (--initial-controllers).
-	FormatNewCluster FormatMode = iota
-	// FormatJoin formats every node as a member of an existing quorum
-	// (--no-initial-controllers); controllers join as observers and become
-	// voters by AddRaftVoter.
-	FormatJoin
-)
-
-// FormatArgs returns the quorum flags of node id's kafka-storage format for a
-// dynamic quorum (they follow format --cluster-id ... --config ...):
-//   - FormatJoin, or a broker-only node: --no-initial-controllers;
-//   - a new cluster with one controller: --standalone on node 0;
-//   - a new cluster with more: --initial-controllers with the same list on
-//     every controller, id@host:port:directory-id, the directory ids from
-//     DirectoryID so pods formatted independently agree on it.
-func FormatArgs(s *config.Spec, net Network, id int, mode FormatMode) []string {
-	if mode == FormatJoin || !s.IsController(id) {
+// FormatArgs returns the quorum flags of node id's kafka-storage format (they
+// follow format --cluster-id ... --config ...), from s.Quorum:
+//   - a static quorum: none (the voters come from controller.quorum.voters);
+//   - one of the BootstrapControllers first controllers: --standalone when
+//     there was one, else --initial-controllers with the same list on each,
+//     id@host:port:directory-id, the directory ids from DirectoryID so pods
+//     formatted independently agree on it;
+//   - any other node: --no-initial-controllers. A controller added later
+//     joins as an observer and becomes a voter by AddRaftVoter (the
+//     program's KraftQuorum); formatted as a voter, it would claim a voter
+//     set the running quorum does not have.
+//
+// Formatting only happens on an empty volume (--ignore-formatted), so these
+// flags matter at a cluster's first start and for a new pod.
+func FormatArgs(s *config.Spec, net Network, id int) []string {
+	q := s.Quorum
+	switch {
+	case !q.Dynamic:
+		return nil
+	case !s.IsController(id) || id >= q.BootstrapControllers:
 		return []string{"--no-initial-controllers"}
-	}
-	if s.Controllers == 1 {
+	case q.BootstrapControllers == 1:
 		return []string{"--standalone"}
 	}
 	return []string{"--initial-controllers", InitialControllers(s, net)}
 }
 
 // InitialControllers is the --initial-controllers list of a new cluster:
-// id@host:port:directory-id for every controller, sorted by node id.
+// id@host:port:directory-id for each of its BootstrapControllers first
+// controllers, sorted by node id.
 func InitialControllers(s *config.Spec, net Network) string {
-	ids := s.ControllerIDs()
-	sort.Ints(ids)
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = fmt.Sprintf("%d@%s:%d:%s", id, net.Host(id), net.ControllerPort(id), DirectoryID(s.ClusterID, id))
+	parts := make([]string, s.Quorum.BootstrapControllers)
+	for id := range parts {
+		parts[id] = fmt.Sprintf("%d@%s:%d:%s", id, net.Host(id), net.ControllerPort(id), DirectoryID(s.ClusterID, id))
 	}
 	return strings.Join(parts, ",")
+}
+
+// FormatArgsText is node id's format flags as the entrypoint reads them: one
+// per line.
+func FormatArgsText(s *config.Spec, id int) string {
+	args := FormatArgs(s, KubernetesNetwork(s.Namespace), id)
+	if len(args) == 0 {
+		return ""
+	}
+	return strings.Join(args, "\n") + "\n"
+}
+
+// NodeServerProperties is node id's server.properties in the form s.Quorum
+// says: DynamicServerProperties or the static ServerProperties.
+func NodeServerProperties(s *config.Spec, net Network, id int) string {
+	if s.Quorum.Dynamic {
+		return DynamicServerProperties(s, net, id)
+	}
+	return ServerProperties(s, net, id)
 }
 
 // DirectoryID is the metadata directory id node id gets when formatted with

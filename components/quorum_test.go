@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/umbrella-platform/umbrella-streaming/config"
 )
 
 func TestDynamicQuorumPropertiesReplacesVoters(t *testing.T) {
@@ -52,21 +54,31 @@ func TestFormatArgs(t *testing.T) {
 	list := "0@kafka-0.kafka-headless.umbrella-streaming.svc:9093:" + DirectoryID(three.ClusterID, 0) +
 		",1@kafka-1.kafka-headless.umbrella-streaming.svc:9093:" + DirectoryID(three.ClusterID, 1) +
 		",2@kafka-2.kafka-headless.umbrella-streaming.svc:9093:" + DirectoryID(three.ClusterID, 2)
+	grown := spec(t, 3, 3) // a stack created with one controller, grown to three
+	grown.Quorum.BootstrapControllers = 1
+	migrated := spec(t, 3, 3) // a static stack migrated to a dynamic quorum
+	migrated.Quorum = config.QuorumSpec{Dynamic: true}
+	static := spec(t, 3, 3)
+	static.Quorum = config.QuorumSpec{}
 	cases := []struct {
 		name string
 		args []string
 		want []string
 	}{
-		{"one controller, node 0, new", FormatArgs(one, net, 0, FormatNewCluster), []string{"--standalone"}},
-		{"one controller, broker-only node, new", FormatArgs(one, net, 1, FormatNewCluster), []string{"--no-initial-controllers"}},
-		{"three controllers, node 2, new", FormatArgs(three, net, 2, FormatNewCluster), []string{"--initial-controllers", list}},
-		{"three controllers, node 0, new", FormatArgs(three, net, 0, FormatNewCluster), []string{"--initial-controllers", list}},
-		{"node 0, join", FormatArgs(one, net, 0, FormatJoin), []string{"--no-initial-controllers"}},
-		{"three controllers, node 1, join", FormatArgs(three, net, 1, FormatJoin), []string{"--no-initial-controllers"}},
+		{"one controller, node 0, new", FormatArgs(one, net, 0), []string{"--standalone"}},
+		{"one controller, broker-only node, new", FormatArgs(one, net, 1), []string{"--no-initial-controllers"}},
+		{"three controllers, node 2, new", FormatArgs(three, net, 2), []string{"--initial-controllers", list}},
+		{"three controllers, node 0, new", FormatArgs(three, net, 0), []string{"--initial-controllers", list}},
+		{"grown from one, node 0", FormatArgs(grown, net, 0), []string{"--standalone"}},
+		{"grown from one, added controller", FormatArgs(grown, net, 1), []string{"--no-initial-controllers"}},
+		{"migrated from static, node 0", FormatArgs(migrated, net, 0), []string{"--no-initial-controllers"}},
+		{"static quorum", FormatArgs(static, net, 0), nil},
 	}
 	for _, c := range cases {
 		assert.Equal(t, c.want, c.args, c.name)
 	}
+	assert.Equal(t, "--no-initial-controllers\n", FormatArgsText(grown, 2))
+	assert.Empty(t, FormatArgsText(static, 0), "a static quorum formats without flags")
 }
 
 func TestDirectoryIDIsAStableKafkaUuid(t *testing.T) {

@@ -146,6 +146,7 @@ func buildQuorum(p *problems, s *Spec, raw Raw) {
 	}
 	s.Brokers = orInt(raw.Brokers, DefaultBrokers)
 	s.Controllers = orInt(raw.Controllers, DefaultControllers)
+	s.Quorum = NewClusterQuorum(s.Controllers)
 	if s.Brokers < 1 {
 		p.add("brokers", s.Brokers, "must be at least 1", "set brokers to 1 (dev) or 3 (prod)")
 	} else if s.Brokers > MaxBrokers {

@@ -81,10 +81,12 @@ var Guarded = []GuardedField{
 		Value:  func(s *Spec) string { return s.ClusterID },
 	},
 	{
-		Field: "controllers",
-		Why:   "the KRaft quorum is a static voter set; changing it on a live cluster splits or orphans the quorum",
-		ByHand: "Restore the previous value and add broker-only pods with `brokers` instead; to really resize the quorum, " +
-			"migrate to a dynamic quorum (kafka-features upgrade --feature kraft.version=1, then kafka-metadata-quorum add-controller/remove-controller), " +
+		Field: ControllersField,
+		Why: "with topics.manager = job (with the provider, the program changes the quorum's voters around the roll), " +
+			"the nodes would roll to a voter set the running quorum does not have, which splits or orphans it",
+		ByHand: "Restore the previous value and add broker-only pods with `brokers` instead; to resize the quorum, " +
+			"switch to topics.manager: provider for the update, or do it by hand: kafka-features upgrade --feature kraft.version=1, " +
+			"roll the nodes to their new roles, then kafka-metadata-quorum add-controller/remove-controller, " +
 			"then set guardOverrides: [controllers] for one update",
 		Value: func(s *Spec) string { return fmt.Sprint(s.Controllers) },
 	},
@@ -138,6 +140,9 @@ func orMarker(class string) string {
 
 // SecurityModeField is the guarded security.mode.
 const SecurityModeField = "security.mode"
+
+// ControllersField is the guarded controllers count.
+const ControllersField = "controllers"
 
 // BrokersField is the guarded field whose decrease the program checks against
 // the live cluster.

@@ -62,9 +62,14 @@ type Spec struct {
 	// ClusterID is the KRaft cluster id (22 characters of base64url, 16 bytes). It is
 	// kept in stack config so a reinstall formats storage with the same id.
 	ClusterID string
-	// Controllers is the size of the static KRaft quorum: pods 0..Controllers-1 run
-	// combined broker+controller. Odd, and fixed for the life of a cluster.
+	// Controllers is the size of the KRaft quorum: pods 0..Controllers-1 run
+	// combined broker+controller. Odd; with the topic provider it can change
+	// on a live cluster (a dynamic quorum, see Quorum).
 	Controllers int
+	// Quorum is how the quorum keeps its voters. Config says nothing about it:
+	// a new stack starts dynamic, and the program sets it from what the
+	// stack's last deployment recorded (program.ResolveQuorum).
+	Quorum QuorumSpec
 	// Brokers is the total number of broker pods; pods beyond the controllers run
 	// broker-only, so Brokers can grow without touching the quorum.
 	Brokers int
@@ -261,4 +266,26 @@ func (s *Spec) Topic(name string) (TopicSpec, bool) {
 		}
 	}
 	return TopicSpec{}, false
+}
+
+// QuorumSpec is how the KRaft quorum keeps its voters.
+type QuorumSpec struct {
+	// Dynamic is a KIP-853 quorum (kraft.version 1): the voters live in the
+	// metadata log, nodes find it through controller.quorum.bootstrap.servers,
+	// and voters are added and removed live. False is the static quorum of
+	// stacks deployed before it (controller.quorum.voters), kept until their
+	// controllers change.
+	Dynamic bool
+	// BootstrapControllers is how many controllers the cluster's storage was
+	// first formatted with as voters (--standalone or --initial-controllers);
+	// every other node formats as an observer (--no-initial-controllers). It
+	// never changes for a cluster: 0 for one migrated from a static quorum,
+	// whose first nodes were formatted long ago.
+	BootstrapControllers int
+}
+
+// NewClusterQuorum is the quorum of a stack that was never deployed: dynamic,
+// its first controllers formatted as the voters.
+func NewClusterQuorum(controllers int) QuorumSpec {
+	return QuorumSpec{Dynamic: true, BootstrapControllers: controllers}
 }

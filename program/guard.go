@@ -108,6 +108,13 @@ func GuardViolations(ctx context.Context, previous map[string]string, s *config.
 			r.Notes = append(r.Notes, drainNote(s, prev, changed))
 			continue
 		}
+		if g.Field == config.ControllersField && s.TopicManager == config.TopicManagerProvider {
+			// components.Quorum removes voters before the roll and adds them
+			// after it; the KraftQuorum preview logs the steps.
+			r.Notes = append(r.Notes, changed+": the KRaft quorum follows: voters that go are removed before the nodes "+
+				"roll to their new roles, new controllers are added as voters after (one at a time; see the KraftQuorum plan)")
+			continue
+		}
 		if !g.Checked {
 			r.Violations = append(r.Violations, changed+": "+g.Advice())
 			continue
@@ -197,7 +204,9 @@ func (e *GuardError) Error() string {
 }
 
 // CheckGuard reads this stack's own last outputs through a StackReference and
-// refuses changes to guarded fields, before any other resource is registered. It
+// refuses changes to guarded fields, before any other resource is registered.
+// It also sets s.Quorum from them (ResolveQuorum): how the deployed cluster's
+// quorum keeps its voters. It
 // runs at preview, so a PR preview shows the refusal. check answers the live
 // question a brokers decrease asks.
 func CheckGuard(ctx *pulumi.Context, s *config.Spec, check BrokerCheck) error {
@@ -212,12 +221,13 @@ func CheckGuard(ctx *pulumi.Context, s *config.Spec, check BrokerCheck) error {
 	if err != nil {
 		return fmt.Errorf("guard: reading the stack's previous outputs (%s): %w", self, err)
 	}
-	prev := map[string]string{}
-	if m, ok := details.Value.(map[string]any); ok {
-		for k, x := range m {
-			prev[k] = fmt.Sprint(x)
-		}
+	prev := outputStrings(details.Value)
+	quorum, err := ref.GetOutputDetails(QuorumOutput)
+	if err != nil {
+		return fmt.Errorf("guard: reading the stack's previous outputs (%s): %w", self, err)
 	}
+	// The quorum's form is a fact of the deployed volumes, not of config.
+	s.Quorum = ResolveQuorum(prev, outputStrings(quorum.Value), s)
 	tls, err := previousDeployerTLS(ref)
 	if err != nil {
 		return fmt.Errorf("guard: reading the stack's previous outputs (%s): %w", self, err)
@@ -232,6 +242,17 @@ func CheckGuard(ctx *pulumi.Context, s *config.Spec, check BrokerCheck) error {
 		return &GuardError{Violations: r.Violations}
 	}
 	return nil
+}
+
+// outputStrings reads a map output as strings (empty when absent).
+func outputStrings(v any) map[string]string {
+	out := map[string]string{}
+	if m, ok := v.(map[string]any); ok {
+		for k, x := range m {
+			out[k] = fmt.Sprint(x)
+		}
+	}
+	return out
 }
 
 // previousDeployerTLS reads DeployerTLSOutput from the previous deployment

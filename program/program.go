@@ -161,6 +161,15 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options) error {
 		}
 		before = append(before, placement.Drain)
 	}
+	// The quorum follows `controllers` the same way: voters leave before the
+	// nodes roll to their new roles, and join after (components.Quorum).
+	var quorum *components.Quorum
+	if components.ManagesQuorum(s) {
+		if quorum, err = components.NewQuorum(ctx, "quorum", s, topics.Provider, inNS...); err != nil {
+			return err
+		}
+		before = append(before, quorum.Shrink)
+	}
 	cluster, err := components.NewKafkaCluster(ctx, "kafka", &components.KafkaClusterArgs{Spec: s, Image: image, Security: sec, Before: before}, inNS...)
 	if err != nil {
 		return err
@@ -176,6 +185,11 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options) error {
 	}
 	if placement != nil {
 		if err := placement.Balance(ctx, cluster.StatefulSet); err != nil {
+			return err
+		}
+	}
+	if quorum != nil {
+		if err := quorum.Grow(ctx, cluster.StatefulSet); err != nil {
 			return err
 		}
 	}
@@ -198,5 +212,6 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options) error {
 	ctx.Export("topicManager", pulumi.String(s.TopicManager))
 	ctx.Export("topics", topics.Table)
 	ctx.Export(GuardOutput, GuardValues(s))
+	ctx.Export(QuorumOutput, QuorumRecord(s.Quorum))
 	return nil
 }

@@ -48,6 +48,7 @@ func Provider() p.Provider {
 		WithResources(infer.Resource(Acl{}), infer.Resource(Quota{}), infer.Resource(UserScramCredential{})).
 		WithResources(infer.Resource(ListenerCertificates{})).
 		WithResources(infer.Resource(ReplicaPlacement{})).
+		WithResources(infer.Resource(KraftQuorum{})).
 		WithFunctions(infer.Function(GetTopic{}), infer.Function(GetTopics{})).
 		Build()
 	if err != nil {

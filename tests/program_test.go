@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -46,7 +47,10 @@ func TestDevStackShape(t *testing.T) {
 	assert.Equal(t, "10Gi", pvc["spec"].ObjectValue()["resources"].ObjectValue()["requests"].ObjectValue()["storage"].StringValue())
 
 	cm := rec.one(t, "kubernetes:core/v1:ConfigMap", "kafka-config").Inputs["data"].ObjectValue()
-	assert.Contains(t, cm["node-0.properties"].StringValue(), "controller.quorum.voters=0@kafka-0.kafka-headless.umbrella-streaming.svc:9093\n")
+	assert.Contains(t, cm["node-0.properties"].StringValue(), "controller.quorum.bootstrap.servers=kafka-0.kafka-headless.umbrella-streaming.svc:9093\n",
+		"a new stack's quorum is dynamic")
+	assert.NotContains(t, cm["node-0.properties"].StringValue(), "controller.quorum.voters")
+	assert.Equal(t, "--standalone\n", cm["node-0.format"].StringValue(), "the only controller is the new quorum's voter")
 	assert.NotContains(t, cm, resource.PropertyKey("node-1.properties"))
 	assert.Equal(t, "5BlkQlAaBVX6rb9uzmmt7w", cm["cluster.id"].StringValue())
 
@@ -79,10 +83,12 @@ func TestProdStackShape(t *testing.T) {
 	assert.Equal(t, 1.0, pdb.Inputs["spec"].ObjectValue()["maxUnavailable"].NumberValue())
 
 	cm := rec.one(t, "kubernetes:core/v1:ConfigMap", "kafka-config").Inputs["data"].ObjectValue()
-	voters := "controller.quorum.voters=0@kafka-0.kafka-headless.umbrella-streaming.svc:9093,1@kafka-1.kafka-headless.umbrella-streaming.svc:9093,2@kafka-2.kafka-headless.umbrella-streaming.svc:9093\n"
+	quorum := "controller.quorum.bootstrap.servers=kafka-0.kafka-headless.umbrella-streaming.svc:9093,kafka-1.kafka-headless.umbrella-streaming.svc:9093,kafka-2.kafka-headless.umbrella-streaming.svc:9093\n"
 	for i := 0; i < 3; i++ {
 		node := cm[resource.PropertyKey("node-"+string(rune('0'+i))+".properties")].StringValue()
-		assert.Contains(t, node, voters)
+		assert.Contains(t, node, quorum)
+		assert.True(t, strings.HasPrefix(cm[resource.PropertyKey("node-"+string(rune('0'+i))+".format")].StringValue(),
+			"--initial-controllers\n0@kafka-0.kafka-headless.umbrella-streaming.svc:9093:"), "the three controllers are the new quorum's voters")
 		assert.Contains(t, node, "node.id="+string(rune('0'+i))+"\n")
 		assert.Contains(t, node, "min.insync.replicas=2\n")
 	}
@@ -183,22 +189,6 @@ func TestRiskySettingDeploys(t *testing.T) {
 	rec, err := run(t, "prod", cfg, nil)
 	require.NoError(t, err)
 	assert.Len(t, rec.byType("umbrellakafka:index:Topic"), 7)
-}
-
-func TestGuardRefusesControllerChangeOnDeployedStack(t *testing.T) {
-	prev := resource.NewPropertyMapFromMap(map[string]any{"guarded": map[string]any{
-		"clusterId": "MjPBEhmLSH-4IwmCODRzPg", "controllers": "1", "storage.size": "100Gi", "storage.storageClass": "", "security.mode": "sasl-scram",
-	}})
-	rec, err := run(t, "prod", stackConfig(t, "prod"), prev)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), `controllers changed from "1" to "3" on a deployed stack: the KRaft quorum is a static voter set`)
-	assert.Empty(t, rec.byType("kubernetes:apps/v1:StatefulSet"), "nothing is registered after a refusal")
-
-	// The operator who migrated the quorum by hand lets it through once.
-	cfg := stackConfig(t, "prod")
-	cfg["umbrella-streaming:guardOverrides"] = `["controllers"]`
-	_, err = run(t, "prod", cfg, prev)
-	require.NoError(t, err)
 }
 
 func TestGuardRefusesStorageAndClusterIDChanges(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/umbrella-platform/umbrella-streaming/components"
+	"github.com/umbrella-platform/umbrella-streaming/config"
 )
 
 // Quorum changes on a running local cluster. The stack grows its quorum by
@@ -38,7 +39,10 @@ func (c *Cluster) formatArgs(id int) []string {
 	if !dynamic {
 		return nil
 	}
-	return components.FormatArgs(s, c.net, id, components.FormatNewCluster)
+	// The cluster's first voters are the controllers it was started with.
+	q := *s
+	q.Quorum = config.NewClusterQuorum(c.opts.Spec.Controllers)
+	return components.FormatArgs(&q, c.net, id)
 }
 
 // DynamicQuorum reports whether the nodes' files describe a dynamic quorum.

@@ -1,0 +1,85 @@
+package provider
+
+import (
+	"testing"
+
+	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/stretchr/testify/assert"
+)
+
+func quorumArgs(mode string, voters ...int) KraftQuorumArgs {
+	eps := map[string]string{}
+	for _, id := range voters {
+		eps[itoa(id)] = "kafka-" + itoa(id) + ".kafka-headless.umbrella-streaming.svc.cluster.local:9093"
+	}
+	listener := "CONTROLLER"
+	return KraftQuorumArgs{Voters: voters, ControllerEndpoints: eps, ControllerListener: &listener, Mode: mode}
+}
+
+func itoa(i int) string { return string(rune('0' + i)) }
+
+func TestKraftQuorumCheck(t *testing.T) {
+	all := func(string) bool { return true }
+	assert.Empty(t, checkKraftQuorum(quorumArgs(QuorumGrow, 0, 1, 2), all))
+
+	cases := []struct {
+		name string
+		args KraftQuorumArgs
+		want p.CheckFailure
+	}{
+		{"no voters", quorumArgs(QuorumGrow), p.CheckFailure{Property: "voters",
+			Reason: "voters = []: is empty: the KRaft quorum needs at least one voter; give the controllers' node ids, e.g. [0] or [0 1 2]"}},
+		{"twice", func() KraftQuorumArgs { a := quorumArgs(QuorumGrow, 0, 1); a.Voters = []int{0, 1, 1}; return a }(),
+			p.CheckFailure{Property: "voters", Reason: "voters = [0 1 1]: lists node 1 twice; list each controller once"}},
+		{"no endpoint", func() KraftQuorumArgs { a := quorumArgs(QuorumGrow, 0); a.Voters = []int{0, 1}; return a }(),
+			p.CheckFailure{Property: "controllerEndpoints", Reason: `controllerEndpoints = map[0:kafka-0.kafka-headless.umbrella-streaming.svc.cluster.local:9093]: ` +
+				`has no entry for voter 1; add "1": "<host>:<controller port>"`}},
+		{"bad endpoint", func() KraftQuorumArgs {
+			a := quorumArgs(QuorumGrow, 0)
+			a.ControllerEndpoints["0"] = "kafka-0"
+			return a
+		}(), p.CheckFailure{Property: "controllerEndpoints[0]", Reason: `controllerEndpoints[0] = "kafka-0": is not host:port; give the ` +
+			`controller listener as host:port, e.g. kafka-1.kafka-headless.umbrella-streaming.svc.cluster.local:9093`}},
+		{"mode", quorumArgs("grwo", 0), p.CheckFailure{Property: "mode",
+			Reason: `mode = "grwo": is not a quorum mode; did you mean "grow"? use "shrink" (before the StatefulSet) or "grow" (after it)`}},
+	}
+	for _, c := range cases {
+		assert.Equal(t, []p.CheckFailure{c.want}, checkKraftQuorum(c.args, all), c.name)
+	}
+	// A computed input is checked once it is known.
+	assert.Empty(t, checkKraftQuorum(quorumArgs(QuorumGrow), func(k string) bool { return k != "voters" }))
+}
+
+func TestKraftQuorumPlan(t *testing.T) {
+	assert.Equal(t, []string{"add voter 1", "add voter 2"}, quorumPlan([]int{0}, quorumArgs(QuorumGrow, 0, 1, 2)))
+	assert.Empty(t, quorumPlan([]int{0}, quorumArgs(QuorumShrink, 0, 1, 2)), "a shrink never adds")
+	assert.Equal(t, []string{"remove voter 1", "remove voter 2"}, quorumPlan([]int{0, 1, 2}, quorumArgs(QuorumShrink, 0)))
+	assert.Equal(t, []string{"remove voter 1", "remove voter 2"}, quorumPlan([]int{0, 1, 2}, quorumArgs(QuorumGrow, 0)))
+	assert.Empty(t, quorumPlan([]int{2, 0, 1}, quorumArgs(QuorumGrow, 0, 1, 2)))
+}
+
+func TestKraftQuorumDiff(t *testing.T) {
+	in := quorumArgs(QuorumGrow, 0, 1, 2)
+	same := KraftQuorumState{KraftQuorumArgs: in, CurrentVoters: []int{0, 1, 2}, KraftVersion: 1}
+	assert.False(t, diffKraftQuorum(same, in).HasChanges, "nothing to do: no diff")
+
+	grown := diffKraftQuorum(KraftQuorumState{KraftQuorumArgs: quorumArgs(QuorumGrow, 0), CurrentVoters: []int{0}}, in)
+	assert.True(t, grown.HasChanges)
+	assert.Equal(t, p.PropertyDiff{Kind: p.Update, InputDiff: true}, grown.DetailedDiff["voters"], "an update in place, never a replace")
+
+	drifted := diffKraftQuorum(KraftQuorumState{KraftQuorumArgs: in, CurrentVoters: []int{0, 1}}, in)
+	assert.Equal(t, map[string]p.PropertyDiff{"currentVoters": {Kind: p.Update}}, drifted.DetailedDiff,
+		"a refresh that found a voter missing (or a cut run) makes the next up finish the change")
+}
+
+func TestPreviewQuorumLine(t *testing.T) {
+	q := Quorum{KRaftVersion: 0, LeaderID: 0, Voters: []QuorumReplica{{ID: 0}}}
+	in := quorumArgs(QuorumShrink, 0, 1, 2)
+	on := true
+	in.EnableDynamic = &on
+	assert.Equal(t, "KraftQuorum shrink to voters [0 1 2]: voters now [0] (kraft.version 0, leader 0); will finalize "+
+		"kraft.version 1 (static -> dynamic quorum); no voter change", previewQuorumLine(q, in))
+	q.KRaftVersion = 1
+	assert.Equal(t, "KraftQuorum grow to voters [0 1 2]: voters now [0] (kraft.version 1, leader 0); will add voter 1, "+
+		"then add voter 2, one at a time", previewQuorumLine(q, quorumArgs(QuorumGrow, 0, 1, 2)))
+}
