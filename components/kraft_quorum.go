@@ -54,9 +54,10 @@ func BuildKraftQuorum(s *config.Spec, mode string) *umbrellakafka.KraftQuorumArg
 		ControllerEndpoints: endpoints,
 		ControllerListener:  pulumi.StringPtr(ControllerListener),
 		Mode:                pulumi.String(mode),
-		// A no-op once kraft.version is 1; on a stack deployed with a static
-		// quorum it is the migration's first step, before any node rolls.
-		EnableDynamic: pulumi.BoolPtr(mode == QuorumShrink),
+		// A stack migrated from a static quorum (no bootstrap voters) finalizes
+		// kraft.version 1 before any node rolls; a no-op once it is 1, and
+		// never needed by a cluster formatted dynamic.
+		EnableDynamic: pulumi.BoolPtr(mode == QuorumShrink && s.Quorum.BootstrapControllers == 0),
 	}
 }
 

@@ -45,7 +45,7 @@ func TestNewStackRecordsADynamicQuorum(t *testing.T) {
 		assert.Equal(t, "CONTROLLER", q.Inputs["controllerListener"].StringValue(), q.Name)
 	}
 	assert.Equal(t, "shrink", shrink.Inputs["mode"].StringValue())
-	assert.True(t, shrink.Inputs["enableDynamic"].BoolValue(), "the shrink migrates a static quorum first (a no-op on a dynamic one)")
+	assert.False(t, shrink.Inputs["enableDynamic"].BoolValue(), "a new cluster is formatted dynamic")
 	assert.Equal(t, "grow", grow.Inputs["mode"].StringValue())
 	assert.Contains(t, rec.one(t, "kubernetes:apps/v1:StatefulSet", "kafka").Deps, "quorum-shrink",
 		"voters leave before the nodes roll")

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -160,4 +161,84 @@ func describeTopic(t *testing.T, topic string) string {
 		return s + ", min ISR " + minISR[1]
 	}
 	return s + ", min ISR from the cluster default"
+}
+
+// controllersOneAndBack is issue 17's quorum change on real pods through the
+// real engine, with the connectors producing throughout: controllers 3 -> 1
+// removes voters 2 and 1 before the StatefulSet (the shrink; the preview
+// names the steps) and rolls nodes 1 and 2 to broker-only; 1 -> 3 rolls them
+// back to controllers and the grow after the StatefulSet adds them as
+// voters once they follow the metadata log. Each second preview changes
+// nothing, and no acknowledged record is lost.
+func controllersOneAndBack(t *testing.T, ctx context.Context, stateDir string) {
+	run := startProducer(t, "quorum", 300*time.Second) // two rolls of three pods, two previews
+	one := rolledOverrides()
+	one["controllers"] = "1"
+	steps := []struct {
+		name   string
+		cfg    map[string]string
+		plan   string
+		voters []int
+	}{
+		{"controllers 3 -> 1", one, "KraftQuorum shrink to voters [0]: voters now [0 1 2]", []int{0}},
+		{"controllers 1 -> 3", rolledOverrides(), "KraftQuorum grow to voters [0 1 2]: voters now [0]", []int{0, 1, 2}},
+	}
+	for _, step := range steps {
+		st := openStack(t, ctx, "prod", stateDir, step.cfg)
+		_, diags, err := st.PreviewDiagnostics(ctx)
+		require.NoError(t, err, "%s is previewed, not refused", step.name)
+		plan := quorumPlanLine(strings.Join(diags, "\n"), step.plan)
+		assert.Contains(t, plan, "will ", "%s: the preview shows the quorum's steps: %q", step.name, diags)
+		t.Logf("FIGURE preview %s: %s", step.name, plan)
+		start := time.Now()
+		up, err := st.Up(ctx)
+		require.NoError(t, err, "up with %s", step.name)
+		t.Logf("FIGURE %s: up (voters, roll) %.1fs; %s", step.name, time.Since(start).Seconds(),
+			quorumPlanLine(up.StdOut, "voter changes in"))
+		assert.Equal(t, step.voters, quorumVoters(t), "%s: the voters", step.name)
+		for id := 0; id < 3; id++ {
+			props := brokerExec(t, components.PodName(id), "cat "+components.ConfigMountPath+"/"+components.NodeFileName(id))
+			roles := "broker"
+			if id < len(step.voters) {
+				roles = "broker,controller"
+			}
+			assert.Contains(t, props, "\nprocess.roles="+roles+"\n", "%s: kafka-%d's roles", step.name, id)
+		}
+		record, ok := up.Outputs["quorum"]
+		require.True(t, ok, "the quorum output")
+		assert.Equal(t, map[string]any{"mode": "dynamic", "bootstrapControllers": "3"}, record.Value,
+			"the cluster was formatted with three voters, whatever its controllers now")
+		again, err := st.Preview(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, again.ChangeSummary["update"]+again.ChangeSummary["create"]+again.ChangeSummary["delete"]+again.ChangeSummary["replace"],
+			"%s: a second up changes nothing: %v", step.name, again.ChangeSummary)
+	}
+	s := run.wait(t)
+	verifyProduced(t, run, s)
+	t.Logf("FIGURE controllers 3 -> 1 -> 3 under load: longest produce stall %d ms, 0 acknowledged records lost", s.LongestStallMs)
+}
+
+// quorumPlanLine is the KraftQuorum log line of the engine output that
+// contains what, for the figures.
+func quorumPlanLine(out, what string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "KraftQuorum") && strings.Contains(l, what) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return "(no KraftQuorum line with " + strconv.Quote(what) + ")"
+}
+
+// quorumVoters are the voters' node ids, as kafka-metadata-quorum describes
+// them, sorted.
+func quorumVoters(t *testing.T) []int {
+	t.Helper()
+	out := brokerExec(t, "kafka-0", "/opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server localhost:9092 describe --status")
+	var ids []int
+	for _, m := range regexp.MustCompile(`"id":\s*(\d+)`).FindAllStringSubmatch(lineOf(out, "CurrentVoters:"), -1) {
+		id, _ := strconv.Atoi(m[1])
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	return ids
 }

@@ -222,6 +222,10 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		brokersFiveAndBack(t, ctx, stateDir)
 	})
 
+	t.Run("controllers 3 -> 1 -> 3 under load: voters leave before the roll and join after it", func(t *testing.T) {
+		controllersOneAndBack(t, ctx, stateDir)
+	})
+
 	t.Run("produce throughput through the client Service: prod settings vs Kafka defaults", func(t *testing.T) {
 		throughput(t, 20*time.Second)
 	})
