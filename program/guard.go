@@ -203,37 +203,66 @@ func (e *GuardError) Error() string {
 		config.Project, strings.Join(e.Violations, "\n  - "))
 }
 
-// CheckGuard reads this stack's own last outputs through a StackReference and
-// refuses changes to guarded fields, before any other resource is registered.
-// It also sets s.Quorum from them (ResolveQuorum): how the deployed cluster's
-// quorum keeps its voters. It
-// runs at preview, so a PR preview shows the refusal. check answers the live
-// question a brokers decrease asks.
-func CheckGuard(ctx *pulumi.Context, s *config.Spec, check BrokerCheck) error {
+// Previous is what the stack's last deployment exported that this update
+// builds on; the zero value is a stack that was never deployed.
+type Previous struct {
+	// Guarded are the guarded fields' deployed values (GuardOutput).
+	Guarded map[string]string
+	// Quorum is the quorum record (QuorumOutput).
+	Quorum map[string]string
+	// RetainedVolumes are the data volumes removed brokers left (RetainedVolumesOutput).
+	RetainedVolumes []string
+	// DeployerTLS is the deployer's identity in secure mode, else nil.
+	DeployerTLS *DeployerTLS
+}
+
+// ReadPrevious reads this stack's own last outputs through a StackReference,
+// before any other resource is registered. On a stack that was never
+// deployed the outputs are absent (or unknown during a first preview).
+func ReadPrevious(ctx *pulumi.Context) (Previous, error) {
 	self := fmt.Sprintf("%s/%s/%s", ctx.Organization(), ctx.Project(), ctx.Stack())
 	ref, err := pulumi.NewStackReference(ctx, "previous-deployment", &pulumi.StackReferenceArgs{Name: pulumi.String(self)})
 	if err != nil {
-		return fmt.Errorf("guard: reading the stack's previous outputs: %w", err)
+		return Previous{}, fmt.Errorf("guard: reading the stack's previous outputs: %w", err)
 	}
-	// GetOutputDetails waits for the read. On a stack that was never deployed, the
-	// output is absent (or unknown during a first preview) and Value is nil.
-	details, err := ref.GetOutputDetails(GuardOutput)
+	var prev Previous
+	read := func(name string) (any, error) {
+		// GetOutputDetails waits for the read.
+		d, err := ref.GetOutputDetails(name)
+		if err != nil {
+			return nil, fmt.Errorf("guard: reading the stack's previous outputs (%s): %w", self, err)
+		}
+		return d.Value, nil
+	}
+	for name, into := range map[string]*map[string]string{GuardOutput: &prev.Guarded, QuorumOutput: &prev.Quorum} {
+		v, err := read(name)
+		if err != nil {
+			return Previous{}, err
+		}
+		*into = outputStrings(v)
+	}
+	volumes, err := read(RetainedVolumesOutput)
 	if err != nil {
-		return fmt.Errorf("guard: reading the stack's previous outputs (%s): %w", self, err)
+		return Previous{}, err
 	}
-	prev := outputStrings(details.Value)
-	quorum, err := ref.GetOutputDetails(QuorumOutput)
-	if err != nil {
-		return fmt.Errorf("guard: reading the stack's previous outputs (%s): %w", self, err)
+	if list, ok := volumes.([]any); ok {
+		for _, v := range list {
+			prev.RetainedVolumes = append(prev.RetainedVolumes, fmt.Sprint(v))
+		}
 	}
-	// The quorum's form is a fact of the deployed volumes, not of config.
-	s.Quorum = ResolveQuorum(prev, outputStrings(quorum.Value), s)
-	tls, err := previousDeployerTLS(ref)
-	if err != nil {
-		return fmt.Errorf("guard: reading the stack's previous outputs (%s): %w", self, err)
+	if prev.DeployerTLS, err = previousDeployerTLS(ref); err != nil {
+		return Previous{}, fmt.Errorf("guard: reading the stack's previous outputs (%s): %w", self, err)
 	}
-	r := GuardViolations(ctx.Context(), prev, s, func(c context.Context, s *config.Spec, _ *DeployerTLS, removed []int32) (map[int32][]string, error) {
-		return check(c, s, tls, removed)
+	return prev, nil
+}
+
+// CheckGuard refuses changes to guarded fields against the previous
+// deployment and logs the notes on the changes it lets through. It runs at
+// preview, so a PR preview shows the refusal. check answers the live
+// question a brokers decrease asks.
+func CheckGuard(ctx *pulumi.Context, s *config.Spec, prev Previous, check BrokerCheck) error {
+	r := GuardViolations(ctx.Context(), prev.Guarded, s, func(c context.Context, s *config.Spec, _ *DeployerTLS, removed []int32) (map[int32][]string, error) {
+		return check(c, s, prev.DeployerTLS, removed)
 	})
 	for _, n := range r.Notes {
 		_ = ctx.Log.Info(n, nil)

@@ -99,16 +99,22 @@ func RunWith(opts Options) pulumi.RunFunc {
 				"rendering does not create; deploy this stack with pulumi up, or render a stack with security.mode = none",
 				s.Security.Mode)
 		}
+		var prev Previous
 		if !opts.SkipGuard {
-			if err := CheckGuard(ctx, s, opts.brokerCheck()); err != nil {
+			if prev, err = ReadPrevious(ctx); err != nil {
+				return err
+			}
+			// The quorum's form is a fact of the deployed volumes, not of config.
+			s.Quorum = ResolveQuorum(prev.Guarded, prev.Quorum, s)
+			if err := CheckGuard(ctx, s, prev, opts.brokerCheck()); err != nil {
 				return err
 			}
 		}
-		return deploy(ctx, s, opts)
+		return deploy(ctx, s, opts, prev)
 	}
 }
 
-func deploy(ctx *pulumi.Context, s *config.Spec, opts Options) error {
+func deploy(ctx *pulumi.Context, s *config.Spec, opts Options, prev Previous) error {
 	var base []pulumi.ResourceOption
 	if opts.RenderDir != "" {
 		render, err := kubernetes.NewProvider(ctx, "render", &kubernetes.ProviderArgs{
@@ -213,5 +219,6 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options) error {
 	ctx.Export("topics", topics.Table)
 	ctx.Export(GuardOutput, GuardValues(s))
 	ctx.Export(QuorumOutput, QuorumRecord(s.Quorum))
+	ctx.Export(RetainedVolumesOutput, pulumi.ToStringArray(RetainedVolumes(prev, s)))
 	return nil
 }

@@ -70,6 +70,8 @@ func brokersFiveAndBack(t *testing.T, ctx context.Context, stateDir string) {
 	up, err = st3.Up(ctx)
 	require.NoError(t, err)
 	t.Logf("FIGURE brokers 5 -> 3: up (drain, then the pods go) %.1fs; %s", time.Since(start).Seconds(), placementLine(up.StdOut, "moved in"))
+	assert.Equal(t, []any{components.DataPVCName(3), components.DataPVCName(4)}, up.Outputs["retainedVolumes"].Value,
+		"the output names the volumes the removed brokers left")
 	for _, id := range []int{3, 4} {
 		waitFor(t, 3*time.Minute, components.PodName(id)+" gone", func() bool {
 			_, err := kubectl("-n", ns, "get", "pod", components.PodName(id))
