@@ -138,7 +138,7 @@ func (k *kafkaClient) Rebalance(ctx context.Context, brokers []int32, throttle i
 		progress("the replicas are already spread over brokers " + fmt.Sprint(brokers))
 		return res, nil
 	}
-	res.BytesMoved = k.movedBytes(ctx, current, plan)
+	res.BytesMoved, _ = k.movedBytes(ctx, current, plan) // a figure: an unread size counts 0
 	progress(fmt.Sprintf("moving %d replicas (%d bytes) of %d partitions onto brokers %v",
 		res.ReplicasMoved, res.BytesMoved, res.Partitions, brokers))
 	return res, k.applyPlan(ctx, current, plan, throttle, progress)
@@ -433,15 +433,19 @@ func (k *kafkaClient) electPreferred(ctx context.Context, set kadm.TopicsSet) er
 
 // movedBytes sums, over the replicas the plan copies, the size of each
 // partition's largest replica (DescribeLogDirs); 0 where unknown.
-func (k *kafkaClient) movedBytes(ctx context.Context, current map[PartitionID][]int32, plan RebalancePlan) int64 {
+func (k *kafkaClient) movedBytes(ctx context.Context, current map[PartitionID][]int32, plan RebalancePlan) (int64, error) {
 	dctx, cancel := k.withTimeout(ctx)
 	defer cancel()
 	dirs, err := k.adm.DescribeAllLogDirs(dctx, nil)
 	if err != nil {
-		return 0
+		return 0, err
 	}
 	size := map[PartitionID]int64{}
+	var dirErr error
 	dirs.Each(func(d kadm.DescribedLogDir) {
+		if d.Err != nil && dirErr == nil {
+			dirErr = fmt.Errorf("broker %d, log dir %s: %w", d.Broker, d.Dir, d.Err)
+		}
 		d.Topics.Each(func(p kadm.DescribedLogDirPartition) {
 			id := PartitionID{p.Topic, p.Partition}
 			size[id] = max(size[id], p.Size)
@@ -455,7 +459,7 @@ func (k *kafkaClient) movedBytes(ctx context.Context, current map[PartitionID][]
 			}
 		}
 	}
-	return total
+	return total, dirErr
 }
 
 // finishEarlierMoves starts every move: it waits for the reassignments an

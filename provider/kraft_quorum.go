@@ -288,7 +288,9 @@ func quorumPlan(current []int, a KraftQuorumArgs) []string {
 // new stack (the StatefulSet after it creates the nodes) and has nothing to
 // do.
 func (KraftQuorum) Create(ctx context.Context, req infer.CreateRequest[KraftQuorumArgs]) (infer.CreateResponse[KraftQuorumState], error) {
-	state, err := runKraftQuorum(ctx, KraftQuorumState{KraftQuorumArgs: req.Inputs}, req.DryRun, true)
+	// The lists are required outputs: empty until a run reads the quorum.
+	state, err := runKraftQuorum(ctx, KraftQuorumState{KraftQuorumArgs: req.Inputs, CurrentVoters: []int{}, LastSteps: []string{}},
+		req.DryRun, true)
 	if err != nil {
 		return infer.CreateResponse[KraftQuorumState]{}, err
 	}

@@ -1,10 +1,13 @@
 package provider
 
 import (
+	"net"
 	"testing"
 
 	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func quorumArgs(mode string, voters ...int) KraftQuorumArgs {
@@ -82,4 +85,49 @@ func TestPreviewQuorumLine(t *testing.T) {
 	q.KRaftVersion = 1
 	assert.Equal(t, "KraftQuorum grow to voters [0 1 2]: voters now [0] (kraft.version 1, leader 0); will add voter 1, "+
 		"then add voter 2, one at a time", previewQuorumLine(q, quorumArgs(QuorumGrow, 0, 1, 2)))
+}
+
+func quorumProps(mode string, voters ...int) property.Map {
+	ids := make([]property.Value, len(voters))
+	eps := map[string]property.Value{}
+	for i, id := range voters {
+		ids[i] = property.New(float64(id))
+		eps[itoa(id)] = property.New("kafka-" + itoa(id) + ".kafka-headless.umbrella-streaming.svc.cluster.local:9093")
+	}
+	return property.NewMap(map[string]property.Value{"voters": property.New(ids), "mode": property.New(mode),
+		"controllerEndpoints": property.New(eps)})
+}
+
+// TestKraftQuorumWithoutKafka: on a new stack (no broker listening) the
+// shrink's create has nothing to change, and its state (which the next
+// update and a destroy decode) is complete; a preview says the plan comes
+// later; a grow, which runs after the brokers exist, fails saying why.
+func TestKraftQuorumWithoutKafka(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close()) // nothing listens there now
+	s := server(t, []string{addr}, nil)
+	logs := captureLog(t)
+
+	urn := resURN(KraftQuorumToken, "quorum-shrink")
+	in := checked(t, s, urn, quorumProps(QuorumShrink, 0, 1, 2))
+	_, err = s.Create(p.CreateRequest{Urn: urn, Properties: in, DryRun: true})
+	require.NoError(t, err)
+	assert.Regexp(t, `^KraftQuorum shrink to voters \[0 1 2\]: Kafka did not answer within 10s \(.+\): the plan will be `+
+		`computed during the update$`, logs.messages()[0])
+
+	resp, err := s.Create(p.CreateRequest{Urn: urn, Properties: in})
+	require.NoError(t, err)
+	assert.Equal(t, property.New([]property.Value{}), resp.Properties.Get("currentVoters"))
+	assert.Equal(t, property.New([]property.Value{}), resp.Properties.Get("lastSteps"))
+	d, err := s.Diff(p.DiffRequest{ID: "quorum-shrink", Urn: urn, State: resp.Properties, Inputs: in})
+	require.NoError(t, err, "the created state decodes")
+	assert.False(t, d.HasChanges, "a second up changes nothing")
+	require.NoError(t, s.Delete(p.DeleteRequest{ID: "quorum-shrink", Urn: urn, Properties: resp.Properties}))
+
+	gurn := resURN(KraftQuorumToken, "quorum-grow")
+	_, err = s.Create(p.CreateRequest{Urn: gurn, Properties: checked(t, s, gurn, quorumProps(QuorumGrow, 0))})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "KraftQuorum grow to voters [0]: ")
 }
