@@ -49,7 +49,9 @@ func TestDevStackLifecycle(t *testing.T) {
 		assert.Equal(t, "restricted", path(ns, "metadata", "labels", "pod-security.kubernetes.io/enforce"))
 
 		cm := getJSON(t, "-n", "umbrella-streaming", "configmap", "kafka-config")
-		assert.Contains(t, path(cm, "data", "node-0.properties"), "controller.quorum.voters=0@kafka-0.kafka-headless.umbrella-streaming.svc:9093\n")
+		assert.Contains(t, path(cm, "data", "node-0.properties"), "controller.quorum.bootstrap.servers=kafka-0.kafka-headless.umbrella-streaming.svc:9093\n")
+		assert.Equal(t, "--standalone\n", path(cm, "data", "node-0.format"), "a new stack's one controller bootstraps a dynamic quorum")
+		assert.Equal(t, map[string]any{"mode": "dynamic", "bootstrapControllers": "1"}, up.Outputs["quorum"].Value)
 		assert.Nil(t, path(cm, "data", "node-1.properties"))
 
 		sts := getJSON(t, "-n", "umbrella-streaming", "statefulset", "kafka")
@@ -145,7 +147,7 @@ func TestDevStackLifecycle(t *testing.T) {
 		changed := openStack(t, ctx, "dev", state, map[string]string{"topics": `{"manager":"job"}`, "brokers": "3", "controllers": "3"})
 		_, err := changed.Preview(ctx)
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), `controllers changed from "1" to "3" on a deployed stack`)
+		assert.Contains(t, err.Error(), `controllers changed from "1" to "3" on a deployed stack: with topics.manager = job`)
 	})
 
 	t.Run("cluster id and storage class changes are refused at preview", func(t *testing.T) {
@@ -201,7 +203,7 @@ func TestProdStackThreeBrokers(t *testing.T) {
 	assert.EqualValues(t, 1, path(pdb, "spec", "maxUnavailable"))
 
 	cm := getJSON(t, "-n", "umbrella-streaming", "configmap", "kafka-config")
-	voters := "controller.quorum.voters=0@kafka-0.kafka-headless.umbrella-streaming.svc:9093,1@kafka-1.kafka-headless.umbrella-streaming.svc:9093,2@kafka-2.kafka-headless.umbrella-streaming.svc:9093\n"
+	voters := "controller.quorum.bootstrap.servers=kafka-0.kafka-headless.umbrella-streaming.svc:9093,kafka-1.kafka-headless.umbrella-streaming.svc:9093,kafka-2.kafka-headless.umbrella-streaming.svc:9093\n"
 	for i, id := range []string{"0", "1", "2"} {
 		node := path(cm, "data", "node-"+id+".properties").(string)
 		assert.Contains(t, node, voters, "node %d", i)
