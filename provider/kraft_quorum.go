@@ -28,6 +28,12 @@ const (
 	QuorumGrow = "grow"
 )
 
+// DefaultQuorumTimeoutSeconds is how long a grow waits, by default, for a
+// new controller to follow the metadata log: its pod restarts and starts a
+// JVM first, and Kubernetes may report the StatefulSet updated before its
+// roll ends.
+const DefaultQuorumTimeoutSeconds = 600
+
 // KraftQuorum is the controller of umbrellakafka:index:KraftQuorum (issue
 // 17): it keeps the KRaft metadata quorum's voters equal to the stack's
 // controllers, one voter at a time (EnsureVoters). A program places one in
@@ -51,6 +57,8 @@ type KraftQuorumArgs struct {
 	// EnableDynamic finalizes kraft.version 1 first (a static quorum's
 	// migration).
 	EnableDynamic *bool `pulumi:"enableDynamic,optional"`
+	// TimeoutSeconds bounds the wait for each new voter to follow the log.
+	TimeoutSeconds *int `pulumi:"timeoutSeconds,optional"`
 }
 
 // KraftQuorumState is the recorded state: the inputs, the voters as last
@@ -102,6 +110,9 @@ func (a *KraftQuorumArgs) Annotate(an infer.Annotator) {
 	an.Describe(&a.EnableDynamic, "Finalize kraft.version 1 first (kafka-features upgrade --feature kraft.version=1): "+
 		"migrates a static quorum (controller.quorum.voters) live. Default false.")
 	an.SetDefault(&a.EnableDynamic, false)
+	an.Describe(&a.TimeoutSeconds, "How long a grow waits for each new controller to run and follow the metadata "+
+		"log before adding it, in seconds (the broker StatefulSet may still be rolling it). Default 600.")
+	an.SetDefault(&a.TimeoutSeconds, DefaultQuorumTimeoutSeconds)
 }
 
 // Annotate documents the outputs.
@@ -149,6 +160,10 @@ func checkKraftQuorum(a KraftQuorumArgs, known func(string) bool) []p.CheckFailu
 					"as host:port, e.g. kafka-1.kafka-headless.umbrella-streaming.svc.cluster.local:9093")
 			}
 		}
+	}
+	if known("timeoutSeconds") && deref(a.TimeoutSeconds) < 1 {
+		fail("timeoutSeconds", deref(a.TimeoutSeconds), "is below 1",
+			"set how long to wait for a new controller, e.g. 600")
 	}
 	if known("mode") && a.Mode != QuorumShrink && a.Mode != QuorumGrow {
 		fix := `use "shrink" (before the StatefulSet) or "grow" (after it)`
@@ -227,6 +242,7 @@ func diffKraftQuorum(olds KraftQuorumState, news KraftQuorumArgs) p.DiffResponse
 	changed("controllerListener", deref(olds.ControllerListener) != deref(news.ControllerListener))
 	changed("mode", olds.Mode != news.Mode)
 	changed("enableDynamic", derefBool(olds.EnableDynamic) != derefBool(news.EnableDynamic))
+	changed("timeoutSeconds", quorumWaitOf(olds.KraftQuorumArgs) != quorumWaitOf(news))
 	if len(quorumPlan(olds.CurrentVoters, news)) > 0 {
 		d["currentVoters"] = p.PropertyDiff{Kind: p.Update}
 	}
@@ -234,6 +250,14 @@ func diffKraftQuorum(olds KraftQuorumState, news KraftQuorumArgs) p.DiffResponse
 }
 
 func derefBool(b *bool) bool { return b != nil && *b }
+
+// quorumWaitOf is the timeoutSeconds input, defaulted.
+func quorumWaitOf(a KraftQuorumArgs) time.Duration {
+	if t := deref(a.TimeoutSeconds); t > 0 {
+		return time.Duration(t) * time.Second
+	}
+	return DefaultQuorumTimeoutSeconds * time.Second
+}
 
 func sortedInts(v []int) []int { return slices.Sorted(slices.Values(v)) }
 
@@ -389,7 +413,7 @@ func changeQuorum(ctx context.Context, cl *kafkaClient, state KraftQuorumState) 
 		return state, fmt.Errorf("%s: none of the current voters %v is wanted, and a shrink never adds: the quorum "+
 			"would lose every voter; keep at least one current controller in voters", quorumHead(in), q.VoterIDs())
 	}
-	steps, err := cl.EnsureVoters(ctx, target, func(id int32) QuorumEndpoint {
+	steps, err := cl.EnsureVoters(withObserverWait(ctx, quorumWaitOf(in)), target, func(id int32) QuorumEndpoint {
 		ep, _ := parseEndpoint(deref(in.ControllerListener), in.ControllerEndpoints[strconv.Itoa(int(id))])
 		return ep
 	}, func(line string) { log.InfoStatus("KraftQuorum: " + line) })

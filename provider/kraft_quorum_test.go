@@ -15,8 +15,8 @@ func quorumArgs(mode string, voters ...int) KraftQuorumArgs {
 	for _, id := range voters {
 		eps[itoa(id)] = "kafka-" + itoa(id) + ".kafka-headless.umbrella-streaming.svc.cluster.local:9093"
 	}
-	listener := "CONTROLLER"
-	return KraftQuorumArgs{Voters: voters, ControllerEndpoints: eps, ControllerListener: &listener, Mode: mode}
+	listener, wait := "CONTROLLER", DefaultQuorumTimeoutSeconds
+	return KraftQuorumArgs{Voters: voters, ControllerEndpoints: eps, ControllerListener: &listener, Mode: mode, TimeoutSeconds: &wait}
 }
 
 func itoa(i int) string { return string(rune('0' + i)) }
@@ -43,6 +43,8 @@ func TestKraftQuorumCheck(t *testing.T) {
 			return a
 		}(), p.CheckFailure{Property: "controllerEndpoints[0]", Reason: `controllerEndpoints[0] = "kafka-0": is not host:port; give the ` +
 			`controller listener as host:port, e.g. kafka-1.kafka-headless.umbrella-streaming.svc.cluster.local:9093`}},
+		{"timeout", func() KraftQuorumArgs { a := quorumArgs(QuorumGrow, 0); zero := 0; a.TimeoutSeconds = &zero; return a }(),
+			p.CheckFailure{Property: "timeoutSeconds", Reason: "timeoutSeconds = 0: is below 1; set how long to wait for a new controller, e.g. 600"}},
 		{"mode", quorumArgs("grwo", 0), p.CheckFailure{Property: "mode",
 			Reason: `mode = "grwo": is not a quorum mode; did you mean "grow"? use "shrink" (before the StatefulSet) or "grow" (after it)`}},
 	}

@@ -161,7 +161,7 @@ func (k *kafkaClient) AddVoter(ctx context.Context, id int32, ep QuorumEndpoint)
 func (k *kafkaClient) waitCaughtUpObserver(ctx context.Context, id int32) (QuorumReplica, error) {
 	var obs QuorumReplica
 	why := ""
-	err := poll(ctx, k.timeout, fmt.Sprintf("waiting for node %d to catch up with the metadata log", id),
+	err := poll(ctx, observerWait(ctx, k.timeout), fmt.Sprintf("waiting for node %d to catch up with the metadata log", id),
 		func(ctx context.Context) (bool, error) {
 			q, err := k.describeQuorumOnly(ctx)
 			if err != nil {
@@ -280,6 +280,24 @@ func (k *kafkaClient) RemoveVoter(ctx context.Context, id int32) error {
 		_, ok := q.Voter(id)
 		return !ok
 	})
+}
+
+// observerWaitKey carries how long an added voter may take to follow the
+// metadata log (KraftQuorum's timeoutSeconds: a pod restarted as a
+// controller starts a JVM first) past the request timeout.
+type observerWaitKey struct{}
+
+// withObserverWait bounds waitCaughtUpObserver by d in ctx.
+func withObserverWait(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, observerWaitKey{}, d)
+}
+
+// observerWait is the wait set by withObserverWait, else def.
+func observerWait(ctx context.Context, def time.Duration) time.Duration {
+	if d, ok := ctx.Value(observerWaitKey{}).(time.Duration); ok && d > 0 {
+		return d
+	}
+	return def
 }
 
 // waitVoters polls DescribeQuorum until done holds and the quorum has a leader.

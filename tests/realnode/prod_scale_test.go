@@ -198,8 +198,13 @@ func controllersOneAndBack(t *testing.T, ctx context.Context, stateDir string) {
 		t.Logf("FIGURE %s: up (voters, roll) %.1fs; %s", step.name, time.Since(start).Seconds(),
 			quorumPlanLine(up.StdOut, "voter changes in"))
 		assert.Equal(t, step.voters, quorumVoters(t), "%s: the voters", step.name)
+		// pulumi-kubernetes may report the StatefulSet updated before its
+		// roll ends (README): the roles are read once every pod runs the new
+		// revision, from the file each started with.
+		_, err = kubectl("-n", ns, "rollout", "status", "statefulset/"+components.StatefulSetName, "--timeout=10m")
+		require.NoError(t, err)
 		for id := 0; id < 3; id++ {
-			props := brokerExec(t, components.PodName(id), "cat "+components.ConfigMountPath+"/"+components.NodeFileName(id))
+			props := brokerExec(t, components.PodName(id), "cat "+components.RunMountPath+"/server.properties")
 			roles := "broker"
 			if id < len(step.voters) {
 				roles = "broker,controller"

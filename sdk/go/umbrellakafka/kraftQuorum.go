@@ -30,6 +30,8 @@ type KraftQuorum struct {
 	LastSteps pulumi.StringArrayOutput `pulumi:"lastSteps"`
 	// "shrink": only remove voters not in voters (before the StatefulSet). "grow": add the missing voters once they run as controllers, then remove the others (after it).
 	Mode pulumi.StringOutput `pulumi:"mode"`
+	// How long a grow waits for each new controller to run and follow the metadata log before adding it, in seconds (the broker StatefulSet may still be rolling it). Default 600.
+	TimeoutSeconds pulumi.IntPtrOutput `pulumi:"timeoutSeconds"`
 	// The node ids that should be the quorum's voters (the controllers: pods 0..controllers-1).
 	Voters pulumi.IntArrayOutput `pulumi:"voters"`
 }
@@ -55,6 +57,9 @@ func NewKraftQuorum(ctx *pulumi.Context,
 	}
 	if args.EnableDynamic == nil {
 		args.EnableDynamic = pulumi.BoolPtr(false)
+	}
+	if args.TimeoutSeconds == nil {
+		args.TimeoutSeconds = pulumi.IntPtr(600)
 	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource KraftQuorum
@@ -103,6 +108,8 @@ type kraftQuorumArgs struct {
 	EnableDynamic *bool `pulumi:"enableDynamic"`
 	// "shrink": only remove voters not in voters (before the StatefulSet). "grow": add the missing voters once they run as controllers, then remove the others (after it).
 	Mode string `pulumi:"mode"`
+	// How long a grow waits for each new controller to run and follow the metadata log before adding it, in seconds (the broker StatefulSet may still be rolling it). Default 600.
+	TimeoutSeconds *int `pulumi:"timeoutSeconds"`
 	// The node ids that should be the quorum's voters (the controllers: pods 0..controllers-1).
 	Voters []int `pulumi:"voters"`
 }
@@ -117,6 +124,8 @@ type KraftQuorumArgs struct {
 	EnableDynamic pulumi.BoolPtrInput
 	// "shrink": only remove voters not in voters (before the StatefulSet). "grow": add the missing voters once they run as controllers, then remove the others (after it).
 	Mode pulumi.StringInput
+	// How long a grow waits for each new controller to run and follow the metadata log before adding it, in seconds (the broker StatefulSet may still be rolling it). Default 600.
+	TimeoutSeconds pulumi.IntPtrInput
 	// The node ids that should be the quorum's voters (the controllers: pods 0..controllers-1).
 	Voters pulumi.IntArrayInput
 }
@@ -241,6 +250,11 @@ func (o KraftQuorumOutput) LastSteps() pulumi.StringArrayOutput {
 // "shrink": only remove voters not in voters (before the StatefulSet). "grow": add the missing voters once they run as controllers, then remove the others (after it).
 func (o KraftQuorumOutput) Mode() pulumi.StringOutput {
 	return o.ApplyT(func(v *KraftQuorum) pulumi.StringOutput { return v.Mode }).(pulumi.StringOutput)
+}
+
+// How long a grow waits for each new controller to run and follow the metadata log before adding it, in seconds (the broker StatefulSet may still be rolling it). Default 600.
+func (o KraftQuorumOutput) TimeoutSeconds() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *KraftQuorum) pulumi.IntPtrOutput { return v.TimeoutSeconds }).(pulumi.IntPtrOutput)
 }
 
 // The node ids that should be the quorum's voters (the controllers: pods 0..controllers-1).
