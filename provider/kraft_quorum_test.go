@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"net"
 	"testing"
 
 	p "github.com/pulumi/pulumi-go-provider"
@@ -105,16 +104,12 @@ func quorumProps(mode string, voters ...int) property.Map {
 // update and a destroy decode) is complete; a preview says the plan comes
 // later; a grow, which runs after the brokers exist, fails saying why.
 func TestKraftQuorumWithoutKafka(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close()) // nothing listens there now
-	s := server(t, []string{addr}, nil)
+	s := server(t, []string{deadAddr(t)}, nil)
 	logs := captureLog(t)
 
 	urn := resURN(KraftQuorumToken, "quorum-shrink")
 	in := checked(t, s, urn, quorumProps(QuorumShrink, 0, 1, 2))
-	_, err = s.Create(p.CreateRequest{Urn: urn, Properties: in, DryRun: true})
+	_, err := s.Create(p.CreateRequest{Urn: urn, Properties: in, DryRun: true})
 	require.NoError(t, err)
 	assert.Regexp(t, `^KraftQuorum shrink to voters \[0 1 2\]: Kafka did not answer within 10s \(.+\): the plan will be `+
 		`computed during the update$`, logs.messages()[0])

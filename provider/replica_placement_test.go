@@ -358,17 +358,13 @@ func TestPlacementReadAndNoOpCreate(t *testing.T) {
 // create has nothing to drain, and a balance fails once timeoutSeconds
 // passes without its brokers, saying what to check.
 func TestPlacementWithoutKafka(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close()) // nothing listens there now
-	s := server(t, []string{addr}, nil)
+	s := server(t, []string{deadAddr(t)}, nil)
 	logs := captureLog(t)
 
 	urn := placementURN("drain")
 	in := checked(t, s, urn, placementProps(3, "drain", 0, 0))
 	start := time.Now()
-	_, err = s.Create(p.CreateRequest{Urn: urn, Properties: in, DryRun: true})
+	_, err := s.Create(p.CreateRequest{Urn: urn, Properties: in, DryRun: true})
 	require.NoError(t, err)
 	assert.Less(t, time.Since(start), placementProbeTimeout+5*time.Second, "bounded by the probe")
 	msgs := logs.messages()
@@ -397,6 +393,17 @@ func TestPlacementWithoutKafka(t *testing.T) {
 	assert.Contains(t, err.Error(), "ReplicaPlacement balance over brokers 0-2: waiting for brokers 0-2 to register: "+
 		"gave up after 2s")
 	assert.Contains(t, err.Error(), "check that the broker pods start (kubectl get pods), or raise timeoutSeconds")
+}
+
+// deadAddr is a loopback address where nothing listens (a new stack's
+// brokers, before they exist).
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
 }
 
 // TestPlacementUnknownBrokers: brokers computed from another resource's

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/umbrella-platform/umbrella-streaming/components"
+	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
 	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
 )
 
@@ -55,10 +56,7 @@ func brokersFiveAndBack(t *testing.T, ctx context.Context, stateDir string) {
 	for id := 0; id < 5; id++ {
 		assert.InDelta(t, float64(total)/5, float64(load[id]), 1.0, "broker %d holds a fair share (%v)", id, load)
 	}
-	again, err := st5.Preview(ctx)
-	require.NoError(t, err)
-	assert.Zero(t, again.ChangeSummary["update"]+again.ChangeSummary["create"]+again.ChangeSummary["delete"]+again.ChangeSummary["replace"],
-		"a second up changes nothing: %v", again.ChangeSummary)
+	previewsNoChange(t, ctx, st5, "brokers 3 -> 5")
 
 	st3 := openStack(t, ctx, "prod", stateDir, rolledOverrides())
 	_, diags, err := st3.PreviewDiagnostics(ctx)
@@ -86,6 +84,15 @@ func brokersFiveAndBack(t *testing.T, ctx context.Context, stateDir string) {
 	s := run.wait(t)
 	verifyProduced(t, run, s)
 	t.Logf("FIGURE scale 3 -> 5 -> 3 under load: longest produce stall %d ms, 0 acknowledged records lost", s.LongestStallMs)
+}
+
+// previewsNoChange checks that a second up after what would change nothing.
+func previewsNoChange(t *testing.T, ctx context.Context, st *deploy.Stack, after string) {
+	t.Helper()
+	again, err := st.Preview(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, again.ChangeSummary["update"]+again.ChangeSummary["create"]+again.ChangeSummary["delete"]+again.ChangeSummary["replace"],
+		"%s: a second up changes nothing: %v", after, again.ChangeSummary)
 }
 
 // placementLine is the ReplicaPlacement log line of the engine output that
@@ -215,10 +222,7 @@ func controllersOneAndBack(t *testing.T, ctx context.Context, stateDir string) {
 		require.True(t, ok, "the quorum output")
 		assert.Equal(t, map[string]any{"mode": "dynamic", "bootstrapControllers": "3"}, record.Value,
 			"the cluster was formatted with three voters, whatever its controllers now")
-		again, err := st.Preview(ctx)
-		require.NoError(t, err)
-		assert.Zero(t, again.ChangeSummary["update"]+again.ChangeSummary["create"]+again.ChangeSummary["delete"]+again.ChangeSummary["replace"],
-			"%s: a second up changes nothing: %v", step.name, again.ChangeSummary)
+		previewsNoChange(t, ctx, st, step.name)
 	}
 	s := run.wait(t)
 	verifyProduced(t, run, s)
