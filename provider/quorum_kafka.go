@@ -198,23 +198,50 @@ func (k *kafkaClient) sendAddVoter(ctx context.Context, obs QuorumReplica, ep Qu
 	req.Listeners = append(req.Listeners, l)
 	req.AckWhenCommitted = true
 	what := fmt.Sprintf("AddRaftVoter for node %d (directory %s, endpoint %s)", obs.ID, obs.DirectoryIDString(), ep)
-	return k.sendVoterChange(ctx, what, func(ctx context.Context) (int16, *string, error) {
+	// The leader answers REQUEST_TIMED_OUT while it cannot reach the node's
+	// controller endpoint: a node still restarting into its controller role
+	// (the StatefulSet may be rolling it), or a broker-only one. That is
+	// asked again until the observer wait ends; an answer lost after the
+	// change was applied shows as the node voting.
+	return k.sendVoterChangeWithin(ctx, observerWait(ctx, k.timeout), what, func(ctx context.Context) (int16, *string, error) {
 		resp, err := req.RequestWith(ctx, k.raw)
 		if err != nil {
 			return 0, nil, err
+		}
+		if errors.Is(kerr.ErrorForCode(resp.ErrorCode), kerr.RequestTimedOut) {
+			if q, derr := k.describeQuorumOnly(ctx); derr == nil {
+				if _, ok := q.Voter(obs.ID); ok {
+					return 0, nil, nil
+				}
+			}
+			return kerr.RequestTimedOut.Code, resp.ErrorMessage, errRetryTimedOut
 		}
 		return resp.ErrorCode, resp.ErrorMessage, nil
 	}, fmt.Sprintf("check that node %d runs with process.roles=broker,controller and answers on %s", obs.ID, ep))
 }
 
+// errRetryTimedOut marks a REQUEST_TIMED_OUT answer that sendVoterChangeWithin
+// asks again.
+var errRetryTimedOut = errors.New("REQUEST_TIMED_OUT: the leader could not reach the node's controller endpoint yet")
+
 // sendVoterChange sends one voter change until Kafka answers it without a
 // retriable error. hint says what to check when Kafka refuses it.
 func (k *kafkaClient) sendVoterChange(ctx context.Context, what string, send func(context.Context) (int16, *string, error), hint string) error {
+	return k.sendVoterChangeWithin(ctx, k.timeout, what, send, hint)
+}
+
+// sendVoterChangeWithin is sendVoterChange asking again for up to wait.
+func (k *kafkaClient) sendVoterChangeWithin(ctx context.Context, wait time.Duration, what string,
+	send func(context.Context) (int16, *string, error), hint string) error {
 	var last, refused error
-	err := poll(ctx, k.timeout, what, func(ctx context.Context) (bool, error) {
+	err := poll(ctx, wait, what, func(ctx context.Context) (bool, error) {
 		rctx, cancel := k.withTimeout(ctx)
 		defer cancel()
 		code, msg, err := send(rctx)
+		if errors.Is(err, errRetryTimedOut) {
+			last = fmt.Errorf("%w%s", err, messageOf(msg))
+			return false, nil
+		}
 		if err != nil {
 			last = fmt.Errorf("request failed: %w", err)
 			return false, nil
