@@ -203,7 +203,7 @@ func controllersOneAndBack(t *testing.T, ctx context.Context, stateDir string) {
 		up, err := st.Up(ctx)
 		require.NoError(t, err, "up with %s", step.name)
 		t.Logf("FIGURE %s: up (voters, roll) %.1fs; %s", step.name, time.Since(start).Seconds(),
-			quorumPlanLine(up.StdOut, "voter changes in"))
+			quorumPlanLine(up.StdOut, strings.Fields(step.plan)[1]+" to voters", "voter changes in"))
 		assert.Equal(t, step.voters, quorumVoters(t), "%s: the voters", step.name)
 		// pulumi-kubernetes may report the StatefulSet updated before its
 		// roll ends (README): the roles are read once every pod runs the new
@@ -230,14 +230,23 @@ func controllersOneAndBack(t *testing.T, ctx context.Context, stateDir string) {
 }
 
 // quorumPlanLine is the KraftQuorum log line of the engine output that
-// contains what, for the figures.
-func quorumPlanLine(out, what string) string {
+// contains every one of what, for the figures.
+func quorumPlanLine(out string, what ...string) string {
 	for _, l := range strings.Split(out, "\n") {
-		if strings.Contains(l, "KraftQuorum") && strings.Contains(l, what) {
+		if strings.Contains(l, "KraftQuorum") && containsAll(l, what) {
 			return strings.TrimSpace(l)
 		}
 	}
-	return "(no KraftQuorum line with " + strconv.Quote(what) + ")"
+	return fmt.Sprintf("(no KraftQuorum line with %q)", what)
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // quorumVoters are the voters' node ids, as kafka-metadata-quorum describes
