@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"strconv"
 	"testing"
 
 	p "github.com/pulumi/pulumi-go-provider"
@@ -12,13 +13,11 @@ import (
 func quorumArgs(mode string, voters ...int) KraftQuorumArgs {
 	eps := map[string]string{}
 	for _, id := range voters {
-		eps[itoa(id)] = "kafka-" + itoa(id) + ".kafka-headless.umbrella-streaming.svc.cluster.local:9093"
+		eps[strconv.Itoa(id)] = "kafka-" + strconv.Itoa(id) + ".kafka-headless.umbrella-streaming.svc.cluster.local:9093"
 	}
 	listener, wait := "CONTROLLER", DefaultQuorumTimeoutSeconds
 	return KraftQuorumArgs{Voters: voters, ControllerEndpoints: eps, ControllerListener: &listener, Mode: mode, TimeoutSeconds: &wait}
 }
-
-func itoa(i int) string { return string(rune('0' + i)) }
 
 func TestKraftQuorumCheck(t *testing.T) {
 	all := func(string) bool { return true }
@@ -93,7 +92,7 @@ func quorumProps(mode string, voters ...int) property.Map {
 	eps := map[string]property.Value{}
 	for i, id := range voters {
 		ids[i] = property.New(float64(id))
-		eps[itoa(id)] = property.New("kafka-" + itoa(id) + ".kafka-headless.umbrella-streaming.svc.cluster.local:9093")
+		eps[strconv.Itoa(id)] = property.New("kafka-" + strconv.Itoa(id) + ".kafka-headless.umbrella-streaming.svc.cluster.local:9093")
 	}
 	return property.NewMap(map[string]property.Value{"voters": property.New(ids), "mode": property.New(mode),
 		"controllerEndpoints": property.New(eps)})
