@@ -155,7 +155,10 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 	quorumStep(t, "AddVoter of a broker-only node refused", func() {
 		actx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
-		err := cl.AddVoter(actx, 1, ep(1))
+		// Kafka answers REQUEST_TIMED_OUT, which AddVoter asks again for as
+		// long as the observer wait, since a restarting controller answers
+		// the same; 15 s is enough to show it gives up with the hint.
+		err := cl.AddVoter(withObserverWait(actx, 15*time.Second), 1, ep(1))
 		require.Error(t, err)
 		t.Logf("AddVoter(1) on a broker-only node: %v", err)
 		assert.ErrorContains(t, err, "check that node 1 runs with process.roles=broker,controller")
