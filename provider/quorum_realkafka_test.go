@@ -39,6 +39,9 @@ func quorumCluster(t *testing.T, dynamic bool) (*localkafka.Cluster, *kafkaClien
 	defer cancel()
 	_, err = c.adm.CreateTopic(ctx, 3, 3, map[string]*string{"min.insync.replicas": ptr("2")}, quorumTopic)
 	require.NoError(t, err)
+	// A producer started before every broker shows the topic is refused
+	// (UNKNOWN_TOPIC_OR_PARTITION), and the load generator does not retry it.
+	require.NoError(t, cl.waitLed(ctx, quorumTopic, 3))
 	return lk, cl
 }
 
