@@ -180,7 +180,7 @@ func describeTopic(t *testing.T, topic string) string {
 // voters once they follow the metadata log. Each second preview changes
 // nothing, and no acknowledged record is lost.
 func controllersOneAndBack(t *testing.T, ctx context.Context, stateDir string) {
-	run := startProducer(t, "quorum", 300*time.Second) // two rolls of three pods, two previews
+	run := startProducer(t, "quorum", 240*time.Second) // two ups and rollouts, four previews: about 200 s here
 	one := rolledOverrides()
 	one["controllers"] = "1"
 	steps := []struct {
