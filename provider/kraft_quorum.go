@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -238,7 +239,7 @@ func diffKraftQuorum(olds KraftQuorumState, news KraftQuorumArgs) p.DiffResponse
 		}
 	}
 	changed("voters", !slices.Equal(sortedInts(olds.Voters), sortedInts(news.Voters)))
-	changed("controllerEndpoints", !mapsEqual(olds.ControllerEndpoints, news.ControllerEndpoints))
+	changed("controllerEndpoints", !maps.Equal(olds.ControllerEndpoints, news.ControllerEndpoints))
 	changed("controllerListener", deref(olds.ControllerListener) != deref(news.ControllerListener))
 	changed("mode", olds.Mode != news.Mode)
 	changed("enableDynamic", derefBool(olds.EnableDynamic) != derefBool(news.EnableDynamic))
@@ -261,17 +262,6 @@ func quorumWaitOf(a KraftQuorumArgs) time.Duration {
 
 func sortedInts(v []int) []int { return slices.Sorted(slices.Values(v)) }
 
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
 
 // quorumTarget is the voter set a run of mode walks to from current: grow
 // wants exactly voters; shrink keeps only the current voters that are
