@@ -262,7 +262,6 @@ func quorumWaitOf(a KraftQuorumArgs) time.Duration {
 
 func sortedInts(v []int) []int { return slices.Sorted(slices.Values(v)) }
 
-
 // quorumTarget is the voter set a run of mode walks to from current: grow
 // wants exactly voters; shrink keeps only the current voters that are
 // wanted (it never adds).
