@@ -4,6 +4,7 @@ package realnode
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -54,29 +55,39 @@ func devOverrides() map[string]string {
 func TestDevStackOnRealNode(t *testing.T) {
 	ctx := harness.Context(t, 15*time.Minute)
 	stateDir := t.TempDir()
+	dev := kafkaStack{} // Pulumi.dev.yaml: plaintext
+	// destroy keeps the namespace and its PVC by design; a test after this one on
+	// this cluster must not find a volume formatted by the dev cluster (Kafka
+	// refuses it), whether this test got to its end or not (issue 24 item 10).
+	ownNamespaces(t, ns, clientNS)
 	st := openStack(t, ctx, "dev", stateDir, devOverrides())
+	destroyed := false
+	t.Cleanup(func() { // before the namespaces go (cleanups run last-in first-out)
+		if destroyed {
+			return
+		}
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if _, err := st.Destroy(cctx); err != nil {
+			t.Errorf("cleanup: destroy of the dev stack: %v", err)
+		}
+	})
 
 	upStart := time.Now()
+	var mu sync.Mutex
 	var readyAfter time.Duration
-	stopWatch := make(chan struct{})
-	watched := make(chan struct{})
-	go func() { // up -> broker Ready, measured while up runs
-		defer close(watched)
-		for {
-			select {
-			case <-stopWatch:
-				return
-			case <-time.After(200 * time.Millisecond):
-			}
-			if podReady(ns, broker) {
-				readyAfter = time.Since(upStart)
-				return
-			}
+	watch := startSampler(t, ctx, 200*time.Millisecond, func(now time.Time) { // up -> broker Ready, measured while up runs
+		mu.Lock()
+		seen := readyAfter > 0
+		mu.Unlock()
+		if !seen && podReady(ns, broker) {
+			mu.Lock()
+			readyAfter = now.Sub(upStart)
+			mu.Unlock()
 		}
-	}()
+	})
 	_, err := st.Up(ctx)
-	close(stopWatch)
-	<-watched
+	watch.stop()
 	require.NoError(t, err, "up of the dev stack on a real node")
 	upTook := time.Since(upStart)
 	t.Logf("FIGURE dev up -> %s Ready: %.1fs; up -> all topics created (up returned): %.1fs", broker, readyAfter.Seconds(), upTook.Seconds())
@@ -87,7 +98,7 @@ func TestDevStackOnRealNode(t *testing.T) {
 		assert.Equal(t, "Running", path(pod, "status", "phase"))
 		assert.Equal(t, devImage(), path(pod, "spec", "containers", 0, "image"))
 		assert.Regexp(t, `^node-[1-9]$`, path(pod, "spec", "nodeName"), "a real node, not a fake one")
-		out := brokerExec(t, broker, "id -u; id -G; ls /opt/kafka/libs | grep -E '^kafka_2.13-[0-9.]+\\.jar$'; /opt/kafka/bin/kafka-topics.sh --version")
+		out := dev.exec(t, broker, "id -u; id -G; ls /opt/kafka/libs | grep -E '^kafka_2.13-[0-9.]+\\.jar$'; /opt/kafka/bin/kafka-topics.sh --version")
 		lines := strings.Split(strings.TrimSpace(out), "\n")
 		require.GreaterOrEqual(t, len(lines), 4, out)
 		assert.Equal(t, "10001", lines[0])
@@ -99,13 +110,13 @@ func TestDevStackOnRealNode(t *testing.T) {
 		// to hostPath), owned by the broker's group, holding the formatted log dir.
 		pv := getJSON(t, "pv", pvcVolume(t))
 		assert.NotNil(t, path(pv, "spec", "local"), "the local storage class's volumes are `local` PVs")
-		out = brokerExec(t, broker, "stat -c '%g' "+components.DataMountPath+"; test -w "+components.DataMountPath+" && echo writable; cat "+components.LogDirPath+"/meta.properties")
+		out = dev.exec(t, broker, "stat -c '%g' "+components.DataMountPath+"; test -w "+components.DataMountPath+" && echo writable; cat "+components.LogDirPath+"/meta.properties")
 		assert.Regexp(t, `^10001\nwritable\n`, out)
 		assert.Contains(t, out, "cluster.id=5BlkQlAaBVX6rb9uzmmt7w", "formatted with the dev stack's clusterId")
 	})
 
 	t.Run("the provider created the seven topics through a port-forward into the pod", func(t *testing.T) {
-		out := brokerExec(t, broker, "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --describe --exclude-internal")
+		out := dev.exec(t, broker, "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --describe --exclude-internal")
 		got := topicPartitions(out)
 		want := map[string]string{}
 		for _, topic := range config.Inventory {
@@ -115,10 +126,10 @@ func TestDevStackOnRealNode(t *testing.T) {
 	})
 
 	t.Run("seed validation checklist on the real pod", func(t *testing.T) {
-		quorum := brokerExec(t, broker, "/opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server localhost:9092 describe --status")
+		quorum := dev.exec(t, broker, "/opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server localhost:9092 describe --status")
 		assert.Regexp(t, `(?m)^LeaderId:\s+0$`, quorum)
 		assert.Regexp(t, `(?m)^CurrentVoters:\s+\[.*"id":\s*0`, quorum)
-		cfg := brokerExec(t, broker, "/opt/kafka/bin/kafka-configs.sh --bootstrap-server localhost:9092 --describe --entity-type brokers --entity-name 0 --all")
+		cfg := dev.exec(t, broker, "/opt/kafka/bin/kafka-configs.sh --bootstrap-server localhost:9092 --describe --entity-type brokers --entity-name 0 --all")
 		for key, want := range map[string]string{
 			"min.insync.replicas": "1", "default.replication.factor": "1", "log.retention.hours": "168",
 			"compression.type": "producer", "auto.create.topics.enable": "false", "process.roles": "broker,controller",
@@ -128,10 +139,7 @@ func TestDevStackOnRealNode(t *testing.T) {
 	})
 
 	t.Run("a client pod in a labelled namespace produces and consumes through the kafka Service", func(t *testing.T) {
-		_, err := kubectl("create", "namespace", clientNS)
-		require.NoError(t, err)
-		_, err = kubectl("label", "namespace", clientNS, "umbrella-kafka-access=true")
-		require.NoError(t, err)
+		ensureClientNamespace(t)
 		msg := fmt.Sprintf("realnode-%d", time.Now().UnixNano())
 		bootstrap := fmt.Sprintf("%s.%s.svc:%d", components.ClientServiceName, ns, components.ClientPort)
 		script := fmt.Sprintf(`set -e
@@ -150,9 +158,9 @@ kafka-consumer-groups.sh --bootstrap-server %[2]s --describe --group email-proce
 		logs, err := kubectl("-n", ns, "logs", broker, "-c", components.ContainerName)
 		require.NoError(t, err)
 		assert.Contains(t, logs, "Kafka Server started")
-		files := brokerExec(t, broker, "find "+components.KafkaLogsPath+" -type f")
+		files := dev.exec(t, broker, "find "+components.KafkaLogsPath+" -type f")
 		assert.Empty(t, strings.TrimSpace(files), "no log files under %s (LOG_DIR)", components.KafkaLogsPath)
-		big := brokerExec(t, broker, "find "+components.TmpPath+" "+components.RunMountPath+" -type f -size +64k")
+		big := dev.exec(t, broker, "find "+components.TmpPath+" "+components.RunMountPath+" -type f -size +64k")
 		assert.Empty(t, strings.TrimSpace(big), "nothing of size in the other emptyDirs")
 	})
 
@@ -169,7 +177,7 @@ kafka-consumer-groups.sh --bootstrap-server %[2]s --describe --group email-proce
 	// pod's own files, next to the fixed `cp -f`.
 	t.Run("a plain cp over the last start's copy fails in the pod; cp -f does not", func(t *testing.T) {
 		src := components.ConfigMountPath + "/" + components.NodeFileName(0)
-		out := brokerExec(t, broker, fmt.Sprintf(`d=$(mktemp -d); cp %[1]s "$d/p"; if cp %[1]s "$d/p" 2>"$d/err"; then echo plain-ok; else echo plain-failed; cat "$d/err"; fi
+		out := dev.exec(t, broker, fmt.Sprintf(`d=$(mktemp -d); cp %[1]s "$d/p"; if cp %[1]s "$d/p" 2>"$d/err"; then echo plain-ok; else echo plain-failed; cat "$d/err"; fi
 cp -f %[1]s "$d/p" && echo f-ok; rm -rf "$d"`, src))
 		assert.Contains(t, out, "plain-failed")
 		assert.Contains(t, out, "Permission denied")
@@ -183,28 +191,31 @@ cp -f %[1]s "$d/p" && echo f-ok; rm -rf "$d"`, src))
 		waitFor(t, time.Minute, "the kubelet to see the container die", func() bool { return !podReady(ns, broker) || restartCount(t) > before })
 
 		// The broker side, sampled every 50 ms straight from the host: when the client
-		// port first accepts, and when the broker first reports RUNNING.
+		// port first accepts, and when the broker first reports RUNNING. The sampler
+		// stops with the test whatever happens (issue 24 item 5).
 		var mu sync.Mutex
-		var tcpOpen, running time.Time
-		done := make(chan struct{})
-		go func() {
-			for {
-				select {
-				case <-done:
-					return
-				case <-time.After(50 * time.Millisecond):
-				}
-				now, open, state := time.Now(), dialable(ip), brokerState(ip)
-				mu.Lock()
-				if tcpOpen.IsZero() && open {
-					tcpOpen = now
-				}
-				if running.IsZero() && state == "3" {
-					running = now
-				}
-				mu.Unlock()
+		var tcpOpen, running, last time.Time
+		var longestRound time.Duration
+		rounds, notRunningFirst := 0, false
+		sampling := startSampler(t, ctx, 50*time.Millisecond, func(now time.Time) {
+			open, state := dialable(ip), brokerState(ip)
+			mu.Lock()
+			defer mu.Unlock()
+			if !last.IsZero() {
+				longestRound = max(longestRound, now.Sub(last))
 			}
-		}()
+			last = now
+			rounds++
+			if tcpOpen.IsZero() && open {
+				tcpOpen = now
+			}
+			if running.IsZero() && state == "3" {
+				running = now
+			}
+			if rounds == 1 {
+				notRunningFirst = running.IsZero()
+			}
+		})
 		var ready time.Time
 		waitFor(t, 4*time.Minute, "the broker Ready again", func() bool {
 			if !podReady(ns, broker) {
@@ -213,23 +224,28 @@ cp -f %[1]s "$d/p" && echo f-ok; rm -rf "$d"`, src))
 			ready = time.Now()
 			return true
 		})
-		close(done)
+		sampling.stop()
 		mu.Lock()
 		defer mu.Unlock()
 		require.False(t, running.IsZero(), "the pod turned Ready but the broker never reported RUNNING")
-		// The sampler can lag the broker by one round (at most ~1 s of timeouts); the
-		// readiness probe runs every 5 s, so a probe that ignored the state would show.
-		assert.False(t, ready.Add(time.Second).Before(running), "Ready (%s) before the broker was RUNNING (%s)", ready, running)
+		require.True(t, notRunningFirst, "the sampler's first round saw the broker not yet RUNNING (else it cannot say when it became so)")
+		require.GreaterOrEqual(t, rounds, 2, "sampler rounds")
+		// The sampler sees RUNNING at most one of its own rounds late, and rounds
+		// last what its probes take on this machine: the slack is the longest round
+		// it measured in this run (issue 24 item 6: a constant 1 s, where rounds
+		// took ~0.8 s). The readiness probe runs every 5 s, so a probe that ignored
+		// the state would show.
+		assert.False(t, ready.Add(longestRound).Before(running), "Ready (%s) before the broker was RUNNING (%s; sampler rounds up to %s)", ready, running, longestRound)
 		require.False(t, ready.IsZero(), "the broker did not come back Ready after its JVM was killed")
 		assert.Equal(t, before+1, restartCount(t), "one restart, no crash loop")
 		pod := getJSON(t, "-n", ns, "pod", broker)
 		assert.Nil(t, path(pod, "status", "containerStatuses", 0, "state", "waiting"), "not waiting (CrashLoopBackOff)")
-		t.Logf("FIGURE after a JVM kill: client port open -> broker RUNNING %.1fs (a TCP readiness probe would have routed clients there), RUNNING -> Ready %.1fs",
-			running.Sub(tcpOpen).Seconds(), ready.Sub(running).Seconds())
+		t.Logf("FIGURE after a JVM kill: client port open -> broker RUNNING %.1fs (a TCP readiness probe would have routed clients there), RUNNING -> Ready %.1fs; sampler: %d rounds, longest %s",
+			running.Sub(tcpOpen).Seconds(), ready.Sub(running).Seconds(), rounds, longestRound.Round(time.Millisecond))
 	})
 
 	t.Run("destroy keeps the volume; a second up reuses it with the records", func(t *testing.T) {
-		brokerExec(t, broker, "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --create --topic "+keepTopic+
+		dev.exec(t, broker, "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --create --topic "+keepTopic+
 			" --partitions 1 --replication-factor 1 && echo kept-record | /opt/kafka/bin/kafka-console-producer.sh --bootstrap-server localhost:9092 --topic "+keepTopic+" --producer-property acks=all")
 		pvBefore := pvcVolume(t)
 		_, err := st.Destroy(ctx)
@@ -244,7 +260,7 @@ cp -f %[1]s "$d/p" && echo f-ok; rm -rf "$d"`, src))
 		require.NoError(t, err)
 		waitFor(t, 3*time.Minute, "the broker Ready again", func() bool { return podReady(ns, broker) })
 		assert.Equal(t, pvBefore, pvcVolume(t))
-		out := brokerExec(t, broker, "/opt/kafka/bin/kafka-console-consumer.sh --bootstrap-server localhost:9092 --topic "+keepTopic+
+		out := dev.exec(t, broker, "/opt/kafka/bin/kafka-console-consumer.sh --bootstrap-server localhost:9092 --topic "+keepTopic+
 			" --from-beginning --max-messages 1 --timeout-ms 60000")
 		assert.Contains(t, out, "kept-record", "a record written before destroy is read after the second up")
 	})
@@ -262,10 +278,7 @@ cp -f %[1]s "$d/p" && echo f-ok; rm -rf "$d"`, src))
 
 	_, err = st.Destroy(ctx)
 	require.NoError(t, err)
-	// destroy keeps the namespace and its PVC by design; the prod test that follows on
-	// this cluster must not find a volume formatted by the dev cluster (Kafka refuses it).
-	_, err = kubectl("delete", "namespace", ns, clientNS, "--wait=true", "--timeout=180s")
-	require.NoError(t, err)
+	destroyed = true
 }
 
 // topicPartitions reads "kafka-topics --describe" into topic -> "partitions/replicas".

@@ -14,13 +14,12 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
-	"github.com/umbrella-platform/umbrella-streaming/components"
 	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
 	"github.com/umbrella-platform/umbrella-streaming/tests/harness"
 )
@@ -59,9 +58,6 @@ func setup(m *testing.M) (code int, err error) {
 	os.Setenv("UMBRELLA_NODE_DIR", nodeDir)
 	os.Setenv("UMBRELLA_CLUSTER_NODES", "0") // no fake node may take a pod
 	os.Setenv("UMBRELLA_CLUSTER_PVS", "0")   // scripts/node.sh makes local PVs on its node
-	if os.Getenv("UMBRELLA_REGISTRY_PORT") == "" {
-		os.Setenv("UMBRELLA_REGISTRY_PORT", strconv.Itoa(freePort()))
-	}
 	disarm, err := harness.Watchdog(repoRoot, "node.sh", "cluster.sh")
 	if err != nil {
 		return 1, err
@@ -85,7 +81,7 @@ func setup(m *testing.M) (code int, err error) {
 	if n, err := strconv.Atoi(os.Getenv("UMBRELLA_REALNODE_NODES")); err == nil {
 		nodes = n
 	}
-	out, err = harness.Script(repoRoot, "node.sh", "start", strconv.Itoa(nodes))
+	out, err = startNodes(nodes)
 	if err != nil {
 		return 1, err
 	}
@@ -102,13 +98,55 @@ func setup(m *testing.M) (code int, err error) {
 	return m.Run(), nil
 }
 
-func freePort() int {
+// startNodes runs scripts/node.sh start. Unless UMBRELLA_REGISTRY_PORT names
+// the registry's port, it is a free one picked here; the registry binds it
+// seconds later, so another process may take it meanwhile (issue 24 item 11):
+// a start whose registry could not bind is retried on another port.
+func startNodes(n int) (string, error) {
+	if os.Getenv("UMBRELLA_REGISTRY_PORT") != "" {
+		return harness.Script(repoRoot, "node.sh", "start", strconv.Itoa(n))
+	}
+	return onFreePort(3, freePort, func(port int) (string, error) {
+		os.Setenv("UMBRELLA_REGISTRY_PORT", strconv.Itoa(port))
+		return harness.Script(repoRoot, "node.sh", "start", strconv.Itoa(n))
+	}, registryBindFailed)
+}
+
+// onFreePort calls start with a port from pick, and again with a new one, up
+// to attempts times, while it fails and bindFailed says the port was taken.
+func onFreePort(attempts int, pick func() (int, error), start func(port int) (string, error), bindFailed func(error) bool) (string, error) {
+	for i := 1; ; i++ {
+		port, err := pick()
+		if err != nil {
+			return "", err
+		}
+		out, err := start(port)
+		if err == nil || i == attempts || !bindFailed(err) {
+			return out, err
+		}
+		fmt.Fprintf(os.Stderr, "realnode setup: port %d was taken before the registry bound it; again on another port\n", port)
+	}
+}
+
+// registryBindFailed reports whether scripts/node.sh's registry exited
+// because its address was in use (its log, in the node state dir).
+func registryBindFailed(error) bool {
+	b, err := os.ReadFile(filepath.Join(nodeDir, "logs", "registry.log"))
+	return err == nil && addressInUse(string(b))
+}
+
+// addressInUse reports whether a server's output says its listen address was
+// taken.
+func addressInUse(output string) bool { return strings.Contains(output, "address already in use") }
+
+// freePort is a port free on 127.0.0.1 now; nothing holds it once returned.
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		panic(err)
+		return 0, err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // The shared harness, bound to this tier's cluster.
@@ -120,16 +158,6 @@ func path(v any, keys ...any) any                            { return harness.Pa
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	harness.WaitFor(t, timeout, what, cond)
-}
-
-// brokerExec runs a command in the broker container. Kafka's CLI tools get a small
-// heap: they share the container's memory limit with the broker.
-func brokerExec(t *testing.T, pod string, script string) string {
-	t.Helper()
-	out, err := kubectl("-n", components.Instance, "exec", pod, "-c", components.ContainerName, "--",
-		"env", "KAFKA_HEAP_OPTS=-Xmx192m", "/bin/bash", "-c", adminScript(script))
-	require.NoError(t, err)
-	return out
 }
 
 // podReady reports the pod's Ready condition (false when the pod is absent).

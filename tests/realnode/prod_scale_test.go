@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -28,10 +29,18 @@ import (
 // up changes nothing; 5 -> 3 previews the drain's plan, then the drain before
 // the StatefulSet empties brokers 3 and 4 and only then do their pods go,
 // their volumes kept. No pod of 0-2 restarts, no acknowledged record is lost.
-func brokersFiveAndBack(t *testing.T, ctx context.Context, stateDir string) {
+//
+// The balance moves replicas in topic order and raw-messages comes last, so
+// none of its replicas lands on brokers 3 and 4 (the drain moved "24 replicas
+// (0 B)", issue 24 item 13). A second load, megabytes of 1 KiB records into a
+// topic created once brokers 3 and 4 are there with one replica of each
+// partition on them (its leader), runs through the drain: the drain must move
+// its data, and every record of it acknowledged must be read back.
+func brokersFiveAndBack(t *testing.T, ctx context.Context, k kafkaStack, stateDir string) {
 	uids := podUIDs(t, 3)
-	run := startProducer(t, "scale", 150*time.Second) // the two ups and a preview take about 90 s here
-	five := rolledOverrides()                         // the stack as the roll subtest left it
+	run := startProducer(t, k, "scale", 150*time.Second) // the two ups and a preview take about 90 s here
+	run.waitAcked(t, 300)                                // under load from the first up on
+	five := rolledOverrides()                            // the stack as the roll subtest left it
 	five["brokers"] = "5"
 	st5 := openStack(t, ctx, "prod", stateDir, five)
 	start := time.Now()
@@ -43,20 +52,28 @@ func brokersFiveAndBack(t *testing.T, ctx context.Context, stateDir string) {
 		require.True(t, podReady(ns, components.PodName(id)), "kafka-%d Ready", id)
 	}
 	assert.Equal(t, uids, podUIDs(t, 3), "adding brokers restarts none of the others")
-	quorum := brokerExec(t, "kafka-3", "/opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server localhost:9092 describe --status")
+	quorum := k.exec(t, "kafka-3", "/opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server localhost:9092 describe --status")
 	assert.Len(t, regexp.MustCompile(`"id":\s*\d`).FindAllString(lineOf(quorum, "CurrentVoters:"), -1), 3, "the quorum is unchanged:\n%s", quorum)
-	props := brokerExec(t, "kafka-4", "cat "+components.ConfigMountPath+"/"+components.NodeFileName(4))
+	props := k.exec(t, "kafka-4", "cat "+components.ConfigMountPath+"/"+components.NodeFileName(4))
 	assert.Contains(t, props, "\nprocess.roles=broker\n", "kafka-4 is broker-only")
-	load := replicasPerBroker(t)
+	load := replicasPerBroker(t, k)
 	t.Logf("FIGURE replicas per broker after the balance: %v", load)
 	total := 0
 	for _, n := range load {
 		total += n
 	}
+	// issue 24 item 3: with nothing parsed, every broker "held a fair share".
+	require.Len(t, load, 5, "replicas on exactly brokers 0-4: %v", load)
+	require.GreaterOrEqual(t, total, 5, "replicas counted: %v", load)
 	for id := 0; id < 5; id++ {
 		assert.InDelta(t, float64(total)/5, float64(load[id]), 1.0, "broker %d holds a fair share (%v)", id, load)
 	}
 	previewsNoChange(t, ctx, st5, "brokers 3 -> 5")
+
+	drain := drainLoad(t, k)
+	before := topicBytes(t, k, drain.topic, 3, 4)
+	t.Logf("FIGURE %s before the drain: %d B on brokers 3 and 4 (%v)", drain.topic, sum(before), before)
+	require.Positive(t, sum(before), "the load topic has data on the brokers that go")
 
 	st3 := openStack(t, ctx, "prod", stateDir, rolledOverrides())
 	_, diags, err := st3.PreviewDiagnostics(ctx)
@@ -67,7 +84,11 @@ func brokersFiveAndBack(t *testing.T, ctx context.Context, stateDir string) {
 	start = time.Now()
 	up, err = st3.Up(ctx)
 	require.NoError(t, err)
-	t.Logf("FIGURE brokers 5 -> 3: up (drain, then the pods go) %.1fs; %s", time.Since(start).Seconds(), placementLine(up.StdOut, "moved in"))
+	drained := time.Now()
+	moved := placementLine(up.StdOut, "moved in")
+	t.Logf("FIGURE brokers 5 -> 3: up (drain, then the pods go) %.1fs; %s", drained.Sub(start).Seconds(), moved)
+	movedBytes := placementBytes(t, moved)
+	require.GreaterOrEqual(t, movedBytes, sum(before), "the drain moved at least what the load topic held on brokers 3 and 4: %s", moved)
 	assert.Equal(t, []any{components.DataPVCName(3), components.DataPVCName(4)}, up.Outputs["retainedVolumes"].Value,
 		"the output names the volumes the removed brokers left")
 	for _, id := range []int{3, 4} {
@@ -78,12 +99,107 @@ func brokersFiveAndBack(t *testing.T, ctx context.Context, stateDir string) {
 		_, err = kubectl("-n", ns, "get", "pvc", components.DataPVCName(id))
 		assert.NoError(t, err, "the removed broker's volume is kept")
 	}
-	load = replicasPerBroker(t)
+	load = replicasPerBroker(t, k)
+	for id := 0; id < 3; id++ {
+		require.Positive(t, load[id], "broker %d holds replicas: %v", id, load)
+	}
 	assert.Zero(t, load[3]+load[4], "brokers 3 and 4 hold nothing: %v", load)
+	after := topicBytes(t, k, drain.topic, 0, 1, 2)
 	assert.Equal(t, uids, podUIDs(t, 3), "removing brokers restarts none of the others")
+
+	ds := drain.wait(t)
+	dv := verifyProduced(t, k, drain, ds)
+	endedAt := time.Time{}
+	if at, err := time.Parse(time.RFC3339Nano, ds.StartedAt); err == nil {
+		endedAt = at.Add(time.Duration(ds.DurationMs) * time.Millisecond)
+	}
+	t.Logf("FIGURE drain under load (%s, %d B records): %d B of it on brokers 3 and 4 before, %d B on brokers 0-2 after (%v); the drain's up moved %d B; acknowledged %d, read back %d, lost %d, duplicated %d; longest produce stall %d ms; the load ran until %.1fs after the up returned",
+		drain.topic, 1024, sum(before), sum(after), after, movedBytes, dv.Acked, dv.ReadBack(), dv.Lost, dv.Duplicated, ds.LongestStallMs, endedAt.Sub(drained).Seconds())
 	s := run.wait(t)
-	verifyProduced(t, run, s)
-	t.Logf("FIGURE scale 3 -> 5 -> 3 under load: longest produce stall %d ms, 0 acknowledged records lost", s.LongestStallMs)
+	v := verifyProduced(t, k, run, s)
+	t.Logf("FIGURE scale 3 -> 5 -> 3 under load (%s): longest produce stall %d ms; acknowledged %d, read back %d, lost %d, duplicated %d",
+		run.topic, s.LongestStallMs, v.Acked, v.ReadBack(), v.Lost, v.Duplicated)
+	k.exec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --delete --topic "+drain.topic)
+}
+
+// drainTopic is the drain's load: created once brokers 3 and 4 run, each
+// partition led by one of them with its two followers on brokers 0-2.
+const drainTopic = "realnode-drain-load"
+
+// drainLoad creates drainTopic, lets the connectors write it and the email
+// processor read it, and starts 1 KiB records into it at 600/s; it returns
+// once 6000 of them (about 6 MiB) are acknowledged.
+func drainLoad(t *testing.T, k kafkaStack) producerRun {
+	t.Helper()
+	k.exec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --create --topic "+drainTopic+
+		" --replica-assignment 3:0:1,4:1:2,3:2:0,4:0:1")
+	k.grant(t, "connectors", drainTopic, "Write", "Describe")
+	k.grant(t, "email-processor", drainTopic, "Read", "Describe")
+	run := startProducerTo(t, k, "drain", drainTopic, 100*time.Second, "--rate", "600/s", "--pad-bytes", "1024")
+	run.waitAcked(t, 6000)
+	return run
+}
+
+// topicBytes is the size of topic's replicas on each of brokers, as Kafka's
+// log dirs report it (kafka-log-dirs.sh). Every broker asked must answer.
+func topicBytes(t *testing.T, k kafkaStack, topic string, brokers ...int) map[int]int64 {
+	t.Helper()
+	ids := make([]string, len(brokers))
+	for i, b := range brokers {
+		ids[i] = strconv.Itoa(b)
+	}
+	out := k.exec(t, "kafka-0", "/opt/kafka/bin/kafka-log-dirs.sh --bootstrap-server localhost:9092 --describe --broker-list "+
+		strings.Join(ids, ",")+" --topic-list "+topic)
+	var desc struct {
+		Brokers []struct {
+			Broker  int
+			LogDirs []struct {
+				Error      *string
+				Partitions []struct {
+					Partition string
+					Size      int64
+				}
+			}
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(lastJSONLine(out)), &desc), "kafka-log-dirs output:\n%s", out)
+	got := map[int]int64{}
+	for _, b := range desc.Brokers {
+		got[b.Broker] += 0
+		for _, d := range b.LogDirs {
+			for _, p := range d.Partitions {
+				if strings.HasPrefix(p.Partition, topic+"-") {
+					got[b.Broker] += p.Size
+				}
+			}
+		}
+	}
+	require.Len(t, got, len(brokers), "every broker asked answered:\n%s", out)
+	return got
+}
+
+func sum(m map[int]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// placementBytes reads the bytes of a ReplicaPlacement "moved in" line
+// ("24 replicas (3.8 MB) of 12 partitions moved in ...").
+func placementBytes(t *testing.T, line string) int64 {
+	t.Helper()
+	m := regexp.MustCompile(`\d+ replicas \((\d+) B\)|\d+ replicas \((\d+(?:\.\d+)?) ([kMGTPE])B\)`).FindStringSubmatch(line)
+	require.NotNil(t, m, "no size in %q", line)
+	if m[1] != "" {
+		n, err := strconv.ParseInt(m[1], 10, 64)
+		require.NoError(t, err)
+		return n
+	}
+	f, err := strconv.ParseFloat(m[2], 64)
+	require.NoError(t, err)
+	return int64(f * math.Pow(1000, float64(strings.Index("kMGTPE", m[3])+1)))
 }
 
 // previewsNoChange checks that a second up after what would change nothing.
@@ -108,14 +224,15 @@ func placementLine(out, what string) string {
 
 // replicasPerBroker counts the partition replicas each broker holds, over
 // every topic (internal ones included), as Kafka describes them.
-func replicasPerBroker(t *testing.T) map[int]int {
+func replicasPerBroker(t *testing.T, k kafkaStack) map[int]int {
 	t.Helper()
-	desc := brokerExec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --describe")
+	desc := k.exec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --describe")
 	load := map[int]int{}
 	re := regexp.MustCompile(`(?m)^\s+Topic: \S+\s+Partition: \d+\s+Leader: \S+\s+Replicas: (\S+)`)
 	for _, m := range re.FindAllStringSubmatch(desc, -1) {
 		for _, r := range strings.Split(m[1], ",") {
-			id, _ := strconv.Atoi(r)
+			id, err := strconv.Atoi(r)
+			require.NoError(t, err, "replica list %q", m[1])
 			load[id]++
 		}
 	}
@@ -138,13 +255,15 @@ func podUIDs(t *testing.T, n int) []string {
 // Service into two topics in the same run: one with the prod stack's settings
 // (the cluster defaults it ships: RF 3, min ISR 2) and one with Kafka's own
 // defaults (RF 1, min ISR 1). Figures only; nothing is asserted about speed.
-func throughput(t *testing.T, d time.Duration) {
+func throughput(t *testing.T, k kafkaStack, d time.Duration) {
 	const pad = 1024
-	brokerExec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --create --topic bench-prod --partitions 3 && "+
+	k.exec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --create --topic bench-prod --partitions 3 && "+
 		"/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --create --topic bench-kafka-defaults --partitions 3 "+
 		"--replication-factor 1 --config min.insync.replicas=1")
-	grantBench(t, "bench-prod", "bench-kafka-defaults")
-	client := serviceClient("connectors")
+	for _, topic := range []string{"bench-prod", "bench-kafka-defaults"} {
+		k.grant(t, "connectors", topic, "Write", "Describe")
+	}
+	client := k.client("connectors")
 	for _, topic := range []string{"bench-prod", "bench-kafka-defaults"} {
 		name := "throughput-" + strings.TrimPrefix(topic, "bench-")
 		applyLoadgenPodAs(t, client, name, "produce", "--bootstrap", clientBootstrap(), "--topic", topic, "--run-id", name,
@@ -156,13 +275,13 @@ func throughput(t *testing.T, d time.Duration) {
 		require.Positive(t, s.DurationMs)
 		perSec := float64(s.Acked) * 1000 / float64(s.DurationMs)
 		t.Logf("FIGURE throughput %s (%s, acks=all, %d B records through %s): %.0f rec/s, %.2f MiB/s, longest stall %d ms",
-			topic, describeTopic(t, topic), pad+len(loadgen.Value(name, s.Sent)), clientBootstrap(), perSec, perSec*pad/(1<<20), s.LongestStallMs)
+			topic, describeTopic(t, k, topic), pad+len(loadgen.Value(name, s.Sent)), clientBootstrap(), perSec, perSec*pad/(1<<20), s.LongestStallMs)
 	}
 }
 
 // describeTopic is the topic's replication factor and min ISR, as Kafka shows them.
-func describeTopic(t *testing.T, topic string) string {
-	out := brokerExec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --describe --topic "+topic)
+func describeTopic(t *testing.T, k kafkaStack, topic string) string {
+	out := k.exec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --describe --topic "+topic)
 	rf := regexp.MustCompile(`ReplicationFactor:\s*(\d+)`).FindStringSubmatch(out)
 	minISR := regexp.MustCompile(`min\.insync\.replicas=(\d+)`).FindStringSubmatch(out)
 	s := fmt.Sprintf("RF %s", rf[1])
@@ -179,8 +298,9 @@ func describeTopic(t *testing.T, topic string) string {
 // back to controllers and the grow after the StatefulSet adds them as
 // voters once they follow the metadata log. Each second preview changes
 // nothing, and no acknowledged record is lost.
-func controllersOneAndBack(t *testing.T, ctx context.Context, stateDir string) {
-	run := startProducer(t, "quorum", 240*time.Second) // two ups and rollouts, four previews: about 200 s here
+func controllersOneAndBack(t *testing.T, ctx context.Context, k kafkaStack, stateDir string) {
+	run := startProducer(t, k, "quorum", 240*time.Second) // two ups and rollouts, four previews: about 200 s here
+	run.waitAcked(t, 300)                                 // under load from the first preview on
 	one := rolledOverrides()
 	one["controllers"] = "1"
 	steps := []struct {
@@ -204,14 +324,14 @@ func controllersOneAndBack(t *testing.T, ctx context.Context, stateDir string) {
 		require.NoError(t, err, "up with %s", step.name)
 		t.Logf("FIGURE %s: up (voters, roll) %.1fs; %s", step.name, time.Since(start).Seconds(),
 			quorumPlanLine(up.StdOut, strings.Fields(step.plan)[1]+" to voters", "voter changes in"))
-		assert.Equal(t, step.voters, quorumVoters(t), "%s: the voters", step.name)
+		assert.Equal(t, step.voters, quorumVoters(t, k), "%s: the voters", step.name)
 		// pulumi-kubernetes may report the StatefulSet updated before its
 		// roll ends (README): the roles are read once every pod runs the new
 		// revision, from the file each started with.
 		_, err = kubectl("-n", ns, "rollout", "status", "statefulset/"+components.StatefulSetName, "--timeout=10m")
 		require.NoError(t, err)
 		for id := 0; id < 3; id++ {
-			props := brokerExec(t, components.PodName(id), "cat "+components.RunMountPath+"/server.properties")
+			props := k.exec(t, components.PodName(id), "cat "+components.RunMountPath+"/server.properties")
 			roles := "broker"
 			if id < len(step.voters) {
 				roles = "broker,controller"
@@ -225,8 +345,9 @@ func controllersOneAndBack(t *testing.T, ctx context.Context, stateDir string) {
 		previewsNoChange(t, ctx, st, step.name)
 	}
 	s := run.wait(t)
-	verifyProduced(t, run, s)
-	t.Logf("FIGURE controllers 3 -> 1 -> 3 under load: longest produce stall %d ms, 0 acknowledged records lost", s.LongestStallMs)
+	v := verifyProduced(t, k, run, s)
+	t.Logf("FIGURE controllers 3 -> 1 -> 3 under load (%s): longest produce stall %d ms; acknowledged %d, read back %d, lost %d, duplicated %d",
+		run.topic, s.LongestStallMs, v.Acked, v.ReadBack(), v.Lost, v.Duplicated)
 }
 
 // quorumPlanLine is the KraftQuorum log line of the engine output that
@@ -251,9 +372,9 @@ func containsAll(s string, parts []string) bool {
 
 // quorumVoters are the voters' node ids, as kafka-metadata-quorum describes
 // them, sorted.
-func quorumVoters(t *testing.T) []int {
+func quorumVoters(t *testing.T, k kafkaStack) []int {
 	t.Helper()
-	out := brokerExec(t, "kafka-0", "/opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server localhost:9092 describe --status")
+	out := k.exec(t, "kafka-0", "/opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server localhost:9092 describe --status")
 	var ids []int
 	for _, m := range regexp.MustCompile(`"id":\s*(\d+)`).FindAllStringSubmatch(lineOf(out, "CurrentVoters:"), -1) {
 		id, _ := strconv.Atoi(m[1])

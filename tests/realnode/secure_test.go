@@ -3,7 +3,6 @@
 package realnode
 
 import (
-	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -23,27 +22,7 @@ import (
 // run inside a broker pod reach the INTERNAL listener with the broker's own
 // certificate (admin.properties), and the test's clients are platform
 // services, connecting with the credentials Secret the program wrote into
-// their namespace, mounted as a service would mount it.
-
-// adminSecure is set while the prod stack runs: brokerExec then rewrites the
-// tools' plaintext bootstrap to the INTERNAL listener with admin.properties.
-var adminSecure bool
-
-const plainToolBootstrap = "--bootstrap-server localhost:9092"
-
-// adminBootstrap is the tools' bootstrap flags for the running stack.
-func adminBootstrap() string {
-	if !adminSecure {
-		return plainToolBootstrap
-	}
-	return fmt.Sprintf("--bootstrap-server localhost:%d --command-config %s/%s",
-		components.InternalPort, components.ConfigMountPath, components.AdminPropertiesFile)
-}
-
-// adminScript rewrites a tool command line written for the plaintext stack.
-func adminScript(script string) string {
-	return strings.ReplaceAll(script, plainToolBootstrap, adminBootstrap())
-}
+// their namespace, mounted as a service would mount it (kafkaStack.secure).
 
 // loadgenClient says who a kafka-loadgen pod is: the namespace it runs in and,
 // with security on, the service whose credentials Secret it mounts.
@@ -53,20 +32,6 @@ type loadgenClient struct {
 
 // plainClient is the plaintext stacks' client: the access-labelled namespace.
 var plainClient = loadgenClient{namespace: clientNS}
-
-// serviceClient is a platform service's client in its own namespace (prod),
-// or the plaintext client (dev).
-func serviceClient(name string) loadgenClient {
-	if !adminSecure {
-		return plainClient
-	}
-	for _, s := range config.Services {
-		if s.Name == name {
-			return loadgenClient{namespace: s.Namespace, service: name}
-		}
-	}
-	panic("no service " + name)
-}
 
 // credentialsMount is where a loadgen pod mounts its service's Secret.
 const credentialsMount = "/etc/kafka-credentials"
@@ -116,21 +81,30 @@ func servedCertificate(t *testing.T, ip string) (serial, subject string) {
 	return cert.SerialNumber.String(), cert.Subject.CommonName
 }
 
-// servedSerials maps each running broker pod to its served certificate serial.
-func servedSerials(t *testing.T) map[string]string {
+// servedSerials maps each of the n broker pods to the serial of the
+// certificate it serves. Every one must be there and serve one (issue 24
+// item 3: an empty map compared equal to anything).
+func servedSerials(t *testing.T, n int) map[string]string {
 	t.Helper()
+	pods, err := brokerPods()
+	require.NoError(t, err)
 	out := map[string]string{}
-	for name, p := range brokerPods() {
+	for i := 0; i < n; i++ {
+		name := components.PodName(i)
+		p, ok := pods[name]
+		require.True(t, ok && p.ip != "", "broker pod %s with an IP among %v", name, pods)
 		serial, _ := servedCertificate(t, p.ip)
+		require.NotEmpty(t, serial, name)
 		out[name] = serial
 	}
+	require.Len(t, out, n)
 	return out
 }
 
 // securedListeners checks, on the running prod stack, that every service has
 // its credentials Secret, that services get what the inventory grants and
 // nothing else, and that plaintext is refused.
-func securedListeners(t *testing.T) {
+func securedListeners(t *testing.T, k kafkaStack) {
 	for _, s := range config.Services {
 		keys, err := kubectl("-n", s.Namespace, "get", "secret", components.ServiceSecretName(s.Name), "-o", "jsonpath={.data}")
 		require.NoError(t, err, "credentials Secret of %s", s.Name)
@@ -138,26 +112,26 @@ func securedListeners(t *testing.T) {
 			assert.Contains(t, keys, `"`+k+`"`, "Secret %s/%s", s.Namespace, components.ServiceSecretName(s.Name))
 		}
 	}
-	props := brokerExec(t, "kafka-0", "cat "+components.RunMountPath+"/server.properties")
+	props := k.exec(t, "kafka-0", "cat "+components.RunMountPath+"/server.properties")
 	assert.Contains(t, props, "listener.security.protocol.map=")
 	assert.NotContains(t, lineOf(props, "listener.security.protocol.map="), "PLAINTEXT", "no plaintext listener")
 	assert.Contains(t, props, "allow.everyone.if.no.acl.found=false")
 
 	// The connectors write raw-messages and the email processor reads it back,
 	// each with the credentials from its own Secret.
-	wrote := runLoadgen(t, serviceClient("connectors"), "allowed-connectors", "produce",
+	wrote := runLoadgen(t, k.client("connectors"), "allowed-connectors", "produce",
 		"--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", "allowed", "--count", "50")
 	require.Equal(t, "Succeeded", wrote.phase, "connectors writing raw-messages:\n%s", wrote.logs)
 	summary := lastJSONLine(wrote.logs)
-	read := runLoadgen(t, serviceClient("email-processor"), "allowed-email-processor", "verify",
+	read := runLoadgen(t, k.client("email-processor"), "allowed-email-processor", "verify",
 		"--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", "allowed", "--acked-from", summary)
 	assert.Equal(t, "Succeeded", read.phase, "email-processor reading raw-messages:\n%s", read.logs)
 	// The email processor may not write raw-messages; the connectors may not read it.
-	denied := runLoadgen(t, serviceClient("email-processor"), "denied-email-processor", "produce",
+	denied := runLoadgen(t, k.client("email-processor"), "denied-email-processor", "produce",
 		"--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", "denied", "--count", "10")
 	assert.Equal(t, "Failed", denied.phase)
 	assert.Contains(t, denied.logs, "TOPIC_AUTHORIZATION_FAILED", "email-processor writing raw-messages")
-	noRead := runLoadgen(t, serviceClient("connectors"), "denied-connectors", "verify",
+	noRead := runLoadgen(t, k.client("connectors"), "denied-connectors", "verify",
 		"--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", "allowed", "--acked-from", summary)
 	assert.Equal(t, "Failed", noRead.phase)
 	assert.Contains(t, noRead.logs, "TOPIC_AUTHORIZATION_FAILED", "connectors reading raw-messages")
@@ -166,7 +140,9 @@ func securedListeners(t *testing.T) {
 		"--bootstrap", clientBootstrap(), "--topic", loadTopic, "--run-id", "plain", "--count", "5", "--flush-timeout", "20s")
 	assert.Equal(t, "Failed", plain.phase, "a plaintext client:\n%s", plain.logs)
 	assert.NotContains(t, plain.logs, `"acked":5`)
-	serial, subject := servedCertificate(t, brokerPods()["kafka-0"].ip)
+	pods, err := brokerPods()
+	require.NoError(t, err)
+	serial, subject := servedCertificate(t, pods["kafka-0"].ip)
 	t.Logf("kafka-0 serves certificate %s (CN %s); plaintext client: %s", serial, subject, lastLine(plain.logs))
 	assert.Equal(t, components.BrokerPrincipalName, subject)
 }
@@ -209,18 +185,3 @@ func applyLoadgenPodAs(t *testing.T, c loadgenClient, name string, args ...strin
 	_, err = kubectlIn(string(body), "apply", "-f", "-")
 	require.NoError(t, err)
 }
-
-// grantBench lets the connectors write the throughput benchmark's topics,
-// which the program does not manage (created with Kafka's tool below).
-func grantBench(t *testing.T, topics ...string) {
-	t.Helper()
-	if !adminSecure {
-		return
-	}
-	for _, topic := range topics {
-		brokerExec(t, "kafka-0", adminScript("/opt/kafka/bin/kafka-acls.sh "+plainToolBootstrap+
-			" --add --allow-principal User:connectors --operation Write --operation Describe --topic "+topic))
-	}
-}
-
-var _ = context.Background
