@@ -109,10 +109,9 @@ func brokersFiveAndBack(t *testing.T, ctx context.Context, k kafkaStack, stateDi
 
 	ds := drain.wait(t)
 	dv := verifyProduced(t, k, drain, ds)
-	endedAt := time.Time{}
-	if at, err := time.Parse(time.RFC3339Nano, ds.StartedAt); err == nil {
-		endedAt = at.Add(time.Duration(ds.DurationMs) * time.Millisecond)
-	}
+	began, err := time.Parse(time.RFC3339Nano, ds.StartedAt)
+	require.NoError(t, err, "the drain load's start")
+	endedAt := began.Add(time.Duration(ds.DurationMs) * time.Millisecond)
 	t.Logf("FIGURE drain under load (%s, %d B records): %d B of it on brokers 3 and 4 before, %d B on brokers 0-2 after (%v); the drain's up moved %d B; acknowledged %d, read back %d, lost %d, duplicated %d; longest produce stall %d ms; the load ran until %.1fs after the up returned",
 		drain.topic, 1024, sum(before), sum(after), after, movedBytes, dv.Acked, dv.ReadBack(), dv.Lost, dv.Duplicated, ds.LongestStallMs, endedAt.Sub(drained).Seconds())
 	s := run.wait(t)
