@@ -14,11 +14,48 @@
 #        -tags realnode    the real engine, a real kubelet + containerd node, the project's
 #                          own images from a local registry: real broker pods (tests/realnode/)
 #      Each test starts and stops what it needs and leaves nothing running.
-# UMBRELLA_UNIT_ONLY=1 stops after step 2.
+# UMBRELLA_UNIT_ONLY=1 stops after step 2. UMBRELLA_CI=1 (.ci/run sets it, after
+# dropping every other UMBRELLA_* variable and GOFLAGS) fails the run on any
+# skipped test.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 log() { printf '\n[test] %s\n' "$*"; }
+
+# check_skips LOG: with UMBRELLA_CI=1 (.ci/run sets it), a test that skipped
+# fails the run: CI never passes on a tier that did not run.
+check_skips() {
+  local skipped
+  [[ "${UMBRELLA_CI:-}" == 1 ]] || return 0
+  # go test -v streams a test's log (the skip's reason) before its --- SKIP line.
+  if skipped=$(grep -E -B3 -e '--- SKIP' "$1"); then
+    echo "[test] FAILED: tests skipped in CI (a skipped test is a failure here):" >&2
+    echo "$skipped" >&2
+    return 1
+  fi
+}
+
+# check_log LOG PACKAGE...: each package reported ok and ran a test; in CI no
+# test skipped.
+check_log() {
+  local full_log="$1" pkg; shift
+  for pkg in "$@"; do
+    pkg="${pkg#./}"; pkg="${pkg%/}"
+    grep -qE "^ok[[:space:]]+github.com/umbrella-platform/umbrella-streaming/${pkg}[[:space:]]" "$full_log" ||
+      { echo "[test] FAILED: package $pkg reported no result" >&2; return 1; }
+    if grep -qE "^ok[[:space:]]+github.com/umbrella-platform/umbrella-streaming/${pkg}[[:space:]].*no tests to run" "$full_log"; then
+      echo "[test] FAILED: package $pkg ran no test" >&2; return 1
+    fi
+  done
+  check_skips "$full_log"
+}
+
+# `scripts/test.sh check-log LOG PACKAGE...` runs only the check (tests/scripts_test.go).
+if [[ "${1:-}" == check-log ]]; then
+  shift
+  check_log "$@"
+  exit
+fi
 
 scripts/packages.sh lint
 if [[ "${UMBRELLA_UNIT_ONLY:-}" != 1 ]]; then
@@ -32,7 +69,16 @@ log "building the topic provider plugin into ./bin"
 go build -o bin/pulumi-resource-umbrellakafka ./cmd/pulumi-resource-umbrellakafka
 
 log "unit tests"
-go test -count=1 ./...
+unit_log="${TMPDIR:-/tmp}/umbrella-unit-tests.log"
+status=0
+go test -count=1 -v ./... >"$unit_log" 2>&1 || status=$?
+grep -E '^(--- FAIL|FAIL|ok |panic:)' "$unit_log" || true
+if [[ $status -ne 0 ]]; then
+  echo "[test] FAILED (exit $status); the end of the full log ($unit_log):" >&2
+  tail -150 "$unit_log" >&2
+  exit "$status"
+fi
+check_skips "$unit_log"
 
 if [[ "${UMBRELLA_UNIT_ONLY:-}" == 1 ]]; then
   log "UMBRELLA_UNIT_ONLY=1: skipping the integration tests"
@@ -44,10 +90,11 @@ scripts/tools.sh all
 eval "$(scripts/tools.sh env)"
 
 log "tests against real Kafka, Prometheus, the engine and the API server (one package at a time)"
-# run_slow LOGNAME TAGS PACKAGE...: fails loudly, and fails if a package ran no test.
+# run_slow LOGNAME TAGS PACKAGE...: fails loudly, and fails if a package ran no
+# test or reported nothing (check_log).
 run_slow() {
   local name="$1" tags="$2"; shift 2
-  local full_log="${TMPDIR:-/tmp}/umbrella-$name-tests.log" status=0 pkg
+  local full_log="${TMPDIR:-/tmp}/umbrella-$name-tests.log" status=0
   go test -count=1 -p 1 -timeout 60m -tags "$tags" -v "$@" >"$full_log" 2>&1 || status=$?
   grep -E '^(--- (PASS|FAIL|SKIP)|PASS$|FAIL|ok |panic:)|FIGURE' "$full_log" || true
   if [[ $status -ne 0 ]]; then
@@ -55,14 +102,7 @@ run_slow() {
     tail -150 "$full_log" >&2
     exit "$status"
   fi
-  for pkg in "$@"; do
-    pkg="${pkg#./}"; pkg="${pkg%/}"
-    grep -qE "^ok[[:space:]]+github.com/umbrella-platform/umbrella-streaming/${pkg}[[:space:]]" "$full_log" ||
-      { echo "[test] FAILED: package $pkg reported no result" >&2; exit 1; }
-    if grep -qE "^ok[[:space:]]+github.com/umbrella-platform/umbrella-streaming/${pkg}[[:space:]].*no tests to run" "$full_log"; then
-      echo "[test] FAILED: package $pkg ran no test" >&2; exit 1
-    fi
-  done
+  check_log "$full_log" "$@"
 }
 run_slow engine "integration realkafka monitoring" ./provider/ ./internal/loadgen/ ./internal/deploy/ ./tests/realkafka/ ./tests/monitoring/ ./tests/integration/
 

@@ -104,3 +104,76 @@ func TestCreateTopicsScriptArguments(t *testing.T) {
 	require.Len(t, lines, 8)
 	assert.Equal(t, "--bootstrap-server localhost:9092 --create --if-not-exists --topic raw-messages --partitions 2 --replication-factor 1", lines[1])
 }
+
+// checkLog runs scripts/test.sh's slow-tier log check on a go test -v log.
+func checkLog(t *testing.T, ci bool, log string, pkgs ...string) (string, error) {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "tier.log")
+	require.NoError(t, os.WriteFile(f, []byte(log), 0o644))
+	cmd := exec.Command("bash", append([]string{"../scripts/test.sh", "check-log", f}, pkgs...)...)
+	cmd.Env = append(os.Environ(), "UMBRELLA_CI=")
+	if ci {
+		cmd.Env = append(cmd.Env, "UMBRELLA_CI=1")
+	}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// The slow tiers' runner fails a package that reported nothing or ran no test,
+// and in CI any skipped test: a prod suite that skips for want of nodes must not
+// pass as green.
+func TestSlowTierCheckFailsOnSkipsAndEmptyPackages(t *testing.T) {
+	const mod = "github.com/umbrella-platform/umbrella-streaming/"
+	green := "=== RUN   TestDev\n--- PASS: TestDev (1.00s)\nPASS\nok  \t" + mod + "tests/realnode\t1.2s\n"
+	skipped := "=== RUN   TestProd\n    prod_test.go:53: needs 3 real nodes\n--- SKIP: TestProd (0.00s)\n" + green
+	subSkipped := "=== RUN   TestProd\n=== RUN   TestProd/scale\n    --- SKIP: TestProd/scale (0.00s)\n" + green
+
+	_, err := checkLog(t, true, green, "./tests/realnode/")
+	require.NoError(t, err, "a green log passes")
+
+	out, err := checkLog(t, true, skipped, "./tests/realnode/")
+	require.Error(t, err, "a skipped test fails CI")
+	assert.Contains(t, out, "--- SKIP: TestProd")
+	assert.Contains(t, out, "needs 3 real nodes", "the skip's reason is shown")
+	_, err = checkLog(t, true, subSkipped, "./tests/realnode/")
+	require.Error(t, err, "a skipped subtest fails CI")
+	_, err = checkLog(t, false, skipped, "./tests/realnode/")
+	require.NoError(t, err, "outside CI a skip is the developer's choice")
+
+	out, err = checkLog(t, false, green, "./tests/realnode/", "./tests/integration/")
+	require.Error(t, err)
+	assert.Contains(t, out, "package tests/integration reported no result")
+	out, err = checkLog(t, false, "ok  \t"+mod+"tests/realnode\t0.1s [no tests to run]\n", "./tests/realnode/")
+	require.Error(t, err)
+	assert.Contains(t, out, "package tests/realnode ran no test")
+}
+
+// .ci/run drops whatever in the caller's environment could narrow a tier, and
+// runs the test command in CI mode: a copy of it runs a stand-in test.sh that
+// prints its environment.
+func TestCIEntryPointResetsNarrowingVariables(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, ".ci"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "scripts"), 0o755))
+	ci, err := os.ReadFile("../.ci/run")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(root, ".ci", "run"), ci, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "scripts", "test.sh"), []byte("#!/usr/bin/env bash\nenv\n"), 0o755))
+	cmd := exec.Command("bash", filepath.Join(root, ".ci", "run"))
+	cmd.Env = append(os.Environ(), "UMBRELLA_REALNODE_NODES=1", "UMBRELLA_UNIT_ONLY=1", "UMBRELLA_ANY_NEW_KNOB=x",
+		"GOFLAGS=-run=TestNothing", "UMBRELLA_CI=")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	env := map[string]string{}
+	for _, l := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(l, "[ci]") {
+			env[k] = v
+		}
+	}
+	require.Contains(t, env, "PATH", "the stand-in printed its environment")
+	for _, k := range []string{"UMBRELLA_REALNODE_NODES", "UMBRELLA_UNIT_ONLY", "UMBRELLA_ANY_NEW_KNOB", "GOFLAGS"} {
+		assert.NotContains(t, env, k, "%s reached the test command", k)
+	}
+	assert.Equal(t, "1", env["UMBRELLA_CI"], "the test command runs in CI mode")
+	assert.Contains(t, string(out), "[ci] ignoring the caller's UMBRELLA_REALNODE_NODES")
+}
