@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
 	"github.com/umbrella-platform/umbrella-streaming/sdk/go/umbrellakafka"
 )
 
@@ -71,13 +72,8 @@ func NewWorkspace(dir, pluginDir string, noopPort int) (*Workspace, error) {
 	if err := os.WriteFile(filepath.Join(w.project, "Pulumi.yaml"), []byte(yaml), 0o644); err != nil {
 		return nil, err
 	}
-	w.env = map[string]string{
-		"PULUMI_BACKEND_URL":       "file://" + filepath.Join(dir, "backend"),
-		"PULUMI_CONFIG_PASSPHRASE": passphrase,
-		"PULUMI_HOME":              filepath.Join(dir, "home"),
-		"PULUMI_SKIP_UPDATE_CHECK": "true",
-		"PULUMI_DEBUG_PROVIDERS":   NoopPackage + ":" + strconv.Itoa(noopPort),
-	}
+	w.env = deploy.EngineEnv(dir, passphrase)
+	w.env["PULUMI_DEBUG_PROVIDERS"] = NoopPackage + ":" + strconv.Itoa(noopPort)
 	return w, nil
 }
 

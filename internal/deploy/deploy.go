@@ -93,24 +93,35 @@ func (o *Options) defaults() error {
 	return nil
 }
 
-// Env returns the engine environment for these options.
+// EngineEnv is the environment of every engine run in this project (the deploy
+// command, the tests and the benchmarks): a file backend and a PULUMI_HOME under
+// stateDir, no update check, and no plugin download ever. The network here holds
+// only package registries, and a plugin the engine fetched would be code nobody
+// built from source: plugins come from PATH and Pulumi.yaml, and a missing one is
+// the engine's "no resource plugin" error at once. (PULUMI_IGNORE_AMBIENT_PLUGINS,
+// set here before, only chooses whether PATH is searched; it never stopped a
+// download.)
+func EngineEnv(stateDir, passphrase string) map[string]string {
+	return map[string]string{
+		"PULUMI_BACKEND_URL":                          "file://" + filepath.Join(stateDir, "backend"),
+		"PULUMI_HOME":                                 filepath.Join(stateDir, "home"),
+		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
+		"PULUMI_CONFIG_PASSPHRASE":                    passphrase,
+		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+	}
+}
+
+// engineEnv returns the engine environment for these options: EngineEnv, the
+// caller's PULUMI_CONFIG_PASSPHRASE if set, then Options.Env.
 func (o *Options) engineEnv() map[string]string {
-	env := map[string]string{
-		"PULUMI_BACKEND_URL":       "file://" + filepath.Join(o.StateDir, "backend"),
-		"PULUMI_SKIP_UPDATE_CHECK": "true",
-		"PULUMI_CONFIG_PASSPHRASE": DefaultPassphrase,
-		"PULUMI_HOME":              filepath.Join(o.StateDir, "home"),
-		// The engine and plugins must never try to download a plugin: the network
-		// holds only package registries. Plugins come from PATH and Pulumi.yaml.
-		"PULUMI_IGNORE_AMBIENT_PLUGINS": "false",
-	}
+	passphrase := DefaultPassphrase
 	if p, ok := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE"); ok {
-		env["PULUMI_CONFIG_PASSPHRASE"] = p
+		passphrase = p
 	}
+	env := EngineEnv(o.StateDir, passphrase)
 	for k, v := range o.Env {
 		env[k] = v
 	}
-
 	return env
 }
 

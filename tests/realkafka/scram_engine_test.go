@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +30,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
+	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 	"github.com/umbrella-platform/umbrella-streaming/internal/poll"
 	"github.com/umbrella-platform/umbrella-streaming/sdk/go/umbrellakafka"
@@ -145,12 +147,8 @@ func engineStack(t *testing.T, ctx context.Context, plugins string, prog pulumi.
 	yaml := "name: " + engineProject + "\nruntime: go\nplugins:\n  providers:\n    - name: umbrellakafka\n      path: " +
 		strconv.Quote(plugins) + "\n"
 	require.NoError(t, os.WriteFile(filepath.Join(project, "Pulumi.yaml"), []byte(yaml), 0o644))
-	env := map[string]string{
-		"PULUMI_BACKEND_URL":       "file://" + filepath.Join(dir, "backend"),
-		"PULUMI_CONFIG_PASSPHRASE": "scram-engine-test-state",
-		"PULUMI_HOME":              filepath.Join(dir, "home"),
-		"PULUMI_SKIP_UPDATE_CHECK": "true",
-	}
+	env := deploy.EngineEnv(dir, "scram-engine-test-state")
+	maps.Copy(env, harness.EngineEnv(""))
 	st, err := auto.UpsertStackInlineSource(ctx, "dev", engineProject, prog,
 		auto.WorkDir(project), auto.PulumiHome(env["PULUMI_HOME"]), auto.EnvVars(env))
 	require.NoError(t, err)
