@@ -158,12 +158,22 @@ func OpenStack(t *testing.T, ctx context.Context, root, kubeconfig, stack, state
 		Stack:      stack,
 		ProjectDir: root,
 		StateDir:   stateDir,
-		Env:        map[string]string{"KUBECONFIG": kubeconfig},
+		Env:        EngineEnv(kubeconfig),
 		Config:     cfg,
 		Progress:   TestWriter{t},
 	})
 	require.NoError(t, err)
 	return st
+}
+
+// EngineEnv is what every test adds to the environment of an engine it starts:
+// the cluster's kubeconfig, and KUBERNETES_SERVICE_HOST cleared. The provider
+// looks up in-cluster broker names only inside a pod, which it knows by that
+// variable (provider/dial.go); a CI runner that is itself a pod has it set, the
+// engine's plugins inherit it, and the tests' names of a cluster on this machine
+// would then go to the runner's DNS server.
+func EngineEnv(kubeconfig string) map[string]string {
+	return map[string]string{"KUBECONFIG": kubeconfig, "KUBERNETES_SERVICE_HOST": ""}
 }
 
 // TestWriter sends engine progress to the test log.

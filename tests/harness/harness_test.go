@@ -1,11 +1,15 @@
 package harness
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -61,4 +65,34 @@ func TestWatchdogStopsWhatACrashedBinaryLeft(t *testing.T) {
 			assert.Contains(t, string(out), "exited without its teardown")
 		})
 	}
+}
+
+// A runner that is itself a pod has KUBERNETES_SERVICE_HOST set; the engine the
+// tests start must not pass it on, or the provider takes itself for a pod and
+// sends the cluster's names to the runner's resolver (provider/dial.go). The
+// Automation API's own command runner starts a stand-in pulumi that prints the
+// environment it got.
+func TestEngineEnvClearsTheInPodMarker(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "198.18.128.1")
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "bin"), 0o755))
+	fake := "#!/bin/sh\nif [ \"$1\" = version ]; then echo v3.274.1; else env; fi\n"
+	require.NoError(t, os.WriteFile(filepath.Join(root, "bin", "pulumi"), []byte(fake), 0o755))
+	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root, SkipVersionCheck: true})
+	require.NoError(t, err)
+	var env []string
+	for k, v := range EngineEnv("/cluster/kubeconfig") { // as auto.EnvVars hands them to the command
+		env = append(env, k+"="+v)
+	}
+	out, _, code, err := cmd.Run(context.Background(), root, nil, nil, nil, env, "preview")
+	require.NoError(t, err)
+	require.Zero(t, code)
+	seen := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			seen[k] = v
+		}
+	}
+	assert.Equal(t, "/cluster/kubeconfig", seen["KUBECONFIG"])
+	assert.Empty(t, seen["KUBERNETES_SERVICE_HOST"], "the engine would take itself for a pod")
 }

@@ -162,7 +162,7 @@ func readAll(t *testing.T, kafka *localkafka.Cluster, topic string) []string {
 func openProgram(t *testing.T, ctx context.Context, stack, stateDir string, program pulumi.RunFunc) *deploy.Stack {
 	t.Helper()
 	st, err := deploy.Open(ctx, deploy.Options{Stack: stack, ProjectDir: repoRoot, StateDir: stateDir,
-		Env: map[string]string{"KUBECONFIG": kubeconfig}, Run: program, Progress: harness.TestWriter{T: t}})
+		Env: harness.EngineEnv(kubeconfig), Run: program, Progress: harness.TestWriter{T: t}})
 	require.NoError(t, err)
 	return st
 }

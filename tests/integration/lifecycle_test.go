@@ -264,7 +264,7 @@ contexts: [{name: gone, context: {cluster: gone, user: u}}]
 current-context: gone
 `), 0o600))
 	st, err := deploy.Open(ctx, deploy.Options{Stack: "dev", ProjectDir: repoRoot, StateDir: t.TempDir(),
-		Env: map[string]string{"KUBECONFIG": dead}, Config: jobTopics, Progress: testWriter{T: t}})
+		Env: harness.EngineEnv(dead), Config: jobTopics, Progress: testWriter{T: t}})
 	require.NoError(t, err)
 	res, err := st.Preview(ctx)
 	require.NoError(t, err, "preview must work without a cluster")

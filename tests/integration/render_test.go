@@ -28,7 +28,7 @@ func render(t *testing.T, stack string) []string {
 	// The secure prod stack is not rendered (the program refuses: its TLS key
 	// would be in the files): prod renders as plaintext (plaintextProd).
 	st, err := deploy.Open(ctx, deploy.Options{Stack: stack, ProjectDir: repoRoot, StateDir: t.TempDir(),
-		Env: map[string]string{"KUBECONFIG": "/nonexistent"}, Program: program.Options{RenderDir: out}, Progress: testWriter{T: t},
+		Env: harness.EngineEnv("/nonexistent"), Program: program.Options{RenderDir: out}, Progress: testWriter{T: t},
 		Config: plaintextProd(stack, nil)})
 	require.NoError(t, err)
 	_, err = st.Up(ctx)

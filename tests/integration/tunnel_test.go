@@ -233,7 +233,7 @@ func (e *tunnelEnv) open(ctx context.Context, cfg map[string]string, progress io
 		Stack:      "prod",
 		ProjectDir: repoRoot,
 		StateDir:   e.state,
-		Env:        map[string]string{"KUBECONFIG": e.kubeconfig},
+		Env:        harness.EngineEnv(e.kubeconfig),
 		Config:     plaintextProd("prod", cfg),
 		Progress:   progress,
 	})
