@@ -182,7 +182,9 @@ func TestConfigKeysOptionListsTheKeys(t *testing.T) {
 	assert.Contains(t, err.Error(), "); rename it to topicOverrides")
 }
 
-// A warning (config.Warnings) is logged, never refused: the stack deploys.
+// A warning (config.Warnings) never refuses: the stack deploys. (The mock engine
+// drops log messages: internal/deploy TestRiskySettingIsWarnedInThePreview reads
+// the warning in a real preview.)
 func TestRiskySettingDeploys(t *testing.T) {
 	cfg := stackConfig(t, "prod")
 	cfg["umbrella-streaming:topicOverrides"] = `{"alerts":{"config":{"min.insync.replicas":"3"}}}`
