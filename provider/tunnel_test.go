@@ -98,11 +98,13 @@ func TestProviderManagesTopicsThroughTheTunnel(t *testing.T) {
 
 func TestProviderWithoutTheOptionSaysHowToReachInClusterBrokers(t *testing.T) {
 	real, _ := inClusterKfake(t)
-	s := server(t, []string{real["kafka-0"]}, nil)
+	// A timeout far above the bound: a retried dial would take 60 s, a final
+	// one well under 30 s even on a busy machine.
+	s := server(t, []string{real["kafka-0"]}, map[string]property.Value{"timeout": property.New(60.0)})
 	start := time.Now()
 	_, err := create(t, s, topicProps("unreachable", 1, 1, nil), false)
 	require.Error(t, err)
-	assert.Less(t, time.Since(start), 4*time.Second, "fails fast, not after the 5 s request timeout")
+	assert.Less(t, time.Since(start), 30*time.Second, "fails fast, not after the 60 s request timeout")
 	assert.Regexp(t, `lookup kafka-\d\.kafka-headless\.umbrella-streaming\.svc`, err.Error())
 	assert.Contains(t, err.Error(), `is a Kubernetes in-cluster name, which resolves only inside the cluster; to manage `+
 		`topics from outside it, set the provider's kubernetes option so that every broker is reached through the `+
@@ -132,11 +134,12 @@ func TestRBACRefusalFailsAtOnce(t *testing.T) {
 		"headlessService":  property.New("kafka-headless"),
 		"bootstrapService": property.New("kafka"),
 	})
-	s := server(t, []string{"kafka.umbrella-streaming.svc:9092"}, map[string]property.Value{"kubernetes": k8s})
+	s := server(t, []string{"kafka.umbrella-streaming.svc:9092"}, map[string]property.Value{"kubernetes": k8s,
+		"timeout": property.New(60.0)}) // far above the bound below
 	start := time.Now()
 	_, err := create(t, s, topicProps("denied", 1, 1, nil), false)
 	require.Error(t, err)
-	assert.Less(t, time.Since(start), 3*time.Second, "an RBAC refusal is not retried until the request timeout")
+	assert.Less(t, time.Since(start), 30*time.Second, "an RBAC refusal is not retried until the 60 s request timeout")
 	assert.Contains(t, err.Error(), "umbrellakafka: the Kubernetes API refused to list pods in namespace umbrella-streaming")
 	assert.Contains(t, err.Error(), "granting get and list on pods and create on pods/portforward")
 }
