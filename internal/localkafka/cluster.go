@@ -260,7 +260,8 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 }
 
 // pickPorts returns each node's client and controller port: the fixed client
-// ports given (checked free) and free loopback ports for the rest. All
+// ports given (checked free) and free loopback ports outside the ephemeral
+// range for the rest (ports.go: a node restarts on the same ports). All
 // listeners stay open until every port is chosen, so no port is picked twice.
 func pickPorts(nodes int, fixed []int) (client, controller []int, err error) {
 	var open []net.Listener
@@ -270,7 +271,13 @@ func pickPorts(nodes int, fixed []int) (client, controller []int, err error) {
 		}
 	}()
 	listen := func(port int) (int, error) {
-		l, err := net.Listen("tcp", net.JoinHostPort(Host, strconv.Itoa(port)))
+		var l net.Listener
+		var err error
+		if port != 0 {
+			l, err = net.Listen("tcp", net.JoinHostPort(Host, strconv.Itoa(port)))
+		} else {
+			l, err = listenFree(Host) // outside the ephemeral range (ports.go)
+		}
 		if err != nil {
 			if port != 0 {
 				return 0, fmt.Errorf("localkafka: client port %d on %s is taken (another local cluster? stop it "+
