@@ -11,9 +11,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/umbrella-platform/umbrella-streaming/config"
 	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
 	"github.com/umbrella-platform/umbrella-streaming/tests/harness"
 )
@@ -107,3 +111,37 @@ func plaintextProd(stack string, cfg map[string]string) map[string]string {
 
 // testWriter sends engine progress to the test log.
 type testWriter = harness.TestWriter
+
+// ownNamespace gives a test that deploys the program a cluster without the
+// program's namespace, and leaves it so: destroy keeps the namespace and the
+// broker volumes by design (tests/integration/lifecycle_test.go), so without
+// this each test would find the claims and objects the one before it left, and
+// pass or fail by the order they run in. At the test's end the namespace goes,
+// and the PersistentVolumes its claims held (reclaim policy Retain, so
+// Released) are made Available again for the next test, as an operator
+// recycles a retained volume: by removing its claimRef.
+func ownNamespace(t *testing.T) {
+	t.Helper()
+	require.False(t, exists("namespace", config.DefaultNamespace),
+		"namespace %s is left from an earlier test", config.DefaultNamespace)
+	t.Cleanup(func() {
+		_, err := kubectl("delete", "namespace", config.DefaultNamespace, "--ignore-not-found", "--wait=true", "--timeout=180s")
+		require.NoError(t, err, "deleting the test's namespace")
+		// The PV controller marks a volume Released some time after its claim goes.
+		waitFor(t, 2*time.Minute, "every PV Available again", func() bool {
+			out, err := kubectl("get", "pv", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.phase}{"\n"}{end}`)
+			if err != nil {
+				return false
+			}
+			available := true
+			for _, l := range strings.Fields(out) {
+				pv, phase, _ := strings.Cut(l, "=")
+				if phase == "Released" {
+					_, err = kubectl("patch", "pv", pv, "--type", "json", "-p", `[{"op":"remove","path":"/spec/claimRef"}]`)
+				}
+				available = available && phase == "Available"
+			}
+			return available && err == nil
+		})
+	})
+}

@@ -30,6 +30,7 @@ import (
 // provider adopts what create-topics.sh made) and an import of a topic. Neither recreates a topic (same topic ids, the record
 // written before is still there), and neither leaves a diff.
 func TestJobToProviderAndImportThroughTheEngine(t *testing.T) {
+	ownNamespace(t)
 	ctx := harness.Context(t, 15*time.Minute)
 	kafka := startKafka(t, ctx, "dev")
 	state := t.TempDir()

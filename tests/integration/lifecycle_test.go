@@ -35,6 +35,7 @@ func replaceSteps(summary map[apitype.OpType]int) int {
 }
 
 func TestDevStackLifecycle(t *testing.T) {
+	ownNamespace(t)
 	ctx := harness.Context(t, 15*time.Minute)
 	state := t.TempDir()
 	st := openStack(t, ctx, "dev", state, jobTopics)
@@ -185,6 +186,7 @@ func TestDevStackLifecycle(t *testing.T) {
 }
 
 func TestProdStackThreeBrokers(t *testing.T) {
+	ownNamespace(t)
 	ctx := harness.Context(t, 15*time.Minute)
 	state := t.TempDir()
 	st := openStack(t, ctx, "prod", state, jobTopics)

@@ -56,6 +56,7 @@ func dynamicConfigs(t *testing.T, ctx context.Context, adm *kadm.Client, topic s
 }
 
 func TestDevTopicsThroughTheEngine(t *testing.T) {
+	ownNamespace(t)
 	ctx := harness.Context(t, 15*time.Minute)
 	kafka := startKafka(t, ctx, "dev")
 	adm := kafka.Admin()
@@ -167,6 +168,7 @@ func TestDevTopicsThroughTheEngine(t *testing.T) {
 }
 
 func TestProdTopicsThroughTheEngine(t *testing.T) {
+	ownNamespace(t)
 	ctx := harness.Context(t, 20*time.Minute)
 	kafka := startKafka(t, ctx, "prod")
 	adm := kafka.Admin()
@@ -194,11 +196,14 @@ func TestProdTopicsThroughTheEngine(t *testing.T) {
 	require.NoError(t, err)
 	rc, err := rcs.On("alerts", nil)
 	require.NoError(t, err)
+	var minISR *string
 	for _, c := range rc.Configs {
 		if c.Key == "min.insync.replicas" {
-			assert.Equal(t, "2", *c.Value, "prod brokers enforce min.insync.replicas 2")
+			minISR = c.Value
 		}
 	}
+	require.NotNil(t, minISR, "Kafka described alerts without min.insync.replicas (%d configs)", len(rc.Configs))
+	assert.Equal(t, "2", *minISR, "prod brokers enforce min.insync.replicas 2")
 
 	again, err := st.Up(ctx)
 	require.NoError(t, err)

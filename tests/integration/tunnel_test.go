@@ -245,6 +245,7 @@ func (e *tunnelEnv) open(ctx context.Context, cfg map[string]string, progress io
 const tunnelTopics = `{"manager":"provider","access":"kubernetes","protect":false,"allowReplace":true}`
 
 func TestTunnelTopicsFromOutsideTheCluster(t *testing.T) {
+	ownNamespace(t)
 	ctx := harness.Context(t, 25*time.Minute)
 	spec, err := localkafka.LoadStack(repoRoot, "prod")
 	require.NoError(t, err)
@@ -283,8 +284,11 @@ func TestTunnelTopicsFromOutsideTheCluster(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "is a Kubernetes in-cluster name, which resolves only inside the cluster")
 		assert.Contains(t, err.Error(), "set topics.access: kubernetes")
-		assert.Less(t, took, 90*time.Second, "the whole up, Kubernetes objects included")
-		t.Logf("direct access from outside: up failed after %s (Kubernetes objects included)", took.Round(100*time.Millisecond))
+		// That the dial fails at once, without a lookup and without franz-go's
+		// retries, is shown where it can be counted (provider/dial_test.go: no DNS
+		// query, a permanent error); the time here is a figure, not a bound.
+		assert.Contains(t, err.Error(), "not looked up: this process does not run in a Kubernetes pod")
+		t.Logf("FIGURE direct access from outside: up failed after %s (Kubernetes objects included)", took.Round(100*time.Millisecond))
 	})
 
 	// The failed up stopped at the ReplicaPlacement drain, which runs before
