@@ -108,7 +108,7 @@ func TestConcurrentCreatesAndDeletesAreBatched(t *testing.T) {
 	states := sync.Map{}
 
 	errs := concurrently(names, func(name string) error {
-		resp, err := create(t, s, topicProps(name, 3, 1, map[string]string{"retention.ms": "3600000"}), false)
+		resp, err := tryCreate(s, topicProps(name, 3, 1, map[string]string{"retention.ms": "3600000"}))
 		states.Store(name, resp.Properties)
 		return err
 	})
@@ -152,7 +152,7 @@ func TestBatchedCreateFailsOnlyTheRefusedTopic(t *testing.T) {
 
 	names := batchNames(12)
 	errs := concurrently(names, func(name string) error {
-		_, err := create(t, s, topicProps(name, 1, 1, nil), false)
+		_, err := tryCreate(s, topicProps(name, 1, 1, nil))
 		return err
 	})
 	for _, name := range names {
@@ -180,7 +180,7 @@ func TestSameTopicNeverSharesABatch(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := create(t, s, topicProps(name, 1, 1, nil), false)
+			_, err := tryCreate(s, topicProps(name, 1, 1, nil))
 			mu.Lock()
 			got = append(got, err)
 			mu.Unlock()

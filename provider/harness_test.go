@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -104,6 +105,24 @@ func create(t testing.TB, s *testServer, inputs property.Map, dryRun bool) (p.Cr
 	require.NoError(t, err)
 	require.Empty(t, check.Failures)
 	return s.Create(p.CreateRequest{Urn: urn(resName), Properties: check.Inputs, DryRun: dryRun})
+}
+
+// tryCreate is create for a goroutine other than the test's, which must not
+// fail the test itself: Check's error or failures are returned as the error.
+func tryCreate(s *testServer, inputs property.Map) (p.CreateResponse, error) {
+	name := inputs.Get("name")
+	resName := "t"
+	if name.IsString() {
+		resName = name.AsString()
+	}
+	check, err := s.Check(p.CheckRequest{Urn: urn(resName), Inputs: inputs})
+	if err != nil {
+		return p.CreateResponse{}, fmt.Errorf("check: %w", err)
+	}
+	if len(check.Failures) > 0 {
+		return p.CreateResponse{}, fmt.Errorf("check failures: %v", check.Failures)
+	}
+	return s.Create(p.CreateRequest{Urn: urn(resName), Properties: check.Inputs})
 }
 
 // mustCreate creates a topic through the provider and returns its state.
