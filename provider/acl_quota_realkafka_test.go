@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -198,6 +200,10 @@ func testNoPerpetualDiffAndRefresh(t *testing.T, s *secureKafka, srv *testServer
 	require.Len(t, deleted, 1)
 	require.NoError(t, deleted[0].Err)
 	require.Len(t, deleted[0].Deleted, 1, "kadm deleted the ACL")
+	awaitState(t, "the broker no longer shows the ACL deleted out of band", func(context.Context) (bool, string) {
+		acls := aclsOf(t, s.plain, "User:refresh")
+		return !slices.Contains(acls, "User:refresh * Topic refresh. Prefixed DescribeConfigs Deny"), fmt.Sprint(acls)
+	})
 	gone, err := srv.Read(p.ReadRequest{ID: aID, Urn: aURN, Properties: aRead.Properties, Inputs: aIn})
 	require.NoError(t, err)
 	assert.Empty(t, gone.ID, "a refresh finds the ACL deleted out of band")
@@ -215,6 +221,10 @@ func testNoPerpetualDiffAndRefresh(t *testing.T, s *secureKafka, srv *testServer
 	}})
 	require.NoError(t, err)
 	require.NoError(t, altered[0].Err)
+	awaitState(t, "the broker shows the quota changed out of band", func(context.Context) (bool, string) {
+		q := describeQuota(t, s.plain, "client-id", "")
+		return q["producer_byte_rate"] == 7000000, fmt.Sprint(q)
+	})
 	refreshed, err := srv.Read(p.ReadRequest{ID: qID, Urn: qURN, Properties: qRead.Properties, Inputs: qIn})
 	require.NoError(t, err)
 	assert.Equal(t, quotaProps(nil, "client-id", map[string]string{"request_percentage": "2500.5", "producer_byte_rate": "7000000"}),
@@ -236,6 +246,10 @@ func testImportByID(t *testing.T, s *secureKafka, srv *testServer) {
 		Groups("imported-").ResourcePatternType(kadm.ACLPatternPrefixed).Operations(kadm.OpRead))
 	require.NoError(t, err)
 	require.NoError(t, created[0].Err)
+	awaitState(t, "the broker shows the ACL created out of band", func(context.Context) (bool, string) {
+		acls := aclsOf(t, s.plain, "User:imported")
+		return slices.Contains(acls, "User:imported 10.1.2.3 Group imported- Prefixed Read Allow"), fmt.Sprint(acls)
+	})
 
 	aURN := resURN(AclToken, "imported")
 	imported := importByID(t, srv, aURN, "User:imported|10.1.2.3|READ|ALLOW|GROUP|imported-|PREFIXED")
@@ -254,6 +268,10 @@ func testImportByID(t *testing.T, s *secureKafka, srv *testServer) {
 	}})
 	require.NoError(t, err)
 	require.NoError(t, altered[0].Err)
+	awaitState(t, "the broker shows the quota created out of band", func(context.Context) (bool, string) {
+		q := describeQuota(t, s.plain, "client-id", name)
+		return q["consumer_byte_rate"] == 1048576 && q["request_percentage"] == 12.5, fmt.Sprint(q)
+	})
 	qURN := resURN(QuotaToken, "imported")
 	qProgram := checked(t, srv, qURN, quotaProps(ptr(name), "client-id",
 		map[string]string{"consumer_byte_rate": "1048576", "request_percentage": "12.5"}))

@@ -4,11 +4,14 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,7 +25,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
+	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
+	upoll "github.com/umbrella-platform/umbrella-streaming/internal/poll"
 )
 
 // These tests run the provider's in-process server (server_test.go) against
@@ -89,6 +94,98 @@ func realClusterWithOptions(t *testing.T, stack string, edit func(*localkafka.Op
 		}
 	})
 	return lk, &testCluster{addrs: lk.Bootstrap(), adm: kadm.NewClient(raw), raw: raw}
+}
+
+// stateWait bounds awaitState.
+const stateWait = 30 * time.Second
+
+// awaitState waits until check reports the state the test needs, and fails
+// the test with check's last word about it after stateWait. It is for state
+// Kafka shows a moment after a write the provider did not make (a broker
+// applies a change when it reads it from the metadata log, so a read right
+// after an admin request may still show the old state); what the provider
+// promises when its call returns is read once, without waiting.
+func awaitState(t *testing.T, what string, check func(ctx context.Context) (done bool, last string)) {
+	t.Helper()
+	last, reads, start := "", 0, time.Now()
+	err := upoll.Until(context.Background(), 100*time.Millisecond, stateWait, func(ctx context.Context) (bool, error) {
+		var done bool
+		reads++
+		done, last = check(ctx)
+		return done, nil
+	})
+	require.NoError(t, err, "waiting until %s; last: %s", what, last)
+	if reads > 1 {
+		t.Logf("%s after %d reads (%s)", what, reads, time.Since(start).Round(10*time.Millisecond))
+	}
+}
+
+// restartLater restarts the nodes one after the other in the background and
+// returns the channel that gets the result. The restart is cancelled and
+// waited for when the test ends, so it never runs past its cluster.
+func restartLater(t *testing.T, lk *localkafka.Cluster, ids ...int) <-chan error {
+	res := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		var errs []error
+		for _, id := range ids {
+			if err := lk.Restart(ctx, id); err != nil {
+				errs = append(errs, fmt.Errorf("restarting node %d: %w", id, err))
+			}
+		}
+		res <- errors.Join(errs...)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-exited
+	})
+	return res
+}
+
+// producedLoad is what a background producer's goroutine hands back.
+type producedLoad struct {
+	sum loadgen.Summary
+	err error
+}
+
+// ackCounter takes a producer's progress lines (loadgen.ProduceConfig.Progress)
+// and keeps its acknowledged count.
+type ackCounter struct{ n atomic.Int64 }
+
+var ackedRE = regexp.MustCompile(`\backed=(\d+)`)
+
+func (a *ackCounter) Write(b []byte) (int, error) {
+	if m := ackedRE.FindSubmatch(b); m != nil {
+		if n, err := strconv.ParseInt(string(m[1]), 10, 64); err == nil {
+			a.n.Store(n)
+		}
+	}
+	return len(b), nil
+}
+
+// ackWait bounds ackCounter.await.
+const ackWait = 2 * time.Minute
+
+// await waits until at least n records are acknowledged; it gives up at once
+// if the producer ends (done gets its result, which is put back).
+func (a *ackCounter) await(done chan producedLoad, n int64) error {
+	start := time.Now()
+	err := upoll.Until(context.Background(), 50*time.Millisecond, ackWait, func(context.Context) (bool, error) {
+		select {
+		case r := <-done:
+			done <- r
+			return false, fmt.Errorf("the producer ended (%v) with %d acknowledged", r.err, r.sum.Acked)
+		default:
+		}
+		return a.n.Load() >= n, nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for %d records acknowledged (%d after %s): %w", n, a.n.Load(),
+			time.Since(start).Round(10*time.Millisecond), err)
+	}
+	return nil
 }
 
 // produceNumbered writes n records numbered from 0 to one partition and

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"fmt"
 	"testing"
 	"time"
 
@@ -246,6 +247,10 @@ func TestRealKafkaScramReadImportAndDrift(t *testing.T) {
 		Iterations: 12288, Password: "changed-behind-our-back"}})
 	require.NoError(t, err)
 	require.NoError(t, res.Error())
+	awaitState(t, "the broker shows the credential changed out of band", func(context.Context) (bool, string) {
+		got := describeScram(t, c.adm, user)
+		return got[ScramSHA512] == 12288, fmt.Sprint(got)
+	})
 	read, err := srv.Read(p.ReadRequest{ID: id, Urn: scramURN("c"), Properties: created.Properties, Inputs: checked})
 	require.NoError(t, err)
 	assert.Equal(t, 12288.0, read.Properties.Get("scramIterations").AsNumber())
@@ -257,6 +262,10 @@ func TestRealKafkaScramReadImportAndDrift(t *testing.T) {
 	res, err = c.adm.AlterUserSCRAMs(ctx, []kadm.DeleteSCRAM{{User: user, Mechanism: kadm.ScramSha512}}, nil)
 	require.NoError(t, err)
 	require.NoError(t, res.Error())
+	awaitState(t, "the broker no longer shows the credential deleted out of band", func(context.Context) (bool, string) {
+		got := describeScram(t, c.adm, user)
+		return len(got) == 0, fmt.Sprint(got)
+	})
 	gone, err := srv.Read(p.ReadRequest{ID: id, Urn: scramURN("c"), Properties: read.Properties, Inputs: checked})
 	require.NoError(t, err)
 	assert.Equal(t, "", gone.ID, "a credential deleted outside Pulumi reads as gone")
@@ -308,6 +317,16 @@ func TestRealKafkaTopicFunctions(t *testing.T) {
 	alter, err := c.adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "retention.ms", Value: kadm.StringPtr("7200000")}}, "fn-orders")
 	require.NoError(t, err)
 	require.NoError(t, alter[0].Err)
+	// getTopic and getTopics may each ask another of the three brokers.
+	awaitState(t, "every broker shows the changed retention.ms", func(context.Context) (bool, string) {
+		views := brokerViews(t, c, "fn-orders")
+		for id, v := range views {
+			if v.Config["retention.ms"] != "7200000" {
+				return false, fmt.Sprintf("broker %d shows %v", id, v.Config)
+			}
+		}
+		return len(views) == 3, fmt.Sprintf("%d brokers", len(views))
+	})
 	require.NoError(t, upoll.Until(ctx, 100*time.Millisecond, 20*time.Second, func(context.Context) (bool, error) {
 		out, err = getTopic("fn-orders")
 		return err == nil && out.Get("config").AsMap().Get("retention.ms").AsString() == "7200000", err
