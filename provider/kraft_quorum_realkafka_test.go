@@ -3,7 +3,10 @@
 package provider
 
 import (
+	"context"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,26 +68,63 @@ func TestRealKafkaKraftQuorumMigratesAStaticStack(t *testing.T) {
 	require.NoError(t, lk.UseDynamicQuorum())
 	require.NoError(t, lk.SetControllers(3))
 	restartNodes(t, lk, 2)
+	// The grow is started while node 1 is still broker-only, and node 1 is
+	// restarted into its controller role only once the grow has logged that
+	// it asks again: the retry path is taken, not assumed.
+	logs := captureLog(t)
+	var retried atomic.Int32
+	firstRetry := make(chan string, 1)
+	logs.setWatch(func(msg string) {
+		if strings.Contains(msg, "add voter 1: the quorum leader could not reach") && retried.Add(1) == 1 {
+			firstRetry <- msg
+		}
+	})
 	growURN := resURN(KraftQuorumToken, "quorum-grow")
-	grown := make(chan p.CreateResponse, 1)
+	growIn := checked(t, s, growURN, loopbackQuorumProps(lk, QuorumGrow, 0, 1, 2))
+	type created struct {
+		resp p.CreateResponse
+		err  error
+	}
+	grown := make(chan created, 1)
+	gctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan struct{})
+	t.Cleanup(func() {
+		cancel()
+		<-exited
+	})
 	start := time.Now()
 	go func() {
-		resp, err := s.Create(p.CreateRequest{Urn: growURN, Properties: checked(t, s, growURN, loopbackQuorumProps(lk, QuorumGrow, 0, 1, 2))})
-		assert.NoError(t, err)
-		grown <- resp
+		defer close(exited)
+		resp, err := s.withContext(gctx).Create(p.CreateRequest{Urn: growURN, Properties: growIn})
+		grown <- created{resp, err}
 	}()
-	time.Sleep(5 * time.Second) // the grow is asking for node 1, still broker-only
+	select {
+	case line := <-firstRetry:
+		t.Logf("after %s the grow asks again: %s", time.Since(start).Round(100*time.Millisecond), line)
+	case r := <-grown:
+		t.Fatalf("the grow ended before node 1 ran as a controller, without asking again: %v", r.err)
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("the grow did not log asking again for node 1 within 2 min; log: %q", logs.messages())
+	}
 	restartNodes(t, lk, 1)
-	resp := <-grown
-	t.Logf("FIGURE quorum grow through the resource while node 1 restarts into its role: %.1f s", time.Since(start).Seconds())
+	var r created
+	select {
+	case r = <-grown:
+	case <-time.After(5 * time.Minute):
+		t.Fatal("the grow did not end within 5 min of node 1 running as a controller")
+	}
+	require.NoError(t, r.err)
+	resp := r.resp
+	t.Logf("FIGURE quorum grow through the resource while node 1 restarts into its role: %.1f s, %d REQUEST_TIMED_OUT answers asked again",
+		time.Since(start).Seconds(), retried.Load())
 	assert.Equal(t, []int{0, 1, 2}, voterList(resp.Properties.Get("currentVoters")))
 	assert.Equal(t, "add voter 1", resp.Properties.Get("lastSteps").AsArray().Get(0).AsString())
 	restartNodes(t, lk, 0) // the old controller last, with three voters: one election
-	assertVoters(t, lk, describeQuorum(t, cl), []int32{0, 1, 2}, []int32{})
+	awaitQuorum(t, lk, cl, []int32{0, 1, 2}, []int32{})
 
 	d, err := s.Diff(p.DiffRequest{ID: "quorum-grow", Urn: growURN, State: resp.Properties,
 		Inputs: checked(t, s, growURN, loopbackQuorumProps(lk, QuorumGrow, 0, 1, 2))})
 	require.NoError(t, err)
 	assert.False(t, d.HasChanges, "a second up changes nothing")
-	load()
+	load.finish()
 }

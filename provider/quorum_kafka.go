@@ -214,6 +214,8 @@ func (k *kafkaClient) sendAddVoter(ctx context.Context, obs QuorumReplica, ep Qu
 					return 0, nil, nil
 				}
 			}
+			voterProgress(ctx)(fmt.Sprintf("add voter %d: the quorum leader could not reach %s yet (REQUEST_TIMED_OUT%s); "+
+				"asking again", obs.ID, ep, messageOf(resp.ErrorMessage)))
 			return kerr.RequestTimedOut.Code, resp.ErrorMessage, errRetryTimedOut
 		}
 		return resp.ErrorCode, resp.ErrorMessage, nil
@@ -327,6 +329,26 @@ func observerWait(ctx context.Context, def time.Duration) time.Duration {
 	return def
 }
 
+// voterProgressKey carries EnsureVoters' progress function to the step it
+// runs, so a step that asks again says so while it waits (a KraftQuorum
+// grow can wait minutes for a node the StatefulSet is still rolling). The
+// tests wait for that line to know the retry path was taken.
+type voterProgressKey struct{}
+
+// withVoterProgress passes progress to the steps run under ctx.
+func withVoterProgress(ctx context.Context, progress func(string)) context.Context {
+	return context.WithValue(ctx, voterProgressKey{}, progress)
+}
+
+// voterProgress is the function set by withVoterProgress, else one that
+// drops the line.
+func voterProgress(ctx context.Context) func(string) {
+	if f, ok := ctx.Value(voterProgressKey{}).(func(string)); ok && f != nil {
+		return f
+	}
+	return func(string) {}
+}
+
 // waitVoters polls DescribeQuorum until done holds and the quorum has a leader.
 func (k *kafkaClient) waitVoters(ctx context.Context, what string, done func(Quorum) bool) error {
 	last := ""
@@ -360,6 +382,7 @@ func (k *kafkaClient) EnsureVoters(ctx context.Context, want []int32, endpoint f
 	if progress == nil {
 		progress = func(string) {}
 	}
+	ctx = withVoterProgress(ctx, progress)
 	var done []string
 	for range 2 * (len(want) + 16) { // more steps than any path needs; a guard against a flapping quorum
 		q, err := k.DescribeQuorum(ctx)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/umbrella-platform/umbrella-streaming/components"
 	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
+	upoll "github.com/umbrella-platform/umbrella-streaming/internal/poll"
 )
 
 // quorumTopic is written throughout the quorum tests: 3 partitions, RF 3,
@@ -53,41 +55,85 @@ func controllerEndpoint(lk *localkafka.Cluster) func(int32) QuorumEndpoint {
 	}
 }
 
+// quorumLoad is a producer started by producing.
+type quorumLoad struct {
+	t     *testing.T
+	lk    *localkafka.Cluster
+	runID string
+	stop  string // the stop file
+	done  chan producedLoad
+	acked ackCounter
+}
+
 // producing runs an acks=all idempotent producer of numbered records into
-// quorumTopic until the returned function is called; that function stops it,
-// verifies every acknowledged record can be read back, logs the figures and
-// returns the producer's summary.
-func producing(t *testing.T, lk *localkafka.Cluster, runID string) func() loadgen.Summary {
+// quorumTopic until its finish is called, and returns once the producer has
+// had records acknowledged (the step that follows runs under load). The
+// producer stops with the test (t.Cleanup) if finish is never called; it
+// never touches t itself.
+func producing(t *testing.T, lk *localkafka.Cluster, runID string) *quorumLoad {
 	t.Helper()
-	stop := filepath.Join(t.TempDir(), "stop-"+runID)
-	done := make(chan loadgen.Summary, 1)
+	l := &quorumLoad{t: t, lk: lk, runID: runID, stop: filepath.Join(t.TempDir(), "stop-"+runID),
+		done: make(chan producedLoad, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan struct{})
 	go func() {
-		sum, err := loadgen.Produce(context.Background(), loadgen.ProduceConfig{
+		defer close(exited)
+		sum, err := loadgen.Produce(ctx, loadgen.ProduceConfig{
 			Client: loadgen.ClientConfig{Bootstrap: lk.Bootstrap()}, Topic: quorumTopic, RunID: runID,
-			Duration: 10 * time.Minute, Rate: 200, StopFile: stop})
-		assert.NoError(t, err)
-		done <- sum
+			Duration: 10 * time.Minute, Rate: quorumRate, StopFile: l.stop, Progress: &l.acked,
+			ProgressEvery: 100 * time.Millisecond})
+		l.done <- producedLoad{sum, err}
 	}()
-	return func() loadgen.Summary {
-		t.Helper()
-		require.NoError(t, os.WriteFile(stop, nil, 0o644))
-		sum := <-done
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		res, err := loadgen.Verify(ctx, loadgen.VerifyConfig{Client: loadgen.ClientConfig{Bootstrap: lk.Bootstrap()},
-			Topic: quorumTopic, RunID: runID, Acked: sum.AckedSeqRanges})
-		require.NoError(t, err)
-		t.Logf("FIGURE quorum producer %s: %d acknowledged, %d failed, %d lost, longest produce stall %d ms (from %s)",
-			runID, sum.Acked, sum.Failed, res.Lost, sum.LongestStallMs, sum.StallStartedAt)
-		assert.Positive(t, sum.Acked, runID)
-		assert.Zero(t, sum.Failed, "%s: records the producer gave up on: %v", runID, sum.FailedErrors)
-		assert.Zero(t, res.Lost, "%s: acknowledged records lost", runID)
-		return sum
+	t.Cleanup(func() {
+		cancel()
+		<-exited
+	})
+	require.NoError(t, l.acked.await(l.done, 1), "producer %s: the first acknowledgement", runID)
+	return l
+}
+
+// quorumRate is the quorum producers' records per second.
+const quorumRate = 200
+
+// keepsWriting waits until the producer has had quorumChangeWindow's worth of
+// records acknowledged after now: a stall a change just made caused has then
+// ended, and shows in the producer's figures.
+func (l *quorumLoad) keepsWriting() {
+	l.t.Helper()
+	n := l.acked.n.Load() + int64(quorumChangeWindow.Seconds()*quorumRate)
+	require.NoError(l.t, l.acked.await(l.done, n), "producer %s: writes after the change", l.runID)
+}
+
+// finish stops the producer, verifies every acknowledged record can be read
+// back, logs the figures and returns the producer's summary.
+func (l *quorumLoad) finish() loadgen.Summary {
+	t := l.t
+	t.Helper()
+	require.NoError(t, os.WriteFile(l.stop, nil, 0o644))
+	var r producedLoad
+	select {
+	case r = <-l.done:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("producer %s did not stop within 2 min of its stop file", l.runID)
 	}
+	require.NoError(t, r.err, l.runID)
+	sum := r.sum
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := loadgen.Verify(ctx, loadgen.VerifyConfig{Client: loadgen.ClientConfig{Bootstrap: l.lk.Bootstrap()},
+		Topic: quorumTopic, RunID: l.runID, Acked: sum.AckedSeqRanges})
+	require.NoError(t, err)
+	t.Logf("FIGURE quorum producer %s: %d acknowledged, %d failed, %d lost, longest produce stall %d ms (from %s)",
+		l.runID, sum.Acked, sum.Failed, res.Lost, sum.LongestStallMs, sum.StallStartedAt)
+	assert.Positive(t, sum.Acked, l.runID)
+	assert.Zero(t, sum.Failed, "%s: records the producer gave up on: %v", l.runID, sum.FailedErrors)
+	assert.Zero(t, res.Lost, "%s: acknowledged records lost", l.runID)
+	return sum
 }
 
 // quorumChangeWindow is how long a producer keeps writing after a voter
-// change, so a stall the change caused would show in its figures.
+// change (counted in acknowledged records at quorumRate), so a stall the
+// change caused would show in its figures.
 const quorumChangeWindow = 5 * time.Second
 
 // maxVoterChangeStallMs bounds the produce stall of adding or removing a
@@ -136,6 +182,53 @@ func assertVoters(t *testing.T, lk *localkafka.Cluster, q Quorum, voters, observ
 	}
 }
 
+// quorumSettleWait bounds awaitQuorum.
+const quorumSettleWait = time.Minute
+
+// awaitQuorum waits until the quorum has a leader and exactly these voters
+// and observers, then checks them with assertVoters, and returns it. A node
+// is listed as an observer only once it has fetched from the leader as one
+// (after it starts, restarts, or stops being a voter), and a restarted node
+// may leave the quorum leaderless for a moment, so such a state is waited
+// for, never read once: the cold CI read the observers [] right after a
+// shrink whose removed voters had not fetched again. What a provider call
+// promises on return (EnsureVoters: the voters) is checked with one read by
+// the caller before this.
+func awaitQuorum(t *testing.T, lk *localkafka.Cluster, cl *kafkaClient, voters, observers []int32) Quorum {
+	t.Helper()
+	var (
+		q     Quorum
+		last  error
+		reads int
+	)
+	start := time.Now()
+	err := upoll.Until(context.Background(), 100*time.Millisecond, quorumSettleWait, func(ctx context.Context) (bool, error) {
+		reads++
+		nq, err := cl.DescribeQuorum(ctx)
+		if err != nil {
+			last = err
+			return false, nil
+		}
+		q, last = nq, nil
+		return nq.LeaderID >= 0 && slices.Equal(nq.VoterIDs(), voters) && slices.Equal(nq.ObserverIDs(), observers), nil
+	})
+	require.NoError(t, err, "waiting for voters %v and observers %v; last %s (%v)", voters, observers, q, last)
+	if reads > 1 {
+		t.Logf("quorum: voters %v, observers %v after %d reads (%s)", voters, observers, reads,
+			time.Since(start).Round(10*time.Millisecond))
+	}
+	assertVoters(t, lk, q, voters, observers)
+	return q
+}
+
+// assertVotersNow checks with one read that the quorum lists exactly these
+// voters: what EnsureVoters promises when it returns.
+func assertVotersNow(t *testing.T, cl *kafkaClient, voters []int32, what string) {
+	t.Helper()
+	q := describeQuorum(t, cl)
+	assert.Equal(t, voters, q.VoterIDs(), "%s: voters at once: %s", what, q)
+}
+
 // TestRealKafkaQuorumGrowAndShrink is issue 17's quorum growth on real Kafka
 // 4.1.1: a cluster started with a dynamic quorum of one controller (node 0)
 // grows to three voters while a producer writes (nodes 1 and 2 restart as
@@ -148,9 +241,8 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 	logf := func(line string) { t.Log(line) }
 	ep := controllerEndpoint(lk)
 
-	q := describeQuorum(t, cl)
+	q := awaitQuorum(t, lk, cl, []int32{0}, []int32{1, 2})
 	require.Equal(t, int16(1), q.KRaftVersion, "a new cluster formatted --standalone runs kraft.version 1")
-	assertVoters(t, lk, q, []int32{0}, []int32{1, 2})
 
 	rollUp := producing(t, lk, "roll-up")
 	// A broker-only node follows the metadata log too, but is no controller:
@@ -166,7 +258,8 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 		t.Logf("AddVoter(1) on a broker-only node: %v", err)
 		assert.ErrorContains(t, err, "check that node 1 runs with process.roles=broker,controller")
 	})
-	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
+	assertVotersNow(t, cl, []int32{0}, "a refused AddVoter")
+	awaitQuorum(t, lk, cl, []int32{0}, []int32{1, 2})
 	// Raising controllers changes every node's file (the bootstrap servers
 	// too), so the StatefulSet rolls every pod, highest ordinal first: node 0
 	// restarts last, while it is still the only voter.
@@ -174,8 +267,8 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 		require.NoError(t, lk.SetControllers(3))
 		restartNodes(t, lk, 2, 1, 0)
 	})
-	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
-	rollUp()
+	awaitQuorum(t, lk, cl, []int32{0}, []int32{1, 2})
+	rollUp.finish()
 
 	promote := producing(t, lk, "promote")
 	// The first run is cut off after its first step (as an interrupted up
@@ -191,20 +284,21 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 		})
 		require.ErrorIs(t, err, context.Canceled)
 		assert.Equal(t, []string{"add voter 1"}, steps)
-		assertVoters(t, lk, describeQuorum(t, cl), []int32{0, 1}, []int32{2})
+		assertVotersNow(t, cl, []int32{0, 1}, "EnsureVoters cut after adding voter 1")
+		awaitQuorum(t, lk, cl, []int32{0, 1}, []int32{2})
 		steps, err = cl.EnsureVoters(ctx, []int32{0, 1, 2}, ep, logf)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"add voter 2"}, steps)
 	})
-	q = describeQuorum(t, cl)
-	assertVoters(t, lk, q, []int32{0, 1, 2}, []int32{})
+	assertVotersNow(t, cl, []int32{0, 1, 2}, "EnsureVoters 1 -> 3")
+	q = awaitQuorum(t, lk, cl, []int32{0, 1, 2}, []int32{})
 	quorumStep(t, "EnsureVoters 3 -> 3 (nothing to do)", func() {
 		steps, err := cl.EnsureVoters(ctx, []int32{2, 1, 0}, ep, logf)
 		require.NoError(t, err)
 		assert.Empty(t, steps, "a second run changes nothing")
 	})
-	time.Sleep(quorumChangeWindow)
-	assert.Less(t, promote().LongestStallMs, int64(maxVoterChangeStallMs), "produce stall while voters were added")
+	promote.keepsWriting()
+	assert.Less(t, promote.finish().LongestStallMs, int64(maxVoterChangeStallMs), "produce stall while voters were added")
 
 	// The three voters really form the quorum: killing the leader's JVM
 	// elects another voter.
@@ -225,7 +319,7 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 	t.Logf("quorum leader %d killed; new leader %d, epoch %d", old, q.LeaderID, q.LeaderEpoch)
 	assert.Contains(t, []int32{0, 1, 2}, q.LeaderID)
 	quorumStep(t, "killed leader back", func() { restartNodes(t, lk, int(old)) })
-	kill()
+	kill.finish()
 
 	guard := producing(t, lk, "guard")
 	// With voter 2 down, removing voter 1 would leave voters 0 and 2 with one
@@ -247,10 +341,11 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 		t.Logf("EnsureVoters([0 2]) with node 2 down: %v", err)
 		assert.ErrorContains(t, err, "remove voter 1 would leave voters [0 2] with only [0] caught up, less than a majority (2)")
 		assert.Empty(t, steps)
-		assertVoters(t, lk, describeQuorum(t, cl), []int32{0, 1, 2}, []int32{})
+		assertVotersNow(t, cl, []int32{0, 1, 2}, "a refused shrink")
 		restartNodes(t, lk, 2)
 	})
-	guard()
+	awaitQuorum(t, lk, cl, []int32{0, 1, 2}, []int32{})
+	guard.finish()
 
 	demote := producing(t, lk, "demote")
 	quorumStep(t, "EnsureVoters 3 -> 1", func() {
@@ -258,17 +353,19 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 		require.NoError(t, err)
 		assert.ElementsMatch(t, []string{"remove voter 1", "remove voter 2"}, steps)
 	})
-	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
-	time.Sleep(quorumChangeWindow)
-	assert.Less(t, demote().LongestStallMs, int64(maxVoterChangeStallMs), "produce stall while voters were removed")
+	assertVotersNow(t, cl, []int32{0}, "EnsureVoters 3 -> 1")
+	// The removed voters are observers once they fetch again as such.
+	awaitQuorum(t, lk, cl, []int32{0}, []int32{1, 2})
+	demote.keepsWriting()
+	assert.Less(t, demote.finish().LongestStallMs, int64(maxVoterChangeStallMs), "produce stall while voters were removed")
 
 	rollDown := producing(t, lk, "roll-down")
 	quorumStep(t, "restart nodes 1 and 2 broker-only", func() {
 		require.NoError(t, lk.SetControllers(1))
 		restartNodes(t, lk, 1, 2)
 	})
-	assertVoters(t, lk, describeQuorum(t, cl), []int32{0}, []int32{1, 2})
-	rollDown()
+	awaitQuorum(t, lk, cl, []int32{0}, []int32{1, 2})
+	rollDown.finish()
 }
 
 // metaDirectoryID is the directory.id in node id's meta.properties.
@@ -312,10 +409,20 @@ func TestRealKafkaQuorumMigrateStaticToDynamic(t *testing.T) {
 	load := producing(t, lk, "migrate")
 	quorumStep(t, "kraft.version 0 -> 1", func() { require.NoError(t, cl.EnableDynamicQuorum(ctx)) })
 	q = describeQuorum(t, cl)
-	assert.Equal(t, int16(1), q.KRaftVersion)
+	assert.Equal(t, int16(1), q.KRaftVersion, "EnableDynamicQuorum returns once every broker shows kraft.version 1")
 	assert.Equal(t, []int32{0}, q.VoterIDs())
-	assert.Equal(t, metaDirectoryID(t, lk, 0), q.Voters[0].DirectoryIDString(),
-		"the upgrade records the voter's own directory id")
+	// The leader records the voters' directory ids in the metadata log; wait
+	// for the record rather than read once.
+	dir0 := metaDirectoryID(t, lk, 0)
+	err = upoll.Until(ctx, 100*time.Millisecond, quorumSettleWait, func(ctx context.Context) (bool, error) {
+		nq, err := cl.DescribeQuorum(ctx)
+		if err != nil {
+			return false, nil
+		}
+		q = nq
+		return len(nq.Voters) == 1 && nq.Voters[0].DirectoryIDString() == dir0, nil
+	})
+	assert.NoError(t, err, "the upgrade records the voter's own directory id %s; last %s", dir0, q)
 	require.NoError(t, cl.EnableDynamicQuorum(ctx), "a second upgrade is a no-op")
 
 	quorumStep(t, "restart nodes 1 and 2 as broker,controller with the dynamic properties", func() {
@@ -328,6 +435,7 @@ func TestRealKafkaQuorumMigrateStaticToDynamic(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []string{"add voter 1", "add voter 2"}, steps)
 	})
+	assertVotersNow(t, cl, []int32{0, 1, 2}, "EnsureVoters after the migration")
 	// Node 0 still runs with controller.quorum.voters; once the quorum has
 	// three voters it restarts with the dynamic file at the cost of one
 	// election.
@@ -336,15 +444,14 @@ func TestRealKafkaQuorumMigrateStaticToDynamic(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(node0), components.QuorumVotersKey+"=")
 	assert.Contains(t, string(node0), components.QuorumBootstrapKey+"=")
-	q = describeQuorum(t, cl)
-	assertVoters(t, lk, q, []int32{0, 1, 2}, []int32{})
+	q = awaitQuorum(t, lk, cl, []int32{0, 1, 2}, []int32{})
 	for _, v := range q.Voters {
 		assert.Equal(t, metaDirectoryID(t, lk, int(v.ID)), v.DirectoryIDString(), "voter %d", v.ID)
 	}
 	steps, err := cl.EnsureVoters(ctx, []int32{0, 1, 2}, ep, logf)
 	require.NoError(t, err)
 	assert.Empty(t, steps)
-	load()
+	load.finish()
 }
 
 // TestRealKafkaQuorumNewClusterThreeControllers is a new stack with three
@@ -361,9 +468,8 @@ func TestRealKafkaQuorumNewClusterThreeControllers(t *testing.T) {
 	require.NoError(t, err)
 	defer cl.raw.Close()
 
-	q := describeQuorum(t, cl)
+	q := awaitQuorum(t, lk, cl, []int32{0, 1, 2}, []int32{})
 	assert.Equal(t, int16(1), q.KRaftVersion)
-	assertVoters(t, lk, q, []int32{0, 1, 2}, []int32{})
 	for _, v := range q.Voters {
 		assert.Equal(t, components.DirectoryID(lk.Spec().ClusterID, int(v.ID)), v.DirectoryIDString(), "voter %d", v.ID)
 		assert.Equal(t, metaDirectoryID(t, lk, int(v.ID)), v.DirectoryIDString(), "voter %d", v.ID)

@@ -30,6 +30,14 @@ func newTestServer() (*testServer, error) {
 	return &testServer{rpc: srv, ctx: context.Background()}, nil
 }
 
+// withContext is s making its calls under ctx: cancelling ctx ends a call in
+// flight, so a test that runs one in a goroutine can stop it when it ends.
+func (s *testServer) withContext(ctx context.Context) *testServer {
+	c := *s
+	c.ctx = ctx
+	return &c
+}
+
 var marshalOpts = plugin.MarshalOptions{
 	KeepUnknowns: true, SkipNulls: true, KeepSecrets: true, KeepResources: true, KeepOutputValues: true,
 }
