@@ -4,7 +4,11 @@ package loadgen
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"regexp"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
+	"github.com/umbrella-platform/umbrella-streaming/internal/poll"
 )
 
 // projectDir is the repository root, where Pulumi.<stack>.yaml live.
@@ -67,24 +72,47 @@ func TestProduceSurvivesBrokerKill(t *testing.T) {
 		sum Summary
 		err error
 	}
+	acked := &ackWatch{}
 	done := make(chan result, 1)
+	exited := make(chan struct{})
+	pctx, stopProducer := context.WithCancel(ctx)
+	t.Cleanup(func() { // before the cluster stops: a test that failed early does not leave it producing
+		stopProducer()
+		<-exited
+	})
 	go func() {
-		sum, err := Produce(ctx, ProduceConfig{Client: client, Topic: topic, RunID: "realkafka",
-			Duration: 20 * time.Second, Rate: 1000, FlushTimeout: 2 * time.Minute})
+		defer close(exited)
+		sum, err := Produce(pctx, ProduceConfig{Client: client, Topic: topic, RunID: "realkafka",
+			Duration: 20 * time.Second, Rate: 1000, FlushTimeout: 2 * time.Minute,
+			Progress: acked, ProgressEvery: 100 * time.Millisecond})
 		done <- result{sum, err}
 	}()
 
-	time.Sleep(5 * time.Second)
+	// The kill lands mid-run: once records are being acknowledged.
+	require.NoError(t, acked.await(ctx, 2000, time.Minute), "records acknowledged before the kill")
 	require.NoError(t, c.Kill(victim))
 	killed := time.Now()
-	t.Logf("SIGKILLed node %d (leader of %s[0]) 5 s into the run", victim, topic)
-	time.Sleep(3 * time.Second)
+	atKill := acked.n.Load()
+	t.Logf("SIGKILLed node %d (leader of %s[0]) with %d records acknowledged", victim, topic, atKill)
+	// The node stays down until the cluster has failed over: its partition
+	// moved to another leader, and acks=all writes go on without it.
+	err = poll.Until(ctx, 100*time.Millisecond, time.Minute, func(ctx context.Context) (bool, error) {
+		ts, err := c.Describe(ctx, topic)
+		if err != nil || len(ts.Partitions) == 0 {
+			return false, nil
+		}
+		return ts.Partitions[0].Leader >= 0 && int(ts.Partitions[0].Leader) != victim, nil
+	})
+	require.NoError(t, err, "%s[0] led by another node than %d after the kill", topic, victim)
+	require.NoError(t, acked.await(ctx, atKill+1000, time.Minute), "records acknowledged while node %d is down", victim)
+	t.Logf("failed over %s after the kill: %s[0] led elsewhere, %d acknowledged", time.Since(killed).Round(100*time.Millisecond),
+		topic, acked.n.Load())
 	restarted := make(chan error, 1)
 	go func() { restarted <- c.Restart(ctx, victim) }()
 
+	require.NoError(t, <-restarted, "restarting node %d", victim)
 	r := <-done
 	require.NoError(t, r.err)
-	require.NoError(t, <-restarted, "restarting node %d", victim)
 	t.Logf("node %d back %s after the kill", victim, time.Since(killed).Round(100*time.Millisecond))
 	require.NoError(t, c.WaitInSync(ctx, topic, 3), "the restarted node rejoins every ISR")
 
@@ -108,4 +136,27 @@ func TestProduceSurvivesBrokerKill(t *testing.T) {
 	assert.Zero(t, res.Duplicated, "duplicated sample %v", res.DupSample)
 	assert.Equal(t, sum.Acked, res.Found)
 	assert.Equal(t, sum.Acked, res.Records)
+}
+
+// ackWatch takes Produce's progress lines and keeps the acknowledged count.
+type ackWatch struct{ n atomic.Int64 }
+
+var ackedRE = regexp.MustCompile(`\backed=(\d+)`)
+
+func (a *ackWatch) Write(b []byte) (int, error) {
+	if m := ackedRE.FindSubmatch(b); m != nil {
+		if n, err := strconv.ParseInt(string(m[1]), 10, 64); err == nil {
+			a.n.Store(n)
+		}
+	}
+	return len(b), nil
+}
+
+// await waits until at least n records are acknowledged.
+func (a *ackWatch) await(ctx context.Context, n int64, timeout time.Duration) error {
+	err := poll.Until(ctx, 50*time.Millisecond, timeout, func(context.Context) (bool, error) { return a.n.Load() >= n, nil })
+	if err != nil {
+		return fmt.Errorf("%d acknowledged, waiting for %d: %w", a.n.Load(), n, err)
+	}
+	return nil
 }
