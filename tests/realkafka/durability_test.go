@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
+	"github.com/umbrella-platform/umbrella-streaming/internal/poll"
 )
 
 // Sizes of the durability run. Records are produced at a steady pace so the
@@ -136,14 +137,23 @@ func TestAcksAllSurvivesBrokerCrash(t *testing.T) {
 		produced  = make(chan int, 1)
 	)
 	start := time.Now()
+	// The producer goroutine ends with the test: an early failure cancels it and
+	// the test waits for it to return, so it never produces into a later test.
+	pctx, stopProducing := context.WithCancel(ctx)
+	exited := make(chan struct{})
+	t.Cleanup(func() {
+		stopProducing()
+		<-exited
+	})
 	go func() {
+		defer close(exited)
 		i := 0
-		for ; ctx.Err() == nil && i < maxRecords; i++ {
+		for ; pctx.Err() == nil && i < maxRecords; i++ {
 			if r := restartAt.Load(); r > 0 && i >= minRecords && i >= int(r)+restartTail {
 				break
 			}
 			n := i
-			producer.Produce(ctx, &kgo.Record{Key: []byte(strconv.Itoa(n)), Value: []byte(strconv.Itoa(n))},
+			producer.Produce(pctx, &kgo.Record{Key: []byte(strconv.Itoa(n)), Value: []byte(strconv.Itoa(n))},
 				func(_ *kgo.Record, err error) {
 					mu.Lock()
 					defer mu.Unlock()
@@ -256,6 +266,10 @@ func TestAcksAllRefusedWithTwoBrokersDown(t *testing.T) {
 	require.NoError(t, waitISR(ctx, c, topic, func(isr []int32) bool { return !slices.Contains(isr, int32(crashed)) }))
 	t.Logf("node %d fenced and out of the ISR %s after SIGKILL", crashed, time.Since(fenced).Round(100*time.Millisecond))
 	require.NoError(t, c.StopNode(stopped))
+	// The controlled shutdown took the stopped broker out of the ISR; the
+	// survivor's metadata shows it once it has applied that record.
+	require.NoError(t, waitISR(ctx, c, topic, func(isr []int32) bool { return slices.Equal(isr, []int32{int32(survivor)}) }),
+		"the ISR shrinks to the survivor %d alone after node %d shut down", survivor, stopped)
 	ts, err = c.Describe(ctx, topic)
 	require.NoError(t, err)
 	require.Equal(t, []localkafka.PartitionState{{Partition: 0, Leader: int32(survivor), Replicas: []int32{0, 1, 2},
@@ -270,23 +284,25 @@ func TestAcksAllRefusedWithTwoBrokersDown(t *testing.T) {
 	t.Logf("produce with two brokers down: %v", err)
 }
 
-// waitISR polls until every partition's ISR satisfies ok.
+// waitISR polls until the topic has partitions and every partition's ISR
+// satisfies ok (a topic whose metadata shows no partition satisfies nothing).
 func waitISR(ctx context.Context, c *localkafka.Cluster, topic string, ok func([]int32) bool) error {
-	for {
-		ts, err := c.Describe(ctx, topic)
-		if err == nil {
-			all := true
-			for _, p := range ts.Partitions {
-				all = all && ok(p.ISR)
-			}
-			if all {
-				return nil
+	var last localkafka.TopicState
+	var lastErr error
+	err := poll.Until(ctx, 200*time.Millisecond, 0, func(ctx context.Context) (bool, error) {
+		last, lastErr = c.Describe(ctx, topic)
+		if lastErr != nil || len(last.Partitions) == 0 {
+			return false, nil
+		}
+		for _, p := range last.Partitions {
+			if !ok(p.ISR) {
+				return false, nil
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("topic %s: ISR condition not met: %w (last %+v, err %v)", topic, ctx.Err(), ts.Partitions, err)
-		case <-time.After(200 * time.Millisecond):
-		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("topic %s: ISR condition not met: %w (last %+v, err %v)", topic, err, last.Partitions, lastErr)
 	}
+	return nil
 }
