@@ -3,15 +3,19 @@
 package realkafka
 
 import (
+	"context"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/umbrella-platform/umbrella-streaming/components"
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
+	"github.com/umbrella-platform/umbrella-streaming/internal/poll"
 )
 
 // bootstrapDynamic are the keys Kafka reports as a dynamic cluster-wide default
@@ -86,9 +90,7 @@ func TestDevBrokerConfigRunsOnKafka(t *testing.T) {
 	q, err := c.Quorum(testCtx(t, 10*time.Second))
 	require.NoError(t, err)
 	assert.Equal(t, localkafka.Quorum{Leader: 0, Epoch: q.Epoch, Voters: []int32{0}}, q)
-	md, err := c.Admin().BrokerMetadata(testCtx(t, 10*time.Second))
-	require.NoError(t, err)
-	assert.Equal(t, []int32{0}, md.Brokers.NodeIDs())
+	md := awaitBrokers(t, c, []int32{0})
 	assert.Equal(t, "5BlkQlAaBVX6rb9uzmmt7w", md.Cluster, "the stack's clusterId formats the storage")
 	assertBrokersRunOurConfig(t, c)
 }
@@ -103,9 +105,22 @@ func TestProdBrokerConfigRunsOnKafka(t *testing.T) {
 	assert.Equal(t, []int32{0, 1, 2}, q.Voters)
 	assert.Empty(t, q.Observers, "every broker is a voter in prod")
 	assert.Contains(t, q.Voters, q.Leader)
-	md, err := c.Admin().BrokerMetadata(testCtx(t, 10*time.Second))
-	require.NoError(t, err)
-	assert.Equal(t, []int32{0, 1, 2}, md.Brokers.NodeIDs())
+	md := awaitBrokers(t, c, []int32{0, 1, 2})
 	assert.Equal(t, "MjPBEhmLSH-4IwmCODRzPg", md.Cluster)
 	assertBrokersRunOurConfig(t, c)
+}
+
+// awaitBrokers waits until a metadata answer lists exactly the brokers want
+// and returns it: a broker that has just started may not yet have applied the
+// other brokers' registrations, so one answer is not the cluster's state.
+func awaitBrokers(t *testing.T, c *localkafka.Cluster, want []int32) kadm.Metadata {
+	t.Helper()
+	var md kadm.Metadata
+	var lastErr error
+	err := poll.Until(testCtx(t, time.Minute), 200*time.Millisecond, 0, func(ctx context.Context) (bool, error) {
+		md, lastErr = c.Admin().BrokerMetadata(ctx)
+		return lastErr == nil && slices.Equal(want, md.Brokers.NodeIDs()), nil
+	})
+	require.NoError(t, err, "waiting for the metadata to list brokers %v (last: %v, err %v)", want, md.Brokers.NodeIDs(), lastErr)
+	return md
 }
