@@ -94,16 +94,17 @@ func TestRealKafkaRebalanceScaleInAndOut(t *testing.T) {
 	require.ErrorContains(t, err, "the next run waits for them and goes on")
 	// The second run starts while broker 4 is still down, so it finds the
 	// moves still running; broker 4 comes back once it waits for them.
-	restarted := make(chan error, 1)
+	var restarted <-chan error
 	var once sync.Once
 	start := time.Now()
 	out, err := cl.Rebalance(ctx, []int32{0, 1, 2, 3, 4}, 0, func(line string) {
 		t.Log(line)
 		if strings.Contains(line, "still reassigning") {
-			once.Do(func() { go func() { restarted <- lk.Restart(ctx, 4) }() })
+			once.Do(func() { restarted = restartLater(t, lk, 4) })
 		}
 	})
 	require.NoError(t, err)
+	require.NotNil(t, restarted, "the resumed run never reported moves still running, so node 4 was never restarted")
 	require.NoError(t, <-restarted)
 	t.Logf("FIGURE rebalance 3 -> 5 brokers (resumed): %.1f s", time.Since(start).Seconds())
 	t.Logf("FIGURE rebalance resume: %d reassignments were still running when the second run began", out.Resumed)
@@ -117,8 +118,7 @@ func TestRealKafkaRebalanceScaleInAndOut(t *testing.T) {
 	again := run("again, balanced", []int32{0, 1, 2, 3, 4})
 	assert.Zero(t, again.Partitions, "a second run moves nothing")
 	for _, topic := range []string{"rb-a", "rb-b", "rb-c"} {
-		seen := seeThrottle(t, c.adm, topic, []int32{0, 1, 2, 3, 4})
-		assert.Equal(t, throttleSeen{}, seen, "%s: no throttle left behind", topic)
+		assertNoThrottle(t, c, topic, []int32{0, 1, 2, 3, 4}, topic)
 	}
 
 	sum = stopProducer()
@@ -132,21 +132,39 @@ func TestRealKafkaRebalanceScaleInAndOut(t *testing.T) {
 }
 
 // produceInBackground runs an acks=all idempotent producer of numbered records
-// (run id "during", 300/s) into topic for at most d, and returns the function
-// that stops it and hands back its summary: the load a move runs under.
+// (run id "during", 300/s) into topic for at most d, returns once it has had
+// records acknowledged, and returns the function that stops it and hands
+// back its summary: the load a move runs under. The producer stops with the
+// test (t.Cleanup) if that function is never called; it never touches t.
 func produceInBackground(t *testing.T, addrs []string, topic string, d time.Duration) func() loadgen.Summary {
 	t.Helper()
 	stop := filepath.Join(t.TempDir(), "stop")
-	produced := make(chan loadgen.Summary, 1)
+	done := make(chan producedLoad, 1)
+	acked := &ackCounter{}
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan struct{})
 	go func() {
-		sum, err := loadgen.Produce(context.Background(), loadgen.ProduceConfig{
+		defer close(exited)
+		sum, err := loadgen.Produce(ctx, loadgen.ProduceConfig{
 			Client: loadgen.ClientConfig{Bootstrap: addrs}, Topic: topic, RunID: "during",
-			Duration: d, Rate: 300, StopFile: stop})
-		assert.NoError(t, err)
-		produced <- sum
+			Duration: d, Rate: 300, StopFile: stop, Progress: acked, ProgressEvery: 100 * time.Millisecond})
+		done <- producedLoad{sum, err}
 	}()
+	t.Cleanup(func() {
+		cancel()
+		<-exited
+	})
+	require.NoError(t, acked.await(done, 1), "producer into %s", topic)
 	return func() loadgen.Summary {
+		t.Helper()
 		require.NoError(t, os.WriteFile(stop, nil, 0o644))
-		return <-produced
+		var r producedLoad
+		select {
+		case r = <-done:
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("the producer into %s did not stop within 2 min of its stop file", topic)
+		}
+		require.NoError(t, r.err, "producer into %s", topic)
+		return r.sum
 	}
 }

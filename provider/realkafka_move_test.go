@@ -5,6 +5,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -12,10 +13,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
+	upoll "github.com/umbrella-platform/umbrella-streaming/internal/poll"
 )
 
 // throttleSeen is the reassignment throttle as the cluster shows it: the
@@ -25,29 +27,61 @@ type throttleSeen struct {
 	RateBrokers      []int32
 }
 
-func seeThrottle(t *testing.T, adm *kadm.Client, topic string, brokers []int32) throttleSeen {
+func seeThrottle(t *testing.T, c *testCluster, topic string, brokers []int32) throttleSeen {
 	t.Helper()
+	seen, err := throttleState(c, topic, brokers)
+	require.NoError(t, err)
+	return seen
+}
+
+// throttleState is seeThrottle returning its error, for callers that may not
+// run on the test's goroutine. The topic's lists are asked of each broker in
+// turn (a broker applies a config change when it reads it from the metadata
+// log, so brokers may disagree for a moment; they show as "a|b" then), the
+// rates of each broker itself.
+func throttleState(tc *testCluster, topic string, brokers []int32) (throttleSeen, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var seen throttleSeen
-	tc, err := adm.DescribeTopicConfigs(ctx, topic)
-	require.NoError(t, err)
-	rc, err := tc.On(topic, nil)
-	require.NoError(t, err)
-	require.NoError(t, rc.Err)
-	for _, c := range rc.Configs {
-		switch c.Key {
-		case leaderThrottledReplicas:
-			seen.Leader = c.MaybeValue()
-		case followerThrottledReplicas:
-			seen.Follower = c.MaybeValue()
-		}
-	}
+	leader, follower := map[string]bool{}, map[string]bool{}
 	for _, id := range brokers {
-		bc, err := adm.DescribeBrokerConfigs(ctx, id)
-		require.NoError(t, err)
+		req := kmsg.NewPtrDescribeConfigsRequest()
+		res := kmsg.NewDescribeConfigsRequestResource()
+		res.ResourceType = kmsg.ConfigResourceTypeTopic
+		res.ResourceName = topic
+		req.Resources = append(req.Resources, res)
+		resp, err := req.RequestWith(ctx, tc.raw.Broker(int(id)))
+		if err != nil {
+			return seen, fmt.Errorf("broker %d: topic %s configs: %w", id, topic, err)
+		}
+		if len(resp.Resources) != 1 {
+			return seen, fmt.Errorf("broker %d: topic %s configs: %d resources in the answer", id, topic, len(resp.Resources))
+		}
+		if err := kerr.ErrorForCode(resp.Resources[0].ErrorCode); err != nil {
+			return seen, fmt.Errorf("broker %d: topic %s configs: %w", id, topic, err)
+		}
+		l, f := "", ""
+		for _, c := range resp.Resources[0].Configs {
+			switch c.Name {
+			case leaderThrottledReplicas:
+				l = deref(c.Value)
+			case followerThrottledReplicas:
+				f = deref(c.Value)
+			}
+		}
+		leader[l], follower[f] = true, true
+	}
+	seen.Leader = strings.Join(slices.Sorted(maps.Keys(leader)), "|")
+	seen.Follower = strings.Join(slices.Sorted(maps.Keys(follower)), "|")
+	for _, id := range brokers {
+		bc, err := tc.adm.DescribeBrokerConfigs(ctx, id)
+		if err != nil {
+			return seen, fmt.Errorf("broker %d configs: %w", id, err)
+		}
 		for _, r := range bc {
-			require.NoError(t, r.Err)
+			if r.Err != nil {
+				return seen, fmt.Errorf("broker %d configs: %w", id, r.Err)
+			}
 			for _, c := range r.Configs {
 				if (c.Key == leaderThrottledRate || c.Key == followerThrottledRate) && c.Source == kmsg.ConfigSourceDynamicBrokerConfig {
 					if !slices.Contains(seen.RateBrokers, id) {
@@ -57,7 +91,47 @@ func seeThrottle(t *testing.T, adm *kadm.Client, topic string, brokers []int32) 
 			}
 		}
 	}
-	return seen
+	return seen, nil
+}
+
+// throttleWait bounds awaitThrottle.
+const throttleWait = 30 * time.Second
+
+// awaitThrottle waits until every broker shows the throttle done accepts and
+// returns what they showed last. Kafka acknowledges a config change once the
+// controller has it, and each broker shows it once it has read it from the
+// metadata log: a throttle set or removed is waited for, not read once.
+func awaitThrottle(c *testCluster, topic string, brokers []int32, done func(throttleSeen) bool) (throttleSeen, int, error) {
+	var seen throttleSeen
+	var last error
+	reads := 0
+	err := upoll.Until(context.Background(), 100*time.Millisecond, throttleWait, func(context.Context) (bool, error) {
+		reads++
+		s, err := throttleState(c, topic, brokers)
+		if err != nil {
+			last = err
+			return false, nil
+		}
+		seen, last = s, nil
+		return done(s), nil
+	})
+	if err != nil {
+		return seen, reads, fmt.Errorf("%s: waiting for the throttle: %w; last seen %+v (%v)", topic, err, seen, last)
+	}
+	return seen, reads, nil
+}
+
+// assertNoThrottle waits until no broker shows a reassignment throttle on
+// the topic or a throttle rate.
+func assertNoThrottle(t *testing.T, c *testCluster, topic string, brokers []int32, what string) {
+	t.Helper()
+	_, reads, err := awaitThrottle(c, topic, brokers, func(s throttleSeen) bool {
+		return s.Leader == "" && s.Follower == "" && len(s.RateBrokers) == 0
+	})
+	assert.NoError(t, err, "%s: no throttle left behind", what)
+	if reads > 1 {
+		t.Logf("%s: every broker showed the throttle gone after %d reads", what, reads)
+	}
 }
 
 // TestRealKafkaFiveNodesReplicationFactor guards issue 14 item 4 on five real
@@ -84,7 +158,17 @@ func TestRealKafkaFiveNodesReplicationFactor(t *testing.T) {
 	var during []throttleSeen
 	require.NoError(t, cl.changeReplicationFactor(context.Background(), topic, 3, func(string) {
 		if len(during) == 0 {
-			during = append(during, seeThrottle(t, c.adm, topic, all))
+			// The throttle is set before the moves are submitted, and stays
+			// until this callback returns: wait for every broker to show it.
+			seen, reads, err := awaitThrottle(c, topic, all, func(s throttleSeen) bool {
+				return s.Leader != "" && !strings.Contains(s.Leader, "|") && !strings.Contains(s.Follower, "|") &&
+					s.Follower != "" && len(s.RateBrokers) > 0
+			})
+			assert.NoError(t, err, "throttle while reassigning")
+			if reads > 1 {
+				t.Logf("every broker showed the throttle after %d reads", reads)
+			}
+			during = append(during, seen)
 		}
 	}))
 	require.NoError(t, cl.waitReassigned(context.Background(), topic, 5))
@@ -109,7 +193,7 @@ func TestRealKafkaFiveNodesReplicationFactor(t *testing.T) {
 	require.Len(t, during, 1, "progress was reported while the reassignment ran")
 	assert.Equal(t, throttleSeen{Leader: strings.Join(leader, ","), Follower: strings.Join(follower, ","), RateBrokers: involved}, during[0],
 		"throttle while reassigning")
-	assert.Equal(t, throttleSeen{}, seeThrottle(t, c.adm, topic, all), "throttle after the reassignment")
+	assertNoThrottle(t, c, topic, all, "after the reassignment")
 	assertEveryBroker(t, c, topic, 5, 3, nil)
 
 	// Through the provider: 3 -> 2 drops one follower per partition.
@@ -123,6 +207,6 @@ func TestRealKafkaFiveNodesReplicationFactor(t *testing.T) {
 		assert.Equal(t, grown[p][0], shrunk[p][0], "partition %d keeps its preferred leader", p)
 		assert.Subset(t, grown[p], shrunk[p], "partition %d only loses a replica", p)
 	}
-	assert.Equal(t, throttleSeen{}, seeThrottle(t, c.adm, topic, all), "throttle after the shrink")
+	assertNoThrottle(t, c, topic, all, "after the shrink")
 	assertEveryBroker(t, c, topic, 5, 2, nil)
 }
