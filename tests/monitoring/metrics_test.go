@@ -379,8 +379,12 @@ func moveRecords(t *testing.T, ctx context.Context, kafka *localkafka.Cluster, s
 	ends, err := adm.ListEndOffsets(ctx, topic)
 	require.NoError(t, err)
 	require.NoError(t, ends.Error())
-	c, _ := fetched.Lookup(topic, 0)
-	e, _ := ends.Lookup(topic, 0)
+	// Both must be found: two missing answers would compare equal (0 == 0).
+	c, ok := fetched.Lookup(topic, 0)
+	require.True(t, ok, "group %s has no committed offset for %s[0]", group, topic)
+	e, ok := ends.Lookup(topic, 0)
+	require.True(t, ok, "no end offset for %s[0]", topic)
+	assert.Equal(t, int64(records), e.Offset, "end offset")
 	assert.Equal(t, e.Offset, c.At, "committed == end offset")
 	t.Logf("group %s on %s: committed %d, end offset %d, lag %d", group, topic, c.At, e.Offset, lag.Total())
 }
