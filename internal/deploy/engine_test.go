@@ -3,9 +3,9 @@
 package deploy_test
 
 import (
-	"bytes"
 	"context"
 	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -97,7 +97,8 @@ func countingListener(t *testing.T) (addr string, connections func() int64) {
 
 // A legal but risky setting (config.Warnings) is shown by the engine as a
 // warning and deploys: a rendered prod preview (no cluster) with an alerts topic
-// whose min.insync.replicas equals its replication factor prints the warning.
+// whose min.insync.replicas equals its replication factor reports the warning
+// (a diagnostic: the diff text leaves them out).
 // (tests/program_test.go checks under mocks that the same setting deploys; the
 // mock engine drops log messages, so the warning itself is read here.)
 func TestRiskySettingIsWarnedInThePreview(t *testing.T) {
@@ -105,19 +106,23 @@ func TestRiskySettingIsWarnedInThePreview(t *testing.T) {
 	require.NoError(t, harness.ToolsAndProvider(root))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var progress bytes.Buffer
 	st, err := deploy.Open(ctx, deploy.Options{
 		Stack: "prod", ProjectDir: root, StateDir: t.TempDir(), Env: harness.EngineEnv("/nonexistent"),
-		Program: program.Options{RenderDir: t.TempDir()}, Progress: &progress,
+		Program: program.Options{RenderDir: t.TempDir()}, Progress: harness.TestWriter{T: t},
 		Config: map[string]string{
 			"security":       `{"mode":"none"}`, // rendering refuses the secure stack (its key would be in the files)
 			"topicOverrides": `{"alerts":{"config":{"min.insync.replicas":"3"}}}`,
 		},
 	})
 	require.NoError(t, err)
-	_, err = st.Preview(ctx)
-	require.NoError(t, err, "a warning never stops a deployment:\n%s", progress.String())
-	out := progress.String()
-	assert.Regexp(t, `(?i)warning: .*min\.insync\.replicas`, out, "the preview shows the warning")
-	assert.Contains(t, out, "so one broker can be down", "the warning names the fix")
+	_, diags, err := st.PreviewDiagnostics(ctx)
+	require.NoError(t, err, "a warning never stops a deployment")
+	var warned []string
+	for _, d := range diags {
+		if strings.Contains(d, "topics.alerts.replicationFactor = 3: equals min.insync.replicas (3)") {
+			warned = append(warned, d)
+		}
+	}
+	require.Len(t, warned, 1, "the preview's diagnostics: %q", diags)
+	assert.Contains(t, warned[0], "lower min.insync.replicas to 2", "the warning names the fix")
 }
