@@ -79,6 +79,10 @@ func TestCreateTopicsScriptTwice(t *testing.T) {
 	run(1)
 	first := map[string]topicFacts{}
 	for _, tp := range spec.Topics {
+		// kafka-topics.sh returns once the controller has the topic; the broker
+		// answering the describes below learns it from the metadata log after.
+		require.NoError(t, c.WaitPropagated(testCtx(t, time.Minute), tp.Name, tp.Partitions),
+			"topic %s, created by create-topics.sh, known with %d partitions on every node", tp.Name, tp.Partitions)
 		f := readTopic(t, c, tp.Name)
 		want := tp.Config
 		if want == nil {
