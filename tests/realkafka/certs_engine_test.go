@@ -170,7 +170,5 @@ func TestEngineListenerCertificatesAndGeneratedPassword(t *testing.T) {
 
 	_, err = st.Destroy(ctx, optdestroy.ProgressStreams(&out), optdestroy.ErrorProgressStreams(&out))
 	require.NoError(t, err, out.String())
-	described, err := c.Admin().DescribeUserSCRAMs(ctx, engineGenUser)
-	require.NoError(t, err)
-	assert.Empty(t, described[engineGenUser].CredInfos, "the credential must be gone after destroy")
+	awaitScramGone(t, ctx, c, engineGenUser)
 }
