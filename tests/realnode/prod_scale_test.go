@@ -85,7 +85,12 @@ func brokersFiveAndBack(t *testing.T, ctx context.Context, k kafkaStack, stateDi
 	up, err = st3.Up(ctx)
 	require.NoError(t, err)
 	drained := time.Now()
-	moved := placementLine(up.StdOut, "moved in")
+	moved := "(no ReplicaPlacement drain result line)"
+	for _, l := range strings.Split(up.StdOut, "\n") {
+		if containsAll(l, []string{"ReplicaPlacement drain to brokers 0-2: ", " moved in "}) {
+			moved = strings.TrimSpace(l)
+		}
+	}
 	t.Logf("FIGURE brokers 5 -> 3: up (drain, then the pods go) %.1fs; %s", drained.Sub(start).Seconds(), moved)
 	movedBytes := placementBytes(t, moved)
 	require.GreaterOrEqual(t, movedBytes, sum(before), "the drain moved at least what the load topic held on brokers 3 and 4: %s", moved)
@@ -112,8 +117,8 @@ func brokersFiveAndBack(t *testing.T, ctx context.Context, k kafkaStack, stateDi
 	began, err := time.Parse(time.RFC3339Nano, ds.StartedAt)
 	require.NoError(t, err, "the drain load's start")
 	endedAt := began.Add(time.Duration(ds.DurationMs) * time.Millisecond)
-	t.Logf("FIGURE drain under load (%s, %d B records): %d B of it on brokers 3 and 4 before, %d B on brokers 0-2 after (%v); the drain's up moved %d B; acknowledged %d, read back %d, lost %d, duplicated %d; longest produce stall %d ms; the load ran until %.1fs after the up returned",
-		drain.topic, 1024, sum(before), sum(after), after, movedBytes, dv.Acked, dv.ReadBack(), dv.Lost, dv.Duplicated, ds.LongestStallMs, endedAt.Sub(drained).Seconds())
+	t.Logf("FIGURE drain under load (%s, records padded to %d B): %d B of it on brokers 3 and 4 before, %d B on brokers 0-2 after (%v); the drain's up moved %d B; acknowledged %d, read back %d, lost %d, duplicated %d; longest produce stall %d ms; the load ran until %.1fs after the up returned",
+		drain.topic, drainPadBytes, sum(before), sum(after), after, movedBytes, dv.Acked, dv.ReadBack(), dv.Lost, dv.Duplicated, ds.LongestStallMs, endedAt.Sub(drained).Seconds())
 	s := run.wait(t)
 	v := verifyProduced(t, k, run, s)
 	t.Logf("FIGURE scale 3 -> 5 -> 3 under load (%s): longest produce stall %d ms; acknowledged %d, read back %d, lost %d, duplicated %d",
@@ -125,6 +130,9 @@ func brokersFiveAndBack(t *testing.T, ctx context.Context, k kafkaStack, stateDi
 // partition led by one of them with its two followers on brokers 0-2.
 const drainTopic = "realnode-drain-load"
 
+// drainPadBytes pads the drain load's records (loadgen --pad-bytes).
+const drainPadBytes = 1024
+
 // drainLoad creates drainTopic, lets the connectors write it and the email
 // processor read it, and starts 1 KiB records into it at 600/s; it returns
 // once 6000 of them (about 6 MiB) are acknowledged.
@@ -134,7 +142,7 @@ func drainLoad(t *testing.T, k kafkaStack) producerRun {
 		" --replica-assignment 3:0:1,4:1:2,3:2:0,4:0:1")
 	k.grant(t, "connectors", drainTopic, "Write", "Describe")
 	k.grant(t, "email-processor", drainTopic, "Read", "Describe")
-	run := startProducerTo(t, k, "drain", drainTopic, 100*time.Second, "--rate", "600/s", "--pad-bytes", "1024")
+	run := startProducerTo(t, k, "drain", drainTopic, 60*time.Second, "--rate", "600/s", "--pad-bytes", strconv.Itoa(drainPadBytes))
 	run.waitAcked(t, 6000)
 	return run
 }

@@ -202,7 +202,7 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 	})
 
 	t.Run("a pod delete is a controlled shutdown: leadership leaves the broker before its process exits, and the restart recovers no log", func(t *testing.T) {
-		controlledShutdown(t, ctx, k)
+		controlledShutdown(t, ctx)
 	})
 
 	t.Run("the disruption budget lets one node drain and refuses a second eviction meanwhile", func(t *testing.T) {
