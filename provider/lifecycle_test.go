@@ -289,29 +289,16 @@ func silentListener(t *testing.T) (string, func() int32) {
 // update) open no connection: a listener standing in for the broker counts
 // accepted connections.
 func TestPreviewDoesNotDial(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ln.Close() })
-	var accepted atomic.Int32
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			_ = conn.Close()
-		}
-	}()
+	addr, accepted := silentListener(t)
 
-	s := server(t, []string{ln.Addr().String()}, nil)
-	_, err = create(t, s, topicProps("quiet", 1, 1, nil), true)
+	s := server(t, []string{addr}, nil)
+	_, err := create(t, s, topicProps("quiet", 1, 1, nil), true)
 	require.NoError(t, err)
 	resp, err := update(s, "quiet", topicProps("quiet", 1, 1, nil), topicProps("quiet", 2, 1, nil), true)
 	require.NoError(t, err)
 	assert.Equal(t, topicProps("quiet", 2, 1, nil), resp.Properties)
 	time.Sleep(100 * time.Millisecond)
-	assert.Equal(t, int32(0), accepted.Load())
+	assert.Equal(t, int32(0), accepted())
 }
 
 // TestPreviewWithUnknownInputs guards previews where inputs come from other

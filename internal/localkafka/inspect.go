@@ -117,6 +117,15 @@ func (c *Cluster) Describe(ctx context.Context, topic string) (TopicState, error
 // WaitInSync polls until every partition of topic has a leader and at least
 // isr in-sync replicas, or ctx ends.
 func (c *Cluster) WaitInSync(ctx context.Context, topic string, isr int) error {
+	return c.WaitPartitions(ctx, topic, fmt.Sprintf("%d in-sync replicas per partition", isr), func(p PartitionState) bool {
+		return p.Leader >= 0 && len(p.ISR) >= isr
+	})
+}
+
+// WaitPartitions polls until the topic has partitions and every one of them
+// satisfies ok (a topic whose metadata shows no partition satisfies nothing),
+// or ctx ends; what names the state in the error.
+func (c *Cluster) WaitPartitions(ctx context.Context, topic, what string, ok func(PartitionState) bool) error {
 	var last TopicState
 	var lastErr error
 	err := poll.Until(ctx, 200*time.Millisecond, 0, func(ctx context.Context) (bool, error) {
@@ -125,15 +134,14 @@ func (c *Cluster) WaitInSync(ctx context.Context, topic string, isr int) error {
 			return false, nil
 		}
 		for _, p := range last.Partitions {
-			if p.Leader < 0 || len(p.ISR) < isr {
+			if !ok(p) {
 				return false, nil
 			}
 		}
 		return true, nil
 	})
 	if err != nil {
-		return fmt.Errorf("topic %q: waiting for %d in-sync replicas per partition: %w (last: %+v, err %v)",
-			topic, isr, err, last.Partitions, lastErr)
+		return fmt.Errorf("topic %q: waiting for %s: %w (last: %+v, err %v)", topic, what, err, last.Partitions, lastErr)
 	}
 	return nil
 }

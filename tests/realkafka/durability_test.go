@@ -21,7 +21,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
-	"github.com/umbrella-platform/umbrella-streaming/internal/poll"
 )
 
 // Sizes of the durability run. Records are produced at a steady pace so the
@@ -285,24 +284,7 @@ func TestAcksAllRefusedWithTwoBrokersDown(t *testing.T) {
 }
 
 // waitISR polls until the topic has partitions and every partition's ISR
-// satisfies ok (a topic whose metadata shows no partition satisfies nothing).
+// satisfies ok.
 func waitISR(ctx context.Context, c *localkafka.Cluster, topic string, ok func([]int32) bool) error {
-	var last localkafka.TopicState
-	var lastErr error
-	err := poll.Until(ctx, 200*time.Millisecond, 0, func(ctx context.Context) (bool, error) {
-		last, lastErr = c.Describe(ctx, topic)
-		if lastErr != nil || len(last.Partitions) == 0 {
-			return false, nil
-		}
-		for _, p := range last.Partitions {
-			if !ok(p.ISR) {
-				return false, nil
-			}
-		}
-		return true, nil
-	})
-	if err != nil {
-		return fmt.Errorf("topic %s: ISR condition not met: %w (last %+v, err %v)", topic, err, last.Partitions, lastErr)
-	}
-	return nil
+	return c.WaitPartitions(ctx, topic, "the ISR condition", func(p localkafka.PartitionState) bool { return ok(p.ISR) })
 }
