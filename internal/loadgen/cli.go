@@ -73,14 +73,21 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return ExitUsage
 }
 
-// clientFlags registers the flags both commands share.
-func clientFlags(fs *flag.FlagSet, c *ClientConfig, topic, runID *string) {
+// ConnectionFlags registers the flags that say how to reach the cluster
+// (--bootstrap, --dns-server, --credentials) into c; ClientConfig.Validate
+// checks them. kafka-loadgen and kafka-lag-exporter share them.
+func ConnectionFlags(fs *flag.FlagSet, c *ClientConfig) {
 	fs.Func("bootstrap", "seed brokers, host:port[,host:port...]", func(s string) error {
 		c.Bootstrap = SplitList(s)
 		return nil
 	})
 	fs.StringVar(&c.DNSServer, "dns-server", "", "resolve broker names through this DNS server (ip:port)")
 	fs.StringVar(&c.CredentialsDir, "credentials", "", "a service's mounted credentials Secret (username, password, sasl.mechanism, ca.crt): connect SASL_SSL as it")
+}
+
+// clientFlags registers the flags both commands share.
+func clientFlags(fs *flag.FlagSet, c *ClientConfig, topic, runID *string) {
+	ConnectionFlags(fs, c)
 	fs.StringVar(topic, "topic", "", "topic")
 	fs.StringVar(runID, "run-id", "", "run id, the prefix of every record value")
 }

@@ -36,7 +36,13 @@ type ClientConfig struct {
 	// sasl.mechanism, ca.crt): the client then speaks SASL_SSL as that
 	// service, exactly as the service itself would.
 	CredentialsDir string
+	// ClientID is the Kafka client id the brokers log and quota by; ""
+	// means DefaultClientID.
+	ClientID string
 }
+
+// DefaultClientID is ClientConfig.ClientID when unset.
+const DefaultClientID = "kafka-loadgen"
 
 // Credentials are a service's SASL/SCRAM identity and the CA it trusts.
 type Credentials struct {
@@ -131,11 +137,18 @@ func (c ClientConfig) Dialer() *net.Dialer {
 	return d
 }
 
-// opts are the kgo options every client of this package shares.
-func (c ClientConfig) opts() ([]kgo.Opt, error) {
+// Opts are the kgo options that connect as the config says: the seed
+// brokers, the client id, and either the DNS-aware dialer (plaintext) or TLS
+// and SASL from CredentialsDir. Every client of this package and
+// cmd/kafka-lag-exporter starts from them; call Validate first.
+func (c ClientConfig) Opts() ([]kgo.Opt, error) {
+	id := c.ClientID
+	if id == "" {
+		id = DefaultClientID
+	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.Bootstrap...),
-		kgo.ClientID("kafka-loadgen"),
+		kgo.ClientID(id),
 	}
 	if c.CredentialsDir == "" {
 		return append(opts, kgo.Dialer(c.Dialer().DialContext)), nil

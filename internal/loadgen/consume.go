@@ -60,7 +60,7 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyResult, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	base, err := cfg.Client.opts()
+	base, err := cfg.Client.Opts()
 	if err != nil {
 		return VerifyResult{}, err
 	}

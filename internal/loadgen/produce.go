@@ -115,7 +115,7 @@ func Produce(ctx context.Context, cfg ProduceConfig) (Summary, error) {
 	if cfg.FlushTimeout == 0 {
 		cfg.FlushTimeout = DefaultFlushTimeout
 	}
-	base, err := cfg.Client.opts()
+	base, err := cfg.Client.Opts()
 	if err != nil {
 		return Summary{}, err
 	}
