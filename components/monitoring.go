@@ -3,15 +3,32 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	k8smetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
 )
+
+// The monitoring objects are built from their owners' Go types: the
+// Prometheus Operator's monitoring/v1 structs for the PodMonitors and the
+// PrometheusRule, Grafana's foundation SDK for the dashboard. A misspelt field
+// (`podMetricEndpoints`, `annotation`) does not compile, where in a
+// map[string]any it would reach the API server, which drops unknown fields of
+// a custom resource without a word. The typed objects reach Pulumi through a
+// JSON round trip (untyped), so the custom resources stay plain
+// apiextensions.CustomResource values and need no generated SDK.
 
 // Metric names the exporter rules produce and the alerts and dashboard use. One
 // list, so a rename cannot leave an alert watching a series that no longer exists.
@@ -76,70 +93,195 @@ rules:
       partition: "$2"
 `
 
-// BuildPodMonitor returns the PodMonitor (seed podmonitor.yaml), or nil when
-// monitoring is off.
+// Prometheus Operator API group and kinds of the monitoring objects.
+const (
+	MonitoringAPIVersion = "monitoring.coreos.com/v1"
+	PodMonitorKind       = "PodMonitor"
+	PrometheusRuleKind   = "PrometheusRule"
+)
+
+// ScrapeInterval is how often Prometheus scrapes the brokers' JMX exporter
+// (the PodMonitor's podMetricsEndpoints interval).
+const ScrapeInterval = "30s"
+
+// MetricsPath is where the exporters serve their metrics.
+const MetricsPath = "/metrics"
+
+// RuleGroupName is the PrometheusRule's one rule group.
+const RuleGroupName = "umbrella-streaming.kafka"
+
+// untyped turns a typed object into the plain value Pulumi's untyped args take,
+// through its JSON form (so the field names are the types' json tags). The
+// operator's structs embed some objects by value (an endpoint's
+// bearerTokenSecret, a spec's namespaceSelector), which encoding/json cannot
+// omit: they would reach the API server as {"key": ""} and {}. An empty
+// string or object means "unset" to the operator, so both are dropped.
+func untyped(v any) map[string]any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("monitoring object %T: %v", v, err)) // plain structs of strings, maps and slices
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(fmt.Sprintf("monitoring object %T: %v", v, err))
+	}
+	prune(out)
+	return out
+}
+
+// prune drops empty strings and empty objects from m, depth first.
+func prune(m map[string]any) {
+	for k, v := range m {
+		switch x := v.(type) {
+		case string:
+			if x == "" {
+				delete(m, k)
+			}
+		case map[string]any:
+			prune(x)
+			if len(x) == 0 {
+				delete(m, k)
+			}
+		case []any:
+			for _, item := range x {
+				if im, ok := item.(map[string]any); ok {
+					prune(im)
+				}
+			}
+		}
+	}
+}
+
+// customResource is the Pulumi args of a Prometheus Operator object: typed
+// metadata (names, labels) and the typed spec, untyped.
+func customResource(s *config.Spec, kind, name, component string, spec any) *apiextensions.CustomResourceArgs {
+	return &apiextensions.CustomResourceArgs{
+		ApiVersion:  pulumi.String(MonitoringAPIVersion),
+		Kind:        pulumi.String(kind),
+		Metadata:    meta(s, name, component),
+		OtherFields: kubernetes.UntypedArgs{"spec": untyped(spec)},
+	}
+}
+
+// PodMonitorSpec is a PodMonitor spec that scrapes the named port of the pods
+// matching selector, in their own namespace, every ScrapeInterval.
+func PodMonitorSpec(selector map[string]string, port string) monitoringv1.PodMonitorSpec {
+	return monitoringv1.PodMonitorSpec{
+		Selector: k8smetav1.LabelSelector{MatchLabels: selector},
+		PodMetricsEndpoints: []monitoringv1.PodMetricsEndpoint{{
+			Port:     &port,
+			Path:     MetricsPath,
+			Interval: monitoringv1.Duration(ScrapeInterval),
+		}},
+	}
+}
+
+// BuildPodMonitor returns the brokers' PodMonitor (seed podmonitor.yaml), or
+// nil when monitoring is off.
 func BuildPodMonitor(s *config.Spec) *apiextensions.CustomResourceArgs {
 	if !s.Monitoring.Enabled {
 		return nil
 	}
-	return &apiextensions.CustomResourceArgs{
-		ApiVersion: pulumi.String("monitoring.coreos.com/v1"),
-		Kind:       pulumi.String("PodMonitor"),
-		Metadata:   meta(s, PodMonitorName, "monitoring"),
-		OtherFields: kubernetes.UntypedArgs{
-			"spec": map[string]any{
-				"selector": map[string]any{"matchLabels": SelectorLabels()},
-				"podMetricsEndpoints": []any{
-					map[string]any{"port": MetricsPortName, "path": "/metrics", "interval": "30s"},
-				},
-			},
-		},
-	}
+	return customResource(s, PodMonitorKind, PodMonitorName, "monitoring", PodMonitorSpec(SelectorLabels(), MetricsPortName))
 }
 
 // Alert is one Prometheus alerting rule.
 type Alert struct {
-	Name        string
-	Expr        string
+	Name string
+	Expr string
+	// For is how long Expr must hold before the alert fires, in Prometheus
+	// notation (5m, 30s): the alert's own, or monitoring.alertFor.
 	For         string
 	Severity    string
 	Summary     string
 	Description string
 }
 
+// PromDuration writes d in the notation Prometheus and Go both read (1h30m,
+// 5m, 30s), without Go's trailing zero units (5m0s).
+func PromDuration(d time.Duration) string {
+	if d <= 0 {
+		return "0s"
+	}
+	var out string
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}} {
+		if n := d / u.unit; n > 0 {
+			out += fmt.Sprintf("%d%s", n, u.name)
+			d -= n * u.unit
+		}
+	}
+	return out
+}
+
+// humanDuration writes d for a sentence: "5 minutes", "1 minute", "30 seconds";
+// other lengths in Prometheus notation.
+func humanDuration(d time.Duration) string {
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return plural(int64(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return plural(int64(d/time.Minute), "minute")
+	case d >= time.Second && d%time.Second == 0:
+		return plural(int64(d/time.Second), "second")
+	}
+	return PromDuration(d)
+}
+
 // Alerts returns the alert rules, in a fixed order. Broker series are scoped to
-// this namespace so another Kafka in the cluster cannot raise them.
+// this namespace so another Kafka in the cluster cannot raise them. Each alert's
+// `for` is its own unless monitoring.alertFor overrides them all (tests on
+// real pods shorten it).
 func Alerts(s *config.Spec) []Alert {
 	ns := fmt.Sprintf(`namespace=%q`, s.Namespace)
-	return []Alert{
-		{Name: "KafkaUnderReplicatedPartitions", Expr: fmt.Sprintf("sum(%s{%s}) > 0", MetricUnderReplicated, ns), For: "5m", Severity: "warning",
-			Summary: "Kafka has under-replicated partitions", Description: "{{ $value }} partitions have fewer in-sync replicas than their replication factor for 5 minutes."},
-		{Name: "KafkaOfflinePartitions", Expr: fmt.Sprintf("sum(%s{%s}) > 0", MetricOfflinePartitions, ns), For: "1m", Severity: "critical",
+	hold := func(own time.Duration) time.Duration {
+		if s.Monitoring.AlertFor > 0 {
+			return s.Monitoring.AlertFor
+		}
+		return own
+	}
+	underReplicated := hold(5 * time.Minute)
+	alerts := []Alert{
+		{Name: "KafkaUnderReplicatedPartitions", Expr: fmt.Sprintf("sum(%s{%s}) > 0", MetricUnderReplicated, ns), For: PromDuration(underReplicated), Severity: "warning",
+			Summary: "Kafka has under-replicated partitions", Description: fmt.Sprintf("{{ $value }} partitions have fewer in-sync replicas than their replication factor for %s.", humanDuration(underReplicated))},
+		{Name: "KafkaOfflinePartitions", Expr: fmt.Sprintf("sum(%s{%s}) > 0", MetricOfflinePartitions, ns), For: PromDuration(hold(time.Minute)), Severity: "critical",
 			Summary: "Kafka has offline partitions", Description: "{{ $value }} partitions have no leader: producers and consumers of them are stopped."},
-		{Name: "KafkaActiveControllerCount", Expr: fmt.Sprintf("sum(%s{%s}) != 1", MetricActiveController, ns), For: "1m", Severity: "critical",
+		{Name: "KafkaActiveControllerCount", Expr: fmt.Sprintf("sum(%s{%s}) != 1", MetricActiveController, ns), For: PromDuration(hold(time.Minute)), Severity: "critical",
 			Summary: "Kafka does not have exactly one active controller", Description: "{{ $value }} active controllers: the KRaft quorum has no leader or the metrics are split."},
-		{Name: "KafkaUnderMinIsrPartitions", Expr: fmt.Sprintf("sum(%s{%s}) > 0", MetricUnderMinISR, ns), For: "5m", Severity: "critical",
+		{Name: "KafkaUnderMinIsrPartitions", Expr: fmt.Sprintf("sum(%s{%s}) > 0", MetricUnderMinISR, ns), For: PromDuration(hold(5 * time.Minute)), Severity: "critical",
 			Summary: "Kafka partitions are below min.insync.replicas", Description: "{{ $value }} partitions refuse acks=all writes (NOT_ENOUGH_REPLICAS)."},
 		{Name: "KafkaDiskFilling", Expr: fmt.Sprintf(`max by (persistentvolumeclaim) (%s{%s, persistentvolumeclaim=~"%s-%s-.*"} / %s{%s, persistentvolumeclaim=~"%s-%s-.*"}) * 100 > %d`,
 			MetricVolumeUsedBytes, ns, DataVolumeName, StatefulSetName, MetricVolumeCapacityBytes, ns, DataVolumeName, StatefulSetName, s.Monitoring.DiskFillPercent),
-			For: "10m", Severity: "warning",
+			For: PromDuration(hold(10 * time.Minute)), Severity: "warning",
 			Summary: "A Kafka data volume is filling up", Description: fmt.Sprintf("{{ $labels.persistentvolumeclaim }} is over %d%% full.", s.Monitoring.DiskFillPercent)},
 	}
+	return alerts
 }
 
-// RuleGroups renders Alerts as the PrometheusRule spec.groups value.
-func RuleGroups(s *config.Spec) []any {
-	rules := []any{}
+// RuleGroups renders Alerts as the PrometheusRule's spec.groups: one group,
+// RuleGroupName. Every alert carries the namespace label, so a receiver can
+// route by it.
+func RuleGroups(s *config.Spec) []monitoringv1.RuleGroup {
+	rules := []monitoringv1.Rule{}
 	for _, a := range Alerts(s) {
-		rules = append(rules, map[string]any{
-			"alert":       a.Name,
-			"expr":        a.Expr,
-			"for":         a.For,
-			"labels":      map[string]any{"severity": a.Severity, "namespace": s.Namespace},
-			"annotations": map[string]any{"summary": a.Summary, "description": a.Description},
+		hold := monitoringv1.Duration(a.For)
+		rules = append(rules, monitoringv1.Rule{
+			Alert:       a.Name,
+			Expr:        intstr.FromString(a.Expr),
+			For:         &hold,
+			Labels:      map[string]string{"severity": a.Severity, "namespace": s.Namespace},
+			Annotations: map[string]string{"summary": a.Summary, "description": a.Description},
 		})
 	}
-	return []any{map[string]any{"name": "umbrella-streaming.kafka", "rules": rules}}
+	return []monitoringv1.RuleGroup{{Name: RuleGroupName, Rules: rules}}
 }
 
 // BuildPrometheusRule returns the alert rules as a PrometheusRule, or nil when
@@ -148,12 +290,7 @@ func BuildPrometheusRule(s *config.Spec) *apiextensions.CustomResourceArgs {
 	if !s.Monitoring.Enabled {
 		return nil
 	}
-	return &apiextensions.CustomResourceArgs{
-		ApiVersion:  pulumi.String("monitoring.coreos.com/v1"),
-		Kind:        pulumi.String("PrometheusRule"),
-		Metadata:    meta(s, PrometheusRuleName, "monitoring"),
-		OtherFields: kubernetes.UntypedArgs{"spec": map[string]any{"groups": RuleGroups(s)}},
-	}
+	return customResource(s, PrometheusRuleKind, PrometheusRuleName, "monitoring", monitoringv1.PrometheusRuleSpec{Groups: RuleGroups(s)})
 }
 
 // Panel is one dashboard graph.
@@ -178,35 +315,62 @@ func DashboardPanels(s *config.Spec) []Panel {
 	}
 }
 
-// DashboardJSON renders the Grafana dashboard. encoding/json sorts map keys, so the
-// text is identical on every run.
-func DashboardJSON(s *config.Spec) string {
-	panels := []any{}
+// Dashboard identity and layout.
+const (
+	DashboardTitle = "Umbrella streaming: Kafka"
+	DashboardUID   = "umbrella-streaming-kafka"
+	// DashboardFile is the ConfigMap key the Grafana sidecar loads.
+	DashboardFile = "umbrella-streaming-kafka.json"
+	// DatasourceVariable is the dashboard variable every query runs against,
+	// so one dashboard works with whichever Prometheus data source Grafana has.
+	DatasourceVariable = "datasource"
+	// Panels are half the 24-column grid wide, two to a row.
+	panelWidth  = 12
+	panelHeight = 8
+)
+
+// Dashboard builds the Grafana dashboard with Grafana's foundation SDK: one
+// time series panel per DashboardPanels entry, laid out two to a row, each
+// querying the data source the DatasourceVariable picks.
+func Dashboard(s *config.Spec) (dashboard.Dashboard, error) {
+	ds := common.DataSourceRef{Type: ptrTo("prometheus"), Uid: ptrTo("${" + DatasourceVariable + "}")}
+	b := dashboard.NewDashboardBuilder(DashboardTitle).
+		Uid(DashboardUID).
+		Tags([]string{"kafka", "umbrella"}).
+		Time("now-6h", "now").
+		Refresh("30s").
+		WithVariable(dashboard.NewDatasourceVariableBuilder(DatasourceVariable).Label("Data source").Type("prometheus"))
 	for i, p := range DashboardPanels(s) {
-		panels = append(panels, map[string]any{
-			"id":          i + 1,
-			"title":       p.Title,
-			"type":        "timeseries",
-			"datasource":  map[string]any{"type": "prometheus", "uid": "${datasource}"},
-			"gridPos":     map[string]any{"h": 8, "w": 12, "x": (i % 2) * 12, "y": (i / 2) * 8},
-			"fieldConfig": map[string]any{"defaults": map[string]any{"unit": p.Unit}, "overrides": []any{}},
-			"targets":     []any{map[string]any{"refId": "A", "expr": p.Expr, "datasource": map[string]any{"type": "prometheus", "uid": "${datasource}"}}},
-		})
+		b = b.WithPanel(timeseries.NewPanelBuilder().
+			Id(uint32(i + 1)).
+			Title(p.Title).
+			Unit(p.Unit).
+			Datasource(ds).
+			Height(panelHeight).
+			Span(panelWidth).
+			// The SDK's zero values would hide the legend and blank the
+			// tooltip; these are Grafana's own defaults for a new panel.
+			Legend(common.NewVizLegendOptionsBuilder().ShowLegend(true).
+				DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom)).
+			Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeSingle).Sort(common.SortOrderNone)).
+			WithTarget(prometheus.NewDataqueryBuilder().RefId("A").Expr(p.Expr).Datasource(ds)))
 	}
-	dash := map[string]any{
-		"title":         "Umbrella streaming: Kafka",
-		"uid":           "umbrella-streaming-kafka",
-		"schemaVersion": 39,
-		"tags":          []any{"kafka", "umbrella"},
-		"time":          map[string]any{"from": "now-6h", "to": "now"},
-		"refresh":       "30s",
-		"templating": map[string]any{"list": []any{map[string]any{
-			"name": "datasource", "type": "datasource", "query": "prometheus", "label": "Data source"}}},
-		"panels": panels,
-	}
-	b, err := json.MarshalIndent(dash, "", "  ")
+	return b.Build()
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// DashboardJSON renders the Grafana dashboard. encoding/json writes struct
+// fields in declaration order and sorts map keys, so the text is identical on
+// every run.
+func DashboardJSON(s *config.Spec) string {
+	d, err := Dashboard(s)
 	if err != nil {
-		panic(err) // only plain maps and strings: cannot fail
+		panic(fmt.Sprintf("dashboard: %v", err)) // fixed panels from a validated spec
+	}
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		panic(fmt.Sprintf("dashboard: %v", err))
 	}
 	return string(b) + "\n"
 }
@@ -225,6 +389,6 @@ func BuildDashboard(s *config.Spec) *corev1.ConfigMapArgs {
 			Namespace: pulumi.String(s.Monitoring.DashboardNamespace),
 			Labels:    strMap(labels),
 		},
-		Data: pulumi.StringMap{"umbrella-streaming-kafka.json": pulumi.String(DashboardJSON(s))},
+		Data: pulumi.StringMap{DashboardFile: pulumi.String(DashboardJSON(s))},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
@@ -412,6 +413,9 @@ func buildMonitoring(p *problems, s *Spec, mon *RawMonitoring) {
 		DashboardNamespace: orStr(mon.DashboardNamespace, DefaultDashboardNamespace),
 		DiskFillPercent:    orInt(mon.DiskFillPercent, DefaultDiskFillPercent),
 	}
+	if text := orStr(mon.AlertFor, DefaultAlertFor); text != "" {
+		s.Monitoring.AlertFor = checkAlertFor(p, text)
+	}
 	if s.Monitoring.DiskFillPercent < 1 || s.Monitoring.DiskFillPercent > 99 {
 		p.add("monitoring.diskFillPercent", s.Monitoring.DiskFillPercent, "must be between 1 and 99", "use 80")
 	}
@@ -426,6 +430,39 @@ func buildMonitoring(p *problems, s *Spec, mon *RawMonitoring) {
 	if s.Monitoring.Enabled && !strings.HasPrefix(s.Monitoring.AgentJarPath, "/") {
 		p.add("monitoring.agentJarPath", s.Monitoring.AgentJarPath, "must be an absolute path inside monitoring.agentImage", "use "+DefaultAgentJarPath)
 	}
+}
+
+// alertForRE is a duration both Prometheus (a rule's `for`) and Go
+// (time.ParseDuration, which the tests use) read the same way: hours, minutes
+// and seconds, in that order, whole numbers.
+var alertForRE = regexp.MustCompile(`^([0-9]+h)?([0-9]+m)?([0-9]+s)?$`)
+
+// checkAlertFor reads monitoring.alertFor, or records why it cannot and
+// returns 0.
+func checkAlertFor(p *problems, text string) time.Duration {
+	const fix = "write it like 30s, 1m or 1h30m, or leave it unset to keep each alert's own duration"
+	if !alertForRE.MatchString(text) {
+		p.add("monitoring.alertFor", text, "is not a duration of hours, minutes and seconds (Prometheus reads no other units the same way as Go)", fix)
+		return 0
+	}
+	d, err := time.ParseDuration(text)
+	if err != nil || d < MinAlertFor || d > MaxAlertFor {
+		p.add("monitoring.alertFor", text, fmt.Sprintf("must be between %s and %s", shortDuration(MinAlertFor), shortDuration(MaxAlertFor)), fix)
+		return 0
+	}
+	return d
+}
+
+// shortDuration is d without Go's trailing zero units: 24h, not 24h0m0s.
+func shortDuration(d time.Duration) string {
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
 }
 
 // buildAvailability sets the disruption budget and pod spreading.

@@ -1,6 +1,9 @@
 package config
 
-import "math"
+import (
+	"math"
+	"time"
+)
 
 // Defaults: the value every field takes when a stack leaves it unset, all in
 // this one block. They are the seed plan's single-broker MVP values (sections 3,
@@ -52,10 +55,12 @@ const (
 	DefaultMonitoringNS           = "monitoring"
 	DefaultMonitoringEnabled      = true
 	// DefaultAgentImage "" means the broker image itself: it carries the agent jar.
-	DefaultAgentImage          = ""
-	DefaultAgentJarPath        = "/opt/jmx-exporter/jmx_prometheus_javaagent.jar"
-	DefaultDashboardNamespace  = "umbrella-infra"
-	DefaultDiskFillPercent     = 80
+	DefaultAgentImage         = ""
+	DefaultAgentJarPath       = "/opt/jmx-exporter/jmx_prometheus_javaagent.jar"
+	DefaultDashboardNamespace = "umbrella-infra"
+	DefaultDiskFillPercent    = 80
+	// DefaultAlertFor "" keeps each alert's own `for` duration.
+	DefaultAlertFor            = ""
 	DefaultPodDisruptionBudget = true
 	DefaultSpread              = SpreadPreferred
 	DefaultSecurityMode        = SecurityNone
@@ -83,6 +88,10 @@ const (
 	// monthly chore; beyond ten years, a leaked key never expires.
 	MinCertificateValidityDays = 30
 	MaxCertificateValidityDays = 3650
+	// MinAlertFor and MaxAlertFor bound monitoring.alertFor: under a second
+	// is shorter than any rule evaluation; beyond a day, nobody is told.
+	MinAlertFor = time.Second
+	MaxAlertFor = 24 * time.Hour
 )
 
 // CompressionTypes are the values Kafka accepts for the broker's compression.type.

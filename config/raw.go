@@ -102,6 +102,9 @@ type RawMonitoring struct {
 	AgentJarPath       *string `json:"agentJarPath,omitempty"`
 	DashboardNamespace *string `json:"dashboardNamespace,omitempty"`
 	DiskFillPercent    *int    `json:"diskFillPercent,omitempty"`
+	// AlertFor replaces every alert's own `for` duration (30s, 1m): tests on
+	// real pods need alerts that fire within a minute.
+	AlertFor *string `json:"alertFor,omitempty"`
 }
 
 // RawAvailability is the `availability` config object.

@@ -10,6 +10,8 @@
 // which the program logs (warnings.go).
 package config
 
+import "time"
+
 // Project is the Pulumi project name; config keys live under this namespace
 // (umbrella-streaming:brokers, …).
 const Project = "umbrella-streaming"
@@ -222,6 +224,9 @@ type MonitoringSpec struct {
 	DashboardNamespace string
 	// DiskFillPercent is the disk usage that raises the disk alert.
 	DiskFillPercent int
+	// AlertFor, when above 0, replaces every alert's own `for` duration
+	// (monitoring.alertFor); 0 keeps each alert's own.
+	AlertFor time.Duration
 }
 
 // AvailabilitySpec describes disruption and placement policy.

@@ -3,13 +3,13 @@
 package monitoring
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
 
 	"github.com/umbrella-platform/umbrella-streaming/components"
 	"github.com/umbrella-platform/umbrella-streaming/config"
@@ -39,10 +39,12 @@ func tool(t testing.TB, name, install string) string {
 }
 
 // writeRules writes the program's alert rules as a Prometheus rule file: the
-// PrometheusRule's spec.groups under a top-level groups key.
+// PrometheusRule's spec.groups under a top-level groups key. The groups are
+// the Prometheus Operator's types, whose field names are their json tags, so
+// the file is JSON (which YAML, and so Prometheus, reads as is).
 func writeRules(t testing.TB, dir string, spec *config.Spec) string {
 	t.Helper()
-	b, err := yaml.Marshal(map[string]any{"groups": components.RuleGroups(spec)})
+	b, err := json.MarshalIndent(map[string]any{"groups": components.RuleGroups(spec)}, "", "  ")
 	require.NoError(t, err)
 	path := filepath.Join(dir, "kafka-alerts.yaml")
 	require.NoError(t, os.WriteFile(path, b, 0o644))
