@@ -38,7 +38,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 KAFKA_VERSION=4.1.1
 KAFKA_IMAGE_TAG=4.1.1-umbrella.1 # keep in step with config.DefaultBuildImageName
 PAUSE_VERSION=1.0.0
-LOADGEN_VERSION=1.2.0 # cmd/kafka-loadgen: the durability tests' producer/verifier, run in pods
+LOADGEN_VERSION=1.3.0 # cmd/kafka-loadgen: the durability tests' producer/verifier, run in pods; also /kafka-lag-exporter
 DEBIAN_SUITE=bookworm
 JAVA_HOME_IN_IMAGE=/usr/lib/jvm/java-17-openjdk-amd64
 # Debian packages of the base image (Essential: yes packages come with the variant).
@@ -156,18 +156,23 @@ build_pause() {
   log "pause: built $PAUSE_TAG in $(took "$start")"
 }
 
-# The load generator the durability tests run in client pods: one static binary, user 65534.
+# The load generator the durability tests run in client pods, and the consumer-lag exporter: static
+# binaries, user 65534.
 build_loadgen() {
   local inputs
-  inputs=$(sha_of_files <(recipe build_loadgen LOADGEN_VERSION) cmd/kafka-loadgen/*.go internal/loadgen/*.go go.sum <(go version))
+  inputs=$(sha_of_files <(recipe build_loadgen LOADGEN_VERSION) cmd/kafka-loadgen/*.go internal/loadgen/*.go \
+    cmd/kafka-lag-exporter/*.go internal/lagexporter/*.go go.sum <(go version))
   if is_current "$LOADGEN_TAG" "$inputs"; then log "kafka-loadgen: cached ($LOADGEN_TAG)"; return; fi
-  local start=$SECONDS bundle
+  local start=$SECONDS bundle cmd
   ensure_layout
   bundle=$(new_bundle "$LOADGEN_TAG")
-  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOTOOLCHAIN=local \
-    go build -trimpath -ldflags='-s -w -buildid=' -o "$bundle/rootfs/kafka-loadgen" ./cmd/kafka-loadgen
-  chmod 0755 "$bundle/rootfs/kafka-loadgen"
-  repack "$LOADGEN_TAG" "$bundle" "go build ./cmd/kafka-loadgen (CGO_ENABLED=0)"
+  # kafka-lag-exporter (#25 item 7) ships in the same image: a pod runs it with command: [/kafka-lag-exporter].
+  for cmd in kafka-loadgen kafka-lag-exporter; do
+    CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOTOOLCHAIN=local \
+      go build -trimpath -ldflags='-s -w -buildid=' -o "$bundle/rootfs/$cmd" "./cmd/$cmd"
+    chmod 0755 "$bundle/rootfs/$cmd"
+  done
+  repack "$LOADGEN_TAG" "$bundle" "go build ./cmd/kafka-loadgen ./cmd/kafka-lag-exporter (CGO_ENABLED=0)"
   umoci config --image "$OCI:$LOADGEN_TAG" --created "$(created)" --no-history \
     --config.entrypoint /kafka-loadgen --config.user 65534:65534 --config.workingdir / \
     --config.label "org.opencontainers.image.title=umbrella kafka-loadgen" \

@@ -64,10 +64,12 @@
 //     offsets of topics the principal may not Describe.
 //
 // Kafka answers a missing ACL by leaving things out, not with an error: a
-// principal without Describe on a group never sees it, so the exporter
-// reports no series for it and stays up. Alert on the absence of a group's
-// umbrella_consumergroup_members series, not only on umbrella_lag_exporter_up.
-// TestSecureDescribeOnlyAgainstRealKafka proves the list on a real broker.
+// principal without Describe on a group never sees it, and one with Describe
+// on an Empty group but not on its topic sees the group with no topic. Either
+// way the exporter reports fewer series and stays up, so alert on the absence
+// of a group's umbrella_consumergroup_members series, not only on
+// umbrella_lag_exporter_up. TestLagAgainstRealKafka proves all three cases on
+// a real broker under the StandardAuthorizer.
 //
 // # Layout
 //
