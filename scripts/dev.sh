@@ -20,7 +20,7 @@ case "$action" in up | preview | down) ;; *) echo "usage: $0 [up|preview|down]" 
 [[ $(id -u) -eq 0 ]] || { echo "scripts/dev.sh needs root (the real node's network, mounts and containerd)" >&2; exit 1; }
 
 scripts/packages.sh node
-scripts/tools.sh pulumi kubernetes-provider etcd kwok kube prometheus-crds kafka jmx-exporter coredns registry
+scripts/tools.sh pulumi kubernetes-provider etcd kwok kube prometheus-crds kafka jmx-exporter coredns registry kube-router
 eval "$(scripts/tools.sh env)"
 go build -o bin/pulumi-resource-umbrellakafka ./cmd/pulumi-resource-umbrellakafka
 export PATH="$PWD/bin:$PATH"

@@ -2,8 +2,9 @@
 # scripts/node.sh — real Kubernetes nodes on this machine, joined to the local control plane
 # of scripts/cluster.sh: per node a containerd (Debian) with runc and the CNI bridge plugin,
 # and a kubelet v1.35.4 (scripts/tools.sh); shared by all nodes a kube-proxy (iptables mode,
-# so ClusterIP Services work), CoreDNS serving cluster.local, and a container registry on
-# 127.0.0.1 holding the project's images (scripts/images.sh pushes them).
+# so ClusterIP Services work), kube-router's network-policy controller (NetworkPolicy is
+# enforced, with iptables and ipset), CoreDNS serving cluster.local, and a container
+# registry on 127.0.0.1 holding the project's images (scripts/images.sh pushes them).
 #
 # Addresses (all inside 198.18.0.0/15, the range reserved for benchmarking; nothing is routed
 # off the machine, no NAT is added, nothing is sent to 10/8, 172.16/12 or 192.168/16):
@@ -19,6 +20,9 @@
 #                                the bridges, lo addresses, network namespaces and iptables
 #                                chains it added
 #   scripts/node.sh status       report processes and node readiness (exit 0 only if ready)
+#   scripts/node.sh policy off   stop enforcing NetworkPolicy (stop kube-router, remove its
+#                                chains and sets): the tests show a probe pass without it
+#   scripts/node.sh policy on    start enforcing it again
 #   scripts/node.sh env          print the export lines of running nodes
 #
 # Environment:
@@ -29,7 +33,8 @@
 #   UMBRELLA_REGISTRY_PORT  registry port on 127.0.0.1 (default 5000)
 #   UMBRELLA_NODE_PVS       local PersistentVolumes per node (default 4)
 # Needs root (network, mounts, containerd) and: containerd runc containernetworking-plugins
-# iptables conntrack (Debian), kubelet kube-proxy coredns registry (scripts/tools.sh).
+# iptables ipset conntrack (Debian), kubelet kube-proxy kube-router coredns registry
+# (scripts/tools.sh).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -47,6 +52,7 @@ PIDS="$STATE_DIR/pids"
 LOGS="$STATE_DIR/logs"
 CERTS="$STATE_DIR/certs"
 FORWARD_CHAIN=UMBRELLA-NODE-FORWARD
+SERVICE_CIDR=$(sed -n 's/^SERVICE_CIDR=\([0-9./]*\).*/\1/p' "$SCRIPT_DIR/cluster.sh") # one place: cluster.sh
 
 log() { printf '[node] %s\n' "$*" >&2; }
 die() { printf '[node] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -222,6 +228,17 @@ iptables_clean() {
   done
 }
 
+# Destroys the ipsets kube-router's policy controller made (KUBE-SRC-*, KUBE-DST-*, their
+# inet6: twins and its TMP- swap sets); only after its rules are gone, as a set a rule
+# still uses cannot go. kube-router's own --cleanup-config leaves them behind.
+ipsets_clean() {
+  local set
+  command -v ipset >/dev/null || return 0
+  for set in $(ipset list -n 2>/dev/null | grep -E '^(inet6:)?(KUBE-(SRC|DST)-|TMP-)' || true); do
+    ipset destroy "$set" 2>/dev/null || log "could not destroy ipset $set (still in use?)"
+  done
+}
+
 net_down() {
   local a i
   if [[ -f "$STATE_DIR/lo-addrs" ]]; then
@@ -232,6 +249,7 @@ net_down() {
     if ip link show "$(node_bridge "$i")" >/dev/null 2>&1; then ip link del "$(node_bridge "$i")"; fi
   done
   iptables_clean
+  ipsets_clean
   if [[ -f "$STATE_DIR/ip_forward.before" ]]; then
     cat "$STATE_DIR/ip_forward.before" >/proc/sys/net/ipv4/ip_forward
     rm -f "$STATE_DIR/ip_forward.before"
@@ -438,6 +456,64 @@ EOF
   wait_for "kube-proxy healthz" 60 curl -fsS "http://127.0.0.1:$health/healthz"
 }
 
+# kube-router's network-policy controller alone, one for the machine (see build_kube_router
+# in scripts/tools.sh: the nodes share one network namespace). It may read what its informers
+# watch (pods, namespaces, nodes, NetworkPolicies, and services and endpoints, which it
+# watches even with its service proxy off), nothing else, and write nothing.
+POLICY_USER=umbrella:network-policy
+start_policy() {
+  local health
+  health=$(free_port)
+  sign kube-router "$POLICY_USER" "" "" clientAuth
+  kubeconfig_for "$STATE_DIR/kube-router.kubeconfig" kube-router
+  k apply -f - >"$LOGS/policy-rbac.log" <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "$POLICY_USER", labels: {umbrella.local/node: "real"}}
+rules:
+- apiGroups: [""]
+  resources: [pods, namespaces, nodes, services, endpoints]
+  verbs: [get, list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [get, list, watch]
+- apiGroups: [networking.k8s.io]
+  resources: [networkpolicies]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "$POLICY_USER", labels: {umbrella.local/node: "real"}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "$POLICY_USER"}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "$POLICY_USER"}
+EOF
+  launch kube-router "$(command -v kube-router)" --kubeconfig "$STATE_DIR/kube-router.kubeconfig" \
+    --hostname-override "$(node_name 1)" --run-firewall=true --run-router=false --run-service-proxy=false \
+    --service-cluster-ip-range "$SERVICE_CIDR" --health-port "$health" --metrics-port 0 --v=1
+  wait_for "kube-router healthz" 60 curl -fsS "http://127.0.0.1:$health/healthz"
+  wait_for "kube-router's first policy sync" 60 iptables -S KUBE-ROUTER-FORWARD
+}
+
+# Stops the policy controller and removes what it programmed: its chains (KUBE-ROUTER-*,
+# KUBE-NWPLCY-*, KUBE-POD-FW-*, and the jumps to them) and its ipsets. kube-proxy's
+# KUBE-* chains stay.
+stop_policy() {
+  local rule chain pass
+  stop_proc kube-router
+  { iptables-save -t filter 2>/dev/null || true; } | { grep -E '^-A [A-Z0-9-]+ .*-j KUBE-(ROUTER|NWPLCY|POD-FW)-' || true; } |
+    while read -r rule; do
+      # shellcheck disable=SC2086 # the saved rule is a word list
+      eval "iptables -t filter ${rule/-A /-D }" 2>/dev/null || true
+    done
+  for pass in -F -X; do
+    for chain in $(iptables-save -t filter 2>/dev/null | sed -n 's/^:\(KUBE-\(ROUTER\|NWPLCY\|POD-FW\)-[^ ]*\) .*/\1/p'); do
+      iptables -t filter "$pass" "$chain" 2>/dev/null || true
+    done
+  done
+  ipsets_clean
+}
+
 # Local PersistentVolumes (the `local` plugin applies fsGroup, unlike hostPath) pinned to
 # their node, in the control plane's default StorageClass `standard`.
 pv_manifest() { # i
@@ -487,18 +563,18 @@ cmd_start() {
   local n="${1:-1}" i t0=$SECONDS b
   [[ "$n" =~ ^[1-9]$ ]] || die "node count must be 1-9, got '$n'"
   [[ $(id -u) -eq 0 ]] || die "needs root (network, mounts, containerd)"
-  if is_running "kubelet-1" && nodes_ready 2>/dev/null; then
+  if is_running "kubelet-1" && is_running kube-router && nodes_ready 2>/dev/null; then
     log "already running ($(node_count) nodes; state: $STATE_DIR)"
     print_env
     return 0
   fi
   [[ -f "$CLUSTER_DIR/kubeconfig" ]] || die "no control plane at $CLUSTER_DIR: run UMBRELLA_CLUSTER_NODES=0 UMBRELLA_CLUSTER_PVS=0 scripts/cluster.sh start"
   eval "$("$SCRIPT_DIR/tools.sh" env)"
-  for b in kubelet kube-proxy coredns registry; do
-    command -v "$b" >/dev/null || die "$b is not built; run: scripts/tools.sh kube coredns registry"
+  for b in kubelet kube-proxy kube-router coredns registry; do
+    command -v "$b" >/dev/null || die "$b is not built; run: scripts/tools.sh kube coredns registry kube-router"
   done
-  for b in containerd runc iptables conntrack ip openssl; do
-    command -v "$b" >/dev/null || die "$b not found; install: apt-get install containerd runc containernetworking-plugins iptables conntrack"
+  for b in containerd runc iptables ipset conntrack ip openssl; do
+    command -v "$b" >/dev/null || die "$b not found; install: apt-get install containerd runc containernetworking-plugins iptables ipset conntrack"
   done
   [[ -x "$CNI_BIN/bridge" ]] || die "CNI plugins missing in $CNI_BIN; install: apt-get install containernetworking-plugins"
   [[ -d "$STATE_DIR" ]] && cmd_stop
@@ -519,6 +595,7 @@ cmd_start() {
   for ((i = 1; i <= n; i++)); do start_kubelet "$i"; done
   start_kube_proxy
   wait_for "$n node(s) Ready" 120 nodes_ready
+  start_policy
   {
     for ((i = 1; i <= n; i++)); do pv_manifest "$i"; done
   } >"$STATE_DIR/pvs.yaml"
@@ -588,6 +665,7 @@ cmd_stop() {
   fi
   local i
   drain_pods
+  stop_proc kube-router
   stop_proc kube-proxy
   for ((i = 1; i <= $(node_count); i++)); do stop_proc "kubelet-$i"; done
   kill_containers
@@ -624,5 +702,14 @@ case "${1:-}" in
   stop) cmd_stop ;;
   status) cmd_status ;;
   env) [[ -d "$PIDS" ]] || die "not running"; print_env ;;
+  policy)
+    [[ -d "$PIDS" ]] || die "not running"
+    eval "$("$SCRIPT_DIR/tools.sh" env)"
+    case "${2:-}" in
+      on) is_running kube-router || start_policy; log "NetworkPolicy enforced (kube-router)" ;;
+      off) stop_policy; log "NetworkPolicy NOT enforced: kube-router stopped, its chains and sets removed" ;;
+      *) die "usage: $0 policy on|off" ;;
+    esac
+    ;;
   *) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

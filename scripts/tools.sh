@@ -37,9 +37,13 @@ PROM_OPERATOR_VERSION=0.85.0
 COREDNS_VERSION=1.15.0
 COREDNS_PLUGINS=p2 # revision of the plugin list below (the cache folder changes with it)
 REGISTRY_VERSION=3.1.2 # github.com/distribution/distribution/v3 (the CNCF distribution registry)
+# kube-router's network-policy controller enforces NetworkPolicy on the real nodes. The module
+# proxy serves v2.1.0 only (newer tags list but their source is refused); security advisories
+# are reported against it, so it is a test-tier part on the machine-local network only.
+KUBE_ROUTER_VERSION=2.1.0
 
 # Build order for `all` (one after another: the machine has 2 cores).
-ALL_TOOLS=(etcd kwok kube pulumi kubernetes-provider kube-score kafka jmx-exporter prometheus-crds coredns registry)
+ALL_TOOLS=(etcd kwok kube pulumi kubernetes-provider kube-score kafka jmx-exporter prometheus-crds coredns registry kube-router prometheus-operator)
 
 ETCD_DIR="$TOOLS_DIR/etcd-v$ETCD_VERSION"
 KWOK_DIR="$TOOLS_DIR/kwok-v$KWOK_VERSION"
@@ -52,6 +56,8 @@ JMX_DIR="$TOOLS_DIR/jmx-exporter-$JMX_EXPORTER_VERSION"
 PROM_DIR="$TOOLS_DIR/prometheus-operator-crds-v$PROM_OPERATOR_VERSION"
 COREDNS_DIR="$TOOLS_DIR/coredns-v$COREDNS_VERSION-$COREDNS_PLUGINS"
 REGISTRY_DIR="$TOOLS_DIR/registry-v$REGISTRY_VERSION"
+KUBE_ROUTER_DIR="$TOOLS_DIR/kube-router-v$KUBE_ROUTER_VERSION"
+PROM_OPERATOR_DIR="$TOOLS_DIR/prometheus-operator-v$PROM_OPERATOR_VERSION"
 
 # Builds never reach for a newer Go toolchain, and never touch the caller's module.
 export GOTOOLCHAIN=local
@@ -76,6 +82,8 @@ tool_desc() {
     prometheus-crds) echo "Prometheus Operator CRDs v$PROM_OPERATOR_VERSION (PodMonitor, PrometheusRule)" ;;
     coredns) echo "CoreDNS v$COREDNS_VERSION (bind, kubernetes, cache, health, ready, errors, log plugins)" ;;
     registry) echo "distribution registry v$REGISTRY_VERSION" ;;
+    kube-router) echo "kube-router v$KUBE_ROUTER_VERSION (network-policy controller)" ;;
+    prometheus-operator) echo "Prometheus Operator v$PROM_OPERATOR_VERSION (operator, config reloader)" ;;
     *) return 1 ;;
   esac
 }
@@ -86,6 +94,8 @@ tool_estimate() {
     kwok) echo "~2.5 min" ;;
     kube) echo "~12 min" ;;
     coredns|registry) echo "~2-4 min" ;;
+    kube-router) echo "~6-10 min" ;;
+    prometheus-operator) echo "~6-10 min" ;;
     pulumi) echo "~9 min" ;;
     kubernetes-provider) echo "10-16 min, 4.5 GB memory" ;;
     kube-score) echo "~1 min" ;;
@@ -106,6 +116,8 @@ tool_outputs() {
     prometheus-crds) echo "$PROM_DIR/.complete" ;;
     coredns) echo "$COREDNS_DIR/coredns" ;;
     registry) echo "$REGISTRY_DIR/registry" ;;
+    kube-router) echo "$KUBE_ROUTER_DIR/kube-router" ;;
+    prometheus-operator) echo "$PROM_OPERATOR_DIR/operator $PROM_OPERATOR_DIR/prometheus-config-reloader" ;;
   esac
 }
 
@@ -382,6 +394,50 @@ build_registry() {
   "$REGISTRY_DIR/registry" --version
 }
 
+# kube-router, static, for its network-policy controller only (scripts/node.sh starts it with
+# --run-router=false --run-service-proxy=false).
+#
+# One change to its source: the real nodes of scripts/node.sh share the machine's network
+# namespace (every bridge, and so every pod, is in one iptables), so ONE controller must
+# program the rules of every pod. kube-router programs only the pods whose status.hostIP is
+# its own node's; two instances in one namespace would delete each other's chains as
+# stale. The build drops that hostIP comparison (and fails if the line is not found).
+build_kube_router() {
+  local mod; mod=$(scratch_module "kube-router-v$KUBE_ROUTER_VERSION")
+  cd "$mod"
+  export GOFLAGS="-mod=mod ${GOFLAGS:-}"
+  local m=github.com/cloudnativelabs/kube-router/v2
+  go get "$m/cmd/kube-router@v$KUBE_ROUTER_VERSION"
+  local src; src=$(module_dir "$m@v$KUBE_ROUTER_VERSION")
+  rm -rf "$mod/kube-router-src"
+  cp -r "$src" "$mod/kube-router-src"
+  chmod -R u+w "$mod/kube-router-src"
+  local f="$mod/kube-router-src/pkg/controllers/netpol/pod.go"
+  local before='strings.Compare(pod.Status.HostIP, nodeIP) != 0 || !isNetPolActionable(pod)'
+  grep -qF "$before" "$f" || { echo "kube-router: the hostIP filter in $f changed; revisit this patch" >&2; return 1; }
+  sed -i "s|strings.Compare(pod.Status.HostIP, nodeIP) != 0 \|\| !isNetPolActionable(pod)|/* umbrella: every pod on this machine is local */ !isNetPolActionable(pod)|" "$f"
+  grep -qF 'umbrella: every pod on this machine is local' "$f"
+  go mod edit -replace="$m=./kube-router-src"
+  CGO_ENABLED=0 go_build_into "$KUBE_ROUTER_DIR" \
+    "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v$KUBE_ROUTER_VERSION" \
+    github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+  "$KUBE_ROUTER_DIR/kube-router" --version
+}
+
+# The Prometheus Operator and its config reloader (the sidecar it puts next to every
+# Prometheus), one module graph for both.
+build_prometheus_operator() {
+  local mod; mod=$(scratch_module "prometheus-operator-v$PROM_OPERATOR_VERSION")
+  cd "$mod"
+  export GOFLAGS="-mod=mod ${GOFLAGS:-}"
+  local m=github.com/prometheus-operator/prometheus-operator
+  go get "$m/cmd/operator@v$PROM_OPERATOR_VERSION" "$m/cmd/prometheus-config-reloader@v$PROM_OPERATOR_VERSION"
+  local ld="-s -w -X github.com/prometheus/common/version.Version=$PROM_OPERATOR_VERSION"
+  CGO_ENABLED=0 go_build_into "$PROM_OPERATOR_DIR" "$ld" "$m/cmd/operator" "$m/cmd/prometheus-config-reloader"
+  "$PROM_OPERATOR_DIR/operator" --version
+  "$PROM_OPERATOR_DIR/prometheus-config-reloader" --version
+}
+
 # ---------------------------------------------------------------------------------------------
 # Running one build: lock, log, heartbeat, timing, loud failure.
 
@@ -431,7 +487,7 @@ build_one() {
 # ---------------------------------------------------------------------------------------------
 
 bin_dirs() {
-  echo "$PULUMI_DIR:$PROVIDER_DIR:$KUBE_DIR:$ETCD_DIR:$KWOK_DIR:$KUBE_SCORE_DIR:$COREDNS_DIR:$REGISTRY_DIR"
+  echo "$PULUMI_DIR:$PROVIDER_DIR:$KUBE_DIR:$ETCD_DIR:$KWOK_DIR:$KUBE_SCORE_DIR:$COREDNS_DIR:$REGISTRY_DIR:$KUBE_ROUTER_DIR:$PROM_OPERATOR_DIR"
 }
 
 tool_path() {
@@ -442,6 +498,9 @@ tool_path() {
     kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy) p="$KUBE_DIR/$1" ;;
     coredns) p="$COREDNS_DIR/coredns" ;;
     registry) p="$REGISTRY_DIR/registry" ;;
+    kube-router) p="$KUBE_ROUTER_DIR/kube-router" ;;
+    prometheus-operator) p="$PROM_OPERATOR_DIR/operator" ;;
+    prometheus-config-reloader) p="$PROM_OPERATOR_DIR/prometheus-config-reloader" ;;
     pulumi) p="$PULUMI_DIR/pulumi" ;;
     pulumi-resource-kubernetes|kubernetes-provider) p="$PROVIDER_DIR/pulumi-resource-kubernetes" ;;
     kube-score) p="$KUBE_SCORE_DIR/kube-score" ;;
@@ -452,7 +511,7 @@ tool_path() {
     kafka|kafka-home) p="$KAFKA_DIR" ;;
     kafka-libs) p="$KAFKA_DIR/libs" ;;
     jmx-exporter) p="$JMX_DIR/jmx_prometheus_javaagent.jar" ;;
-    *) die "unknown path name '$1' (etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns registry pulumi pulumi-resource-kubernetes kube-score kwok-stages kwok-portforward-crd podmonitor-crd prometheusrule-crd kafka-home kafka-libs jmx-exporter)" ;;
+    *) die "unknown path name '$1' (etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns registry kube-router prometheus-operator prometheus-config-reloader pulumi pulumi-resource-kubernetes kube-score kwok-stages kwok-portforward-crd podmonitor-crd prometheusrule-crd kafka-home kafka-libs jmx-exporter)" ;;
   esac
   echo "$p"
   [[ -e "$p" ]] || { log "$1 is not built yet ($p); run: $0"; return 1; }
