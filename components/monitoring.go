@@ -45,7 +45,21 @@ const (
 	MetricBrokerState         = "kafka_server_kafkaserver_brokerstate"
 	MetricVolumeUsedBytes     = "kubelet_volume_stats_used_bytes"
 	MetricVolumeCapacityBytes = "kubelet_volume_stats_capacity_bytes"
+
+	// The lag exporter's series (cmd/kafka-lag-exporter, deployed by
+	// BuildLagExporterDeployment): a group's lag per topic (the sum over the
+	// topic's partitions of end offset minus committed offset), its member
+	// count, whether its last collection worked, and how long it took.
+	MetricConsumerGroupLag          = "umbrella_consumergroup_lag"
+	MetricConsumerGroupMembers      = "umbrella_consumergroup_members"
+	MetricLagExporterUp             = "umbrella_lag_exporter_up"
+	MetricLagExporterCollectSeconds = "umbrella_lag_exporter_collect_seconds"
 )
+
+// LagGrowthWindow is how far back the lag alert looks for growth: lag that
+// has not grown over it is a backlog nobody adds to, not a consumer falling
+// behind.
+const LagGrowthWindow = 5 * time.Minute
 
 // ExporterRulesYAML is the Prometheus JMX exporter configuration (written for this
 // project): it keeps only the MBeans the alerts and dashboard use, with
@@ -263,6 +277,20 @@ func Alerts(s *config.Spec) []Alert {
 			For: PromDuration(hold(10 * time.Minute)), Severity: "warning",
 			Summary: "A Kafka data volume is filling up", Description: fmt.Sprintf("{{ $labels.persistentvolumeclaim }} is over %d%% full.", s.Monitoring.DiskFillPercent)},
 	}
+	alerts = append(alerts, Alert{
+		// A group with committed offsets and no members is a consumer that
+		// stopped (crashed, scaled to zero, lost its credentials); growing lag
+		// means producers still write what it should read. Lag alone is not
+		// enough: a live group catches up, and a stopped one whose topic gets
+		// no writes loses nothing by waiting.
+		Name: "KafkaConsumerGroupLagGrowingWithoutMembers",
+		Expr: fmt.Sprintf("sum by (group, topic) (%s{%s}) > 0 and sum by (group, topic) (delta(%s{%s}[%s])) > 0 and on (group) sum by (group) (%s{%s}) == 0",
+			MetricConsumerGroupLag, ns, MetricConsumerGroupLag, ns, PromDuration(LagGrowthWindow), MetricConsumerGroupMembers, ns),
+		For: PromDuration(hold(10 * time.Minute)), Severity: "warning",
+		Summary: "A Kafka consumer group without members is falling behind",
+		Description: fmt.Sprintf("Consumer group {{ $labels.group }} has no members while its lag on {{ $labels.topic }} grew over the last %s: what is produced there is not consumed.",
+			humanDuration(LagGrowthWindow)),
+	})
 	return alerts
 }
 
@@ -298,6 +326,9 @@ type Panel struct {
 	Title string
 	Expr  string
 	Unit  string
+	// Legend names each line (a Grafana legend format); empty shows the
+	// series' labels.
+	Legend string
 }
 
 // DashboardPanels lists the dashboard's queries, in display order.
@@ -312,6 +343,8 @@ func DashboardPanels(s *config.Spec) []Panel {
 		{Title: "Offline partitions", Expr: fmt.Sprintf("sum(%s{%s})", MetricOfflinePartitions, ns), Unit: "short"},
 		{Title: "Active controllers", Expr: fmt.Sprintf("sum(%s{%s})", MetricActiveController, ns), Unit: "short"},
 		{Title: "Log size by topic", Expr: fmt.Sprintf("sum by (topic) (%s{%s})", MetricLogSize, ns), Unit: "bytes"},
+		{Title: "Consumer lag by group and topic", Expr: fmt.Sprintf("sum by (group, topic) (%s{%s})", MetricConsumerGroupLag, ns), Unit: "short",
+			Legend: "{{group}} / {{topic}}"},
 	}
 }
 
@@ -341,6 +374,10 @@ func Dashboard(s *config.Spec) (dashboard.Dashboard, error) {
 		Refresh("30s").
 		WithVariable(dashboard.NewDatasourceVariableBuilder(DatasourceVariable).Label("Data source").Type("prometheus"))
 	for i, p := range DashboardPanels(s) {
+		query := prometheus.NewDataqueryBuilder().RefId("A").Expr(p.Expr).Datasource(ds)
+		if p.Legend != "" {
+			query = query.LegendFormat(p.Legend)
+		}
 		b = b.WithPanel(timeseries.NewPanelBuilder().
 			Id(uint32(i + 1)).
 			Title(p.Title).
@@ -353,7 +390,7 @@ func Dashboard(s *config.Spec) (dashboard.Dashboard, error) {
 			Legend(common.NewVizLegendOptionsBuilder().ShowLegend(true).
 				DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom)).
 			Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeSingle).Sort(common.SortOrderNone)).
-			WithTarget(prometheus.NewDataqueryBuilder().RefId("A").Expr(p.Expr).Datasource(ds)))
+			WithTarget(query))
 	}
 	return b.Build()
 }

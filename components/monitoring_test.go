@@ -88,11 +88,20 @@ func TestAlertsAndDashboardUseExportedMetrics(t *testing.T) {
 	for _, a := range Alerts(s) {
 		names, holds = append(names, a.Name), append(holds, a.For)
 	}
-	assert.Equal(t, []string{"KafkaUnderReplicatedPartitions", "KafkaOfflinePartitions", "KafkaActiveControllerCount", "KafkaUnderMinIsrPartitions", "KafkaDiskFilling"}, names)
-	assert.Equal(t, []string{"5m", "1m", "1m", "5m", "10m"}, holds)
+	assert.Equal(t, []string{"KafkaUnderReplicatedPartitions", "KafkaOfflinePartitions", "KafkaActiveControllerCount", "KafkaUnderMinIsrPartitions", "KafkaDiskFilling",
+		"KafkaConsumerGroupLagGrowingWithoutMembers"}, names)
+	assert.Equal(t, []string{"5m", "1m", "1m", "5m", "10m", "10m"}, holds)
 	assert.Equal(t, `sum(kafka_controller_kafkacontroller_activecontrollercount{namespace="umbrella-streaming"}) != 1`, Alerts(s)[2].Expr)
 	assert.Contains(t, Alerts(s)[4].Expr, "* 100 > 80")
 	assert.Equal(t, "{{ $value }} partitions have fewer in-sync replicas than their replication factor for 5 minutes.", Alerts(s)[0].Description)
+	// promtool proves what the lag expression means (tests/monitoring); this
+	// pins the series it reads and its namespace scope.
+	assert.Equal(t, `sum by (group, topic) (umbrella_consumergroup_lag{namespace="umbrella-streaming"}) > 0`+
+		` and sum by (group, topic) (delta(umbrella_consumergroup_lag{namespace="umbrella-streaming"}[5m])) > 0`+
+		` and on (group) sum by (group) (umbrella_consumergroup_members{namespace="umbrella-streaming"}) == 0`, Alerts(s)[5].Expr)
+	panels := DashboardPanels(s)
+	assert.Equal(t, Panel{Title: "Consumer lag by group and topic", Expr: `sum by (group, topic) (umbrella_consumergroup_lag{namespace="umbrella-streaming"})`,
+		Unit: "short", Legend: "{{group}} / {{topic}}"}, panels[len(panels)-1])
 }
 
 // monitoring.alertFor replaces every alert's own `for` (a live test needs
@@ -147,9 +156,10 @@ func TestDashboardFromGrafanaSDK(t *testing.T) {
 				Tooltip struct{ Mode string }
 			}
 			Targets []struct {
-				RefID      string `json:"refId"`
-				Expr       string `json:"expr"`
-				Datasource struct{ Type, UID string }
+				RefID        string `json:"refId"`
+				Expr         string `json:"expr"`
+				LegendFormat string `json:"legendFormat"`
+				Datasource   struct{ Type, UID string }
 			}
 		}
 	}
@@ -179,6 +189,7 @@ func TestDashboardFromGrafanaSDK(t *testing.T) {
 		require.Len(t, got.Targets, 1)
 		assert.Equal(t, "A", got.Targets[0].RefID)
 		assert.Equal(t, p.Expr, got.Targets[0].Expr)
+		assert.Equal(t, p.Legend, got.Targets[0].LegendFormat)
 		assert.Equal(t, struct{ Type, UID string }{"prometheus", "${datasource}"}, got.Targets[0].Datasource)
 	}
 	assert.Equal(t, `sum by (topic) (rate(kafka_server_brokertopicmetrics_messagesin_total{namespace="umbrella-streaming"}[5m]))`, d.Panels[0].Targets[0].Expr)

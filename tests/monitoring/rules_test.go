@@ -37,6 +37,17 @@ type series struct {
 	metric    string
 	labels    map[string]string // besides namespace
 	good, bad float64
+	// growth is added to bad at every step while broken: a series whose
+	// breakage is that it grows (consumer lag).
+	growth float64
+}
+
+// broken renders s while broken for d, from time 0.
+func (s series) broken(d time.Duration) string {
+	if s.growth == 0 {
+		return constant(s.bad, d)
+	}
+	return fmt.Sprintf("%s+%sx%d", num(s.bad), num(s.growth), int(d/step))
 }
 
 // scenario describes one alert for promtool: the series it reads, how they look
@@ -49,6 +60,9 @@ type scenario struct {
 	fireDescription string
 	// extra are cases beyond the generated fire/quiet ones.
 	extra []promCase
+	// lead is how long after the breakage starts the expression first holds:
+	// one step for a delta() or rate(), which needs two samples.
+	lead time.Duration
 }
 
 // promCase is one promtool test group with a single alert_rule_test.
@@ -72,7 +86,70 @@ func scenarios(s *config.Spec) map[string]scenario {
 	const capacity = 100e9
 	pvc := func(name string) map[string]string { return map[string]string{"persistentvolumeclaim": name} }
 	pod := func(i int) map[string]string { return map[string]string{"pod": components.PodName(i)} }
+	// The lag exporter runs as one pod; its series carry that pod's labels.
+	exporter := map[string]string{"pod": "kafka-lag-exporter-5d9c7b-x2x4q"}
+	lagOf := func(group, topic string) map[string]string {
+		return map[string]string{"pod": exporter["pod"], "group": group, "topic": topic}
+	}
+	membersOf := func(group string) map[string]string { return map[string]string{"pod": exporter["pod"], "group": group} }
+	lag, members := components.MetricConsumerGroupLag, components.MetricConsumerGroupMembers
+	ns := s.Namespace
+	growing := func(start, perStep float64, d time.Duration) string {
+		return fmt.Sprintf("%s+%sx%d", num(start), num(perStep), int(d/step))
+	}
 	return map[string]scenario{
+		"KafkaConsumerGroupLagGrowingWithoutMembers": {
+			// Healthy: email-processor has a member and a steady lag of 40.
+			// Broken: it has no member and its lag grows by 25 every step.
+			series: []series{
+				{metric: lag, labels: lagOf("email-processor", "raw-messages"), good: 40, bad: 40, growth: 25},
+				{metric: members, labels: membersOf("email-processor"), good: 1, bad: 0},
+			},
+			lead:            step,
+			fireLabels:      map[string]string{"group": "email-processor", "topic": "raw-messages"},
+			fireDescription: "Consumer group email-processor has no members while its lag on raw-messages grew over the last 5 minutes: what is produced there is not consumed.",
+			extra: []promCase{{
+				// A live group behind its producers catches up, or its own
+				// lag alerting is the service's business: no members missing.
+				name: "quiet: a live group (2 members) whose lag grows for 30m",
+				series: map[string]string{
+					sel(lag, ns, lagOf("email-processor", "raw-messages")): growing(40, 25, 30*time.Minute),
+					sel(members, ns, membersOf("email-processor")):         constant(2, 30*time.Minute),
+				},
+				evalTime: 30 * time.Minute,
+			}, {
+				// Nothing is written to the topic: the stopped group loses
+				// nothing by waiting.
+				name: "quiet: a stopped group whose lag is flat at 500 for 30m",
+				series: map[string]string{
+					sel(lag, ns, lagOf("email-processor", "raw-messages")): constant(500, 30*time.Minute),
+					sel(members, ns, membersOf("email-processor")):         constant(0, 30*time.Minute),
+				},
+				evalTime: 30 * time.Minute,
+			}, {
+				// The lag grew for 5m after the group stopped, then the
+				// producers stopped too: it resolves one window later.
+				name: "quiet: a stopped group whose lag grew for 5m, then stayed flat for 20m",
+				series: map[string]string{
+					sel(lag, ns, lagOf("email-processor", "raw-messages")): growing(40, 25, 5*time.Minute) + " " + constant(540, 20*time.Minute),
+					sel(members, ns, membersOf("email-processor")):         constant(0, 25*time.Minute),
+				},
+				evalTime: 25 * time.Minute,
+			}, {
+				// Two groups read raw-messages: only the stopped one fires,
+				// and the live one's lag does not leak into its labels.
+				name: "fires: only the stopped group of two whose lags both grow",
+				series: map[string]string{
+					sel(lag, ns, lagOf("email-processor", "raw-messages")): growing(40, 25, 30*time.Minute),
+					sel(members, ns, membersOf("email-processor")):         constant(0, 30*time.Minute),
+					sel(lag, ns, lagOf("audit", "raw-messages")):           growing(10, 5, 30*time.Minute),
+					sel(members, ns, membersOf("audit")):                   constant(3, 30*time.Minute),
+				},
+				evalTime: 30 * time.Minute,
+				firing: []firing{{labels: map[string]string{"group": "email-processor", "topic": "raw-messages"},
+					description: "Consumer group email-processor has no members while its lag on raw-messages grew over the last 5 minutes: what is produced there is not consumed."}},
+			}},
+		},
 		"KafkaUnderReplicatedPartitions": {
 			series: []series{
 				{metric: components.MetricUnderReplicated, labels: pod(0), good: 0, bad: 1},
@@ -171,11 +248,6 @@ func constant(v float64, d time.Duration) string {
 	return fmt.Sprintf("%sx%d", num(v), int(d/step))
 }
 
-// then is v1 for d1, followed by v2 for d2.
-func then(v1 float64, d1 time.Duration, v2 float64, d2 time.Duration) string {
-	return fmt.Sprintf("%sx%d %sx%d", num(v1), int(d1/step)-1, num(v2), int(d2/step))
-}
-
 // cases generates the promtool cases of one alert: it fires once broken for its
 // `for` duration, and stays quiet while healthy, one step short of `for`, after
 // a breakage that healed before `for`, and for another namespace's Kafka.
@@ -199,13 +271,13 @@ func cases(a components.Alert, sc scenario, ns string) []promCase {
 	list := []promCase{
 		{
 			name:     fmt.Sprintf("fires: broken for %s", a.For),
-			series:   build(ns, func(s series) string { return constant(s.bad, long) }),
-			evalTime: hold,
+			series:   build(ns, func(s series) string { return s.broken(long) }),
+			evalTime: sc.lead + hold,
 			firing:   []firing{{labels: labels, description: sc.fireDescription}},
 		},
 		{
 			name:     fmt.Sprintf("still fires: broken for %s", long),
-			series:   build(ns, func(s series) string { return constant(s.bad, long) }),
+			series:   build(ns, func(s series) string { return s.broken(long) }),
 			evalTime: long,
 			firing:   []firing{{labels: labels, description: sc.fireDescription}},
 		},
@@ -216,17 +288,17 @@ func cases(a components.Alert, sc scenario, ns string) []promCase {
 		},
 		{
 			name:     fmt.Sprintf("quiet: broken for one step less than %s", a.For),
-			series:   build(ns, func(s series) string { return constant(s.bad, long) }),
-			evalTime: hold - step,
+			series:   build(ns, func(s series) string { return s.broken(long) }),
+			evalTime: sc.lead + hold - step,
 		},
 		{
 			name:     fmt.Sprintf("quiet: broken for %s, then healthy", hold/2),
-			series:   build(ns, func(s series) string { return then(s.bad, hold/2, s.good, long) }),
+			series:   build(ns, func(s series) string { return s.broken(hold/2-step) + " " + constant(s.good, long) }),
 			evalTime: long,
 		},
 		{
 			name:     fmt.Sprintf("quiet: broken in namespace %s for %s", otherNamespace, long),
-			series:   build(otherNamespace, func(s series) string { return constant(s.bad, long) }),
+			series:   build(otherNamespace, func(s series) string { return s.broken(long) }),
 			evalTime: long,
 		},
 	}
