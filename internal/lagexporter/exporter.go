@@ -83,6 +83,8 @@ func (e *Exporter) CollectOnce(ctx context.Context) Snapshot {
 	e.last = s
 	e.mu.Unlock()
 	switch {
+	case err != nil && ctx.Err() != nil:
+		// Shutting down: the cut-off collection is no news.
 	case err != nil:
 		fmt.Fprintf(e.log, "kafka-lag-exporter: collection failed after %s (%d groups read): %v\n",
 			s.Took.Round(time.Millisecond), len(groups), oneLine(err))
