@@ -154,6 +154,11 @@ kafka-consumer-groups.sh --bootstrap-server %[2]s --describe --group email-proce
 		assert.Equal(t, "0", lag[3], "email-processor shows zero lag after processing")
 	})
 
+	t.Run("the NetworkPolicy measured with packets equals the expected table, and without enforcement the unlabelled namespace gets in", func(t *testing.T) {
+		t.Log("\n" + assertPolicyTable(t, dev, 1))
+		assertEnforcementMatters(t, dev)
+	})
+
 	t.Run("Kafka logs to stdout; nothing grows in the pod's ephemeral storage", func(t *testing.T) {
 		logs, err := kubectl("-n", ns, "logs", broker, "-c", components.ContainerName)
 		require.NoError(t, err)

@@ -99,6 +99,10 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		}
 	})
 
+	t.Run("the NetworkPolicy measured with packets in secure mode equals the expected table: brokers reach each other on 9093 and 9094", func(t *testing.T) {
+		t.Log("\n" + assertPolicyTable(t, k, 3))
+	})
+
 	t.Run("authenticated and encrypted: each service's credentials from its Secret, least privilege, no plaintext", func(t *testing.T) {
 		securedListeners(t, k)
 	})
