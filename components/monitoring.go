@@ -47,7 +47,7 @@ const (
 	MetricVolumeCapacityBytes = "kubelet_volume_stats_capacity_bytes"
 
 	// The lag exporter's series (cmd/kafka-lag-exporter, deployed by
-	// BuildLagExporterDeployment): a group's lag per topic (the sum over the
+	// BuildLagExporter): a group's lag per topic (the sum over the
 	// topic's partitions of end offset minus committed offset), its member
 	// count, whether its last collection worked, and how long it took.
 	MetricConsumerGroupLag          = "umbrella_consumergroup_lag"
@@ -177,15 +177,15 @@ func customResource(s *config.Spec, kind, name, component string, spec any) *api
 	}
 }
 
-// PodMonitorSpec is a PodMonitor spec that scrapes the named port of the pods
-// matching selector, in their own namespace, every ScrapeInterval.
-func PodMonitorSpec(selector map[string]string, port string) monitoringv1.PodMonitorSpec {
+// PodMonitorSpec is a PodMonitor spec that scrapes MetricsPath on the named
+// port of the pods matching selector, in their own namespace, every interval.
+func PodMonitorSpec(selector map[string]string, port, interval string) monitoringv1.PodMonitorSpec {
 	return monitoringv1.PodMonitorSpec{
 		Selector: k8smetav1.LabelSelector{MatchLabels: selector},
 		PodMetricsEndpoints: []monitoringv1.PodMetricsEndpoint{{
 			Port:     &port,
 			Path:     MetricsPath,
-			Interval: monitoringv1.Duration(ScrapeInterval),
+			Interval: monitoringv1.Duration(interval),
 		}},
 	}
 }
@@ -196,7 +196,7 @@ func BuildPodMonitor(s *config.Spec) *apiextensions.CustomResourceArgs {
 	if !s.Monitoring.Enabled {
 		return nil
 	}
-	return customResource(s, PodMonitorKind, PodMonitorName, "monitoring", PodMonitorSpec(SelectorLabels(), MetricsPortName))
+	return customResource(s, PodMonitorKind, PodMonitorName, "monitoring", PodMonitorSpec(SelectorLabels(), MetricsPortName, ScrapeInterval))
 }
 
 // Alert is one Prometheus alerting rule.

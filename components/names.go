@@ -14,9 +14,17 @@
 //	networkpolicy.yaml     BuildNetworkPolicy    (policy.go)
 //	podmonitor.yaml        BuildPodMonitor       (monitoring.go)
 //	job-create-topics.yaml BuildTopicJob         (topics.go)
+//
+// Beyond the seed, with monitoring: the lag exporter's Deployment, PodMonitor
+// and NetworkPolicy (lag_exporter.go).
 package components
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+
+	"github.com/umbrella-platform/umbrella-streaming/config"
+)
 
 // Names of Kubernetes objects. They are fixed (no Pulumi auto-naming suffix) because
 // the broker DNS names, the bootstrap address and the PVC names are part of the
@@ -40,6 +48,48 @@ const (
 	ContainerName = "kafka"
 	// ClusterIDKey is the broker ConfigMap key holding the KRaft cluster id.
 	ClusterIDKey = "cluster.id"
+	// LagExporterName names the lag exporter's Deployment, PodMonitor and
+	// NetworkPolicy, and is its pods' app.kubernetes.io/name (not AppName:
+	// the broker selectors must never match it).
+	LagExporterName = "kafka-lag-exporter"
+	// LagExporterContainerName is its container's name.
+	LagExporterContainerName = "lag-exporter"
+)
+
+// The lag exporter (cmd/kafka-lag-exporter, in the kafka-loadgen image).
+const (
+	// LagExporterBinary is the exporter's path in monitoring.lagExporterImage.
+	LagExporterBinary = "/kafka-lag-exporter"
+	// LagExporterPort serves /metrics and /healthz (the exporter's default
+	// --listen :9308); the NetworkPolicy opens it to the monitoring namespace.
+	LagExporterPort     = 9308
+	LagExporterPortName = "lag-metrics"
+	// LagExporterInterval is how often it reads the lag from the brokers, and
+	// how often its PodMonitor scrapes it: a scrape between two collections
+	// only repeats the last reading.
+	LagExporterInterval = 15 * time.Second
+	// LagExporterHealthPath answers 200 while collections run on time, 503
+	// when they are stuck: liveness restarts a stuck exporter, readiness
+	// takes it out while it is.
+	LagExporterHealthPath = "/healthz"
+	// LagExporterUID is the kafka-loadgen image's user (nobody:nogroup).
+	LagExporterUID = 65534
+	// LagExporterPrincipalName is its Kafka principal in secure mode.
+	LagExporterPrincipalName = config.LagExporterServiceName
+	// CredentialsVolumeName is the pod volume of a service's credentials
+	// Secret, mounted read-only at CredentialsMountPath (where
+	// ClientProperties points ssl.truststore.location).
+	CredentialsVolumeName = "kafka-credentials"
+	CredentialsMountPath  = "/etc/kafka-credentials"
+)
+
+// The lag exporter's requests and limits: one Go process holding a few
+// thousand series at most.
+const (
+	LagExporterRequestsCPU    = "10m"
+	LagExporterRequestsMemory = "32Mi"
+	LagExporterLimitsCPU      = "200m"
+	LagExporterLimitsMemory   = "128Mi"
 )
 
 // Pod volume names (besides DataVolumeName).

@@ -23,7 +23,10 @@ func policyPorts(ports ...int) networkingv1.NetworkPolicyPortArray {
 //  3. client port from pods in this namespace carrying the access label (the topic Job);
 //  4. client and controller ports from the brokers themselves (replication and the
 //     KRaft quorum: the seed forgot this, and 3 brokers cannot form a quorum without it);
-//  5. metrics port from the monitoring namespace, when monitoring is on.
+//  5. metrics port from the monitoring namespace, when monitoring is on;
+//  6. client port from the lag exporter's pods in this namespace, when
+//     monitoring is on (it reads offsets there; on a secure stack it logs in
+//     with SCRAM like a service, so it needs no other port).
 //
 // In secure mode the INTERNAL port (replication, and the deploy-time provider's
 // mTLS listener) joins rule 4 and the rules of labelled namespaces and pods
@@ -64,6 +67,9 @@ func NetworkPolicyRules(s *config.Spec) networkingv1.NetworkPolicyIngressRuleArr
 			From: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: &metav1.LabelSelectorArgs{
 				MatchLabels: pulumi.StringMap{NamespaceNameLabel: pulumi.String(s.NetworkPolicy.MonitoringNamespace)}}}},
 			Ports: policyPorts(MetricsPort),
+		}, &networkingv1.NetworkPolicyIngressRuleArgs{
+			From:  networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{MatchLabels: strMap(LagExporterSelectorLabels())}}},
+			Ports: policyPorts(ClientPort),
 		})
 	}
 	return rules

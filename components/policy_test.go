@@ -19,7 +19,7 @@ func TestNetworkPolicyRules(t *testing.T) {
 	np := BuildNetworkPolicy(s)
 	require.NotNil(t, np)
 	rules := NetworkPolicyRules(s)
-	require.Len(t, rules, 5)
+	require.Len(t, rules, 6)
 	portsOf := func(i int) []int {
 		var out []int
 		for _, p := range rules[i].(*networkingv1.NetworkPolicyIngressRuleArgs).Ports.(networkingv1.NetworkPolicyPortArray) {
@@ -32,6 +32,7 @@ func TestNetworkPolicyRules(t *testing.T) {
 	assert.Equal(t, []int{9092}, portsOf(2))
 	assert.Equal(t, []int{9092, 9093}, portsOf(3), "brokers reach each other on both ports")
 	assert.Equal(t, []int{9404}, portsOf(4))
+	assert.Equal(t, []int{9092}, portsOf(5), "the lag exporter reads offsets on the client port only")
 	peer := func(i int) *networkingv1.NetworkPolicyPeerArgs {
 		return rules[i].(*networkingv1.NetworkPolicyIngressRuleArgs).From.(networkingv1.NetworkPolicyPeerArray)[0].(*networkingv1.NetworkPolicyPeerArgs)
 	}
@@ -40,6 +41,9 @@ func TestNetworkPolicyRules(t *testing.T) {
 	assert.Equal(t, pulumi.String("kubernetes.io/metadata.name"), names.Key)
 	assert.Len(t, names.Values, 5)
 	assert.Equal(t, &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String("monitoring")}}, peer(4).NamespaceSelector)
+	assert.Nil(t, peer(5).NamespaceSelector, "this namespace only")
+	assert.Equal(t, &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{
+		"app.kubernetes.io/name": pulumi.String("kafka-lag-exporter"), "app.kubernetes.io/instance": pulumi.String("umbrella-streaming")}}, peer(5).PodSelector)
 
 	off := spec(t, 1, 1, func(r *config.Raw) { r.NetworkPolicy = &config.RawNetworkPolicy{Enabled: ptr(false)} })
 	assert.Nil(t, BuildNetworkPolicy(off))

@@ -131,7 +131,7 @@ func ClientProperties(bootstrap, user, password string) string {
 		fmt.Sprintf(`sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="%s" password="%s";`,
 			quote(user), quote(password)),
 		"ssl.truststore.type=PEM",
-		"ssl.truststore.location=/etc/kafka-credentials/" + SecretKeyCA,
+		"ssl.truststore.location=" + CredentialsMountPath + "/" + SecretKeyCA,
 		"",
 	}, "\n")
 }
@@ -263,6 +263,10 @@ type ServiceAccess struct {
 	pulumi.ResourceState
 	// Users lists the services' user names.
 	Users pulumi.StringArrayOutput `pulumi:"users"`
+	// Of holds each service's user, ACLs and credentials Secret by service
+	// name, for a workload that must start after them: depending on the
+	// component alone waits only for the children registered so far.
+	Of map[string][]pulumi.Resource
 }
 
 // NewServiceAccess registers one SCRAM user, its ACLs and its credentials
@@ -271,7 +275,7 @@ type ServiceAccess struct {
 // rules and touches no other.
 func NewServiceAccess(ctx *pulumi.Context, name string, args *ServiceAccessArgs, opts ...pulumi.ResourceOption) (*ServiceAccess, error) {
 	s := args.Spec
-	c := &ServiceAccess{}
+	c := &ServiceAccess{Of: map[string][]pulumi.Resource{}}
 	if err := ctx.RegisterComponentResource(ServiceAccessType, name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -281,9 +285,12 @@ func NewServiceAccess(ctx *pulumi.Context, name string, args *ServiceAccessArgs,
 		return nil, fmt.Errorf("service access %s: %w", name, err)
 	}
 	for _, a := range acls {
-		if _, err := umbrellakafka.NewAcl(ctx, ACLResourceName(a), BuildACL(a), parent, prov); err != nil {
+		acl, err := umbrellakafka.NewAcl(ctx, ACLResourceName(a), BuildACL(a), parent, prov)
+		if err != nil {
 			return nil, fmt.Errorf("service access %s: acl %s: %w", name, a, err)
 		}
+		svc := strings.TrimPrefix(a.Principal, "User:")
+		c.Of[svc] = append(c.Of[svc], acl)
 	}
 	users := pulumi.StringArray{}
 	for _, svc := range s.Services {
@@ -292,9 +299,11 @@ func NewServiceAccess(ctx *pulumi.Context, name string, args *ServiceAccessArgs,
 			return nil, fmt.Errorf("service access %s: user %s: %w", name, svc.Name, err)
 		}
 		password := user.Password.Elem()
-		if _, err := corev1.NewSecret(ctx, "credentials-"+svc.Name, BuildServiceSecret(s, svc, password, args.CACert), parent); err != nil {
+		secret, err := corev1.NewSecret(ctx, "credentials-"+svc.Name, BuildServiceSecret(s, svc, password, args.CACert), parent)
+		if err != nil {
 			return nil, fmt.Errorf("service access %s: secret %s: %w", name, svc.Name, err)
 		}
+		c.Of[svc.Name] = append(c.Of[svc.Name], user, secret)
 		users = append(users, pulumi.String(svc.Name))
 	}
 	c.Users = users.ToStringArrayOutput()

@@ -412,6 +412,7 @@ func buildMonitoring(p *problems, s *Spec, mon *RawMonitoring) {
 		AgentJarPath:       orStr(mon.AgentJarPath, DefaultAgentJarPath),
 		DashboardNamespace: orStr(mon.DashboardNamespace, DefaultDashboardNamespace),
 		DiskFillPercent:    orInt(mon.DiskFillPercent, DefaultDiskFillPercent),
+		LagExporterImage:   orStr(mon.LagExporterImage, DefaultLagExporterImage),
 	}
 	if text := orStr(mon.AlertFor, DefaultAlertFor); text != "" {
 		s.Monitoring.AlertFor = checkAlertFor(p, text)
@@ -426,6 +427,12 @@ func buildMonitoring(p *problems, s *Spec, mon *RawMonitoring) {
 		p.add("monitoring.agentImage", s.Monitoring.AgentImage, "is empty while monitoring.enabled = true", "leave it unset to copy the agent from the broker image, or name an image that holds the JMX exporter agent jar, e.g. "+DefaultImage)
 	} else if s.Monitoring.Enabled && mon.AgentImage != nil {
 		checkPinned(p, "monitoring.agentImage", s.Monitoring.AgentImage) // unset, it is the broker image, checked by buildImage
+	}
+	if s.Monitoring.Enabled && strings.TrimSpace(s.Monitoring.LagExporterImage) == "" {
+		p.add("monitoring.lagExporterImage", s.Monitoring.LagExporterImage, "is empty while monitoring.enabled = true",
+			"leave it unset for "+DefaultLagExporterImage+", or name your registry's copy of the kafka-loadgen image (it carries /kafka-lag-exporter)")
+	} else if s.Monitoring.Enabled {
+		checkPinned(p, "monitoring.lagExporterImage", s.Monitoring.LagExporterImage)
 	}
 	if s.Monitoring.Enabled && !strings.HasPrefix(s.Monitoring.AgentJarPath, "/") {
 		p.add("monitoring.agentJarPath", s.Monitoring.AgentJarPath, "must be an absolute path inside monitoring.agentImage", "use "+DefaultAgentJarPath)

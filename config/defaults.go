@@ -19,12 +19,17 @@ const (
 	// registry is a .internal name (reserved for private networks), so an unset
 	// image fails to pull instead of running an image someone else published under
 	// a public name; set image.name to your registry's copy.
-	DefaultImage          = DefaultImageRegistry + "/" + ProjectImage
-	DefaultImageRegistry  = "registry.umbrella.internal"
-	ProjectImage          = "umbrella/kafka:4.1.1-umbrella.1"
-	DefaultImageBuild     = false
-	DefaultBuildImageName = DefaultImage
-	DefaultImagePush      = false
+	DefaultImage         = DefaultImageRegistry + "/" + ProjectImage
+	DefaultImageRegistry = "registry.umbrella.internal"
+	ProjectImage         = "umbrella/kafka:4.1.1-umbrella.1"
+	// DefaultLagExporterImage is the project's kafka-loadgen image, which
+	// carries /kafka-lag-exporter (scripts/images.sh LOADGEN_VERSION; a test
+	// keeps them in step), from the same private registry as DefaultImage.
+	DefaultLagExporterImage = DefaultImageRegistry + "/" + LagExporterImage
+	LagExporterImage        = "umbrella/kafka-loadgen:1.3.0"
+	DefaultImageBuild       = false
+	DefaultBuildImageName   = DefaultImage
+	DefaultImagePush        = false
 	// DefaultPullPolicy re-resolves a tag and re-checks pull credentials on every start.
 	DefaultPullPolicy = "Always"
 

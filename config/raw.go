@@ -105,6 +105,8 @@ type RawMonitoring struct {
 	// AlertFor replaces every alert's own `for` duration (30s, 1m): tests on
 	// real pods need alerts that fire within a minute.
 	AlertFor *string `json:"alertFor,omitempty"`
+	// LagExporterImage runs the lag exporter (/kafka-lag-exporter).
+	LagExporterImage *string `json:"lagExporterImage,omitempty"`
 }
 
 // RawAvailability is the `availability` config object.

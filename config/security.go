@@ -48,8 +48,9 @@ func buildSecurity(p *problems, s *Spec, sec *RawSecurity, configuredManager str
 	}
 }
 
-// buildServices merges config.Services with the stack's `services` and
-// validates the result against the topics; it needs s.Topics.
+// buildServices merges config.Services (and, with monitoring, the lag
+// exporter's LagExporterService) with the stack's `services` and validates
+// the result against the topics; it needs s.Topics and s.Monitoring.
 func buildServices(p *problems, s *Spec, raw map[string]RawService) {
 	for _, name := range sortedServiceNames(raw) {
 		// The name is the Kafka user's and names its credentials Secret.
@@ -62,7 +63,16 @@ func buildServices(p *problems, s *Spec, raw map[string]RawService) {
 				"name the namespace the service runs in, e.g. umbrella-ingestion")
 		}
 	}
-	s.Services = mergeServices(Services, raw)
+	base := Services
+	if s.Monitoring.Enabled {
+		if _, ok := raw[LagExporterServiceName]; ok {
+			p.add("services."+LagExporterServiceName, LagExporterServiceName,
+				"is the lag exporter's principal, which the program manages with monitoring (Describe on every group and topic, nothing else)",
+				"give your service another name")
+		}
+		base = append(slices.Clone(Services), LagExporterService(s.Namespace))
+	}
+	s.Services = mergeServices(base, raw)
 	ids := make([]string, 0, len(s.Topics))
 	for _, t := range s.Topics {
 		ids = append(ids, t.ID)

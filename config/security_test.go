@@ -21,10 +21,10 @@ func TestStackFilesSecurity(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, prod.Secure())
 	assert.Equal(t, SecuritySpec{Mode: SecurityScram, CertificateRotation: 0, CertificateValidityDays: 365}, prod.Security)
-	sorted := slices.Clone(Services)
+	sorted := append(slices.Clone(Services), LagExporterService("umbrella-streaming"))
 	slices.SortFunc(sorted, func(a, b Service) int { return strings.Compare(a.Name, b.Name) })
 	for _, s := range []*Spec{dev, prod} {
-		assert.Equal(t, sorted, s.Services, "%s: no stack changes, so the services are config.Services, sorted", s.Stack)
+		assert.Equal(t, sorted, s.Services, "%s: no stack changes, so the services are config.Services and (monitoring on) the lag exporter, sorted", s.Stack)
 	}
 }
 
@@ -48,7 +48,7 @@ func TestStackServicesMergeOverTheDefaults(t *testing.T) {
 		names = append(names, svc.Name)
 	}
 	assert.True(t, slices.IsSorted(names), "sorted by name: %v", names)
-	assert.Len(t, s.Services, len(Services)+1)
+	assert.Len(t, s.Services, len(Services)+2, "the defaults, the lag exporter and audit")
 	assert.Equal(t, Service{Name: "email-processor", Namespace: "umbrella-ingestion", Consumes: []string{"raw-messages", "alerts"},
 		Group: "email-processor", Produces: []string{"parsed-messages"}}, byName["email-processor"])
 	assert.Equal(t, Service{Name: "ops", Namespace: "umbrella-streaming", Consumes: []string{"dead-letter", "normalized-messages-dlq"},
@@ -73,6 +73,35 @@ func TestStackServicesFollowARenamedTopic(t *testing.T) {
 	acls, err := ServiceACLs(s.Services, s.Topics)
 	require.NoError(t, err)
 	assert.Contains(t, aclsOf(acls, "User:ui-backend"), "Read Topic alerts-v2 Literal")
+}
+
+// With monitoring, the lag exporter is one more principal, in the stack's
+// namespace, with Describe on every group and topic and nothing else; without
+// monitoring there is no exporter and no principal.
+func TestLagExporterPrincipal(t *testing.T) {
+	r := validDev()
+	r.Security = &RawSecurity{Mode: sp(SecurityScram)}
+	s, err := Build("prod", r)
+	require.NoError(t, err)
+	i := slices.IndexFunc(s.Services, func(svc Service) bool { return svc.Name == "lag-exporter" })
+	require.GreaterOrEqual(t, i, 0, "lag-exporter is a service")
+	assert.Equal(t, Service{Name: "lag-exporter", Namespace: "umbrella-streaming", DescribesAll: true}, s.Services[i])
+	acls, err := ServiceACLs(s.Services, s.Topics)
+	require.NoError(t, err)
+	var mine []string
+	for _, a := range acls {
+		if a.Principal == "User:lag-exporter" {
+			mine = append(mine, a.String())
+		}
+	}
+	assert.Equal(t, []string{"User:lag-exporter Describe Group * (Literal)", "User:lag-exporter Describe Topic * (Literal)"}, mine)
+
+	off := validDev()
+	off.Monitoring = &RawMonitoring{Enabled: bp(false)}
+	s, err = Build("dev", off)
+	require.NoError(t, err)
+	assert.False(t, slices.ContainsFunc(s.Services, func(svc Service) bool { return svc.Name == "lag-exporter" }))
+	assert.Equal(t, len(Services), len(s.Services))
 }
 
 // Every security and service problem is reported in one run, in the order

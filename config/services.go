@@ -25,6 +25,23 @@ type Service struct {
 	// run). Empty for a service that only produces.
 	Group       string
 	GroupPrefix bool
+	// DescribesAll grants Describe on every consumer group and every topic
+	// (the Literal name "*") and nothing else: what reading committed and
+	// end offsets takes, and no record. Only the program's own lag exporter
+	// (LagExporterService) has it; stack config cannot set it.
+	DescribesAll bool
+}
+
+// LagExporterServiceName is the Kafka principal of the lag exporter the
+// program deploys with monitoring (User:lag-exporter): its credentials Secret
+// is kafka-lag-exporter in the stack's namespace.
+const LagExporterServiceName = "lag-exporter"
+
+// LagExporterService is the lag exporter as a service: it runs in the stack's
+// own namespace and describes every group and topic. buildServices adds it to
+// Spec.Services when monitoring is on.
+func LagExporterService(namespace string) Service {
+	return Service{Name: LagExporterServiceName, Namespace: namespace, DescribesAll: true}
 }
 
 // Services is the seed plan's producer/consumer table (section 1) as
@@ -71,6 +88,8 @@ const (
 	ACLWrite           = "Write"
 	ACLDescribe        = "Describe"
 	ACLIdempotentWrite = "IdempotentWrite"
+	// ACLWildcard, as a Literal name, is every resource of its type.
+	ACLWildcard = "*"
 	// ACLClusterName is the only name a Cluster resource has.
 	ACLClusterName = "kafka-cluster"
 )
@@ -97,7 +116,8 @@ func (s Service) Principal() string { return "User:" + s.Name }
 // IdempotentWrite on the cluster (Kafka 3+ also implies it from Write; the
 // rule says so outright for older clients and readers of the ACL list); a
 // consumer gets Read and Describe on each topic it consumes and Read on its
-// group. Topic ids resolve to the topics' Kafka names. The result is sorted
+// group; a service that DescribesAll gets Describe on Group and Topic
+// ACLWildcard. Topic ids resolve to the topics' Kafka names. The result is sorted
 // and has no duplicates, so the same services always give the same rules.
 // An id that names no topic is an error (ValidateServices reports it first).
 func ServiceACLs(services []Service, topics []TopicSpec) ([]ACL, error) {
@@ -136,6 +156,10 @@ func ServiceACLs(services []Service, topics []TopicSpec) ([]ACL, error) {
 			}
 			add(ACLGroup, s.Group, pattern, ACLRead)
 		}
+		if s.DescribesAll {
+			add(ACLGroup, ACLWildcard, ACLLiteral, ACLDescribe)
+			add(ACLTopic, ACLWildcard, ACLLiteral, ACLDescribe)
+		}
 	}
 	slices.SortFunc(acls, func(a, b ACL) int { return strings.Compare(a.String(), b.String()) })
 	return slices.Compact(acls), nil
@@ -162,7 +186,7 @@ func ValidateServices(services []Service, topicIDs []string) []string {
 		if s.Namespace == "" {
 			problems = append(problems, fmt.Sprintf("%s.namespace is empty: set the namespace where the service runs; its credentials Secret goes there", field))
 		}
-		if len(s.Produces) == 0 && len(s.Consumes) == 0 {
+		if len(s.Produces) == 0 && len(s.Consumes) == 0 && !s.DescribesAll {
 			problems = append(problems, fmt.Sprintf("%s neither produces nor consumes a topic, so it would get no ACL: list its topics in produces or consumes, or remove the service", field))
 		}
 		for _, list := range []struct {

@@ -227,6 +227,10 @@ type MonitoringSpec struct {
 	// AlertFor, when above 0, replaces every alert's own `for` duration
 	// (monitoring.alertFor); 0 keeps each alert's own.
 	AlertFor time.Duration
+	// LagExporterImage is the image holding /kafka-lag-exporter (the
+	// kafka-loadgen image scripts/images.sh builds); its Deployment runs
+	// with monitoring.
+	LagExporterImage string
 }
 
 // AvailabilitySpec describes disruption and placement policy.

@@ -199,16 +199,25 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options, prev Previous) er
 			return err
 		}
 	}
+	// The lag exporter reads offsets once the brokers run; on a secure stack
+	// it logs in with the credentials ServiceAccess writes for it.
+	exporterDeps := []pulumi.Resource{ns, cluster.StatefulSet}
 	if s.Secure() {
 		access := append(append([]pulumi.ResourceOption{}, base...), pulumi.DependsOn([]pulumi.Resource{ns, cluster.StatefulSet}))
-		if _, err := components.NewServiceAccess(ctx, "service-access", &components.ServiceAccessArgs{
-			Spec: s, Provider: topics.Provider, CACert: sec.CACert}, access...); err != nil {
+		users, err := components.NewServiceAccess(ctx, "service-access", &components.ServiceAccessArgs{
+			Spec: s, Provider: topics.Provider, CACert: sec.CACert}, access...)
+		if err != nil {
 			return err
 		}
+		exporterDeps = append(exporterDeps, users.Of[config.LagExporterServiceName]...)
 		// The guard's live check on the next preview connects as the deployer (guard.go).
 		ctx.Export(DeployerTLSOutput, pulumi.ToSecret(pulumi.StringMap{
 			"caCert": deployer.CACert, "clientCert": deployer.ClientCert, "clientKey": deployer.ClientKey}))
 		ctx.Export("certificatesNotAfter", sec.NotAfter)
+	}
+	if _, err := components.NewLagExporter(ctx, components.LagExporterName, &components.LagExporterArgs{Spec: s, After: exporterDeps},
+		append(append([]pulumi.ResourceOption{}, base...), pulumi.DependsOn([]pulumi.Resource{ns}))...); err != nil {
+		return err
 	}
 
 	ctx.Export("namespace", ns.Name)

@@ -18,7 +18,7 @@ import (
 func projectImages(t *testing.T) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
-	for _, name := range []string{"kafka", "kafka-base", "pause"} {
+	for _, name := range []string{"kafka", "kafka-base", "pause", "kafka-loadgen"} {
 		ref, err := exec.Command("bash", "../scripts/images.sh", "ref", name, "registry.invalid").Output()
 		require.NoError(t, err, "scripts/images.sh ref %s", name)
 		r, ok := strings.CutPrefix(strings.TrimSpace(string(ref)), "registry.invalid/")
@@ -46,7 +46,8 @@ func TestShippedStacksRunOnlyImagesTheProjectBuilds(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		s, err := localkafka.LoadStack("..", stack)
 		require.NoError(t, err)
-		for field, ref := range map[string]string{"image.name": s.Image.Name, "monitoring.agentImage": s.Monitoring.AgentImage} {
+		for field, ref := range map[string]string{"image.name": s.Image.Name, "monitoring.agentImage": s.Monitoring.AgentImage,
+			"monitoring.lagExporterImage": s.Monitoring.LagExporterImage} {
 			assert.True(t, built[withoutRegistry(ref)], "%s: %s = %q is not an image scripts/images.sh builds (%v)", stack, field, ref, built)
 			assert.True(t, strings.HasPrefix(ref, "registry.umbrella.internal/"), "%s: %s = %q must name the private registry placeholder", stack, field, ref)
 		}

@@ -180,6 +180,16 @@ var Bad = []Case{
 		"monitoring.dashboardNamespace = \"umbrella infra\": is not a namespace name; use umbrella-infra"},
 	{"agent image empty", func(r *config.Raw) { r.Monitoring = &config.RawMonitoring{AgentImage: sp("")} },
 		"monitoring.agentImage = \"\": is empty while monitoring.enabled = true; leave it unset to copy the agent from the broker image, or name an image that holds the JMX exporter agent jar, e.g. registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1"},
+	{"lag exporter image empty", func(r *config.Raw) { r.Monitoring = &config.RawMonitoring{LagExporterImage: sp(" ")} },
+		"monitoring.lagExporterImage = \" \": is empty while monitoring.enabled = true; leave it unset for registry.umbrella.internal/umbrella/kafka-loadgen:1.3.0, or name your registry's copy of the kafka-loadgen image (it carries /kafka-lag-exporter)"},
+	{"lag exporter image latest", func(r *config.Raw) {
+		r.Monitoring = &config.RawMonitoring{LagExporterImage: sp("registry.example/umbrella/kafka-loadgen:latest")}
+	},
+		`monitoring.lagExporterImage = "registry.example/umbrella/kafka-loadgen:latest": has the tag latest, which every push moves: each pod start pulls whatever it names then, so brokers drift apart and a change behind the tag is neither shown by preview nor undone by rolling the stack back; pin a version tag such as registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1, or a digest (@sha256:…)`},
+	{"lag exporter principal taken", func(r *config.Raw) {
+		r.Services = map[string]config.RawService{"lag-exporter": {Namespace: sp("umbrella-ui"), Produces: []string{"alerts"}}}
+	},
+		`services.lag-exporter = "lag-exporter": is the lag exporter's principal, which the program manages with monitoring (Describe on every group and topic, nothing else); give your service another name`},
 	{"agent jar relative", func(r *config.Raw) { r.Monitoring = &config.RawMonitoring{AgentJarPath: sp("agent.jar")} },
 		"monitoring.agentJarPath = \"agent.jar\": must be an absolute path inside monitoring.agentImage; use /opt/jmx-exporter/jmx_prometheus_javaagent.jar"},
 	{"spread unknown", func(r *config.Raw) { r.Availability = &config.RawAvailability{Spread: sp("everywhere")} },

@@ -29,6 +29,7 @@ const (
 	tokenNetworkPolicy = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 	tokenNamespace     = "kubernetes:core/v1:Namespace"
 	tokenStatefulSet   = "kubernetes:apps/v1:StatefulSet"
+	tokenDeployment    = "kubernetes:apps/v1:Deployment"
 )
 
 // recorder is a MockResourceMonitor that keeps every registration's inputs and
@@ -63,9 +64,43 @@ func (r *recorder) only(t *testing.T, token string, out any) {
 	defer r.mu.Unlock()
 	list := r.resources[token]
 	require.Len(t, list, 1, "exactly one %s registered", token)
-	b, err := json.Marshal(list[0].Mappable())
+	decode(t, token, list[0], out)
+}
+
+// named returns the inputs of the one resource of this type whose Kubernetes
+// name (metadata.name) is name, decoded into out like only.
+func (r *recorder) named(t *testing.T, token, name string, out any) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var found []resource.PropertyMap
+	for _, in := range r.resources[token] {
+		if md, ok := in["metadata"]; ok && md.IsObject() {
+			if n, ok := md.ObjectValue()["name"]; ok && n.IsString() && n.StringValue() == name {
+				found = append(found, in)
+			}
+		}
+	}
+	require.Len(t, found, 1, "exactly one %s named %s registered", token, name)
+	decode(t, token, found[0], out)
+}
+
+func decode(t *testing.T, token string, in resource.PropertyMap, out any) {
+	t.Helper()
+	b, err := json.Marshal(in.Mappable())
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, out), "%s inputs as a Kubernetes object", token)
+}
+
+// podTemplate is the pod template's labels of a StatefulSet or Deployment.
+type podTemplate struct {
+	Spec struct {
+		Template struct {
+			Metadata struct {
+				Labels map[string]string `json:"labels"`
+			} `json:"metadata"`
+		} `json:"template"`
+	} `json:"spec"`
 }
 
 // stackConfig reads ../../Pulumi.<stack>.yaml into the engine's config map form.
@@ -95,6 +130,10 @@ type rendered struct {
 	policy      *networkingv1.NetworkPolicy
 	nsLabels    map[string]string // the broker namespace, as Kubernetes would label it
 	brokerLabel map[string]string // the broker pod template's labels
+	// exporterPolicy and exporterLabel are the lag exporter's NetworkPolicy
+	// and pod template labels.
+	exporterPolicy *networkingv1.NetworkPolicy
+	exporterLabel  map[string]string
 }
 
 // render runs the whole program for a stack under mocks.
@@ -107,8 +146,11 @@ func render(t *testing.T, stack string) rendered {
 	require.NoError(t, pulumi.RunErr(program.Run, pulumi.WithMocks("umbrella-streaming", stack, rec)))
 
 	np := &networkingv1.NetworkPolicy{}
-	rec.only(t, tokenNetworkPolicy, np)
+	rec.named(t, tokenNetworkPolicy, components.NetworkPolicyName, np)
 	np.APIVersion, np.Kind = "networking.k8s.io/v1", "NetworkPolicy"
+	ep := &networkingv1.NetworkPolicy{}
+	rec.named(t, tokenNetworkPolicy, components.LagExporterName, ep)
+	ep.APIVersion, ep.Kind = "networking.k8s.io/v1", "NetworkPolicy"
 
 	var ns corev1.Namespace
 	rec.only(t, tokenNamespace, &ns)
@@ -119,18 +161,13 @@ func render(t *testing.T, stack string) rendered {
 	// The API server adds this label to every namespace; policies select on it.
 	nsLabels[components.NamespaceNameLabel] = ns.Name
 
-	var sts struct {
-		Spec struct {
-			Template struct {
-				Metadata struct {
-					Labels map[string]string `json:"labels"`
-				} `json:"metadata"`
-			} `json:"template"`
-		} `json:"spec"`
-	}
+	var sts, exporter podTemplate
 	rec.only(t, tokenStatefulSet, &sts)
 	require.NotEmpty(t, sts.Spec.Template.Metadata.Labels)
-	return rendered{policy: np, nsLabels: nsLabels, brokerLabel: sts.Spec.Template.Metadata.Labels}
+	rec.named(t, tokenDeployment, components.LagExporterName, &exporter)
+	require.NotEmpty(t, exporter.Spec.Template.Metadata.Labels)
+	return rendered{policy: np, nsLabels: nsLabels, brokerLabel: sts.Spec.Template.Metadata.Labels,
+		exporterPolicy: ep, exporterLabel: exporter.Spec.Template.Metadata.Labels}
 }
 
 // TestNetworkPolicyTruthTable evaluates the rendered dev and prod policy for every
@@ -158,6 +195,36 @@ func TestNetworkPolicyTruthTable(t *testing.T) {
 					p := peers[i]
 					got := Allowed(r.policy, p.TrafficPeer(broker, p.DeclaredLabels), broker, ports[j])
 					assert.Equal(t, p.Want(ports[j].Number), got, "%s: %s -> %d", stack, p.Name, ports[j].Number)
+					return Verdict(got), true
+				})
+			t.Log("\n" + table)
+		})
+	}
+}
+
+// The table's lag exporter row stands for the real exporter pods: the
+// Deployment's pod labels carry the labels the row (and the broker policy's
+// rule) select on. And the exporter's own policy lets only the monitoring
+// namespace reach its metrics port: not the brokers, not the clients, not the
+// rest of the namespace.
+func TestLagExporterPolicyTruthTable(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			r := render(t, stack)
+			ns := r.policy.Namespace
+			for k, v := range components.LagExporterSelectorLabels() {
+				require.Equal(t, v, r.exporterLabel[k], "exporter pod label %s", k)
+			}
+			exporter := Subject{Namespace: ns, NamespaceLabels: r.nsLabels, PodLabels: r.exporterLabel}
+			broker := Subject{Namespace: ns, NamespaceLabels: r.nsLabels, PodLabels: r.brokerLabel}
+			port := Port{components.LagExporterPort, components.LagExporterPortName}
+			peers := Peers(ns)
+			table := Table(fmt.Sprintf("%s: ingress to lag exporter pods %v in %s", stack, SortedLabels(r.exporterLabel), ns), peers, []Port{port},
+				func(i, _ int) (string, bool) {
+					p := peers[i]
+					src := p.TrafficPeer(broker, p.DeclaredLabels)
+					got := Allowed(r.exporterPolicy, src, exporter, port)
+					assert.Equal(t, p.Namespace == "monitoring", got, "%s: %s -> %d", stack, p.Name, port.Number)
 					return Verdict(got), true
 				})
 			t.Log("\n" + table)

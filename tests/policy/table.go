@@ -56,7 +56,8 @@ func (p Peer) Pod() bool { return p.Namespace != "" && !p.Broker }
 // machine in the cluster); namespaces allowed by name only the client port;
 // brokers reach each other on client, controller (the KRaft quorum: the seed's
 // policy forgot this) and INTERNAL (replication); monitoring only the metrics
-// port; nothing else gets anywhere.
+// port; the lag exporter's pods only the client port; nothing else gets
+// anywhere.
 func Peers(brokerNS string) []Peer {
 	client, ctrl, internal, metrics := components.ClientPort, components.ControllerPort, components.InternalPort, components.MetricsPort
 	return []Peer{
@@ -72,6 +73,10 @@ func Peers(brokerNS string) []Peer {
 		{Name: "pod in " + brokerNS + ", no access label", Namespace: brokerNS, PodLabels: map[string]string{"app": "debug"}},
 		{Name: "pod in " + brokerNS + " with access label", Namespace: brokerNS,
 			PodLabels: map[string]string{"app": "topic-job", "umbrella-kafka-access": "true"}, Allows: []int{client, internal}},
+		// The lag exporter (monitoring on) reads offsets on the client port:
+		// SCRAM on a secure stack, so never the INTERNAL (mTLS) one.
+		{Name: "lag exporter pod in " + brokerNS, Namespace: brokerNS,
+			PodLabels: components.LagExporterSelectorLabels(), Allows: []int{client}},
 	}
 }
 
