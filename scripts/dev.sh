@@ -5,8 +5,11 @@
 # a registry on 127.0.0.1 (scripts/images.sh), and run `up` of the dev stack through the
 # real Pulumi engine. The stack file is used as shipped; only the image names point at the
 # local registry. The topics are created by the provider through a port-forward into the
-# real broker pod (topics.access: kubernetes). Prints how long the broker took to become
-# Ready and the topics to exist.
+# real broker pod (topics.access: kubernetes). NetworkPolicy is enforced (kube-router), and the
+# platform's Prometheus (Prometheus Operator, scripts/monitoring.sh) scrapes the broker through
+# the program's PodMonitor and evaluates its PrometheusRule. Prints how long the broker took to
+# become Ready and the topics to exist, then where the metrics are, the scrape targets up and
+# the alerts firing.
 #
 #   scripts/dev.sh            up (default)
 #   scripts/dev.sh preview    preview only
@@ -19,8 +22,8 @@ action="${1:-up}"
 case "$action" in up | preview | down) ;; *) echo "usage: $0 [up|preview|down]" >&2; exit 2 ;; esac
 [[ $(id -u) -eq 0 ]] || { echo "scripts/dev.sh needs root (the real node's network, mounts and containerd)" >&2; exit 1; }
 
-scripts/packages.sh node
-scripts/tools.sh pulumi kubernetes-provider etcd kwok kube prometheus-crds kafka jmx-exporter coredns registry kube-router
+scripts/packages.sh node prom
+scripts/tools.sh pulumi kubernetes-provider etcd kwok kube prometheus-crds kafka jmx-exporter coredns registry kube-router prometheus-operator
 eval "$(scripts/tools.sh env)"
 go build -o bin/pulumi-resource-umbrellakafka ./cmd/pulumi-resource-umbrellakafka
 export PATH="$PWD/bin:$PATH"
@@ -28,9 +31,11 @@ export PATH="$PWD/bin:$PATH"
 export UMBRELLA_CLUSTER_NODES=0 UMBRELLA_CLUSTER_PVS=0
 
 umbrella() { # the dev stack with the local registry's image names
-  local image
+  local image loadgen
   image=$(scripts/images.sh ref kafka "$UMBRELLA_REGISTRY")
-  go run ./cmd/umbrella -stack dev -set "image={\"name\":\"$image\"}" -set "monitoring={\"agentImage\":\"$image\"}" "$@"
+  loadgen=$(scripts/images.sh ref kafka-loadgen "$UMBRELLA_REGISTRY") # holds /kafka-lag-exporter
+  go run ./cmd/umbrella -stack dev -set "image={\"name\":\"$image\"}" \
+    -set "monitoring={\"agentImage\":\"$image\",\"lagExporterImage\":\"$loadgen\"}" "$@"
 }
 
 if [[ "$action" == down ]]; then
@@ -46,6 +51,7 @@ fi
 
 eval "$(scripts/cluster.sh start)"
 eval "$(scripts/node.sh start 1)"
+eval "$(scripts/monitoring.sh start)"
 # Namespaces a platform cluster already has (the dashboard ConfigMap lands in umbrella-infra).
 for ns in umbrella-infra monitoring; do
   kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns" >/dev/null
@@ -67,7 +73,18 @@ if [[ "$action" == up ]]; then
 else
   umbrella "$action"
 fi
+# The metrics, as Prometheus sees them now (the first scrape may still be due).
+prom() { curl -fsS --max-time 10 "http://$UMBRELLA_PROMETHEUS/api/v1/$1"; }
+summary=$(
+  targets=$(prom targets) && alerts=$(prom alerts) &&
+    jq -rn --argjson t "$targets" --argjson a "$alerts" '
+      ($t.data.activeTargets | map(select(.labels.namespace == "umbrella-streaming"))) as $k |
+      "Prometheus: \($k | map(select(.health == "up")) | length) of \($k | length) targets up in umbrella-streaming (\($k | map(.labels.pod) | join(", "))); " +
+      "alerts firing: \([$a.data.alerts[] | select(.state == "firing") | .labels.alertname] | unique | join(", ") | if . == "" then "none" else . end)"'
+) || summary="Prometheus did not answer at $UMBRELLA_PROMETHEUS"
 echo
+echo "$summary"
+echo "metrics: kubectl -n monitoring port-forward prometheus-platform-0 9090:9090, then http://127.0.0.1:9090 (from this machine also http://$UMBRELLA_PROMETHEUS)"
 echo "KUBECONFIG=$KUBECONFIG  (kubectl -n umbrella-streaming get pods -o wide)"
 echo "topics: kubectl -n umbrella-streaming exec kafka-0 -- /opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --describe"
 echo "tear down: scripts/dev.sh down"

@@ -7,17 +7,22 @@
 #                                        (scripts/tools.sh kafka) + infrastructure/kafka/base/
 #   umbrella/kafka:KAFKA_IMAGE_TAG       infrastructure/kafka/Dockerfile built on that base
 #   umbrella/kafka-loadgen:LOADGEN_VERSION  cmd/kafka-loadgen, static (durability tests)
+#   umbrella/prometheus:PROMETHEUS_VERSION, umbrella/prometheus-operator:PROM_OPERATOR_VERSION,
+#   umbrella/prometheus-config-reloader:PROM_OPERATOR_VERSION
+#                                        Prometheus, the operator and its sidecar, static
+#                                        (scripts/tools.sh prometheus prometheus-operator)
+#   (the last three are the real node tier's monitoring stack, scripts/monitoring.sh)
 #
 # Usage:
 #   scripts/images.sh build                  build what changed into the local OCI layout
-#   scripts/images.sh push [REGISTRY]        build, then push all four to REGISTRY
+#   scripts/images.sh push [REGISTRY]        build, then push them all to REGISTRY
 #   scripts/images.sh archive DIR [REGISTRY] build, then write DIR/<name>.tar docker archives
 #                                            (for `ctr -n k8s.io images import`)
 #   scripts/images.sh verify                 run the images with runc: java, kafka-storage.sh
 #                                            random-uuid and writable folders as uid 1000
 #   scripts/images.sh selftest               build, verify, push to a throwaway registry on
 #                                            127.0.0.1 (scripts/tools.sh registry), read back
-#   scripts/images.sh names [REGISTRY]       print the four image references
+#   scripts/images.sh names [REGISTRY]       print every image reference
 #   scripts/images.sh ref NAME [REGISTRY]    print one: kafka, kafka-base, pause, kafka-loadgen
 #   scripts/images.sh layout                 print the OCI layout folder (tags: see `names`)
 # REGISTRY defaults to $UMBRELLA_REGISTRY (e.g. 127.0.0.1:5000); pushes use plain HTTP
@@ -25,7 +30,7 @@
 #
 # Caching, under ${UMBRELLA_IMAGES_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/umbrella-streaming/images}:
 #   rootfs/<key>.tar   the mmdebstrap output, keyed by suite + package list + options (1-4 min cold)
-#   oci/               one OCI image layout holding the four images
+#   oci/               one OCI image layout holding every image
 #   stamps/<tag>       the input hash an image was built from; equal inputs skip the build
 # Inputs hashed per image: the functions of this script that build it, the sources it packs
 # (cmd/pause, the base's bin/ and config/, every Kafka jar, the Dockerfile and its context)
@@ -39,6 +44,8 @@ KAFKA_VERSION=4.1.1
 KAFKA_IMAGE_TAG=4.1.1-umbrella.1 # keep in step with config.DefaultBuildImageName
 PAUSE_VERSION=1.0.0
 LOADGEN_VERSION=1.3.0 # cmd/kafka-loadgen: the durability tests' producer/verifier, run in pods; also /kafka-lag-exporter
+PROMETHEUS_VERSION=3.16.0    # scripts/tools.sh prometheus (Debian's has no Kubernetes discovery)
+PROM_OPERATOR_VERSION=0.85.0 # scripts/tools.sh prometheus-operator
 DEBIAN_SUITE=bookworm
 JAVA_HOME_IN_IMAGE=/usr/lib/jvm/java-17-openjdk-amd64
 # Debian packages of the base image (Essential: yes packages come with the variant).
@@ -57,7 +64,10 @@ PAUSE_TAG="pause-$PAUSE_VERSION"
 BASE_TAG="kafka-base-$KAFKA_VERSION"
 KAFKA_TAG="kafka-$KAFKA_IMAGE_TAG"
 LOADGEN_TAG="kafka-loadgen-$LOADGEN_VERSION"
-ALL_TAGS=("$PAUSE_TAG" "$BASE_TAG" "$KAFKA_TAG" "$LOADGEN_TAG")
+PROMETHEUS_TAG="prometheus-$PROMETHEUS_VERSION"
+OPERATOR_TAG="prometheus-operator-$PROM_OPERATOR_VERSION"
+RELOADER_TAG="prometheus-config-reloader-$PROM_OPERATOR_VERSION"
+ALL_TAGS=("$PAUSE_TAG" "$BASE_TAG" "$KAFKA_TAG" "$LOADGEN_TAG" "$PROMETHEUS_TAG" "$OPERATOR_TAG" "$RELOADER_TAG")
 
 log() { printf '[images] %s\n' "$*" >&2; }
 die() { printf '[images] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -70,6 +80,9 @@ image_ref() { # registry tag
     "$BASE_TAG") name=kafka-base version=$KAFKA_VERSION ;;
     "$KAFKA_TAG") name=kafka version=$KAFKA_IMAGE_TAG ;;
     "$LOADGEN_TAG") name=kafka-loadgen version=$LOADGEN_VERSION ;;
+    "$PROMETHEUS_TAG") name=prometheus version=$PROMETHEUS_VERSION ;;
+    "$OPERATOR_TAG") name=prometheus-operator version=$PROM_OPERATOR_VERSION ;;
+    "$RELOADER_TAG") name=prometheus-config-reloader version=$PROM_OPERATOR_VERSION ;;
     *) die "unknown image tag $tag" ;;
   esac
   echo "$reg/umbrella/$name:$version"
@@ -337,6 +350,46 @@ build_kafka() {
   log "kafka: built $KAFKA_TAG with buildah in $(took "$start")"
 }
 
+# ---------------------------------------------------------------------------------------------
+# The real node tier's monitoring stack: Prometheus and the Prometheus Operator
+
+# One static binary as an image, user 65534.
+static_image() { # tag binary path-in-image title version
+  local tag="$1" bin="$2" dest="$3" inputs
+  inputs=$(sha_of_files <(recipe static_image) "$bin" <(echo "$3 $4 $5"))
+  if is_current "$tag" "$inputs"; then log "$4: cached ($tag)"; return; fi
+  local start=$SECONDS bundle
+  ensure_layout
+  bundle=$(new_bundle "$tag")
+  install -D -m 0755 "$bin" "$bundle/rootfs$dest"
+  repack "$tag" "$bundle" "$4 $5 (scripts/tools.sh, static)"
+  umoci config --image "$OCI:$tag" --created "$(created)" --no-history \
+    --config.entrypoint "$dest" --config.user 65534:65534 --config.workingdir / \
+    --config.label "org.opencontainers.image.title=umbrella $4" \
+    --config.label "org.opencontainers.image.version=$5"
+  rm -rf "$bundle"
+  stamp "$tag" "$inputs"
+  log "$4: built $tag in $(took "$start")"
+}
+
+# The operator gives the Prometheus container arguments only: the image's entrypoint runs it.
+build_prometheus() {
+  local bin
+  bin=$(scripts/tools.sh path prometheus) || die "Prometheus is missing: run scripts/tools.sh prometheus"
+  "$bin" --version 2>&1 | grep -q "version $PROMETHEUS_VERSION" ||
+    die "$bin is not Prometheus $PROMETHEUS_VERSION ($("$bin" --version 2>&1 | head -n1))"
+  static_image "$PROMETHEUS_TAG" "$bin" /bin/prometheus prometheus "$PROMETHEUS_VERSION"
+}
+
+build_operator() {
+  local op reloader
+  op=$(scripts/tools.sh path prometheus-operator) || die "the Prometheus Operator is missing: run scripts/tools.sh prometheus-operator"
+  reloader=$(scripts/tools.sh path prometheus-config-reloader) || die "run scripts/tools.sh prometheus-operator"
+  static_image "$OPERATOR_TAG" "$op" /bin/operator prometheus-operator "$PROM_OPERATOR_VERSION"
+  # The operator runs its sidecar with command /bin/prometheus-config-reloader.
+  static_image "$RELOADER_TAG" "$reloader" /bin/prometheus-config-reloader prometheus-config-reloader "$PROM_OPERATOR_VERSION"
+}
+
 build_all() {
   [[ $(id -u) -eq 0 ]] || die "run as root (mmdebstrap --mode=root, chown to uid $APPUSER_UID, buildah)"
   local tool
@@ -347,6 +400,8 @@ build_all() {
   build_loadgen
   build_base
   build_kafka
+  build_prometheus
+  build_operator
   umoci gc --layout "$OCI"
 }
 
@@ -417,7 +472,7 @@ verify_images() {
   log "kafka: verified with runc"
 }
 
-# A throwaway registry (scripts/tools.sh registry) on a free 127.0.0.1 port: push all four,
+# A throwaway registry (scripts/tools.sh registry) on a free 127.0.0.1 port: push them all,
 # read them back, check users and that the wrapper reuses the base's layers, stop it.
 selftest() {
   local registry_bin dir port pid=""
@@ -444,7 +499,7 @@ selftest() {
   done
   local reg="127.0.0.1:$port" start=$SECONDS
   push_all "$reg"
-  log "push of all four took $(took "$start")"
+  log "push of every image took $(took "$start")"
   local base_layers kafka_layers user
   base_layers=$(skopeo inspect --tls-verify=false "docker://$(image_ref "$reg" "$BASE_TAG")" | jq -c .Layers)
   kafka_layers=$(skopeo inspect --tls-verify=false "docker://$(image_ref "$reg" "$KAFKA_TAG")" | jq -c '.Layers[:-1]')
@@ -488,7 +543,10 @@ main() {
         kafka-base) image_ref "$reg" "$BASE_TAG" ;;
         kafka) image_ref "$reg" "$KAFKA_TAG" ;;
         kafka-loadgen) image_ref "$reg" "$LOADGEN_TAG" ;;
-        *) die "no image named '$2' (kafka, kafka-base, pause, kafka-loadgen)" ;;
+        prometheus) image_ref "$reg" "$PROMETHEUS_TAG" ;;
+        prometheus-operator) image_ref "$reg" "$OPERATOR_TAG" ;;
+        prometheus-config-reloader) image_ref "$reg" "$RELOADER_TAG" ;;
+        *) die "no image named '$2' (kafka, kafka-base, pause, kafka-loadgen, prometheus, prometheus-operator, prometheus-config-reloader)" ;;
       esac
       ;;
     layout) echo "$OCI" ;;

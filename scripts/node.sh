@@ -12,6 +12,8 @@
 #   pods on node N     198.18.N.0/24 on bridge umbN     (gateway 198.18.N.1)
 #   services           198.19.128.0/20                  (scripts/cluster.sh SERVICE_CIDR)
 #   cluster DNS        198.19.0.53/32 on lo             (CoreDNS, kubelet clusterDNS)
+#   API server relay   198.19.0.254:443 on lo           (pods reach the API server: the
+#                                                        `kubernetes` Service's endpoint)
 #
 # Usage:
 #   scripts/node.sh start [N]    start N real nodes (default 1) and push the images; prints
@@ -33,7 +35,7 @@
 #   UMBRELLA_REGISTRY_PORT  registry port on 127.0.0.1 (default 5000)
 #   UMBRELLA_NODE_PVS       local PersistentVolumes per node (default 4)
 # Needs root (network, mounts, containerd) and: containerd runc containernetworking-plugins
-# iptables ipset conntrack (Debian), kubelet kube-proxy kube-router coredns registry
+# iptables ipset conntrack socat (Debian), kubelet kube-proxy kube-router coredns registry
 # (scripts/tools.sh).
 set -euo pipefail
 
@@ -48,6 +50,7 @@ CNI_BIN=/usr/lib/cni
 POD_RANGE=198.18.0.0/15
 CLUSTER_CIDR=198.18.0.0/16
 DNS_IP=198.19.0.53
+API_RELAY_IP=198.19.0.254
 PIDS="$STATE_DIR/pids"
 LOGS="$STATE_DIR/logs"
 CERTS="$STATE_DIR/certs"
@@ -105,6 +108,15 @@ stop_proc() { # name
     fi
   fi
   rm -f "$PIDS/$name.pid"
+}
+
+# stop_proc for a process that forks workers (socat): its whole process group (launch
+# starts each in its own session, so the group id is its PID).
+stop_group() { # name
+  local pid
+  pid=$(pid_of "$1") || return 0
+  if is_running "$1"; then kill -TERM -- "-$pid" 2>/dev/null || true; fi
+  stop_proc "$1"
 }
 
 wait_for() { # description timeout command...
@@ -254,6 +266,38 @@ net_down() {
     cat "$STATE_DIR/ip_forward.before" >/proc/sys/net/ipv4/ip_forward
     rm -f "$STATE_DIR/ip_forward.before"
   fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# In-cluster access to the API server. The control plane listens on 127.0.0.1 only, which a
+# pod cannot reach; a pod that talks to the API server (the Prometheus Operator, Prometheus'
+# service discovery) dials the `kubernetes` Service. socat relays TCP (TLS stays end to end:
+# the pod verifies the API server's certificate, which names the Service IP, and presents its
+# service account token) from $API_RELAY_IP:443 to the API server, and that address is the
+# Service's endpoint (the control plane runs with --endpoint-reconciler-type=none).
+start_api_relay() {
+  local server port
+  server=$(sed -n 's/^[[:space:]]*server: //p' "$CLUSTER_DIR/kubeconfig" | head -n1)
+  port="${server##*:}"
+  [[ "$server" == https://127.0.0.1:* && "$port" =~ ^[0-9]+$ ]] || die "unexpected API server address '$server' in $CLUSTER_DIR/kubeconfig"
+  ip addr add "$API_RELAY_IP/32" dev lo 2>/dev/null || true
+  echo "$API_RELAY_IP/32" >>"$STATE_DIR/lo-addrs"
+  # argv[0] names our state dir, so is_running knows the process as ours.
+  # shellcheck disable=SC2016 # $0 and $@ are for the inner bash
+  launch api-relay bash -c 'exec -a "$0" socat "$@"' "$STATE_DIR/api-relay" \
+    -ly "TCP-LISTEN:443,bind=$API_RELAY_IP,fork,reuseaddr" "TCP:127.0.0.1:$port,keepalive"
+  k apply -f - >"$LOGS/api-relay-endpoints.log" <<EOF
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: kubernetes
+  namespace: default
+  labels: {kubernetes.io/service-name: kubernetes, endpointslice.kubernetes.io/managed-by: umbrella.local-node}
+addressType: IPv4
+endpoints: [{addresses: ["$API_RELAY_IP"], conditions: {ready: true}}]
+ports: [{name: https, port: 443, protocol: TCP}]
+EOF
+  wait_for "the API server through the relay" 30 curl -sk -o /dev/null "https://$API_RELAY_IP/version"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -573,8 +617,8 @@ cmd_start() {
   for b in kubelet kube-proxy kube-router coredns registry; do
     command -v "$b" >/dev/null || die "$b is not built; run: scripts/tools.sh kube coredns registry kube-router"
   done
-  for b in containerd runc iptables ipset conntrack ip openssl; do
-    command -v "$b" >/dev/null || die "$b not found; install: apt-get install containerd runc containernetworking-plugins iptables ipset conntrack"
+  for b in containerd runc iptables ipset conntrack socat ip openssl; do
+    command -v "$b" >/dev/null || die "$b not found; install: apt-get install containerd runc containernetworking-plugins iptables ipset conntrack socat"
   done
   [[ -x "$CNI_BIN/bridge" ]] || die "CNI plugins missing in $CNI_BIN; install: apt-get install containernetworking-plugins"
   [[ -d "$STATE_DIR" ]] && cmd_stop
@@ -595,6 +639,7 @@ cmd_start() {
   for ((i = 1; i <= n; i++)); do start_kubelet "$i"; done
   start_kube_proxy
   wait_for "$n node(s) Ready" 120 nodes_ready
+  start_api_relay
   start_policy
   {
     for ((i = 1; i <= n; i++)); do pv_manifest "$i"; done
@@ -666,6 +711,7 @@ cmd_stop() {
   local i
   drain_pods
   stop_proc kube-router
+  stop_group api-relay
   stop_proc kube-proxy
   for ((i = 1; i <= $(node_count); i++)); do stop_proc "kubelet-$i"; done
   kill_containers

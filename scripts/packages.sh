@@ -2,15 +2,15 @@
 # scripts/packages.sh — install the Debian packages a tier needs, only those missing.
 #   scripts/packages.sh lint   shellcheck yamllint
 #   scripts/packages.sh node   the real node tier and image builds: containerd runc
-#                              containernetworking-plugins iptables ipset conntrack umoci
-#                              skopeo mmdebstrap buildah
+#                              containernetworking-plugins iptables ipset conntrack socat
+#                              umoci skopeo mmdebstrap buildah
 #   scripts/packages.sh prom   prometheus (promtool) for the monitoring tests
 set -euo pipefail
 
 declare -A CHECK=(
   [shellcheck]=shellcheck [yamllint]=yamllint [prometheus]=promtool
   [containerd]=containerd [runc]=runc [containernetworking-plugins]=/usr/lib/cni/bridge
-  [iptables]=iptables [ipset]=ipset [conntrack]=conntrack [umoci]=umoci [skopeo]=skopeo
+  [iptables]=iptables [ipset]=ipset [socat]=socat [conntrack]=conntrack [umoci]=umoci [skopeo]=skopeo
   [mmdebstrap]=mmdebstrap [buildah]=buildah
 )
 
@@ -18,7 +18,7 @@ want=()
 for tier in "$@"; do
   case "$tier" in
     lint) want+=(shellcheck yamllint) ;;
-    node) want+=(containerd runc containernetworking-plugins iptables ipset conntrack umoci skopeo mmdebstrap buildah) ;;
+    node) want+=(containerd runc containernetworking-plugins iptables ipset conntrack socat umoci skopeo mmdebstrap buildah) ;;
     prom) want+=(prometheus) ;;
     *) echo "[packages] unknown tier '$tier' (lint, node, prom)" >&2; exit 2 ;;
   esac

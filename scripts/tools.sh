@@ -41,9 +41,14 @@ REGISTRY_VERSION=3.1.2 # github.com/distribution/distribution/v3 (the CNCF distr
 # proxy serves v2.1.0 only (newer tags list but their source is refused); security advisories
 # are reported against it, so it is a test-tier part on the machine-local network only.
 KUBE_ROUTER_VERSION=2.1.0
+# Prometheus for the real node tier's operator-managed Prometheus (module v0.3XX.Y is release
+# 3.XX.Y). Debian's prometheus 2.42.0+ds cannot serve there: it is built without Kubernetes
+# service discovery ("field kubernetes_sd_configs not found"), which every PodMonitor needs.
+PROMETHEUS_VERSION=3.16.0
+PROMETHEUS_MODULE_VERSION=0.316.0
 
 # Build order for `all` (one after another: the machine has 2 cores).
-ALL_TOOLS=(etcd kwok kube pulumi kubernetes-provider kube-score kafka jmx-exporter prometheus-crds coredns registry kube-router prometheus-operator)
+ALL_TOOLS=(etcd kwok kube pulumi kubernetes-provider kube-score kafka jmx-exporter prometheus-crds coredns registry kube-router prometheus-operator prometheus)
 
 ETCD_DIR="$TOOLS_DIR/etcd-v$ETCD_VERSION"
 KWOK_DIR="$TOOLS_DIR/kwok-v$KWOK_VERSION"
@@ -58,6 +63,7 @@ COREDNS_DIR="$TOOLS_DIR/coredns-v$COREDNS_VERSION-$COREDNS_PLUGINS"
 REGISTRY_DIR="$TOOLS_DIR/registry-v$REGISTRY_VERSION"
 KUBE_ROUTER_DIR="$TOOLS_DIR/kube-router-v$KUBE_ROUTER_VERSION"
 PROM_OPERATOR_DIR="$TOOLS_DIR/prometheus-operator-v$PROM_OPERATOR_VERSION"
+PROMETHEUS_DIR="$TOOLS_DIR/prometheus-v$PROMETHEUS_VERSION"
 
 # Builds never reach for a newer Go toolchain, and never touch the caller's module.
 export GOTOOLCHAIN=local
@@ -79,11 +85,12 @@ tool_desc() {
     kube-score) echo "kube-score v$KUBE_SCORE_VERSION" ;;
     kafka) echo "Apache Kafka $KAFKA_VERSION jars" ;;
     jmx-exporter) echo "jmx_prometheus_javaagent $JMX_EXPORTER_VERSION" ;;
-    prometheus-crds) echo "Prometheus Operator CRDs v$PROM_OPERATOR_VERSION (PodMonitor, PrometheusRule)" ;;
+    prometheus-crds) echo "Prometheus Operator CRDs v$PROM_OPERATOR_VERSION (all, and the example RBAC)" ;;
     coredns) echo "CoreDNS v$COREDNS_VERSION (bind, kubernetes, cache, health, ready, errors, log plugins)" ;;
     registry) echo "distribution registry v$REGISTRY_VERSION" ;;
     kube-router) echo "kube-router v$KUBE_ROUTER_VERSION (network-policy controller)" ;;
     prometheus-operator) echo "Prometheus Operator v$PROM_OPERATOR_VERSION (operator, config reloader)" ;;
+    prometheus) echo "Prometheus v$PROMETHEUS_VERSION (Kubernetes service discovery only)" ;;
     *) return 1 ;;
   esac
 }
@@ -95,7 +102,7 @@ tool_estimate() {
     kube) echo "~12 min" ;;
     coredns|registry) echo "~2-4 min" ;;
     kube-router) echo "~6-10 min" ;;
-    prometheus-operator) echo "~6-10 min" ;;
+    prometheus-operator|prometheus) echo "~4-10 min" ;;
     pulumi) echo "~9 min" ;;
     kubernetes-provider) echo "10-16 min, 4.5 GB memory" ;;
     kube-score) echo "~1 min" ;;
@@ -113,11 +120,12 @@ tool_outputs() {
     kube-score) echo "$KUBE_SCORE_DIR/kube-score" ;;
     kafka) echo "$KAFKA_DIR/libs/.complete" ;;
     jmx-exporter) echo "$JMX_DIR/jmx_prometheus_javaagent.jar" ;;
-    prometheus-crds) echo "$PROM_DIR/.complete" ;;
+    prometheus-crds) echo "$PROM_DIR/.complete $PROM_DIR/all/.complete" ;;
     coredns) echo "$COREDNS_DIR/coredns" ;;
     registry) echo "$REGISTRY_DIR/registry" ;;
     kube-router) echo "$KUBE_ROUTER_DIR/kube-router" ;;
     prometheus-operator) echo "$PROM_OPERATOR_DIR/operator $PROM_OPERATOR_DIR/prometheus-config-reloader" ;;
+    prometheus) echo "$PROMETHEUS_DIR/prometheus" ;;
   esac
 }
 
@@ -339,16 +347,22 @@ build_jmx_exporter() {
   rm -rf "$JMX_DIR/jars"
 }
 
+# The PodMonitor and PrometheusRule CRDs (the kwok tier installs those two), and for the real
+# node tier's operator every CRD of the release plus its example RBAC.
 build_prometheus_crds() {
   local src f kind
   src=$(module_dir "github.com/prometheus-operator/prometheus-operator@v$PROM_OPERATOR_VERSION")
-  mkdir -p "$PROM_DIR"
+  mkdir -p "$PROM_DIR/all" "$PROM_DIR/rbac"
   for kind in podmonitors prometheusrules; do
     f=$(find "$src/example" -name "monitoring.coreos.com_$kind.yaml" | sort | head -n1)
     [[ -n "$f" ]] || { echo "CRD $kind not found under $src/example" >&2; return 1; }
     install -m 0644 "$f" "$PROM_DIR/$kind.yaml"
   done
-  touch "$PROM_DIR/.complete"
+  install -m 0644 "$src"/example/prometheus-operator-crd/monitoring.coreos.com_*.yaml "$PROM_DIR/all/"
+  [[ $(find "$PROM_DIR/all" -name '*.yaml' | wc -l) -ge 10 ]] || { echo "expected 10 CRDs in $src/example/prometheus-operator-crd" >&2; return 1; }
+  install -m 0644 "$src"/example/rbac/prometheus-operator/prometheus-operator-{cluster-role,service-account,cluster-role-binding,deployment}.yaml "$PROM_DIR/rbac/"
+  install -m 0644 "$src"/example/rbac/prometheus/prometheus-cluster-role.yaml "$PROM_DIR/rbac/"
+  touch "$PROM_DIR/all/.complete" "$PROM_DIR/.complete"
 }
 
 # CoreDNS with only the plugins the real node tier uses (its default build links every
@@ -438,6 +452,23 @@ build_prometheus_operator() {
   "$PROM_OPERATOR_DIR/prometheus-config-reloader" --version
 }
 
+# Prometheus with Kubernetes service discovery alone (its build tags drop the cloud ones),
+# static. No web UI assets: the API is what the tests and the operator use.
+build_prometheus() {
+  local mod; mod=$(scratch_module "prometheus-v$PROMETHEUS_VERSION")
+  cd "$mod"
+  export GOFLAGS="-mod=mod ${GOFLAGS:-}"
+  local m=github.com/prometheus/prometheus
+  go get "$m/cmd/prometheus@v$PROMETHEUS_MODULE_VERSION"
+  local ld="-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
+  ld+=" -X github.com/prometheus/common/version.Branch=v$PROMETHEUS_MODULE_VERSION"
+  mkdir -p "$PROMETHEUS_DIR"
+  CGO_ENABLED=0 nice -n 10 go build -trimpath -tags remove_all_sd,enable_kubernetes_sd -ldflags "$ld" \
+    -o "$PROMETHEUS_DIR/.prometheus.tmp" "$m/cmd/prometheus"
+  mv -f "$PROMETHEUS_DIR/.prometheus.tmp" "$PROMETHEUS_DIR/prometheus"
+  "$PROMETHEUS_DIR/prometheus" --version
+}
+
 # ---------------------------------------------------------------------------------------------
 # Running one build: lock, log, heartbeat, timing, loud failure.
 
@@ -501,6 +532,7 @@ tool_path() {
     kube-router) p="$KUBE_ROUTER_DIR/kube-router" ;;
     prometheus-operator) p="$PROM_OPERATOR_DIR/operator" ;;
     prometheus-config-reloader) p="$PROM_OPERATOR_DIR/prometheus-config-reloader" ;;
+    prometheus) p="$PROMETHEUS_DIR/prometheus" ;;
     pulumi) p="$PULUMI_DIR/pulumi" ;;
     pulumi-resource-kubernetes|kubernetes-provider) p="$PROVIDER_DIR/pulumi-resource-kubernetes" ;;
     kube-score) p="$KUBE_SCORE_DIR/kube-score" ;;
@@ -508,10 +540,12 @@ tool_path() {
     kwok-portforward-crd) p="$KWOK_DIR/crds/portforwards.yaml" ;;
     podmonitor-crd) p="$PROM_DIR/podmonitors.yaml" ;;
     prometheusrule-crd) p="$PROM_DIR/prometheusrules.yaml" ;;
+    prometheus-operator-crds) p="$PROM_DIR/all" ;;
+    prometheus-operator-rbac) p="$PROM_DIR/rbac" ;;
     kafka|kafka-home) p="$KAFKA_DIR" ;;
     kafka-libs) p="$KAFKA_DIR/libs" ;;
     jmx-exporter) p="$JMX_DIR/jmx_prometheus_javaagent.jar" ;;
-    *) die "unknown path name '$1' (etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns registry kube-router prometheus-operator prometheus-config-reloader pulumi pulumi-resource-kubernetes kube-score kwok-stages kwok-portforward-crd podmonitor-crd prometheusrule-crd kafka-home kafka-libs jmx-exporter)" ;;
+    *) die "unknown path name '$1' (etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns registry kube-router prometheus-operator prometheus-config-reloader prometheus pulumi pulumi-resource-kubernetes kube-score kwok-stages kwok-portforward-crd podmonitor-crd prometheusrule-crd prometheus-operator-crds prometheus-operator-rbac kafka-home kafka-libs jmx-exporter)" ;;
   esac
   echo "$p"
   [[ -e "$p" ]] || { log "$1 is not built yet ($p); run: $0"; return 1; }

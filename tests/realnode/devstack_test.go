@@ -46,7 +46,7 @@ func devImage() string {
 // the real pod through the API server, the kubelet and containerd).
 func devOverrides() map[string]string {
 	img, _ := json.Marshal(map[string]any{"name": devImage()})
-	mon, _ := json.Marshal(map[string]any{"agentImage": devImage()})
+	mon, _ := json.Marshal(map[string]any{"agentImage": devImage(), "lagExporterImage": loadgenImage()})
 	return map[string]string{"image": string(img), "monitoring": string(mon)}
 }
 

@@ -64,7 +64,7 @@ func setup(m *testing.M) (code int, err error) {
 	}
 	defer disarm() // after the teardown below (defers run last-in first-out)
 	defer func() {
-		for _, s := range []string{"node.sh", "cluster.sh"} {
+		for _, s := range []string{"monitoring.sh", "node.sh", "cluster.sh"} {
 			if _, err := harness.Script(repoRoot, s, "stop"); err != nil && code == 0 {
 				code = 1
 				fmt.Fprintln(os.Stderr, err)
@@ -90,7 +90,13 @@ func setup(m *testing.M) (code int, err error) {
 	if kubeconfig == "" || registry == "" {
 		return 1, fmt.Errorf("the scripts printed no KUBECONFIG / UMBRELLA_REGISTRY")
 	}
-	for _, ns := range []string{"umbrella-infra", "monitoring"} {
+	// The platform's monitoring, as a cluster has it before our stack comes:
+	// the Prometheus Operator and a Prometheus in namespace monitoring.
+	if out, err = harness.Script(repoRoot, "monitoring.sh", "start"); err != nil {
+		return 1, err
+	}
+	harness.ApplyExports(out)
+	for _, ns := range []string{"umbrella-infra"} { // monitoring.sh made monitoring
 		if _, err := kubectl("create", "namespace", ns); err != nil {
 			return 1, err
 		}

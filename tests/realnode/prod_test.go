@@ -33,6 +33,7 @@ func prodOverrides() map[string]string {
 	o["resources"] = `{"requests":{"cpu":"200m","memory":"1Gi"},"limits":{"cpu":"2","memory":"2Gi"}}`
 	o["broker"] = `{"minInsyncReplicas":2,"defaultReplicationFactor":3,"retentionHours":168,"retentionBytes":-1,"compressionType":"producer","heapOpts":"-Xms512m -Xmx768m"}`
 	o["topics"] = `{"manager":"provider","access":"kubernetes","protect":true,"allowReplace":false}`
+	o["monitoring"] = monitoringOverrides()
 	return o
 }
 
@@ -103,6 +104,16 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		t.Log("\n" + assertPolicyTable(t, k, 3))
 	})
 
+	spec := stackSpec(t, "prod", prodOverrides())
+	t.Run("the platform Prometheus scrapes every broker through the shipped PodMonitor and loads the shipped rules; the kubelets' volume stats fire the lowered disk-fill alert", func(t *testing.T) {
+		assertPrometheusFindsTheBrokers(t, spec, 3)
+		assertDiskFillFires(t, 3)
+	})
+
+	t.Run("a Prometheus in an unlabelled namespace cannot scrape the brokers' metrics port", func(t *testing.T) {
+		assertOtherNamespacePrometheusRefused(t, 3)
+	})
+
 	t.Run("authenticated and encrypted: each service's credentials from its Secret, least privilege, no plaintext", func(t *testing.T) {
 		securedListeners(t, k)
 	})
@@ -123,7 +134,8 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		verifyProduced(t, k, run, s)
 	})
 
-	t.Run("the controller leader's JVM killed: a new leader, produce goes on", func(t *testing.T) {
+	t.Run("the controller leader's JVM killed: a new leader, produce goes on, the controller-count alert stays quiet", func(t *testing.T) {
+		quietFrom := time.Now()
 		leader := quorumLeader(t, k, "kafka-0")
 		run := startProducer(t, k, "leader-kill", 45*time.Second)
 		acked := run.waitAcked(t, faultAfterAcked)
@@ -150,6 +162,12 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		s := run.wait(t)
 		verifyProduced(t, k, run, s)
 		waitFor(t, 4*time.Minute, "the killed broker Ready again", func() bool { return podReady(ns, components.PodName(leader)) })
+		time.Sleep(scrapeInterval) // one more scrape of every broker after its return
+		assertAlertQuietSince(t, "KafkaActiveControllerCount", quietFrom)
+	})
+
+	t.Run("a broker away under load: the under-replicated and under-min-ISR alerts go pending, fire, and resolve once it is back", func(t *testing.T) {
+		brokerAwayRaisesAlerts(t, k)
 	})
 
 	t.Run("a retention change and a certificate rotation roll the brokers one at a time under load", func(t *testing.T) {

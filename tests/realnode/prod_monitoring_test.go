@@ -1,0 +1,299 @@
+//go:build realnode
+
+package realnode
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/umbrella-platform/umbrella-streaming/components"
+	"github.com/umbrella-platform/umbrella-streaming/config"
+)
+
+// monitoringOverrides are the prod test stack's monitoring settings: the
+// images from the local registry, every alert's `for` shortened so a test
+// sees pending turn into firing, and the disk-fill threshold lowered to 1%
+// so its alert fires on the real volumes (their file system is this
+// machine's, more than 1% used).
+func monitoringOverrides() string {
+	b, _ := json.Marshal(map[string]any{
+		"agentImage":       devImage(),
+		"lagExporterImage": loadgenImage(),
+		"alertFor":         testAlertFor.String(),
+		"diskFillPercent":  1,
+	})
+	return string(b)
+}
+
+// testAlertFor is the prod test stack's monitoring.alertFor.
+const testAlertFor = 15 * time.Second
+
+// stackSpec is the program's typed config for a stack file with overrides
+// (what the alert names and dashboard queries are made from).
+func stackSpec(t *testing.T, stack string, overrides map[string]string) *config.Spec {
+	t.Helper()
+	values, err := config.ReadStackFile(filepath.Join(repoRoot, "Pulumi."+stack+".yaml"))
+	require.NoError(t, err)
+	for k, v := range overrides {
+		values[k] = v
+	}
+	s, err := config.Load(stack, values)
+	require.NoError(t, err)
+	return s
+}
+
+func brokerPodNames(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = components.PodName(i)
+	}
+	return out
+}
+
+// assertPrometheusFindsTheBrokers is the plan's "JMX metrics visible in
+// Prometheus", on the platform's own Prometheus: the operator turned the
+// shipped PodMonitor into a healthy target per broker pod and the shipped
+// PrometheusRule into loaded rules, and the plan's metrics are there per pod.
+func assertPrometheusFindsTheBrokers(t *testing.T, s *config.Spec, brokers int) {
+	t.Helper()
+	pods := brokerPodNames(brokers)
+	start := time.Now()
+	targets := waitBrokerTargetsUp(t, pods)
+	for _, p := range pods {
+		assert.Equal(t, ns, targets[p].Labels["namespace"], p)
+		assert.Equal(t, components.MetricsPortName, targets[p].Labels["endpoint"], p)
+	}
+	t.Logf("FIGURE platform Prometheus: %d broker targets up through PodMonitor %s/%s (%.0fs after the check began)",
+		len(targets), ns, components.PodMonitorName, time.Since(start).Seconds())
+	assertOperatorAccepted(t, 2, 1) // the brokers' and the lag exporter's PodMonitors, the alerts
+	waitFor(t, 2*time.Minute, "the lag exporter's target up", func() bool {
+		all, err := promTargets(promAddr(t, monitoringNS, platformProm))
+		for _, tg := range all {
+			if err == nil && strings.HasPrefix(tg.ScrapePool, fmt.Sprintf("podMonitor/%s/%s/", ns, components.LagExporterName)) {
+				return tg.Health == "up"
+			}
+		}
+		return false
+	})
+	assertBrokerMetrics(t, pods)
+	var names []string
+	for _, a := range components.Alerts(s) {
+		names = append(names, a.Name)
+	}
+	assertShippedRulesLoaded(t, names)
+}
+
+// assertOtherNamespacePrometheusRefused runs a second Prometheus, selecting
+// the same PodMonitor, in a namespace the policy does not name: its scrapes
+// of the brokers' metrics port must fail.
+func assertOtherNamespacePrometheusRefused(t *testing.T, brokers int) {
+	t.Helper()
+	const other = "team-prometheus"
+	ownNamespaces(t, other)
+	_, err := kubectl("create", "namespace", other)
+	require.NoError(t, err)
+	manifest := fmt.Sprintf(`apiVersion: v1
+kind: ServiceAccount
+metadata: {name: prometheus, namespace: %[1]s}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: prometheus-%[1]s}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: prometheus}
+subjects: [{kind: ServiceAccount, name: prometheus, namespace: %[1]s}]
+---
+apiVersion: monitoring.coreos.com/v1
+kind: Prometheus
+metadata: {name: other, namespace: %[1]s}
+spec:
+  image: %[2]s
+  version: %[3]s
+  replicas: 1
+  serviceAccountName: prometheus
+  podMonitorSelector: {}
+  podMonitorNamespaceSelector: {}
+  resources: {requests: {cpu: 20m, memory: 64Mi}, limits: {cpu: 500m, memory: 256Mi}}
+`, other, prometheusImage(t), prometheusVersion(t))
+	_, err = kubectlIn(manifest, "apply", "-f", "-")
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = kubectl("delete", "clusterrolebinding", "prometheus-"+other, "--ignore-not-found") })
+	pod := "prometheus-other-0"
+	waitFor(t, 4*time.Minute, "the other namespace's Prometheus Ready", func() bool { return podReady(other, pod) })
+	var got map[string]promTarget
+	waitFor(t, 3*time.Minute, "its scrapes of every broker to have failed", func() bool {
+		var err error
+		got, err = brokerTargets(promAddr(t, other, pod))
+		if err != nil || len(got) != brokers {
+			return false
+		}
+		for _, tg := range got {
+			if tg.Health != "down" {
+				return false
+			}
+		}
+		return true
+	})
+	for p, tg := range got {
+		assert.NotEmpty(t, tg.LastError, p)
+		t.Logf("FIGURE Prometheus in unlabelled namespace %s scraping %s:%s: %s (%s)", other, p, components.MetricsPortName, tg.Health, tg.LastError)
+	}
+}
+
+// prometheusImage and prometheusVersion are the platform Prometheus' own.
+func prometheusImage(t *testing.T) string {
+	t.Helper()
+	out, err := kubectl("-n", monitoringNS, "get", "prometheus", "platform", "-o", "jsonpath={.spec.image}")
+	require.NoError(t, err)
+	return out
+}
+
+func prometheusVersion(t *testing.T) string {
+	t.Helper()
+	out, err := kubectl("-n", monitoringNS, "get", "prometheus", "platform", "-o", "jsonpath={.spec.version}")
+	require.NoError(t, err)
+	return out
+}
+
+// brokerAwayRaisesAlerts takes broker kafka-2 away under load (its node
+// cordoned, its pod deleted: the pod cannot come back while its volume's node
+// takes no pods), with a topic of replication factor 2 and min ISR 2 beside
+// the stack's, and times the under-replicated and under-min-ISR alerts from
+// pending to firing, then back to inactive once the node takes pods again.
+func brokerAwayRaisesAlerts(t *testing.T, k kafkaStack) {
+	t.Helper()
+	const topic = "realnode-alerts-rf2"
+	// Every partition on broker 2 and one other: broker 2 away puts all three under min ISR.
+	k.exec(t, "kafka-0", "/opt/kafka/bin/kafka-topics.sh "+plainToolBootstrap+" --create --topic "+topic+
+		" --replica-assignment 2:0,2:1,0:2 --config min.insync.replicas=2")
+	t.Cleanup(func() {
+		_, _ = k.execErr("kafka-0", "/opt/kafka/bin/kafka-topics.sh "+plainToolBootstrap+" --delete --topic "+topic)
+	})
+	waitFor(t, 2*time.Minute, "no alert active before the broker goes", func() bool {
+		addr := promAddr(t, monitoringNS, platformProm)
+		a, _ := alertState(addr, "KafkaUnderReplicatedPartitions")
+		b, _ := alertState(addr, "KafkaUnderMinIsrPartitions")
+		return a == "" && b == ""
+	})
+
+	pod := components.PodName(2)
+	node, err := kubectl("-n", ns, "get", "pod", pod, "-o", "jsonpath={.spec.nodeName}")
+	require.NoError(t, err)
+	run := startProducer(t, k, "alerts", 4*time.Minute)
+	run.waitAcked(t, faultAfterAcked)
+	_, err = kubectl("cordon", node)
+	require.NoError(t, err)
+	uncordoned := false
+	t.Cleanup(func() {
+		if !uncordoned {
+			_, _ = kubectl("uncordon", node)
+		}
+	})
+	_, err = kubectl("-n", ns, "delete", "pod", pod, "--wait=true", "--timeout=180s")
+	require.NoError(t, err)
+	away := time.Now()
+	names := []string{"KafkaUnderReplicatedPartitions", "KafkaUnderMinIsrPartitions"}
+	fired := watchAlerts(t, away, 5*time.Minute, names, func(m map[string]alertTimes) bool {
+		return m[names[0]].firing > 0 && m[names[1]].firing > 0
+	})
+	for _, n := range names {
+		require.NotZero(t, fired[n].firing, "%s fired while %s was away: %+v", n, pod, fired[n])
+	}
+	_, err = kubectl("uncordon", node)
+	require.NoError(t, err)
+	uncordoned = true
+	back := time.Now()
+	waitFor(t, 4*time.Minute, pod+" Ready again", func() bool { return podReady(ns, pod) })
+	readyAfter := time.Since(back)
+	resolved := watchAlerts(t, away, 6*time.Minute, names, func(m map[string]alertTimes) bool {
+		return m[names[0]].resolved > 0 && m[names[1]].resolved > 0
+	})
+	for _, n := range names {
+		at := fired[n]
+		at.resolved = resolved[n].resolved
+		require.NotZero(t, at.resolved, "%s resolved once %s was back", n, pod)
+		t.Logf("FIGURE alert %s with %s away (for %s, scrape %s): pending %.0fs, firing %.0fs after the pod went; back at %.0fs (Ready %.0fs later), resolved at %.0fs",
+			n, pod, testAlertFor, scrapeInterval, at.pending.Seconds(), at.firing.Seconds(), back.Sub(away).Seconds(), readyAfter.Seconds(), at.resolved.Seconds())
+	}
+	s := run.wait(t)
+	verifyProduced(t, k, run, s)
+}
+
+// assertAlertQuietSince checks an alert was never active (pending or firing)
+// in this namespace since start, from Prometheus' own ALERTS series.
+func assertAlertQuietSince(t *testing.T, name string, start time.Time) {
+	t.Helper()
+	window := time.Since(start).Round(time.Second) + scrapeInterval
+	expr := fmt.Sprintf(`max_over_time(ALERTS{alertname=%q,namespace=%q}[%ds])`, name, ns, int(window.Seconds()))
+	series, err := promSeries(promAddr(t, monitoringNS, platformProm), expr)
+	require.NoError(t, err)
+	assert.Empty(t, series, "%s was active in the last %s: %v", name, window, series)
+	t.Logf("FIGURE alert %s: never pending or firing in the %s around the controller leader kill", name, window)
+}
+
+// assertDiskFillFires checks the disk-fill alert's inputs exist (the kubelets'
+// volume stats for every broker volume, scraped as a real cluster does) and,
+// with the test stack's threshold at 1%, that it fires for every volume.
+func assertDiskFillFires(t *testing.T, brokers int) {
+	t.Helper()
+	addr := promAddr(t, monitoringNS, platformProm)
+	var want []string
+	for i := 0; i < brokers; i++ {
+		want = append(want, fmt.Sprintf("%s-%s", components.DataVolumeName, components.PodName(i)))
+	}
+	var got []string
+	waitFor(t, 3*time.Minute, "kubelet volume stats for every broker volume", func() bool {
+		series, err := promSeries(addr, fmt.Sprintf(`%s{namespace=%q}`, components.MetricVolumeUsedBytes, ns))
+		if err != nil {
+			return false
+		}
+		got = got[:0]
+		for _, s := range series {
+			if strings.HasPrefix(s["persistentvolumeclaim"], components.DataVolumeName+"-") {
+				got = append(got, s["persistentvolumeclaim"])
+			}
+		}
+		return assert.ObjectsAreEqual(len(want), len(got))
+	})
+	assert.ElementsMatch(t, want, got)
+	var firing []string
+	waitFor(t, 3*time.Minute, "KafkaDiskFilling firing for every broker volume", func() bool {
+		alerts, err := promAlerts(addr)
+		if err != nil {
+			return false
+		}
+		firing = firing[:0]
+		for _, a := range alerts {
+			if a.Labels["alertname"] == "KafkaDiskFilling" && a.State == "firing" {
+				firing = append(firing, a.Labels["persistentvolumeclaim"])
+			}
+		}
+		return len(firing) == len(want)
+	})
+	assert.ElementsMatch(t, want, firing)
+	t.Logf("FIGURE KafkaDiskFilling (threshold 1%%) firing for %v from the kubelets' volume stats", firing)
+}
+
+// assertDashboardAnswers runs every panel query of the shipped dashboard on
+// the platform Prometheus: each must return series.
+func assertDashboardAnswers(t *testing.T, s *config.Spec) {
+	t.Helper()
+	addr := promAddr(t, monitoringNS, platformProm)
+	panels := components.DashboardPanels(s)
+	require.NotEmpty(t, panels)
+	answered := 0
+	for _, p := range panels {
+		series, err := promSeries(addr, p.Expr)
+		require.NoError(t, err, p.Title)
+		if assert.NotEmpty(t, series, "dashboard panel %q: %s returned nothing", p.Title, p.Expr) {
+			answered++
+		}
+	}
+	t.Logf("FIGURE dashboard: %d of %d panel queries returned series", answered, len(panels))
+}
