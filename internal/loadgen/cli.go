@@ -16,17 +16,19 @@ import (
 // Exit codes of Main.
 const (
 	// ExitOK: every record acknowledged (produce), nothing lost or duplicated
-	// (verify).
+	// (verify), the consumption committed (consume).
 	ExitOK = 0
 	// ExitFailed: records failed or pending (produce), lost or duplicated
-	// (verify). The JSON line is printed all the same.
+	// (verify), an authorization error or the final commit failed (consume).
+	// The JSON line is printed all the same.
 	ExitFailed = 1
 	// ExitUsage: bad flags, or the cluster or topic could not be used.
 	ExitUsage = 2
 )
 
 // Usage is the command line help.
-const Usage = `kafka-loadgen: write numbered records to Kafka and check that none is lost
+const Usage = `kafka-loadgen: write numbered records to Kafka and check that none is lost;
+consume a topic in a consumer group
 
 Usage:
   kafka-loadgen produce --bootstrap host:port[,...] --topic T --run-id ID
@@ -36,6 +38,11 @@ Usage:
                         [--pad-bytes 1024]
   kafka-loadgen verify  --bootstrap host:port[,...] --topic T --run-id ID
                         --acked-from PATH-or-JSON [--timeout 5m] [--dns-server IP:53]
+  kafka-loadgen consume --bootstrap host:port[,...] --topic T --group G
+                        [--duration 0] [--progress 1s] [--commit-interval 1s]
+                        [--dns-server IP:53]
+Every command also takes --credentials DIR: a service's mounted credentials
+Secret (username, password, sasl.mechanism, ca.crt), to connect SASL_SSL as it.
 
 produce writes values "<run-id>:<seq>" (seq 0,1,2,...) round-robin over the
 topic's partitions with acks=all and idempotence, retrying forever, until
@@ -46,9 +53,20 @@ it flushes and prints one JSON summary line to stdout (and to --report):
 verify reads the topic from the start to the high watermarks it finds, and
 prints {"acked","found","lost","duplicated","lostSample","dupSample",...};
 --acked-from is produce's summary (a file or the JSON itself).
+consume joins consumer group G (classic protocol) and consumes the topic from
+the group's committed offsets (from the earliest offset where it has none),
+committing every --commit-interval, until --duration ends (0: until SIGTERM or
+SIGINT); then it commits what it consumed, leaves the group and prints
+  {"topic","group","consumed","committedOffsets":{"<partition>":offset,...},
+   "lag","startedAt","durationMs","fetchErrors","error","readError"}
+Every --progress it prints to stderr (lag and members are the group's, as the
+brokers report them; -1 and a trailing lagError="..." when unreadable):
+  kafka-loadgen: consume <s>s consumed=<n> lag=<n> members=<n>
+and each distinct error it rides out once, as "kafka-loadgen: consume: <error> ...".
 
-Exit status: 0 all acknowledged / nothing lost or duplicated; 1 records
-failed or pending / lost or duplicated; 2 usage or setup error.
+Exit status: 0 all acknowledged / nothing lost or duplicated / consumption
+committed; 1 records failed or pending / lost or duplicated / the final commit
+or an authorization error failed consume; 2 usage or setup error.
 `
 
 // Main runs the command line args (without the program name), writing the
@@ -65,11 +83,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return mainProduce(ctx, args[1:], stdout, stderr)
 	case "verify":
 		return mainVerify(ctx, args[1:], stdout, stderr)
+	case "consume":
+		return mainConsume(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, Usage)
 		return ExitOK
 	}
-	fmt.Fprintf(stderr, "kafka-loadgen: unknown command %q: want produce or verify\n\n%s", args[0], Usage)
+	fmt.Fprintf(stderr, "kafka-loadgen: unknown command %q: want produce, verify or consume\n\n%s", args[0], Usage)
 	return ExitUsage
 }
 
@@ -168,6 +188,38 @@ func mainVerify(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	line, _ := json.Marshal(res)
 	fmt.Fprintf(stdout, "%s\n", line)
 	if !res.OK() {
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func mainConsume(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("consume", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg GroupConsumeConfig
+	ConnectionFlags(fs, &cfg.Client)
+	fs.StringVar(&cfg.Topic, "topic", "", "topic to consume")
+	fs.StringVar(&cfg.Group, "group", "", "consumer group to join, e.g. email-processor")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "how long to consume, e.g. 60s; 0 until SIGTERM")
+	fs.DurationVar(&cfg.CommitInterval, "commit-interval", DefaultCommitInterval, "how often to commit what was consumed")
+	fs.DurationVar(&cfg.ProgressEvery, "progress", DefaultConsumeProgress, "print counts and the group's lag to stderr this often; 0 for never")
+	if err := parseFlags(fs, args); err != nil {
+		return ExitUsage
+	}
+	if cfg.CommitInterval == 0 {
+		fmt.Fprintln(stderr, "kafka-loadgen consume: --commit-interval = 0s: must be positive, e.g. 1s")
+		return ExitUsage
+	}
+	cfg.Progress = stderr
+	sum, err := GroupConsume(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "kafka-loadgen consume: %v\n", err)
+		return ExitUsage
+	}
+	line, _ := json.Marshal(sum)
+	fmt.Fprintf(stdout, "%s\n", line)
+	if !sum.OK() {
+		fmt.Fprintf(stderr, "kafka-loadgen consume: %s\n", sum.Error)
 		return ExitFailed
 	}
 	return ExitOK

@@ -3,13 +3,17 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 )
@@ -19,6 +23,7 @@ import (
 // user allowed everything (the super user) writes and reads back every
 // record; a user without ACLs gets TOPIC_AUTHORIZATION_FAILED for each
 // record; a wrong password fails authentication, and nothing is acknowledged.
+// consume connects the same way (see the end of the test).
 func TestCredentialsAgainstRealKafka(t *testing.T) {
 	libs, err := localkafka.FindLibs()
 	if err != nil {
@@ -70,4 +75,35 @@ func TestCredentialsAgainstRealKafka(t *testing.T) {
 		Count: 5, FlushTimeout: 10 * time.Second})
 	require.ErrorContains(t, err, "SASL_AUTHENTICATION_FAILED")
 	assert.Zero(t, wrong.Acked)
+
+	// consume --credentials: the super user consumes the 500 records in a
+	// group and commits them. A user allowed to Read the topic but not the
+	// group gets GROUP_AUTHORIZATION_FAILED joining it: the run stops, exit
+	// 1, the summary's error naming it and the fix.
+	run := startConsume(t, ctx, admin.Bootstrap, topic, "creds-group", "--credentials", admin.CredentialsDir,
+		"--progress", "200ms")
+	awaitCommittedAtEnd(t, ctx, c.Admin(), "creds-group", topic, 500)
+	code, consumed := run.stop(t)
+	require.Equal(t, ExitOK, code, run.stderr.String())
+	assert.Equal(t, int64(500), consumed.Consumed)
+	assert.Zero(t, consumed.Lag)
+
+	require.NoError(t, c.AddScramUser(ctx, localkafka.MechanismScramSHA512, "topic-only", "topic-only-secret"))
+	acl := kadm.NewACLs().Allow("User:topic-only").Topics(topic).Operations(kadm.OpRead)
+	acls, err := c.Admin().CreateACLs(ctx, acl)
+	require.NoError(t, err)
+	for _, r := range acls {
+		require.NoError(t, r.Err)
+	}
+	topicOnly := as("topic-only", "topic-only-secret")
+	var out, errOut bytes.Buffer
+	code = Main(ctx, []string{"consume", "--bootstrap", strings.Join(topicOnly.Bootstrap, ","), "--credentials",
+		topicOnly.CredentialsDir, "--topic", topic, "--group", "not-allowed", "--duration", "2m"}, &out, &errOut)
+	assert.Equal(t, ExitFailed, code, errOut.String())
+	var refused GroupConsumeSummary
+	require.NoError(t, json.Unmarshal(out.Bytes(), &refused), out.String())
+	assert.Contains(t, refused.Error, "GROUP_AUTHORIZATION_FAILED")
+	assert.Contains(t, refused.Error, "give the user Read on topic creds and on group not-allowed")
+	assert.Zero(t, refused.Consumed)
+	t.Logf("denied group: %s", refused.Error)
 }
