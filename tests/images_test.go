@@ -102,7 +102,10 @@ func TestImagesScriptNamesTheProgramsImage(t *testing.T) {
 		"127.0.0.1:5000/umbrella/pause:1.0.0",
 		"127.0.0.1:5000/umbrella/kafka-base:4.1.1",
 		"127.0.0.1:5000/" + config.ProjectImage,
-		"127.0.0.1:5000/umbrella/kafka-loadgen:1.2.0",
+		"127.0.0.1:5000/" + config.LagExporterImage, // kafka-loadgen, which carries the lag exporter
+		"127.0.0.1:5000/umbrella/prometheus:3.16.0",
+		"127.0.0.1:5000/umbrella/prometheus-operator:0.85.0",
+		"127.0.0.1:5000/umbrella/prometheus-config-reloader:0.85.0",
 	}, strings.Split(strings.TrimSpace(string(out)), "\n"))
 
 	cmd := exec.Command("bash", "../scripts/images.sh", "push")
