@@ -3,9 +3,10 @@
 #   1. lint tools from Debian (shellcheck, yamllint) when missing;
 #   2. go vet, and the unit tests (builders, validation, provider on kfake, program
 #      under mocks, scripts);
-#   3. the cached external tools (scripts/tools.sh; ~40-55 min cold, seconds warm) and the
-#      real node tier's Debian packages (scripts/packages.sh node), then, one package at a
-#      time, the tests against real things:
+#   3. the cached external tools (scripts/tools.sh engine; ~30-45 min cold, seconds warm)
+#      and the real node tier's Debian packages (scripts/packages.sh node), then, one package
+#      at a time, the tests against real things (the real node tier's own tools and images,
+#      scripts/tools.sh node and scripts/images.sh build, build meanwhile):
 #        -tags realkafka   real Kafka 4.1.1 nodes on 127.0.0.1 (provider/, tests/realkafka/)
 #        -tags monitoring  the JMX exporter, Prometheus and promtool (tests/monitoring/)
 #        -tags integration the real Pulumi engine against a real kube-apiserver + kwok,
@@ -85,9 +86,18 @@ if [[ "${UMBRELLA_UNIT_ONLY:-}" == 1 ]]; then
   exit 0
 fi
 
-log "external tools (cached by version; a cold build prints progress)"
-scripts/tools.sh all
+log "external tools of the engine tier (cached by version; a cold build prints progress)"
+scripts/tools.sh engine
 eval "$(scripts/tools.sh env)"
+
+# The real node tier's own tools (CoreDNS, registry, kube-router, the Prometheus Operator,
+# Prometheus) and the images build, niced, while the engine tier runs: that tier waits on
+# JVMs and the engine more than it computes. Its own process group, stopped if we exit early.
+node_prep_log="${TMPDIR:-/tmp}/umbrella-node-prep.log"
+log "building the real node tier's tools and images meanwhile (log: $node_prep_log)"
+setsid nice -n 10 bash -c 'scripts/tools.sh node && scripts/images.sh build' >"$node_prep_log" 2>&1 &
+node_prep=$!
+trap 'kill -- "-$node_prep" 2>/dev/null || true' EXIT
 
 log "tests against real Kafka, Prometheus, the engine and the API server (one package at a time)"
 # run_slow LOGNAME TAGS PACKAGE...: fails loudly, and fails if a package ran no
@@ -105,6 +115,15 @@ run_slow() {
   check_log "$full_log" "$@"
 }
 run_slow engine "integration realkafka monitoring" ./provider/ ./internal/loadgen/ ./internal/deploy/ ./tests/realkafka/ ./tests/monitoring/ ./tests/integration/
+
+log "waiting for the real node tier's tools and images"
+if ! wait "$node_prep"; then
+  echo "[test] FAILED: building the real node tier's tools or images; the end of $node_prep_log:" >&2
+  tail -40 "$node_prep_log" >&2
+  exit 1
+fi
+trap - EXIT
+grep -E '^\[tools\] (built|node tools ready)|^\[images\] .*built' "$node_prep_log" || true
 
 log "tests on the real node: real pods from the project's own images"
 run_slow realnode realnode ./tests/realnode/

@@ -13,6 +13,10 @@
 #
 # Usage:
 #   scripts/tools.sh [all]          build everything (cold: ~40 min on 2 cores)
+#   scripts/tools.sh engine         build what the engine tier needs (everything but the next)
+#   scripts/tools.sh node           build what only the real node tier needs (CoreDNS, registry,
+#                                   kube-router, Prometheus Operator, Prometheus): CI builds
+#                                   these while the engine tier runs
 #   scripts/tools.sh NAME...        build some (names: scripts/tools.sh list)
 #   scripts/tools.sh env            print export lines:  eval "$(scripts/tools.sh env)"
 #   scripts/tools.sh path NAME      print the path of one binary or data file/folder
@@ -49,6 +53,8 @@ PROMETHEUS_MODULE_VERSION=0.316.0
 
 # Build order for `all` (one after another: the machine has 2 cores).
 ALL_TOOLS=(etcd kwok kube pulumi kubernetes-provider kube-score kafka jmx-exporter prometheus-crds coredns registry kube-router prometheus-operator prometheus)
+# Only the real node tier uses these (scripts/node.sh, scripts/monitoring.sh).
+NODE_TOOLS=(coredns registry kube-router prometheus-operator prometheus)
 
 ETCD_DIR="$TOOLS_DIR/etcd-v$ETCD_VERSION"
 KWOK_DIR="$TOOLS_DIR/kwok-v$KWOK_VERSION"
@@ -556,15 +562,19 @@ tool_path() {
 # other. A Go build leaves cores idle while it downloads modules and links, so two
 # lanes finish a cold cache well before one; the per-tool locks keep them apart.
 # UMBRELLA_TOOLS_JOBS=1 builds one at a time.
-build_all() {
-  local t
+build_all() { # [tool...] (default: all)
+  local t want=("$@")
+  ((${#want[@]})) || want=("${ALL_TOOLS[@]}")
   if [[ "${UMBRELLA_TOOLS_JOBS:-2}" == 1 ]]; then
-    for t in "${ALL_TOOLS[@]}"; do build_one "$t"; done
+    for t in "${want[@]}"; do build_one "$t"; done
     return
   fi
-  local heavy=(kubernetes-provider pulumi) rest=() pid rc=0
-  for t in "${ALL_TOOLS[@]}"; do
-    [[ " ${heavy[*]} " == *" $t "* ]] || rest+=("$t")
+  local heavy=() rest=() pid rc=0
+  for t in "${want[@]}"; do
+    case "$t" in
+      kubernetes-provider | pulumi | prometheus) heavy+=("$t") ;;
+      *) rest+=("$t") ;;
+    esac
   done
   ( for t in "${heavy[@]}"; do build_one "$t"; done ) &
   pid=$!
@@ -580,6 +590,15 @@ main() {
       local start=$SECONDS
       build_all
       log "all tools ready in $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s under $TOOLS_DIR"
+      ;;
+    engine | node)
+      local start=$SECONDS t list=()
+      for t in "${ALL_TOOLS[@]}"; do
+        if [[ " ${NODE_TOOLS[*]} " == *" $t "* ]]; then [[ "$cmd" == node ]] && list+=("$t")
+        else [[ "$cmd" == engine ]] && list+=("$t"); fi
+      done
+      build_all "${list[@]}"
+      log "$cmd tools ready in $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s under $TOOLS_DIR"
       ;;
     env)
       printf 'export UMBRELLA_TOOLS_DIR=%q\n' "$TOOLS_DIR"

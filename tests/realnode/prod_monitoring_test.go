@@ -5,7 +5,9 @@ package realnode
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -296,4 +298,71 @@ func assertDashboardAnswers(t *testing.T, s *config.Spec) {
 		}
 	}
 	t.Logf("FIGURE dashboard: %d of %d panel queries returned series", answered, len(panels))
+}
+
+// lagAlertStory is consumer lag seen from the brokers' side: email-processor
+// consumes raw-messages in its group (kafka-loadgen consume, as the service,
+// through its credentials Secret) while connectors produce; its pod is
+// deleted, the producer goes on, and the lag exporter's series make
+// KafkaConsumerGroupLagGrowingWithoutMembers pend and fire; a new consumer
+// pod drains the lag to zero and the alert resolves.
+func lagAlertStory(t *testing.T, k kafkaStack) {
+	t.Helper()
+	const group, topic, alert = "email-processor", "raw-messages", "KafkaConsumerGroupLagGrowingWithoutMembers"
+	c := k.client(group)
+	consumer := func(name string) {
+		applyLoadgenPodAs(t, c, name, "consume", "--bootstrap", clientBootstrap(), "--topic", topic, "--group", group, "--progress", "5s")
+		t.Cleanup(func() {
+			_, _ = kubectl("-n", c.namespace, "delete", "pod", name, "--ignore-not-found", "--wait=false")
+		})
+	}
+	groupValue := func(expr string) (float64, bool) {
+		var d struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		}
+		if err := promGet(promAddr(t, monitoringNS, platformProm), "query?query="+url.QueryEscape(expr), &d); err != nil || len(d.Result) != 1 {
+			return 0, false
+		}
+		v, err := strconv.ParseFloat(fmt.Sprint(d.Result[0].Value[1]), 64)
+		return v, err == nil
+	}
+	members := fmt.Sprintf(`sum(%s{namespace=%q,group=%q})`, components.MetricConsumerGroupMembers, ns, group)
+	lag := fmt.Sprintf(`sum(%s{namespace=%q,group=%q,topic=%q})`, components.MetricConsumerGroupLag, ns, group, topic)
+
+	consumer("consume-email-1")
+	run := startProducer(t, k, "lag", 6*time.Minute)
+	run.waitAcked(t, faultAfterAcked)
+	waitFor(t, 3*time.Minute, "the exporter to show email-processor with 1 member", func() bool {
+		m, ok := groupValue(members)
+		return ok && m == 1
+	})
+	_, err := kubectl("-n", c.namespace, "delete", "pod", "consume-email-1", "--wait=true", "--timeout=60s")
+	require.NoError(t, err)
+	stopped := time.Now()
+	fired := watchAlerts(t, stopped, 4*time.Minute, []string{alert}, func(m map[string]alertTimes) bool { return m[alert].firing > 0 })
+	require.NotZero(t, fired[alert].firing, "%s fired with email-processor stopped and raw-messages produced: %+v", alert, fired[alert])
+	lagAtFire, _ := groupValue(lag)
+
+	consumer("consume-email-2")
+	restarted := time.Now()
+	var drainedAfter time.Duration
+	waitFor(t, 4*time.Minute, "the new consumer to drain the lag to 0", func() bool {
+		v, ok := groupValue(lag)
+		if ok && v == 0 {
+			drainedAfter = time.Since(restarted)
+			return true
+		}
+		return false
+	})
+	resolved := watchAlerts(t, stopped, 4*time.Minute, []string{alert}, func(m map[string]alertTimes) bool {
+		return m[alert].firing > 0 && m[alert].resolved > 0
+	})
+	require.NotZero(t, resolved[alert].resolved, "%s resolved once the lag drained", alert)
+	t.Logf("FIGURE lag alert %s (for %s): email-processor stopped under load; pending %.0fs, firing %.0fs (lag %.0f records); consumer back at %.0fs, lag 0 after %.0fs more, resolved at %.0fs",
+		alert, testAlertFor, fired[alert].pending.Seconds(), fired[alert].firing.Seconds(), lagAtFire,
+		restarted.Sub(stopped).Seconds(), drainedAfter.Seconds(), resolved[alert].resolved.Seconds())
+	s := run.wait(t)
+	verifyProduced(t, k, run, s)
 }

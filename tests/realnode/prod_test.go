@@ -170,6 +170,14 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		brokerAwayRaisesAlerts(t, k)
 	})
 
+	t.Run("consumer lag from the brokers' side: email-processor stopped under load fires the lag alert, restarted it drains to 0 and the alert resolves", func(t *testing.T) {
+		lagAlertStory(t, k)
+	})
+
+	t.Run("every panel of the shipped dashboard answers from the platform Prometheus", func(t *testing.T) {
+		assertDashboardAnswers(t, spec)
+	})
+
 	t.Run("a retention change and a certificate rotation roll the brokers one at a time under load", func(t *testing.T) {
 		before := servedSerials(t, 3)
 		changed := openStack(t, ctx, "prod", stateDir, rolledOverrides())
