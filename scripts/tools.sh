@@ -45,6 +45,12 @@ REGISTRY_VERSION=3.1.2 # github.com/distribution/distribution/v3 (the CNCF distr
 # proxy serves v2.1.0 only (newer tags list but their source is refused); security advisories
 # are reported against it, so it is a test-tier part on the machine-local network only.
 KUBE_ROUTER_VERSION=2.1.0
+# Its dependencies as new as `go get` allows with Go 1.26 (a full `go get -u` wants a
+# kube-openapi that needs Go 1.27): the ones advisories are filed against. Bump KUBE_ROUTER_DEPS
+# (the cache folder's suffix) when this list changes.
+KUBE_ROUTER_DEPS_UPGRADE=(golang.org/x/net@v0.63.0 golang.org/x/crypto@v0.59.0 golang.org/x/sys@v0.50.0
+  golang.org/x/text@v0.44.0 google.golang.org/grpc@v1.85.0 google.golang.org/protobuf@v1.36.12)
+KUBE_ROUTER_DEPS=d1
 # Prometheus for the real node tier's operator-managed Prometheus (module v0.3XX.Y is release
 # 3.XX.Y). Debian's prometheus 2.42.0+ds cannot serve there: it is built without Kubernetes
 # service discovery ("field kubernetes_sd_configs not found"), which every PodMonitor needs.
@@ -67,7 +73,7 @@ JMX_DIR="$TOOLS_DIR/jmx-exporter-$JMX_EXPORTER_VERSION"
 PROM_DIR="$TOOLS_DIR/prometheus-operator-crds-v$PROM_OPERATOR_VERSION"
 COREDNS_DIR="$TOOLS_DIR/coredns-v$COREDNS_VERSION-$COREDNS_PLUGINS"
 REGISTRY_DIR="$TOOLS_DIR/registry-v$REGISTRY_VERSION"
-KUBE_ROUTER_DIR="$TOOLS_DIR/kube-router-v$KUBE_ROUTER_VERSION"
+KUBE_ROUTER_DIR="$TOOLS_DIR/kube-router-v$KUBE_ROUTER_VERSION-$KUBE_ROUTER_DEPS"
 PROM_OPERATOR_DIR="$TOOLS_DIR/prometheus-operator-v$PROM_OPERATOR_VERSION"
 PROMETHEUS_DIR="$TOOLS_DIR/prometheus-v$PROMETHEUS_VERSION"
 
@@ -438,6 +444,7 @@ build_kube_router() {
   sed -i "s|strings.Compare(pod.Status.HostIP, nodeIP) != 0 \|\| !isNetPolActionable(pod)|/* umbrella: every pod on this machine is local */ !isNetPolActionable(pod)|" "$f"
   grep -qF 'umbrella: every pod on this machine is local' "$f"
   go mod edit -replace="$m=./kube-router-src"
+  go get "${KUBE_ROUTER_DEPS_UPGRADE[@]}"
   CGO_ENABLED=0 go_build_into "$KUBE_ROUTER_DIR" \
     "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v$KUBE_ROUTER_VERSION" \
     github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
