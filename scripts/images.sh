@@ -43,7 +43,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 KAFKA_VERSION=4.1.1
 KAFKA_IMAGE_TAG=4.1.1-umbrella.1 # keep in step with config.DefaultBuildImageName
 PAUSE_VERSION=1.0.0
-LOADGEN_VERSION=1.4.0 # cmd/kafka-loadgen: the durability tests' producer/verifier, run in pods; also /kafka-lag-exporter
+LOADGEN_VERSION=1.5.0 # cmd/kafka-loadgen: the durability tests' producer/verifier, run in pods; also /kafka-lag-exporter
 PROMETHEUS_VERSION=3.16.0    # scripts/tools.sh prometheus (Debian's has no Kubernetes discovery)
 PROM_OPERATOR_VERSION=0.85.0 # scripts/tools.sh prometheus-operator
 DEBIAN_SUITE=bookworm

@@ -69,6 +69,9 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyResult, error) {
 		return VerifyResult{}, fmt.Errorf("verify: client: %w", err)
 	}
 	defer admin.Close()
+	if err := awaitCluster(ctx, admin, DefaultSetupTimeout); err != nil {
+		return VerifyResult{}, fmt.Errorf("verify: %w", err)
+	}
 	adm := kadm.NewClient(admin)
 	starts, err := listOffsets(ctx, adm.ListStartOffsets, cfg.Topic)
 	if err != nil {

@@ -219,6 +219,9 @@ func randomBytes(rng *rand.Rand, n int) []byte {
 // topicPartitions returns the topic's partition count, failing if it does not
 // exist: records for a missing topic would otherwise be retried forever.
 func topicPartitions(ctx context.Context, cl *kgo.Client, topic string) (int, error) {
+	if err := awaitCluster(ctx, cl, DefaultSetupTimeout); err != nil {
+		return 0, fmt.Errorf("reading topic %s from the cluster: %w", topic, err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, DefaultSetupTimeout)
 	defer cancel()
 	tds, err := kadm.NewClient(cl).ListTopics(ctx, topic)
