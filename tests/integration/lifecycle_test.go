@@ -88,17 +88,8 @@ func TestDevStackLifecycle(t *testing.T) {
 		assert.False(t, exists("-n", "umbrella-streaming", "poddisruptionbudget", "kafka"), "no PDB for one broker")
 	})
 
-	t.Run("kwok makes the broker ready", func(t *testing.T) {
-		waitFor(t, 60*time.Second, "statefulset kafka ready", func() bool {
-			sts := getJSON(t, "-n", "umbrella-streaming", "statefulset", "kafka")
-			n, _ := path(sts, "status", "readyReplicas").(float64)
-			return n == 1
-		})
-		pod := getJSON(t, "-n", "umbrella-streaming", "pod", "kafka-0")
-		assert.Equal(t, "Running", path(pod, "status", "phase"))
-		pvc := getJSON(t, "-n", "umbrella-streaming", "pvc", "data-kafka-0")
-		assert.Equal(t, "Bound", path(pvc, "status", "phase"))
-	})
+	// That the broker becomes Ready, and that destroy keeps its volume for the
+	// next up, is proven on a real pod (tests/realnode, dev), not on kwok.
 
 	t.Run("pod security restricted is enforced", func(t *testing.T) {
 		manifest := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"privileged-probe","namespace":"umbrella-streaming"},
@@ -163,25 +154,13 @@ func TestDevStackLifecycle(t *testing.T) {
 		}
 	})
 
-	t.Run("destroy keeps the data", func(t *testing.T) {
+	t.Run("destroy deletes the workload", func(t *testing.T) {
 		back := openStack(t, ctx, "dev", state, jobTopics)
 		_, err := back.Destroy(ctx)
 		require.NoError(t, err)
 		assert.False(t, exists("-n", "umbrella-streaming", "statefulset", "kafka"))
 		assert.False(t, exists("-n", "umbrella-streaming", "service", "kafka"))
 		assert.False(t, exists("-n", "umbrella-streaming", "networkpolicy", "kafka"))
-		// The garbage collector deletes dependents asynchronously after their
-		// owner goes: give it time to act before calling the volume kept, and
-		// check it has no owner it could be collected with.
-		deadline := time.Now().Add(20 * time.Second)
-		for time.Now().Before(deadline) {
-			require.True(t, exists("-n", "umbrella-streaming", "pvc", "data-kafka-0"), "the broker's volume survives destroy")
-			time.Sleep(2 * time.Second)
-		}
-		pvc := getJSON(t, "-n", "umbrella-streaming", "pvc", "data-kafka-0")
-		assert.Nil(t, path(pvc, "metadata", "ownerReferences"), "no owner to be garbage-collected with")
-		assert.Nil(t, path(pvc, "metadata", "deletionTimestamp"), "not being deleted")
-		assert.True(t, exists("namespace", "umbrella-streaming"), "the namespace (holding the PVCs) is retained")
 	})
 }
 
@@ -213,17 +192,8 @@ func TestProdStackThreeBrokers(t *testing.T) {
 		assert.Contains(t, node, "advertised.listeners=PLAINTEXT://kafka-"+id+".kafka-headless.umbrella-streaming.svc:9092,")
 		assert.Contains(t, node, "\nmin.insync.replicas=2\n")
 	}
-	waitFor(t, 90*time.Second, "3 ready brokers", func() bool {
-		sts := getJSON(t, "-n", "umbrella-streaming", "statefulset", "kafka")
-		n, _ := path(sts, "status", "readyReplicas").(float64)
-		return n == 3
-	})
-	nodes := map[string]bool{}
-	for i := 0; i < 3; i++ {
-		pod := getJSON(t, "-n", "umbrella-streaming", "pod", "kafka-"+string(rune('0'+i)))
-		nodes[path(pod, "spec", "nodeName").(string)] = true
-	}
-	assert.Len(t, nodes, 3, "required spread puts each broker on its own node")
+	// Three Ready brokers on three nodes (the required spread) and the PDB at
+	// work are proven on real nodes (tests/realnode, prod), not on kwok.
 
 	// The override is one-time by design: the up it lets through records the
 	// new value, so the next run needs no override, and going back is guarded.

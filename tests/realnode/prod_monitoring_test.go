@@ -289,6 +289,14 @@ func assertDashboardAnswers(t *testing.T, s *config.Spec) {
 	addr := promAddr(t, monitoringNS, platformProm)
 	panels := components.DashboardPanels(s)
 	require.NotEmpty(t, panels)
+	// The traffic counters, now that there was traffic, for every broker pod.
+	pods := brokerPodNames(3)
+	instances := currentInstances(t, pods)
+	for _, m := range []string{components.MetricMessagesIn, components.MetricBytesIn, components.MetricBytesOut} {
+		series, err := promSeries(addr, fmt.Sprintf(`count by (pod, namespace) (%s{namespace=%q,instance=~%q})`, m, ns, instances))
+		require.NoError(t, err, m)
+		assert.Equal(t, pods, seriesPods(series), "%s: every broker pod, labelled pod and namespace, after load", m)
+	}
 	answered := 0
 	for _, p := range panels {
 		series, err := promSeries(addr, p.Expr)
