@@ -5,12 +5,11 @@ package lagexporter
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,10 +24,8 @@ import (
 	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 	"github.com/umbrella-platform/umbrella-streaming/internal/poll"
+	"github.com/umbrella-platform/umbrella-streaming/internal/testkafka"
 )
-
-// projectDir is the repository root, where Pulumi.<stack>.yaml live.
-const projectDir = "../.."
 
 // scrapeValues GETs /metrics and returns every sample by its series
 // ("name{labels}").
@@ -104,32 +101,11 @@ func consumeGroup(ctx context.Context, c *localkafka.Cluster, want int) (read in
 // loadgen's credentials code; one with DESCRIBE on the group only sees the
 // group but no topic; one with no ACL sees no group at all, and no error.
 func TestLagAgainstRealKafka(t *testing.T) {
-	libs, err := localkafka.FindLibs()
-	if err != nil {
-		t.Fatalf("the real-Kafka test needs the Kafka %s jars (eval \"$(scripts/tools.sh env)\"): %v",
-			localkafka.KafkaVersion, err)
-	}
-	spec, err := localkafka.LoadStack(projectDir, "dev")
-	require.NoError(t, err)
-	dir, err := os.MkdirTemp("", "lagexporter-realkafka-")
-	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	c, err := localkafka.Start(ctx, localkafka.Options{Spec: spec, Dir: dir, KafkaLibs: libs,
+	c := testkafka.Start(t, ctx, testkafka.Options{Stack: "dev",
 		Security: &localkafka.Security{SuperUser: "lag-admin", SuperPassword: "admin-secret"}})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		assert.NoError(t, c.Stop())
-		if t.Failed() {
-			t.Logf("kept %s for the node logs", dir)
-		} else {
-			os.RemoveAll(dir)
-		}
-	})
-	created, err := c.Admin().CreateTopic(ctx, 3, 1, nil, "orders")
-	require.NoError(t, err)
-	require.NoError(t, created.Err, created.ErrMessage)
-	require.NoError(t, c.WaitPropagated(ctx, "orders", 3))
+	testkafka.CreateTopic(t, ctx, c, "orders", 3, 1, nil)
 
 	producer, err := c.Client(kgo.DefaultProduceTopic("orders"))
 	require.NoError(t, err)
@@ -205,7 +181,7 @@ func TestLagAgainstRealKafka(t *testing.T) {
 	assert.Equal(t, behind, stopped[lagSeries])
 	assert.Zero(t, stopped[membersSeries])
 	assert.Equal(t, []string{lagSeries, membersSeries, "umbrella_lag_exporter_collect_seconds", upSeries},
-		sortedKeys(stopped), "no other group, topic or series")
+		slices.Sorted(maps.Keys(stopped)), "no other group, topic or series")
 
 	// 4. The secure path: DESCRIBE on the group and the topic is enough.
 	readers := map[string]*kadm.ACLBuilder{
@@ -217,16 +193,9 @@ func TestLagAgainstRealKafka(t *testing.T) {
 	}
 	collectAs := map[string]func() ([]GroupLag, error){}
 	for user, acls := range readers {
-		require.NoError(t, c.AddScramUser(ctx, localkafka.MechanismScramSHA512, user, user+"-secret"))
-		if acls != nil {
-			res, err := c.Admin().CreateACLs(ctx, acls)
-			require.NoError(t, err)
-			for _, r := range res {
-				require.NoError(t, r.Err, r.ErrMessage)
-			}
-		}
+		testkafka.AddUser(t, ctx, c, user, user+"-secret", acls)
 		cfg := loadgen.ClientConfig{Bootstrap: c.SASLBootstrap(), ClientID: "kafka-lag-exporter",
-			CredentialsDir: writeSecret(t, user, user+"-secret", c.CACertPEM())}
+			CredentialsDir: testkafka.WriteCredentials(t, user, user+"-secret", localkafka.MechanismScramSHA512, c.CACertPEM())}
 		opts, err := cfg.Opts()
 		require.NoError(t, err)
 		cl, err := kgo.NewClient(opts...)
@@ -268,24 +237,3 @@ func TestLagAgainstRealKafka(t *testing.T) {
 }
 
 func hasSeries(v map[string]float64, series string) bool { _, ok := v[series]; return ok }
-
-func sortedKeys(v map[string]float64) []string {
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// writeSecret writes a service's credentials Secret as the kubelet mounts it
-// (one file per key) and returns the folder.
-func writeSecret(t *testing.T, user, password, caPEM string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, value := range map[string]string{"username": user, "password": password,
-		"sasl.mechanism": localkafka.MechanismScramSHA512, "ca.crt": caPEM} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(value), 0o600))
-	}
-	return dir
-}
