@@ -3,10 +3,7 @@
 package loadgen
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
+	"github.com/umbrella-platform/umbrella-streaming/internal/testkafka"
 )
 
 // With a mounted credentials Secret, produce and verify speak SASL_SSL with
@@ -25,35 +23,17 @@ import (
 // record; a wrong password fails authentication, and nothing is acknowledged.
 // consume connects the same way (see the end of the test).
 func TestCredentialsAgainstRealKafka(t *testing.T) {
-	libs, err := localkafka.FindLibs()
-	if err != nil {
-		t.Fatalf("the real-Kafka test needs the Kafka %s jars: %v", localkafka.KafkaVersion, err)
-	}
-	spec, err := localkafka.LoadStack(projectDir, "dev")
-	require.NoError(t, err)
-	dir, err := os.MkdirTemp("", "loadgen-creds-")
-	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	c, err := localkafka.Start(ctx, localkafka.Options{Spec: spec, Dir: dir, KafkaLibs: libs,
+	c := testkafka.Start(t, ctx, testkafka.Options{Stack: "dev",
 		Security: &localkafka.Security{SuperUser: "loadgen-admin", SuperPassword: "admin-secret"}})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		assert.NoError(t, c.Stop())
-		if !t.Failed() {
-			os.RemoveAll(dir)
-		}
-	})
-	require.NoError(t, c.AddScramUser(ctx, localkafka.MechanismScramSHA512, "no-acls", "no-acls-secret"))
+	testkafka.AddUser(t, ctx, c, "no-acls", "no-acls-secret", nil)
 	const topic = "creds"
-	created, err := c.Admin().CreateTopic(ctx, 1, 1, nil, topic)
-	require.NoError(t, err)
-	require.NoError(t, created.Err)
-	require.NoError(t, c.WaitPropagated(ctx, topic, 1))
+	testkafka.CreateTopic(t, ctx, c, topic, 1, 1, nil)
 
 	as := func(user, password string) ClientConfig {
 		return ClientConfig{Bootstrap: c.SASLBootstrap(),
-			CredentialsDir: writeCredentials(t, user, password, "SCRAM-SHA-512", c.CACertPEM())}
+			CredentialsDir: testkafka.WriteCredentials(t, user, password, localkafka.MechanismScramSHA512, c.CACertPEM())}
 	}
 	admin := as("loadgen-admin", "admin-secret")
 	sum, err := Produce(ctx, ProduceConfig{Client: admin, Topic: topic, RunID: "creds", Count: 500, Rate: 1000})
@@ -84,24 +64,16 @@ func TestCredentialsAgainstRealKafka(t *testing.T) {
 		"--progress", "200ms")
 	awaitCommittedAtEnd(t, ctx, c.Admin(), "creds-group", topic, 500)
 	code, consumed := run.stop(t)
-	require.Equal(t, ExitOK, code, run.stderr.String())
-	assert.Equal(t, int64(500), consumed.Consumed)
-	assert.Zero(t, consumed.Lag)
+	assertCaughtUp(t, ctx, c.Admin(), "creds-group", topic, 500, code, consumed, run.stderr.String())
 
-	require.NoError(t, c.AddScramUser(ctx, localkafka.MechanismScramSHA512, "topic-only", "topic-only-secret"))
-	acl := kadm.NewACLs().Allow("User:topic-only").Topics(topic).Operations(kadm.OpRead)
-	acls, err := c.Admin().CreateACLs(ctx, acl)
-	require.NoError(t, err)
-	for _, r := range acls {
-		require.NoError(t, r.Err)
-	}
+	testkafka.AddUser(t, ctx, c, "topic-only", "topic-only-secret",
+		kadm.NewACLs().Allow("User:topic-only").Topics(topic).Operations(kadm.OpRead))
 	topicOnly := as("topic-only", "topic-only-secret")
-	var out, errOut bytes.Buffer
-	code = Main(ctx, []string{"consume", "--bootstrap", strings.Join(topicOnly.Bootstrap, ","), "--credentials",
-		topicOnly.CredentialsDir, "--topic", topic, "--group", "not-allowed", "--duration", "2m"}, &out, &errOut)
-	assert.Equal(t, ExitFailed, code, errOut.String())
+	code, out, errOut := runMain(ctx, "consume", "--bootstrap", strings.Join(topicOnly.Bootstrap, ","), "--credentials",
+		topicOnly.CredentialsDir, "--topic", topic, "--group", "not-allowed", "--duration", "2m")
+	assert.Equal(t, ExitFailed, code, errOut)
 	var refused GroupConsumeSummary
-	require.NoError(t, json.Unmarshal(out.Bytes(), &refused), out.String())
+	decodeLine(t, out, &refused)
 	assert.Contains(t, refused.Error, "GROUP_AUTHORIZATION_FAILED")
 	assert.Contains(t, refused.Error, "give the user Read on topic creds and on group not-allowed")
 	assert.Zero(t, refused.Consumed)

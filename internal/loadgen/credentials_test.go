@@ -1,31 +1,19 @@
 package loadgen
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/umbrella-platform/umbrella-streaming/internal/testkafka"
 	"github.com/umbrella-platform/umbrella-streaming/internal/testpki"
 )
-
-// writeCredentials writes a credentials Secret's files as the kubelet mounts
-// them (one file per key) and returns the folder.
-func writeCredentials(t *testing.T, user, password, mechanism, ca string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, value := range map[string]string{"username": user, "password": password, "sasl.mechanism": mechanism, "ca.crt": ca} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(value), 0o600))
-	}
-	return dir
-}
 
 func TestCredentialsFromAMountedSecret(t *testing.T) {
 	ca, err := testpki.NewCA("loadgen-test-ca")
 	require.NoError(t, err)
-	dir := writeCredentials(t, "connectors", "s3cret\n", "SCRAM-SHA-512", ca.CertPEM)
+	dir := testkafka.WriteCredentials(t, "connectors", "s3cret\n", "SCRAM-SHA-512", ca.CertPEM)
 	c, err := ReadCredentials(dir)
 	require.NoError(t, err)
 	assert.Equal(t, "connectors", c.User)

@@ -4,15 +4,14 @@ package loadgen
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 	"github.com/umbrella-platform/umbrella-streaming/internal/poll"
+	"github.com/umbrella-platform/umbrella-streaming/internal/testkafka"
 )
 
 // `kafka-loadgen consume` as a platform service's consumer, against a real
@@ -26,34 +25,11 @@ import (
 // members; a second run consumes exactly those 100 from the committed
 // offsets and brings the lag back to 0.
 func TestGroupConsumeAgainstRealKafka(t *testing.T) {
-	libs, err := localkafka.FindLibs()
-	if err != nil {
-		t.Fatalf("the real-Kafka test needs the Kafka %s jars (eval \"$(scripts/tools.sh env)\"): %v",
-			localkafka.KafkaVersion, err)
-	}
-	spec, err := localkafka.LoadStack(projectDir, "dev")
-	require.NoError(t, err)
-	spec = localkafka.Plaintext(spec)
-	dir, err := os.MkdirTemp("", "loadgen-group-")
-	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	c, err := localkafka.Start(ctx, localkafka.Options{Spec: spec, Dir: dir, KafkaLibs: libs,
-		StartTimeout: 4 * time.Minute})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		assert.NoError(t, c.Stop())
-		if t.Failed() {
-			t.Logf("kept %s for the node logs", dir)
-		} else {
-			os.RemoveAll(dir)
-		}
-	})
+	c := testkafka.Start(t, ctx, testkafka.Options{Stack: "dev", Plaintext: true, StartTimeout: 4 * time.Minute})
 	const topic, group = "email-requests", "email-processor"
-	created, err := c.Admin().CreateTopic(ctx, 3, int16(c.Nodes()), nil, topic)
-	require.NoError(t, err)
-	require.NoError(t, created.Err, created.ErrMessage)
-	require.NoError(t, c.WaitPropagated(ctx, topic, 3))
+	testkafka.CreateTopic(t, ctx, c, topic, 3, int16(c.Nodes()), nil)
 	client := ClientConfig{Bootstrap: c.Bootstrap()}
 	adm := newAdmin(t, client)
 
@@ -65,16 +41,13 @@ func TestGroupConsumeAgainstRealKafka(t *testing.T) {
 	awaitCommittedAtEnd(t, ctx, adm, group, topic, 500)
 	first.awaitProgress(t, ctx, func(p consumeProgress) bool { return p.consumed == 500 && p.lag == 0 && p.members == 1 })
 	code, sum := first.stop(t)
-	require.Equal(t, ExitOK, code, first.stderr.String())
-	committed, ends := groupOffsets(t, ctx, adm, group, topic)
-	assert.Equal(t, ends, committed, "committed offsets == end offsets")
-	assert.Equal(t, GroupConsumeSummary{Topic: topic, Group: group, Consumed: 500, CommittedOffsets: stringKeys(ends),
-		Lag: 0, FetchErrors: map[string]int64{}}, withoutTimes(sum))
+	assertCaughtUp(t, ctx, adm, group, topic, 500, code, sum, first.stderr.String())
 
 	// No consumer: the lag grows, with no member.
 	produceN(t, ctx, client, topic, "unread", 100)
 	var lag int64
 	var members int
+	var err error
 	err = poll.Until(ctx, 200*time.Millisecond, 30*time.Second, func(ctx context.Context) (bool, error) {
 		lag, members, err = GroupLag(ctx, adm, group, topic)
 		return err == nil && lag == 100 && members == 0, nil
@@ -86,12 +59,8 @@ func TestGroupConsumeAgainstRealKafka(t *testing.T) {
 	awaitCommittedAtEnd(t, ctx, adm, group, topic, 600)
 	second.awaitProgress(t, ctx, func(p consumeProgress) bool { return p.consumed == 100 && p.lag == 0 && p.members == 1 })
 	code, sum = second.stop(t)
-	require.Equal(t, ExitOK, code, second.stderr.String())
-	assert.Equal(t, int64(100), sum.Consumed, "resumed from the committed offsets")
-	assert.Zero(t, sum.Lag)
-	committed, ends = groupOffsets(t, ctx, adm, group, topic)
-	assert.Equal(t, ends, committed)
-	assert.Equal(t, stringKeys(ends), sum.CommittedOffsets)
+	// 100: resumed from the committed offsets.
+	assertCaughtUp(t, ctx, adm, group, topic, 100, code, sum, second.stderr.String())
 	lag, members, err = GroupLag(ctx, adm, group, topic)
 	require.NoError(t, err)
 	t.Logf("after the second run: lag %d, members %d", lag, members)

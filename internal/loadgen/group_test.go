@@ -3,13 +3,11 @@ package loadgen
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/poll"
+	"github.com/umbrella-platform/umbrella-streaming/internal/testkafka"
 )
 
 // consume's command line against kfake: records written before the group
@@ -47,12 +46,7 @@ func TestGroupConsumeKfake(t *testing.T) {
 	run.awaitProgress(t, ctx, func(p consumeProgress) bool { return p.consumed == 360 && p.lag == 0 && p.members == 1 })
 
 	code, sum := run.stop(t)
-	require.Equal(t, ExitOK, code, run.stderr.String())
-	_, ends := groupOffsets(t, ctx, adm, group, topic)
-	assert.Equal(t, GroupConsumeSummary{Topic: topic, Group: group, Consumed: 360, CommittedOffsets: stringKeys(ends),
-		Lag: 0, FetchErrors: map[string]int64{}}, withoutTimes(sum))
-	committed, _ := groupOffsets(t, ctx, adm, group, topic)
-	assert.Equal(t, ends, committed, "committed offsets == end offsets after the run")
+	assertCaughtUp(t, ctx, adm, group, topic, 360, code, sum, run.stderr.String())
 	lag, members, err := GroupLag(ctx, adm, group, topic)
 	require.NoError(t, err)
 	assert.Equal(t, [2]int64{0, 0}, [2]int64{lag, int64(members)}, "lag 0, no member once it left")
@@ -62,19 +56,14 @@ func TestGroupConsumeKfake(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, [2]int64{40, 0}, [2]int64{lag, int64(members)}, "lag grows with no member")
 
-	var out, errOut bytes.Buffer
-	code = Main(ctx, []string{"consume", "--bootstrap", strings.Join(client.Bootstrap, ","), "--topic", topic,
-		"--group", group, "--duration", "3s", "--progress", "0", "--commit-interval", "1h"}, &out, &errOut)
-	require.Equal(t, ExitOK, code, errOut.String())
-	assert.Empty(t, errOut.String(), "--progress 0: no progress lines")
-	require.NoError(t, json.Unmarshal(out.Bytes(), &sum))
-	assert.Equal(t, int64(40), sum.Consumed, "resumed from the committed offsets")
-	assert.Zero(t, sum.Lag)
-	assert.Empty(t, sum.Error)
-	assert.GreaterOrEqual(t, sum.DurationMs, int64(3000))
-	committed, ends = groupOffsets(t, ctx, adm, group, topic)
-	assert.Equal(t, ends, committed)
-	assert.Equal(t, stringKeys(ends), sum.CommittedOffsets)
+	code, out, errOut := runMain(ctx, "consume", "--bootstrap", strings.Join(client.Bootstrap, ","), "--topic", topic,
+		"--group", group, "--duration", "3s", "--progress", "0", "--commit-interval", "1h")
+	assert.Empty(t, errOut, "--progress 0: no progress lines")
+	var resumed GroupConsumeSummary
+	decodeLine(t, out, &resumed)
+	// 40: resumed from the committed offsets.
+	assertCaughtUp(t, ctx, adm, group, topic, 40, code, resumed, errOut)
+	assert.GreaterOrEqual(t, resumed.DurationMs, int64(3000))
 }
 
 func TestGroupConsumeUsage(t *testing.T) {
@@ -105,15 +94,15 @@ func TestGroupConsumeUsage(t *testing.T) {
 		{[]string{"--bootstrap", seed, "--topic", "nope", "--group", "g"},
 			"kafka-loadgen consume: consume: topic nope: UNKNOWN_TOPIC_OR_PARTITION: This server does not host this topic-partition. (create it first, e.g. RF 3 and min.insync.replicas 2)\n"},
 	} {
-		var out, errOut bytes.Buffer
-		code := Main(context.Background(), append([]string{"consume"}, tc.args...), &out, &errOut)
+		code, out, errOut := runMain(context.Background(), append([]string{"consume"}, tc.args...)...)
 		assert.Equal(t, ExitUsage, code, tc.args)
-		assert.Equal(t, tc.want, errOut.String(), tc.args)
-		assert.Empty(t, out.String(), tc.args)
+		assert.Equal(t, tc.want, errOut, tc.args)
+		assert.Empty(t, out, tc.args)
 	}
-	var out, errOut bytes.Buffer
-	assert.Equal(t, ExitUsage, Main(context.Background(), []string{"consume", "--duration", "soon"}, &out, &errOut))
-	assert.Contains(t, errOut.String(), `invalid value "soon" for flag -duration`)
+	code, out, errOut := runMain(context.Background(), "consume", "--duration", "soon")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, `invalid value "soon" for flag -duration`)
+	assert.Empty(t, out)
 	assert.Contains(t, Usage, "kafka-loadgen consume --bootstrap host:port[,...] --topic T --group G")
 	assert.Contains(t, Usage, "kafka-loadgen: consume <s>s consumed=<n> lag=<n> members=<n>")
 }
@@ -123,7 +112,7 @@ type consumeRun struct {
 	cancel context.CancelFunc
 	done   chan int
 	stdout bytes.Buffer
-	stderr syncBuffer
+	stderr testkafka.SyncBuffer
 }
 
 // startConsume runs Main consume until stop; a test that fails early still
@@ -158,10 +147,8 @@ func (r *consumeRun) stop(t *testing.T) (int, GroupConsumeSummary) {
 	case <-time.After(time.Minute):
 		t.Fatalf("consume did not stop within a minute of its cancel; stderr:\n%s", r.stderr.String())
 	}
-	lines := strings.Split(strings.TrimSpace(r.stdout.String()), "\n")
-	require.Len(t, lines, 1, "one JSON line on stdout: %q", r.stdout.String())
 	var sum GroupConsumeSummary
-	require.NoError(t, json.Unmarshal([]byte(lines[0]), &sum))
+	decodeLine(t, r.stdout.String(), &sum)
 	return code, sum
 }
 
@@ -201,23 +188,6 @@ func (r *consumeRun) awaitProgress(t *testing.T, ctx context.Context, ok func(co
 		return false, nil
 	})
 	require.NoError(t, err, "last progress line %q", last)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newAdmin(t *testing.T, c ClientConfig) *kadm.Client {
@@ -290,6 +260,19 @@ func awaitCommittedAtEnd(t *testing.T, ctx context.Context, adm *kadm.Client, gr
 	})
 	require.NoError(t, err, "group %s committed %v, end offsets %v (want %d records); last error %v",
 		group, committed, ends, total, last)
+}
+
+// assertCaughtUp checks a consume run that ended: exit 0, the group's
+// committed offsets are the topic's end offsets, and the summary says just
+// that: consumed records, those offsets committed, lag 0, no error.
+func assertCaughtUp(t *testing.T, ctx context.Context, adm *kadm.Client, group, topic string, consumed int64,
+	code int, sum GroupConsumeSummary, stderr string) {
+	t.Helper()
+	require.Equal(t, ExitOK, code, stderr)
+	committed, ends := groupOffsets(t, ctx, adm, group, topic)
+	assert.Equal(t, ends, committed, "committed offsets == end offsets")
+	assert.Equal(t, GroupConsumeSummary{Topic: topic, Group: group, Consumed: consumed, CommittedOffsets: stringKeys(ends),
+		Lag: 0, FetchErrors: map[string]int64{}}, withoutTimes(sum))
 }
 
 func stringKeys(m map[int32]int64) map[string]int64 {

@@ -1,10 +1,8 @@
 package loadgen
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -103,53 +101,49 @@ func TestMainThroughDNSServer(t *testing.T) {
 	report := filepath.Join(t.TempDir(), "report.json")
 	ctx := context.Background()
 
-	var out, errOut bytes.Buffer
-	code := Main(ctx, []string{"produce", "--bootstrap", seed, "--dns-server", dns, "--topic", "load",
-		"--run-id", "cli", "--count", "500", "--rate", "0", "--report", report}, &out, &errOut)
-	require.Equal(t, ExitOK, code, errOut.String())
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	require.Len(t, lines, 1, "one JSON line on stdout")
+	code, out, errOut := runMain(ctx, "produce", "--bootstrap", seed, "--dns-server", dns, "--topic", "load",
+		"--run-id", "cli", "--count", "500", "--rate", "0", "--report", report)
+	require.Equal(t, ExitOK, code, errOut)
 	var sum Summary
-	require.NoError(t, json.Unmarshal([]byte(lines[0]), &sum))
+	decodeLine(t, out, &sum)
 	assert.Equal(t, int64(500), sum.Sent)
 	assert.Equal(t, Ranges{{0, 499}}, sum.AckedSeqRanges)
 	fromFile, err := os.ReadFile(report)
 	require.NoError(t, err)
-	assert.Equal(t, out.String(), string(fromFile), "--report holds the same line")
+	assert.Equal(t, out, string(fromFile), "--report holds the same line")
 
-	out.Reset()
-	errOut.Reset()
-	code = Main(ctx, []string{"verify", "--bootstrap", seed, "--dns-server", dns, "--topic", "load",
-		"--run-id", "cli", "--acked-from", report}, &out, &errOut)
-	require.Equal(t, ExitOK, code, errOut.String())
+	code, out, errOut = runMain(ctx, "verify", "--bootstrap", seed, "--dns-server", dns, "--topic", "load",
+		"--run-id", "cli", "--acked-from", report)
+	require.Equal(t, ExitOK, code, errOut)
 	assert.JSONEq(t, `{"runId":"cli","acked":500,"found":500,"lost":0,"duplicated":0,"lostSample":[],"dupSample":[],
-		"unacked":0,"records":500,"otherRecords":0}`, out.String())
+		"unacked":0,"records":500,"otherRecords":0}`, out)
 
 	// Claiming a seq that was never written fails verify with exit code 1.
-	out.Reset()
-	code = Main(ctx, []string{"verify", "--bootstrap", seed, "--dns-server", dns, "--topic", "load",
-		"--run-id", "cli", "--acked-from", `{"runId":"cli","ackedSeqRanges":[[0,500]]}`}, &out, &errOut)
+	code, out, _ = runMain(ctx, "verify", "--bootstrap", seed, "--dns-server", dns, "--topic", "load",
+		"--run-id", "cli", "--acked-from", `{"runId":"cli","ackedSeqRanges":[[0,500]]}`)
 	assert.Equal(t, ExitFailed, code)
-	assert.Contains(t, out.String(), `"lost":1,"duplicated":0,"lostSample":[500]`)
+	assert.Contains(t, out, `"lost":1,"duplicated":0,"lostSample":[500]`)
 }
 
+// A bad command line exits 2 with the message on stderr and nothing on stdout.
 func TestMainUsage(t *testing.T) {
-	var out, errOut bytes.Buffer
-	assert.Equal(t, ExitUsage, Main(context.Background(), nil, &out, &errOut))
-	assert.Equal(t, Usage, errOut.String())
-	errOut.Reset()
-	assert.Equal(t, ExitUsage, Main(context.Background(), []string{"produce", "--topic", "t", "--run-id", "r",
-		"--count", "1"}, &out, &errOut))
-	assert.Equal(t, "kafka-loadgen produce: --bootstrap is empty: give host:port[,host:port...]\n", errOut.String())
-	errOut.Reset()
-	assert.Equal(t, ExitUsage, Main(context.Background(), []string{"verify", "--bootstrap", "k:1", "--topic", "t",
-		"--run-id", "r"}, &out, &errOut))
-	assert.Equal(t, "kafka-loadgen verify: --acked-from is empty: give produce's summary (its --report file or stdout)\n",
-		errOut.String())
-	errOut.Reset()
-	assert.Equal(t, ExitUsage, Main(context.Background(), []string{"produce", "topic"}, &out, &errOut))
-	assert.Equal(t, "kafka-loadgen produce: unexpected argument \"topic\" (flags are --name value)\n", errOut.String())
-	assert.Empty(t, out.String())
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, Usage},
+		{[]string{"produce", "--topic", "t", "--run-id", "r", "--count", "1"},
+			"kafka-loadgen produce: --bootstrap is empty: give host:port[,host:port...]\n"},
+		{[]string{"verify", "--bootstrap", "k:1", "--topic", "t", "--run-id", "r"},
+			"kafka-loadgen verify: --acked-from is empty: give produce's summary (its --report file or stdout)\n"},
+		{[]string{"produce", "topic"},
+			"kafka-loadgen produce: unexpected argument \"topic\" (flags are --name value)\n"},
+	} {
+		code, out, errOut := runMain(context.Background(), tc.args...)
+		assert.Equal(t, ExitUsage, code, tc.args)
+		assert.Equal(t, tc.want, errOut, tc.args)
+		assert.Empty(t, out, tc.args)
+	}
 }
 
 // startDNS serves one name's A record over UDP on the loopback and returns

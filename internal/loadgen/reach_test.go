@@ -19,11 +19,7 @@ import (
 // does until it admits a new pod) is waited for: the first attempts fail with
 // connection refused, and awaitCluster returns once a broker listens.
 func TestAwaitClusterWaitsOutRefusedConnections(t *testing.T) {
-	port, err := localkafka.FreePort("127.0.0.1")
-	require.NoError(t, err)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(fmt.Sprintf("127.0.0.1:%d", port)))
-	require.NoError(t, err)
-	defer cl.Close()
+	cl, port := refusedClient(t)
 
 	var listening atomic.Bool
 	started := make(chan *kfake.Cluster, 1)
@@ -48,14 +44,22 @@ func TestAwaitClusterWaitsOutRefusedConnections(t *testing.T) {
 
 // Nothing listening: it gives up after its timeout and says why.
 func TestAwaitClusterGivesUpAndNamesTheCause(t *testing.T) {
-	port, err := localkafka.FreePort("127.0.0.1")
-	require.NoError(t, err)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(fmt.Sprintf("127.0.0.1:%d", port)))
-	require.NoError(t, err)
-	defer cl.Close()
-	err = awaitCluster(context.Background(), cl, 2*time.Second)
+	cl, _ := refusedClient(t)
+	err := awaitCluster(context.Background(), cl, 2*time.Second)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no broker answered within 2s")
 	assert.Contains(t, err.Error(), "connection refused")
 	assert.Contains(t, err.Error(), "NetworkPolicy")
+}
+
+// refusedClient is a client seeded with a loopback port nothing listens on
+// (yet): every connection is refused until a broker takes the port.
+func refusedClient(t *testing.T) (*kgo.Client, int) {
+	t.Helper()
+	port, err := localkafka.FreePort("127.0.0.1")
+	require.NoError(t, err)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(fmt.Sprintf("127.0.0.1:%d", port)))
+	require.NoError(t, err)
+	t.Cleanup(cl.Close)
+	return cl, port
 }

@@ -5,7 +5,6 @@ package loadgen
 import (
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"sync/atomic"
@@ -15,12 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 	"github.com/umbrella-platform/umbrella-streaming/internal/poll"
+	"github.com/umbrella-platform/umbrella-streaming/internal/testkafka"
 )
-
-// projectDir is the repository root, where Pulumi.<stack>.yaml live.
-const projectDir = "../.."
 
 // Against a real 3-node Kafka 4.1.1 running the prod stack's broker
 // configuration, a 20 s produce run survives one node SIGKILLed mid-run and
@@ -28,41 +24,18 @@ const projectDir = "../.."
 // reads each acknowledged seq back exactly once. The figures are logged with
 // the prefix FIGURE.
 func TestProduceSurvivesBrokerKill(t *testing.T) {
-	libs, err := localkafka.FindLibs()
-	if err != nil {
-		t.Fatalf("the real-Kafka test needs the Kafka %s jars (eval \"$(scripts/tools.sh env)\"): %v",
-			localkafka.KafkaVersion, err)
-	}
-	spec, err := localkafka.LoadStack(projectDir, "prod")
-	require.NoError(t, err)
-	spec = localkafka.Plaintext(spec) // loadgen dials the plaintext client port
-	require.Equal(t, 3, spec.Brokers)
-	dir, err := os.MkdirTemp("", "loadgen-realkafka-")
-	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
 	start := time.Now()
-	c, err := localkafka.Start(ctx, localkafka.Options{Spec: spec, Dir: dir, KafkaLibs: libs,
-		StartTimeout: 4 * time.Minute})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		assert.NoError(t, c.Stop())
-		if t.Failed() {
-			t.Logf("kept %s for the node logs", dir)
-		} else {
-			os.RemoveAll(dir)
-		}
-	})
+	// loadgen dials the plaintext client port.
+	c := testkafka.Start(t, ctx, testkafka.Options{Stack: "prod", Plaintext: true, StartTimeout: 4 * time.Minute})
+	require.Equal(t, 3, c.Nodes())
 	t.Logf("3 nodes ready in %s", time.Since(start).Round(100*time.Millisecond))
 
 	const topic = "loadgen"
 	minISR := "2"
-	created, err := c.Admin().CreateTopic(ctx, 3, 3, map[string]*string{"min.insync.replicas": &minISR}, topic)
-	require.NoError(t, err)
-	require.NoError(t, created.Err, created.ErrMessage)
-	require.NoError(t, c.WaitInSync(ctx, topic, 3))
-	require.NoError(t, c.WaitPropagated(ctx, topic, 3))
+	testkafka.CreateTopic(t, ctx, c, topic, 3, 3, map[string]*string{"min.insync.replicas": &minISR})
 	ts, err := c.Describe(ctx, topic)
 	require.NoError(t, err)
 	victim := int(ts.Partitions[0].Leader) // its leaderships must move
