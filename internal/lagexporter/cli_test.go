@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -125,14 +124,9 @@ func TestServeKfake(t *testing.T) {
 	url := "http://" + ln.Addr().String()
 	var body string
 	require.Eventually(t, func() bool {
-		resp, err := http.Get(url + "/metrics")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		body = string(b)
-		return slices.Contains(samples(body), "umbrella_lag_exporter_up 1")
+		b, err := scrape(url)
+		body = b
+		return err == nil && slices.Contains(samples(body), "umbrella_lag_exporter_up 1")
 	}, 20*time.Second, 100*time.Millisecond)
 	assert.Equal(t, []string{`umbrella_consumergroup_lag{group="svc",topic="orders"} 7`,
 		`umbrella_consumergroup_members{group="svc"} 0`, "umbrella_lag_exporter_up 1"}, samples(body)[:3])

@@ -36,6 +36,18 @@ func get(t *testing.T, h http.Handler, path string) (int, string) {
 	return rec.Code, string(body)
 }
 
+// scrape GETs /metrics from the server at url (http://host:port) over real
+// HTTP, as Prometheus does, and returns the body.
+func scrape(url string) (string, error) {
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
 // samples are the exposition's sample lines (no HELP or TYPE).
 func samples(body string) []string {
 	var out []string

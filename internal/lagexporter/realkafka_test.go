@@ -4,9 +4,7 @@ package lagexporter
 
 import (
 	"context"
-	"io"
 	"maps"
-	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
@@ -31,13 +29,10 @@ import (
 // ("name{labels}").
 func scrapeValues(t *testing.T, url string) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get(url + "/metrics")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	body, err := scrape(url)
 	require.NoError(t, err)
 	out := map[string]float64{}
-	for _, line := range samples(string(body)) {
+	for _, line := range samples(body) {
 		i := strings.LastIndexByte(line, ' ')
 		v, err := strconv.ParseFloat(line[i+1:], 64)
 		require.NoError(t, err, line)
