@@ -3,12 +3,13 @@
 // what it checks: Start runs a real Kafka from a stack's broker configuration
 // for one test and stops it when the test ends, CreateTopic makes a topic
 // every node serves, AddUser gives a secure cluster a SCRAM user with its
-// ACLs, WriteCredentials lays out a service's credentials Secret
-// as the kubelet mounts it, and SyncBuffer captures a command's output while
-// it runs in another goroutine.
+// ACLs, WriteCredentials lays out a service's credentials Secret as the
+// kubelet mounts it, and SyncBuffer captures a command's output while it runs
+// in another goroutine.
 //
-// Start needs the Kafka jars that scripts/tools.sh builds (eval "$(scripts/tools.sh
-// env)"); it is meant for tests behind the realkafka build tag.
+// Start needs the Kafka jars that scripts/tools.sh builds (eval
+// "$(scripts/tools.sh env)"); it is meant for tests behind the realkafka
+// build tag.
 package testkafka
 
 import (
