@@ -114,7 +114,7 @@ run_slow() {
   fi
   check_log "$full_log" "$@"
 }
-run_slow engine "integration realkafka monitoring" ./provider/ ./internal/loadgen/ ./internal/deploy/ ./tests/realkafka/ ./tests/monitoring/ ./tests/integration/
+run_slow engine "integration realkafka monitoring" ./provider/ ./internal/loadgen/ ./internal/lagexporter/ ./internal/deploy/ ./tests/realkafka/ ./tests/monitoring/ ./tests/integration/
 
 log "waiting for the real node tier's tools and images"
 if ! wait "$node_prep"; then
