@@ -63,13 +63,20 @@ func BuildLagExporter(s *config.Spec) *appsv1.DeploymentArgs {
 	if !s.Monitoring.Enabled {
 		return nil
 	}
-	health := func(period, failures int) *corev1.ProbeArgs {
-		return &corev1.ProbeArgs{
-			HttpGet:          &corev1.HTTPGetActionArgs{Path: pulumi.String(LagExporterHealthPath), Port: pulumi.String(LagExporterPortName)},
-			PeriodSeconds:    pulumi.Int(period),
-			TimeoutSeconds:   pulumi.Int(2),
-			FailureThreshold: pulumi.Int(failures),
-		}
+	// Readiness is the collections running on time (503 while Kafka does not
+	// answer); liveness only that the process serves: a restart cannot make
+	// an unreachable Kafka answer, it would only lose the last reading.
+	readiness := &corev1.ProbeArgs{
+		HttpGet:          &corev1.HTTPGetActionArgs{Path: pulumi.String(LagExporterHealthPath), Port: pulumi.String(LagExporterPortName)},
+		PeriodSeconds:    pulumi.Int(10),
+		TimeoutSeconds:   pulumi.Int(2),
+		FailureThreshold: pulumi.Int(1),
+	}
+	liveness := &corev1.ProbeArgs{
+		TcpSocket:        &corev1.TCPSocketActionArgs{Port: pulumi.String(LagExporterPortName)},
+		PeriodSeconds:    pulumi.Int(20),
+		TimeoutSeconds:   pulumi.Int(2),
+		FailureThreshold: pulumi.Int(3),
 	}
 	args := pulumi.StringArray{}
 	for _, a := range LagExporterFlags(s) {
@@ -83,13 +90,13 @@ func BuildLagExporter(s *config.Spec) *appsv1.DeploymentArgs {
 		Args:            args,
 		Ports: corev1.ContainerPortArray{&corev1.ContainerPortArgs{
 			Name: pulumi.String(LagExporterPortName), ContainerPort: pulumi.Int(LagExporterPort), Protocol: pulumi.String("TCP")}},
-		// Liveness waits out a few slow collections (a broker roll); readiness
-		// reacts at once.
-		LivenessProbe:  health(20, 3),
-		ReadinessProbe: health(10, 1),
+		LivenessProbe:  liveness,
+		ReadinessProbe: readiness,
 		Resources: &corev1.ResourceRequirementsArgs{
-			Requests: pulumi.StringMap{"cpu": pulumi.String(LagExporterRequestsCPU), "memory": pulumi.String(LagExporterRequestsMemory)},
-			Limits:   pulumi.StringMap{"cpu": pulumi.String(LagExporterLimitsCPU), "memory": pulumi.String(LagExporterLimitsMemory)},
+			Requests: pulumi.StringMap{"cpu": pulumi.String(LagExporterRequestsCPU), "memory": pulumi.String(LagExporterRequestsMemory),
+				"ephemeral-storage": pulumi.String(LagExporterRequestsEphemeral)},
+			Limits: pulumi.StringMap{"cpu": pulumi.String(LagExporterLimitsCPU), "memory": pulumi.String(LagExporterLimitsMemory),
+				"ephemeral-storage": pulumi.String(LagExporterLimitsEphemeral)},
 		},
 		SecurityContext: &corev1.SecurityContextArgs{
 			AllowPrivilegeEscalation: pulumi.Bool(false),

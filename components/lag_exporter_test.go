@@ -68,14 +68,17 @@ func TestLagExporterDeployment(t *testing.T) {
 	}, c.Args)
 	assert.Nil(t, c.Env)
 	assert.Equal(t, corev1.ContainerPortArray{&corev1.ContainerPortArgs{Name: pulumi.String("lag-metrics"), ContainerPort: pulumi.Int(9308), Protocol: pulumi.String("TCP")}}, c.Ports)
-	for name, probe := range map[string]corev1.ProbePtrInput{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
-		get := probe.(*corev1.ProbeArgs).HttpGet.(*corev1.HTTPGetActionArgs)
-		assert.Equal(t, pulumi.String("/healthz"), get.Path, name)
-		assert.Equal(t, pulumi.String("lag-metrics"), get.Port, name)
-	}
+	// Ready while collections run on time; alive while it serves (a restart
+	// cannot make an unreachable Kafka answer).
+	get := c.ReadinessProbe.(*corev1.ProbeArgs).HttpGet.(*corev1.HTTPGetActionArgs)
+	assert.Equal(t, pulumi.String("/healthz"), get.Path)
+	assert.Equal(t, pulumi.String("lag-metrics"), get.Port)
+	live := c.LivenessProbe.(*corev1.ProbeArgs)
+	assert.Nil(t, live.HttpGet, "liveness must not follow Kafka's health")
+	assert.Equal(t, pulumi.String("lag-metrics"), live.TcpSocket.(*corev1.TCPSocketActionArgs).Port)
 	res := c.Resources.(*corev1.ResourceRequirementsArgs)
-	assert.Equal(t, pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("32Mi")}, res.Requests)
-	assert.Equal(t, pulumi.StringMap{"cpu": pulumi.String("200m"), "memory": pulumi.String("128Mi")}, res.Limits)
+	assert.Equal(t, pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("32Mi"), "ephemeral-storage": pulumi.String("1Mi")}, res.Requests)
+	assert.Equal(t, pulumi.StringMap{"cpu": pulumi.String("200m"), "memory": pulumi.String("128Mi"), "ephemeral-storage": pulumi.String("32Mi")}, res.Limits)
 	sc := c.SecurityContext.(*corev1.SecurityContextArgs)
 	assert.Equal(t, pulumi.Bool(true), sc.ReadOnlyRootFilesystem)
 	assert.Equal(t, pulumi.Bool(false), sc.AllowPrivilegeEscalation)

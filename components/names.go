@@ -84,12 +84,15 @@ const (
 )
 
 // The lag exporter's requests and limits: one Go process holding a few
-// thousand series at most.
+// thousand series at most, writing nothing (read-only root; ephemeral
+// storage is the container's log only).
 const (
-	LagExporterRequestsCPU    = "10m"
-	LagExporterRequestsMemory = "32Mi"
-	LagExporterLimitsCPU      = "200m"
-	LagExporterLimitsMemory   = "128Mi"
+	LagExporterRequestsCPU       = "10m"
+	LagExporterRequestsMemory    = "32Mi"
+	LagExporterRequestsEphemeral = "1Mi"
+	LagExporterLimitsCPU         = "200m"
+	LagExporterLimitsMemory      = "128Mi"
+	LagExporterLimitsEphemeral   = "32Mi"
 )
 
 // Pod volume names (besides DataVolumeName).

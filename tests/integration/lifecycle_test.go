@@ -81,7 +81,7 @@ func TestDevStackLifecycle(t *testing.T) {
 		assert.EqualValues(t, 9092, path(client, "spec", "ports", 0, "port"))
 
 		np := getJSON(t, "-n", "umbrella-streaming", "networkpolicy", "kafka")
-		assert.Len(t, path(np, "spec", "ingress"), 5)
+		assert.Len(t, path(np, "spec", "ingress"), 6, "five broker rules and the lag exporter's")
 		assert.True(t, exists("-n", "umbrella-streaming", "podmonitor.monitoring.coreos.com", "kafka"))
 		assert.True(t, exists("-n", "umbrella-streaming", "prometheusrule.monitoring.coreos.com", "kafka-alerts"))
 		assert.True(t, exists("-n", "umbrella-infra", "configmap", "umbrella-streaming-kafka-dashboard"))
