@@ -191,7 +191,9 @@ func brokerAwayRaisesAlerts(t *testing.T, k kafkaStack) {
 	pod := components.PodName(2)
 	node, err := kubectl("-n", ns, "get", "pod", pod, "-o", "jsonpath={.spec.nodeName}")
 	require.NoError(t, err)
-	run := startProducer(t, k, "alerts", 150*time.Second)
+	// Long enough to outlast the away spell up to both alerts firing (about a
+	// minute with for 1m); the story waits for it to end before verifying.
+	run := startProducer(t, k, "alerts", 90*time.Second)
 	run.waitAcked(t, faultAfterAcked)
 	_, err = kubectl("cordon", node)
 	require.NoError(t, err)
@@ -300,13 +302,21 @@ func assertDashboardAnswers(t *testing.T, s *config.Spec) {
 	addr := promAddr(t, monitoringNS, platformProm)
 	panels := components.DashboardPanels(s)
 	require.NotEmpty(t, panels)
-	// The traffic counters, now that there was traffic, for every broker pod.
-	pods := brokerPodNames(3)
-	instances := currentInstances(t, pods)
+	// The traffic counters, now that there was traffic. Kafka makes a
+	// broker's per-topic counters when it leads a partition that gets
+	// traffic, so they are there for the brokers that led some (after the
+	// alert stories one broker can lead them all for a while, until the
+	// preferred leaders are elected again), with pod and namespace labels.
+	instances := currentInstances(t, brokerPodNames(3))
 	for _, m := range []string{components.MetricMessagesIn, components.MetricBytesIn, components.MetricBytesOut} {
 		series, err := promSeries(addr, fmt.Sprintf(`count by (pod, namespace) (%s{namespace=%q,instance=~%q})`, m, ns, instances))
 		require.NoError(t, err, m)
-		assert.Equal(t, pods, seriesPods(series), "%s: every broker pod, labelled pod and namespace, after load", m)
+		require.NotEmpty(t, series, "%s after load", m)
+		for _, s := range series {
+			assert.Regexp(t, `^kafka-[0-2]$`, s["pod"], m)
+			assert.Equal(t, ns, s["namespace"], m)
+		}
+		t.Logf("FIGURE %s after load: series from brokers %v", m, seriesPods(series))
 	}
 	answered := 0
 	for _, p := range panels {
@@ -353,7 +363,10 @@ func lagAlertStory(t *testing.T, k kafkaStack) {
 	lag := fmt.Sprintf(`sum(%s{namespace=%q,group=%q,topic=%q})`, components.MetricConsumerGroupLag, ns, group, topic)
 
 	consumer("consume-email-1")
-	run := startProducer(t, k, "lag", 150*time.Second)
+	// The lag grows while the group has no members and the producer runs;
+	// the alert reads growth over 5 minutes, so it fires after the producer
+	// is done too.
+	run := startProducer(t, k, "lag", 60*time.Second)
 	run.waitAcked(t, faultAfterAcked)
 	waitFor(t, 3*time.Minute, "the exporter to show email-processor with 1 member", func() bool {
 		m, ok := groupValue(members)

@@ -162,7 +162,6 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		s := run.wait(t)
 		verifyProduced(t, k, run, s)
 		waitFor(t, 4*time.Minute, "the killed broker Ready again", func() bool { return podReady(ns, components.PodName(leader)) })
-		time.Sleep(scrapeInterval) // one more scrape of every broker after its return
 		assertAlertQuietSince(t, "KafkaActiveControllerCount", quietFrom)
 	})
 
