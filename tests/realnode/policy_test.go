@@ -221,6 +221,16 @@ func assertPolicyTable(t *testing.T, k kafkaStack, brokers int) string {
 	np, target := livePolicy(t)
 	ports := policy.Ports(k.secure)
 	probes := policyProbes(t, brokers)
+	// Every source a pod can stand for is probed: a table measured from no
+	// probe would assert nothing.
+	want := 0
+	for _, p := range policy.Peers(ns) {
+		if p.Pod() || (p.Broker && brokers > 1) {
+			want++
+		}
+	}
+	require.NotZero(t, want)
+	require.Len(t, probes, want, "one probe per source of the table")
 	ip := brokerIP(t, broker)
 	measured := map[string]map[int]bool{}
 	for _, pr := range probes {
