@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/placement"
 )
 
 // BalanceResult is what a rebalance did.
@@ -34,12 +36,12 @@ type BalanceResult struct {
 // shows the same replica sets: right after a reassignment a lagging broker
 // still shows the replicas being added or removed, and a plan made from its
 // view would be wrong.
-func (k *kafkaClient) clusterAssignment(ctx context.Context) (map[PartitionID][]int32, []Broker, error) {
-	var out map[PartitionID][]int32
-	var brokers []Broker
+func (k *kafkaClient) clusterAssignment(ctx context.Context) (map[placement.PartitionID][]int32, []placement.Broker, error) {
+	var out map[placement.PartitionID][]int32
+	var brokers []placement.Broker
 	var lag string
 	err := poll(ctx, k.timeout, "reading the cluster's replica assignment", func(ctx context.Context) (bool, error) {
-		var first map[PartitionID][]int32
+		var first map[placement.PartitionID][]int32
 		ids, err := k.brokerIDs(ctx)
 		if err != nil {
 			lag = err.Error()
@@ -55,7 +57,7 @@ func (k *kafkaClient) clusterAssignment(ctx context.Context) (map[PartitionID][]
 				return false, nil
 			case first == nil:
 				first, brokers = a, bs
-			case !sameReplicaSets(first, a):
+			case !placement.SameReplicaSets(first, a):
 				lag = fmt.Sprintf("broker %d does not show the same replicas as broker %d yet", id, ids[0])
 				return false, nil
 			}
@@ -70,7 +72,7 @@ func (k *kafkaClient) clusterAssignment(ctx context.Context) (map[PartitionID][]
 }
 
 // assignmentFrom asks broker id alone for every topic's replicas.
-func (k *kafkaClient) assignmentFrom(ctx context.Context, id int32) (map[PartitionID][]int32, []Broker, error) {
+func (k *kafkaClient) assignmentFrom(ctx context.Context, id int32) (map[placement.PartitionID][]int32, []placement.Broker, error) {
 	ctx, cancel := k.withTimeout(ctx)
 	defer cancel()
 	resp, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, k.broker(id)) // nil topics: all of them
@@ -78,31 +80,17 @@ func (k *kafkaClient) assignmentFrom(ctx context.Context, id int32) (map[Partiti
 		return nil, nil, fmt.Errorf("Metadata request failed: %w", err)
 	}
 	brokers := brokersOf(resp.Brokers)
-	out := map[PartitionID][]int32{}
+	out := map[placement.PartitionID][]int32{}
 	for _, t := range resp.Topics {
 		topic := deref(t.Topic)
 		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
 			return nil, nil, topicError(topic, "Metadata", err, "")
 		}
 		for _, p := range t.Partitions {
-			out[PartitionID{topic, p.Partition}] = slices.Clone(p.Replicas)
+			out[placement.PartitionID{Topic: topic, Partition: p.Partition}] = slices.Clone(p.Replicas)
 		}
 	}
 	return out, brokers, nil
-}
-
-// sameReplicaSets reports whether a and b hold the same partitions on the
-// same brokers (order aside: leader swaps are not data).
-func sameReplicaSets(a, b map[PartitionID][]int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for p, r := range a {
-		if !slices.Equal(slices.Sorted(slices.Values(r)), slices.Sorted(slices.Values(b[p]))) {
-			return false
-		}
-	}
-	return true
 }
 
 // Rebalance moves replicas so that brokers, and only they, hold the
@@ -125,11 +113,11 @@ func (k *kafkaClient) Rebalance(ctx context.Context, brokers []int32, throttle i
 	if err != nil {
 		return res, err
 	}
-	keep, err := keptBrokers(brokers, registered)
+	keep, err := placement.KeptBrokers(brokers, registered)
 	if err != nil {
 		return res, err
 	}
-	plan, err := PlanRebalance(current, keep)
+	plan, err := placement.PlanRebalance(current, keep)
 	if err != nil {
 		return res, err
 	}
@@ -144,37 +132,13 @@ func (k *kafkaClient) Rebalance(ctx context.Context, brokers []int32, throttle i
 	return res, k.applyPlan(ctx, current, plan, throttle, progress)
 }
 
-// keptBrokers are the registered brokers with the listed IDs; an ID no
-// broker registered is an error, since a replica can only move to a live
-// broker.
-func keptBrokers(ids []int32, registered []Broker) ([]Broker, error) {
-	var keep []Broker
-	for _, id := range ids {
-		i := slices.IndexFunc(registered, func(b Broker) bool { return b.ID == id })
-		if i < 0 {
-			return nil, fmt.Errorf("broker %d is not registered with the cluster (registered: %v): start it, "+
-				"or leave it out of the broker list", id, brokerIDsOf(registered))
-		}
-		keep = append(keep, registered[i])
-	}
-	return keep, nil
-}
-
-func brokerIDsOf(bs []Broker) []int32 {
-	ids := make([]int32, len(bs))
-	for i, b := range bs {
-		ids[i] = b.ID
-	}
-	return ids
-}
-
 // applyPlan throttles the moves topic by topic, submits them in one
 // AlterPartitionAssignments, waits for them, elects the preferred leaders
 // and removes the throttles, also when something failed.
-func (k *kafkaClient) applyPlan(ctx context.Context, current map[PartitionID][]int32, plan RebalancePlan, rate int64,
+func (k *kafkaClient) applyPlan(ctx context.Context, current map[placement.PartitionID][]int32, plan placement.Plan, rate int64,
 	progress func(string),
 ) (err error) {
-	byTopic := map[string][]PartitionID{}
+	byTopic := map[string][]placement.PartitionID{}
 	for p := range plan.Moves {
 		byTopic[p.Topic] = append(byTopic[p.Topic], p)
 	}
@@ -226,7 +190,7 @@ func (k *kafkaClient) applyPlan(ctx context.Context, current map[PartitionID][]i
 // moved partition on its new brokers: the controller reports a reassignment
 // done before every broker has applied it, and a client asking a lagging
 // broker would still see the old replicas.
-func (k *kafkaClient) waitAssignmentShown(ctx context.Context, moves map[PartitionID][]int32) error {
+func (k *kafkaClient) waitAssignmentShown(ctx context.Context, moves map[placement.PartitionID][]int32) error {
 	return poll(ctx, k.timeout, "waiting until every broker shows the new replicas", func(ctx context.Context) (bool, error) {
 		shown, _, err := k.clusterAssignment(ctx)
 		if err != nil {
@@ -243,7 +207,7 @@ func (k *kafkaClient) waitAssignmentShown(ctx context.Context, moves map[Partiti
 
 // topicLists are the partitions' lists before and after, indexed by
 // partition number as throttleFor wants them (gaps left empty).
-func topicLists(current, moves map[PartitionID][]int32, parts []PartitionID) (before, after [][]int32) {
+func topicLists(current, moves map[placement.PartitionID][]int32, parts []placement.PartitionID) (before, after [][]int32) {
 	n := 0
 	for _, p := range parts {
 		n = max(n, int(p.Partition)+1)
@@ -433,26 +397,26 @@ func (k *kafkaClient) electPreferred(ctx context.Context, set kadm.TopicsSet) er
 
 // movedBytes sums, over the replicas the plan copies, the size of each
 // partition's largest replica (DescribeLogDirs); 0 where unknown.
-func (k *kafkaClient) movedBytes(ctx context.Context, current map[PartitionID][]int32, plan RebalancePlan) (int64, error) {
+func (k *kafkaClient) movedBytes(ctx context.Context, current map[placement.PartitionID][]int32, plan placement.Plan) (int64, error) {
 	dctx, cancel := k.withTimeout(ctx)
 	defer cancel()
 	dirs, err := k.adm.DescribeAllLogDirs(dctx, nil)
 	if err != nil {
 		return 0, err
 	}
-	size := map[PartitionID]int64{}
+	size := map[placement.PartitionID]int64{}
 	var dirErr error
 	dirs.Each(func(d kadm.DescribedLogDir) {
 		if d.Err != nil && dirErr == nil {
 			dirErr = fmt.Errorf("broker %d, log dir %s: %w", d.Broker, d.Dir, d.Err)
 		}
 		d.Topics.Each(func(p kadm.DescribedLogDirPartition) {
-			id := PartitionID{p.Topic, p.Partition}
+			id := placement.PartitionID{Topic: p.Topic, Partition: p.Partition}
 			size[id] = max(size[id], p.Size)
 		})
 	})
 	var total int64
-	for _, p := range slices.SortedFunc(maps.Keys(plan.Moves), comparePartitions) {
+	for _, p := range slices.SortedFunc(maps.Keys(plan.Moves), placement.ComparePartitions) {
 		for _, r := range plan.Moves[p] {
 			if !slices.Contains(current[p], r) {
 				total += size[p]

@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/placement"
 )
 
 // topicMeta is what one direct metadata request says about a topic.
@@ -29,7 +31,7 @@ type topicMeta struct {
 	// InSync is true when every partition's ISR holds all its replicas.
 	InSync bool
 	// Brokers are the brokers in the cluster, sorted by ID.
-	Brokers []Broker
+	Brokers []placement.Broker
 }
 
 // String is the topic as one broker shows it, for error messages.
@@ -126,7 +128,7 @@ func (k *kafkaClient) metadataFrom(ctx context.Context, r kmsg.Requestor, topic 
 // topicMetaOf reads one topic of a metadata answer. UNKNOWN_TOPIC_OR_PARTITION
 // is a topic that does not exist (for this broker); a retriable error is a
 // topic that exists but is not led yet; any other error is returned.
-func topicMetaOf(t kmsg.MetadataResponseTopic, brokers []Broker) (topicMeta, error) {
+func topicMetaOf(t kmsg.MetadataResponseTopic, brokers []placement.Broker) (topicMeta, error) {
 	topic := deref(t.Topic)
 	meta := topicMeta{Brokers: brokers}
 	terr := kerr.ErrorForCode(t.ErrorCode)
@@ -581,7 +583,7 @@ func (k *kafkaClient) changeReplicationFactor(ctx context.Context, topic string,
 	if err != nil {
 		return err
 	}
-	placement, err := ResizeReplicas(current, rf, brokers)
+	placement, err := placement.ResizeReplicas(current, rf, brokers)
 	if err != nil {
 		return fmt.Errorf("topic %q: %w", topic, err)
 	}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
 	upoll "github.com/umbrella-platform/umbrella-streaming/internal/poll"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/placement"
 )
 
 // throttleSeen is the reassignment throttle as the cluster shows it: the
@@ -174,7 +176,7 @@ func TestRealKafkaFiveNodesReplicationFactor(t *testing.T) {
 	require.NoError(t, cl.waitReassigned(context.Background(), topic, 5))
 	grown, _, err := cl.assignment(context.Background(), topic)
 	require.NoError(t, err)
-	want, err := ResizeReplicas(before, 3, []Broker{{ID: 0}, {ID: 1}, {ID: 2}, {ID: 3}, {ID: 4}})
+	want, err := placement.ResizeReplicas(before, 3, []placement.Broker{{ID: 0}, {ID: 1}, {ID: 2}, {ID: 3}, {ID: 4}})
 	require.NoError(t, err)
 	assert.Equal(t, want, grown, "RF 2 -> 3 from %v", before)
 	var leader, follower []string

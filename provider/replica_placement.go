@@ -9,6 +9,8 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/placement"
 )
 
 // ReplicaPlacementToken is the Pulumi type token of the ReplicaPlacement
@@ -273,12 +275,12 @@ func runPlacement(ctx context.Context, state ReplicaPlacementState, from int, dr
 			return state, err
 		case unreachable != nil && create:
 			log.Infof("ReplicaPlacement drain to brokers %s: Kafka did not answer within %s (%v): no cluster yet, "+
-				"nothing to drain", idRange(in.Brokers), placementProbeTimeout, unreachable)
+				"nothing to drain", placement.IDRange(in.Brokers), placementProbeTimeout, unreachable)
 			return state, nil
 		case unreachable != nil:
 			return state, fmt.Errorf("ReplicaPlacement drain to brokers %s: Kafka did not answer within %s: %w: a drain "+
 				"must read where the replicas are before brokers go; check bootstrapServers and that the brokers run, "+
-				"then run again", idRange(in.Brokers), placementProbeTimeout, unreachable)
+				"then run again", placement.IDRange(in.Brokers), placementProbeTimeout, unreachable)
 		}
 	}
 	return placeAndRecord(ctx, cl, state)
@@ -299,7 +301,7 @@ func placeAndRecord(ctx context.Context, cl *kafkaClient, state ReplicaPlacement
 	state.LastResult = &PlacementResult{ReplicasMoved: res.ReplicasMoved, BytesMoved: int(res.BytesMoved),
 		PartitionsChanged: res.Partitions, Resumed: res.Resumed}
 	log.Infof("ReplicaPlacement %s: %d replicas (%s) of %d partitions moved in %s; %d reassignments of an earlier run "+
-		"waited for", placementHead(in.Mode, -1, in.Brokers), res.ReplicasMoved, humanBytes(res.BytesMoved),
+		"waited for", placementHead(in.Mode, -1, in.Brokers), res.ReplicasMoved, placement.HumanBytes(res.BytesMoved),
 		res.Partitions, time.Since(start).Round(100*time.Millisecond), res.Resumed)
 	v, err := cl.readPlacement(ctx)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/placement"
 )
 
 // The two modes of a ReplicaPlacement.
@@ -31,8 +33,8 @@ const placementProbeTimeout = 10 * time.Second
 // placementView is the cluster as a ReplicaPlacement sees it: every
 // partition's replicas (preferred leader first) and the registered brokers.
 type placementView struct {
-	current    map[PartitionID][]int32
-	registered []Broker
+	current    map[placement.PartitionID][]int32
+	registered []placement.Broker
 }
 
 // readPlacement reads the view once every broker shows the same replicas.
@@ -42,8 +44,8 @@ func (k *kafkaClient) readPlacement(ctx context.Context) (placementView, error) 
 }
 
 // usable are the registered brokers among 0..n-1.
-func (v placementView) usable(n int) []Broker {
-	var out []Broker
+func (v placementView) usable(n int) []placement.Broker {
+	var out []placement.Broker
 	for _, b := range v.registered {
 		if b.ID >= 0 && int(b.ID) < n {
 			out = append(out, b)
@@ -55,8 +57,8 @@ func (v placementView) usable(n int) []Broker {
 // missing are the brokers among 0..n-1 that are not registered.
 func (v placementView) missing(n int) []int32 {
 	var out []int32
-	for _, id := range brokerRange(n) {
-		if !slices.ContainsFunc(v.registered, func(b Broker) bool { return b.ID == id }) {
+	for _, id := range placement.BrokerRange(n) {
+		if !slices.ContainsFunc(v.registered, func(b placement.Broker) bool { return b.ID == id }) {
 			out = append(out, id)
 		}
 	}
@@ -66,31 +68,31 @@ func (v placementView) missing(n int) []int32 {
 // plan is what mode would do now. A balance with brokers missing is planned
 // as if they had registered without a rack when assumeMissing is set (a
 // preview's estimate); the real run waits for them first.
-func (v placementView) plan(mode string, n int, assumeMissing bool) (RebalancePlan, error) {
+func (v placementView) plan(mode string, n int, assumeMissing bool) (placement.Plan, error) {
 	usable := v.usable(n)
 	if mode == placementDrain {
-		leaving, _, _ := outsideBrokers(v.current, n)
-		var parts []PartitionID
+		leaving, _, _ := placement.OutsideBrokers(v.current, n)
+		var parts []placement.PartitionID
 		for p, rs := range v.current {
 			if slices.ContainsFunc(rs, func(r int32) bool { return slices.Contains(leaving, r) }) {
 				parts = append(parts, p)
 			}
 		}
-		if err := checkFits(v.current, parts, n, usable); err != nil {
-			return RebalancePlan{}, err
+		if err := placement.CheckFits(v.current, parts, n, usable); err != nil {
+			return placement.Plan{}, err
 		}
-		return PlanDrain(v.current, leaving, usable)
+		return placement.PlanDrain(v.current, leaving, usable)
 	}
 	brokers := usable
 	if assumeMissing {
 		for _, id := range v.missing(n) {
-			brokers = append(brokers, Broker{ID: id})
+			brokers = append(brokers, placement.Broker{ID: id})
 		}
 	}
-	if err := checkFits(v.current, slices.Collect(maps.Keys(v.current)), n, brokers); err != nil {
-		return RebalancePlan{}, err
+	if err := placement.CheckFits(v.current, slices.Collect(maps.Keys(v.current)), n, brokers); err != nil {
+		return placement.Plan{}, err
 	}
-	return PlanRebalance(v.current, brokers)
+	return placement.PlanRebalance(v.current, brokers)
 }
 
 // misplaced counts what is not as mode wants: for a balance with every
@@ -100,16 +102,16 @@ func (v placementView) plan(mode string, n int, assumeMissing bool) (RebalancePl
 // cannot be made counts the same way: Read must not fail on it.
 func (v placementView) misplaced(mode string, n int) (replicas, partitions int) {
 	if mode == placementBalance && len(v.missing(n)) == 0 {
-		if plan, err := PlanRebalance(v.current, v.usable(n)); err == nil {
+		if plan, err := placement.PlanRebalance(v.current, v.usable(n)); err == nil {
 			return plan.ReplicasMoved, len(plan.Moves)
 		}
 	}
-	_, replicas, partitions = outsideBrokers(v.current, n)
+	_, replicas, partitions = placement.OutsideBrokers(v.current, n)
 	return replicas, partitions
 }
 
 // partitionSet is every partition of current, for ElectLeaders.
-func partitionSet(current map[PartitionID][]int32) kadm.TopicsSet {
+func partitionSet(current map[placement.PartitionID][]int32) kadm.TopicsSet {
 	set := kadm.TopicsSet{}
 	for p := range current {
 		set.Add(p.Topic, p.Partition)
@@ -162,7 +164,7 @@ func (k *kafkaClient) previewPlacement(ctx context.Context, mode string, from, n
 		return "", err
 	}
 	bytes, err := k.movedBytes(ctx, v.current, plan)
-	size := humanBytes(bytes)
+	size := placement.HumanBytes(bytes)
 	if err != nil {
 		size = fmt.Sprintf("size unknown: the log dirs could not be read: %v", err)
 	}
@@ -175,7 +177,7 @@ func placementHead(mode string, from, n int) string {
 	if mode == placementBalance {
 		verb = "balance over"
 	}
-	head := fmt.Sprintf("%s brokers %s", verb, idRange(n))
+	head := fmt.Sprintf("%s brokers %s", verb, placement.IDRange(n))
 	if from >= 0 && from != n {
 		head += fmt.Sprintf(" (brokers %d -> %d)", from, n)
 	}
@@ -183,28 +185,28 @@ func placementHead(mode string, from, n int) string {
 }
 
 // describePlan says what plan moves.
-func describePlan(v placementView, plan RebalancePlan, mode string, n int, size string, throttle int64) string {
+func describePlan(v placementView, plan placement.Plan, mode string, n int, size string, throttle int64) string {
 	missing := v.missing(n)
 	if len(plan.Moves) == 0 {
 		if mode == placementDrain {
-			return fmt.Sprintf("no replica is on a broker outside %s, nothing moves", idRange(n))
+			return fmt.Sprintf("no replica is on a broker outside %s, nothing moves", placement.IDRange(n))
 		}
 		if len(missing) > 0 {
-			return fmt.Sprintf("nothing moves once brokers %s register", joinIDs(missing))
+			return fmt.Sprintf("nothing moves once brokers %s register", placement.JoinIDs(missing))
 		}
 		return "the replicas and preferred leaders are spread already, nothing moves"
 	}
-	rate := humanBytes(throttle) + "/s"
+	rate := placement.HumanBytes(throttle) + "/s"
 	if mode == placementDrain {
-		leaving, _, _ := outsideBrokers(v.current, n)
+		leaving, _, _ := placement.OutsideBrokers(v.current, n)
 		return fmt.Sprintf("%d replicas (%s) of %d partitions move off brokers %s, throttled to %s",
-			plan.ReplicasMoved, size, len(plan.Moves), joinIDs(leaving), rate)
+			plan.ReplicasMoved, size, len(plan.Moves), placement.JoinIDs(leaving), rate)
 	}
 	s := fmt.Sprintf("%d replicas (%s) move and %d partitions change (preferred leaders included), throttled to %s",
 		plan.ReplicasMoved, size, len(plan.Moves), rate)
 	if len(missing) > 0 {
 		s += fmt.Sprintf("; brokers %s are not registered yet: this estimate takes them as registered without a rack, "+
-			"and the update waits for them and plans again", joinIDs(missing))
+			"and the update waits for them and plans again", placement.JoinIDs(missing))
 	}
 	return s
 }
@@ -220,7 +222,7 @@ func (k *kafkaClient) place(ctx context.Context, mode string, n int, throttle in
 		if err := k.waitRegistered(ctx, n, wait, progress); err != nil {
 			return BalanceResult{}, err
 		}
-		return k.Rebalance(ctx, brokerRange(n), throttle, progress)
+		return k.Rebalance(ctx, placement.BrokerRange(n), throttle, progress)
 	}
 	return k.drain(ctx, n, throttle, progress)
 }
@@ -244,12 +246,12 @@ func (k *kafkaClient) drain(ctx context.Context, n int, throttle int64, progress
 	}
 	res.Partitions, res.ReplicasMoved = len(plan.Moves), plan.ReplicasMoved
 	if len(plan.Moves) == 0 {
-		progress("no replica is on a broker outside " + idRange(n))
+		progress("no replica is on a broker outside " + placement.IDRange(n))
 		return res, nil
 	}
 	res.BytesMoved, _ = k.movedBytes(ctx, v.current, plan) // a figure: an unread size counts 0
 	progress(fmt.Sprintf("moving %d replicas (%s) of %d partitions off brokers outside %s",
-		res.ReplicasMoved, humanBytes(res.BytesMoved), res.Partitions, idRange(n)))
+		res.ReplicasMoved, placement.HumanBytes(res.BytesMoved), res.Partitions, placement.IDRange(n)))
 	return res, k.applyPlan(ctx, v.current, plan, throttle, progress)
 }
 
@@ -259,7 +261,7 @@ func (k *kafkaClient) drain(ctx context.Context, n int, throttle int64, progress
 // applied a registration yet would make it refuse the new broker.
 func (k *kafkaClient) waitRegistered(ctx context.Context, n int, wait time.Duration, progress func(string)) error {
 	var last string
-	err := poll(ctx, wait, "waiting for brokers "+idRange(n)+" to register", func(ctx context.Context) (bool, error) {
+	err := poll(ctx, wait, "waiting for brokers "+placement.IDRange(n)+" to register", func(ctx context.Context) (bool, error) {
 		ids, err := k.brokerIDs(ctx)
 		if err != nil {
 			last = err.Error()
@@ -292,7 +294,7 @@ func (k *kafkaClient) waitRegistered(ctx context.Context, n int, wait time.Durat
 // missingFrom says which of brokers 0..n-1 ids lacks ("" when none).
 func missingFrom(ids []int32, n int, where string) string {
 	var missing []int32
-	for _, id := range brokerRange(n) {
+	for _, id := range placement.BrokerRange(n) {
 		if !slices.Contains(ids, id) {
 			missing = append(missing, id)
 		}
@@ -300,7 +302,7 @@ func missingFrom(ids []int32, n int, where string) string {
 	if len(missing) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("brokers %s not registered yet%s (registered: %s)", joinIDs(missing), where, joinIDs(ids))
+	return fmt.Sprintf("brokers %s not registered yet%s (registered: %s)", placement.JoinIDs(missing), where, placement.JoinIDs(ids))
 }
 
 // brokersSeenBy asks broker id alone for the registered brokers.
@@ -313,5 +315,5 @@ func (k *kafkaClient) brokersSeenBy(ctx context.Context, id int32) ([]int32, err
 	if err != nil {
 		return nil, fmt.Errorf("Metadata request failed: %w", err)
 	}
-	return brokerIDsOf(brokersOf(resp.Brokers)), nil
+	return placement.BrokerIDs(brokersOf(resp.Brokers)), nil
 }

@@ -23,6 +23,8 @@ import (
 	"github.com/umbrella-platform/umbrella-streaming/config"
 	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
 	upoll "github.com/umbrella-platform/umbrella-streaming/internal/poll"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/placement"
 )
 
 // placementSteps drives two ReplicaPlacement resources, a drain and a
@@ -110,7 +112,7 @@ func brokerLoads(t *testing.T, cl *kafkaClient, brokers []int32) (replicas, lead
 // leaders, each within one of the others.
 func assertFair(t *testing.T, cl *kafkaClient, n int) {
 	t.Helper()
-	replicas, leaders := brokerLoads(t, cl, brokerRange(n))
+	replicas, leaders := brokerLoads(t, cl, placement.BrokerRange(n))
 	for id := range replicas {
 		assert.Less(t, int(id), n, "broker %d is outside 0-%d but holds replicas: %v", id, n-1, replicas)
 	}
@@ -183,7 +185,7 @@ func TestRealKafkaReplicaPlacement(t *testing.T) {
 	ps.settled("balance", balance(5))
 
 	// 5 -> 3, the preview first: it names what the drain will move, and moves nothing.
-	before, _ := brokerLoads(t, cl, brokerRange(5))
+	before, _ := brokerLoads(t, cl, placement.BrokerRange(5))
 	leaving := before[3] + before[4]
 	require.NoError(t, ps.preview("drain", drain(3)))
 	msgs := logs.messages()
@@ -193,7 +195,7 @@ func TestRealKafkaReplicaPlacement(t *testing.T) {
 		`partitions move off brokers 3, 4, throttled to 52.4 MB/s$`).FindStringSubmatch(line)
 	require.NotNil(t, m, "preview line %q", line)
 	assert.Equal(t, strconv.Itoa(leaving), m[1], "the preview counts every replica on brokers 3 and 4")
-	after, _ := brokerLoads(t, cl, brokerRange(5))
+	after, _ := brokerLoads(t, cl, placement.BrokerRange(5))
 	assert.Equal(t, before, after, "a preview moves nothing")
 	require.ErrorContains(t, ps.preview("drain", drain(2)), `brokers = 2: topic "pl-a" has replication factor 3, more `+
 		`than the 2 brokers that would hold its replicas: lower the topic's replicationFactor to 2 or less first`)
@@ -232,7 +234,7 @@ func TestRealKafkaReplicaPlacement(t *testing.T) {
 		leaving, m[2], time.Since(start).Seconds())
 	assert.Positive(t, lastResult(out, "resumed"), "the cut run left moves running, which the next one waited for")
 	assertLedByPreferred(t, c)
-	now, _ := brokerLoads(t, cl, brokerRange(5))
+	now, _ := brokerLoads(t, cl, placement.BrokerRange(5))
 	assert.Zero(t, now[3]+now[4], "brokers 3 and 4 hold nothing after the drain: %v", now)
 	ps.settled("drain", drain(3))
 
@@ -290,7 +292,7 @@ func TestRealKafkaReplicaPlacement(t *testing.T) {
 		"the new brokers' replication throttle while they fill")
 	_, registered, err := cl.clusterAssignment(ctx)
 	require.NoError(t, err)
-	if !slices.ContainsFunc(registered, func(b Broker) bool { return b.Rack != "" }) {
+	if !slices.ContainsFunc(registered, func(b placement.Broker) bool { return b.Rack != "" }) {
 		assert.Equal(t, est[1], strconv.Itoa(lastResult(out, "replicasMoved")), "the preview's estimate")
 		assert.Equal(t, est[3], strconv.Itoa(lastResult(out, "partitionsChanged")), "the preview's estimate")
 	}
@@ -300,7 +302,7 @@ func TestRealKafkaReplicaPlacement(t *testing.T) {
 	ps.settled("drain", drain(5))
 	ps.settled("balance", grow)
 	for _, topic := range topics {
-		assertNoThrottle(t, c, topic, brokerRange(5), topic)
+		assertNoThrottle(t, c, topic, placement.BrokerRange(5), topic)
 	}
 
 	sum = stopProducer()

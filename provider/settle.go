@@ -11,6 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/placement"
 )
 
 // settleInterval is the pause between two rounds of a settler.
@@ -224,12 +226,12 @@ func (k *kafkaClient) brokerIDs(ctx context.Context) ([]int32, error) {
 }
 
 // brokersOf are the brokers of a metadata answer, sorted by ID.
-func brokersOf(bs []kmsg.MetadataResponseBroker) []Broker {
-	out := make([]Broker, 0, len(bs))
+func brokersOf(bs []kmsg.MetadataResponseBroker) []placement.Broker {
+	out := make([]placement.Broker, 0, len(bs))
 	for _, b := range bs {
-		out = append(out, Broker{ID: b.NodeID, Rack: deref(b.Rack)})
+		out = append(out, placement.Broker{ID: b.NodeID, Rack: deref(b.Rack)})
 	}
-	slices.SortFunc(out, func(a, b Broker) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b placement.Broker) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

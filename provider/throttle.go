@@ -13,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/placement"
 )
 
 // ReassignThrottleBytesPerSecond is the replication rate, per broker and
@@ -31,7 +33,7 @@ const (
 
 // assignment returns the topic's replicas by partition in Kafka's order (the
 // preferred leader first, unlike topicMeta.Replicas) and the cluster's brokers.
-func (k *kafkaClient) assignment(ctx context.Context, topic string) ([][]int32, []Broker, error) {
+func (k *kafkaClient) assignment(ctx context.Context, topic string) ([][]int32, []placement.Broker, error) {
 	ctx, cancel := k.withTimeout(ctx)
 	defer cancel()
 	req := kmsg.NewPtrMetadataRequest()

@@ -1,4 +1,4 @@
-package provider
+package placement
 
 import (
 	"fmt"
@@ -33,7 +33,7 @@ func clusterOn(t *testing.T, topics, partitions, rf int, brokers []Broker) map[P
 	return out
 }
 
-func apply(current map[PartitionID][]int32, plan RebalancePlan) map[PartitionID][]int32 {
+func apply(current map[PartitionID][]int32, plan Plan) map[PartitionID][]int32 {
 	out := maps.Clone(current)
 	maps.Copy(out, plan.Moves)
 	return out

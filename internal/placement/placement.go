@@ -1,4 +1,4 @@
-package provider
+package placement
 
 import (
 	"fmt"
@@ -35,7 +35,7 @@ func PlaceReplicas(partitions, replicationFactor int, brokers []Broker) ([][]int
 	case partitions < 1:
 		return nil, fmt.Errorf("partitions = %d is below 1: a topic needs at least one partition", partitions)
 	}
-	if err := checkReplicationFactor(replicationFactor, brokers); err != nil {
+	if err := CheckReplicationFactor(replicationFactor, brokers); err != nil {
 		return nil, err
 	}
 	order, err := placementOrder(brokers)
@@ -115,9 +115,9 @@ func distinctRacks(brokers []Broker) int {
 	return len(seen)
 }
 
-// checkReplicationFactor is the limit every placement shares: at least one
+// CheckReplicationFactor is the limit every placement shares: at least one
 // replica, at most one per broker.
-func checkReplicationFactor(replicationFactor int, brokers []Broker) error {
+func CheckReplicationFactor(replicationFactor int, brokers []Broker) error {
 	switch {
 	case replicationFactor < 1:
 		return fmt.Errorf("replicationFactor = %d is below 1: every partition needs at least one replica", replicationFactor)

@@ -1,4 +1,4 @@
-package provider
+package placement
 
 import (
 	"fmt"
@@ -23,7 +23,7 @@ import (
 // field, value and limit when replicationFactor is below 1 or exceeds the
 // number of brokers, and when a partition has no replica.
 func ResizeReplicas(current [][]int32, replicationFactor int, brokers []Broker) ([][]int32, error) {
-	if err := checkReplicationFactor(replicationFactor, brokers); err != nil {
+	if err := CheckReplicationFactor(replicationFactor, brokers); err != nil {
 		return nil, err
 	}
 	order, err := placementOrder(brokers)

@@ -1,4 +1,4 @@
-package provider
+package placement
 
 import (
 	"fmt"
@@ -17,17 +17,17 @@ import (
 //
 // It refuses, naming the partition and the fix, a partition on a leaving
 // broker whose replication factor exceeds the targets.
-func PlanDrain(current map[PartitionID][]int32, leaving []int32, targets []Broker) (RebalancePlan, error) {
+func PlanDrain(current map[PartitionID][]int32, leaving []int32, targets []Broker) (Plan, error) {
 	order, err := placementOrder(targets)
 	if err != nil {
-		return RebalancePlan{}, err
+		return Plan{}, err
 	}
 	rack := map[int32]string{}
 	load := map[int32]int{}
 	for _, b := range order {
 		rack[b.ID], load[b.ID] = b.Rack, 0
 	}
-	parts := slices.SortedFunc(maps.Keys(current), comparePartitions)
+	parts := slices.SortedFunc(maps.Keys(current), ComparePartitions)
 	for _, p := range parts {
 		for _, r := range current[p] {
 			if _, ok := rack[r]; ok {
@@ -35,13 +35,13 @@ func PlanDrain(current map[PartitionID][]int32, leaving []int32, targets []Broke
 			}
 		}
 	}
-	plan := RebalancePlan{Moves: map[PartitionID][]int32{}}
+	plan := Plan{Moves: map[PartitionID][]int32{}}
 	for _, p := range parts {
 		if !slices.ContainsFunc(current[p], func(r int32) bool { return slices.Contains(leaving, r) }) {
 			continue
 		}
 		if len(current[p]) > len(order) {
-			return RebalancePlan{}, fmt.Errorf("%s partition %d has %d replicas but only %d brokers may take them: "+
+			return Plan{}, fmt.Errorf("%s partition %d has %d replicas but only %d brokers may take them: "+
 				"lower the topic's replicationFactor first, or keep more brokers", p.Topic, p.Partition, len(current[p]), len(order))
 		}
 		next := slices.Clone(current[p])
@@ -59,8 +59,8 @@ func PlanDrain(current map[PartitionID][]int32, leaving []int32, targets []Broke
 	return plan, nil
 }
 
-// brokerRange is 0..n-1, the broker IDs a ReplicaPlacement keeps.
-func brokerRange(n int) []int32 {
+// BrokerRange is 0..n-1, the broker IDs a ReplicaPlacement keeps.
+func BrokerRange(n int) []int32 {
 	ids := make([]int32, n)
 	for i := range ids {
 		ids[i] = int32(i)
@@ -68,9 +68,9 @@ func brokerRange(n int) []int32 {
 	return ids
 }
 
-// outsideBrokers returns, sorted, the brokers not in 0..n-1 that hold a
+// OutsideBrokers returns, sorted, the brokers not in 0..n-1 that hold a
 // replica of current, and how many replicas and partitions are on them.
-func outsideBrokers(current map[PartitionID][]int32, n int) (ids []int32, replicas, partitions int) {
+func OutsideBrokers(current map[PartitionID][]int32, n int) (ids []int32, replicas, partitions int) {
 	seen := map[int32]bool{}
 	for _, rs := range current {
 		out := 0
@@ -88,12 +88,12 @@ func outsideBrokers(current map[PartitionID][]int32, n int) (ids []int32, replic
 	return slices.Sorted(maps.Keys(seen)), replicas, partitions
 }
 
-// checkFits refuses, in a message naming the topic, its replication factor,
+// CheckFits refuses, in a message naming the topic, its replication factor,
 // the broker count and the fix, the first topic (by name) of parts whose
 // replication factor exceeds the usable brokers: its replicas could not all
 // move. n is the brokers input; usable those of 0..n-1 that may take
 // replicas now.
-func checkFits(current map[PartitionID][]int32, parts []PartitionID, n int, usable []Broker) error {
+func CheckFits(current map[PartitionID][]int32, parts []PartitionID, n int, usable []Broker) error {
 	rf := map[string]int{}
 	for _, p := range parts {
 		rf[p.Topic] = max(rf[p.Topic], len(current[p]))
@@ -107,22 +107,22 @@ func checkFits(current map[PartitionID][]int32, parts []PartitionID, n int, usab
 		case rf[topic] > len(usable):
 			return fmt.Errorf("brokers = %d: topic %q has replication factor %d, but only %d of brokers %s are "+
 				"registered (%s): start the missing brokers, then run again", n, topic, rf[topic], len(usable),
-				idRange(n), joinIDs(brokerIDsOf(usable)))
+				IDRange(n), JoinIDs(BrokerIDs(usable)))
 		}
 	}
 	return nil
 }
 
-// idRange prints 0..n-1 as "0-4" (or "0" for one broker).
-func idRange(n int) string {
+// IDRange prints 0..n-1 as "0-4" (or "0" for one broker).
+func IDRange(n int) string {
 	if n == 1 {
 		return "0"
 	}
 	return fmt.Sprintf("0-%d", n-1)
 }
 
-// joinIDs prints broker IDs as "3, 4" ("none" when empty).
-func joinIDs(ids []int32) string {
+// JoinIDs prints broker IDs as "3, 4" ("none" when empty).
+func JoinIDs(ids []int32) string {
 	if len(ids) == 0 {
 		return "none"
 	}
@@ -133,8 +133,8 @@ func joinIDs(ids []int32) string {
 	return strings.Join(s, ", ")
 }
 
-// humanBytes prints a byte count with a decimal unit, e.g. "3.8 MB".
-func humanBytes(n int64) string {
+// HumanBytes prints a byte count with a decimal unit, e.g. "3.8 MB".
+func HumanBytes(n int64) string {
 	const unit = 1000
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

@@ -1,4 +1,4 @@
-package provider
+package placement
 
 import (
 	"cmp"
@@ -13,14 +13,14 @@ type PartitionID struct {
 	Partition int32
 }
 
-func comparePartitions(a, b PartitionID) int {
+func ComparePartitions(a, b PartitionID) int {
 	return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 }
 
-// RebalancePlan is what PlanRebalance decides: the partitions whose replica
+// Plan is what PlanRebalance decides: the partitions whose replica
 // list changes, with their new lists, and how many replicas must be copied
 // to a broker that does not hold them yet.
-type RebalancePlan struct {
+type Plan struct {
 	// Moves are the new replica lists (first entry the preferred leader) of the
 	// partitions that change, data moves and leader swaps alike.
 	Moves map[PartitionID][]int32
@@ -41,19 +41,19 @@ type RebalancePlan struct {
 //
 // It refuses, naming the partition and the fix, a partition whose replication
 // factor exceeds the brokers kept.
-func PlanRebalance(current map[PartitionID][]int32, brokers []Broker) (RebalancePlan, error) {
+func PlanRebalance(current map[PartitionID][]int32, brokers []Broker) (Plan, error) {
 	order, err := placementOrder(brokers)
 	if err != nil {
-		return RebalancePlan{}, err
+		return Plan{}, err
 	}
 	if len(order) == 0 {
-		return RebalancePlan{}, fmt.Errorf("no broker to place replicas on: list at least one broker")
+		return Plan{}, fmt.Errorf("no broker to place replicas on: list at least one broker")
 	}
 	rack := map[int32]string{}
 	for _, b := range order {
 		rack[b.ID] = b.Rack
 	}
-	parts := slices.SortedFunc(maps.Keys(current), comparePartitions)
+	parts := slices.SortedFunc(maps.Keys(current), ComparePartitions)
 	target := make(map[PartitionID][]int32, len(current))
 	load := map[int32]int{}
 	for _, b := range order {
@@ -61,7 +61,7 @@ func PlanRebalance(current map[PartitionID][]int32, brokers []Broker) (Rebalance
 	}
 	for _, p := range parts {
 		if len(current[p]) > len(order) {
-			return RebalancePlan{}, fmt.Errorf("%s partition %d has %d replicas but only %d brokers would be left: "+
+			return Plan{}, fmt.Errorf("%s partition %d has %d replicas but only %d brokers would be left: "+
 				"lower the topic's replicationFactor first, or keep more brokers", p.Topic, p.Partition, len(current[p]), len(order))
 		}
 		target[p] = slices.Clone(current[p])
@@ -86,7 +86,7 @@ func PlanRebalance(current map[PartitionID][]int32, brokers []Broker) (Rebalance
 	balanceReplicas(parts, target, order, rack, load)
 	balanceLeaders(parts, target, order)
 
-	plan := RebalancePlan{Moves: map[PartitionID][]int32{}}
+	plan := Plan{Moves: map[PartitionID][]int32{}}
 	for _, p := range parts {
 		if slices.Equal(target[p], current[p]) {
 			continue

@@ -1,4 +1,4 @@
-package provider
+package placement
 
 import (
 	"testing"
@@ -62,23 +62,4 @@ func TestResizeReplicasRefuses(t *testing.T) {
 	assert.EqualError(t, err, "replicationFactor = 3 exceeds brokers (2): lower replicationFactor or add brokers")
 	_, err = ResizeReplicas([][]int32{{0}}, 0, []Broker{{ID: 0}})
 	assert.EqualError(t, err, "replicationFactor = 0 is below 1: every partition needs at least one replica")
-}
-
-// TestThrottleUsers guards the broker rates shared by parallel reassignments:
-// the first one to finish lifts only the rates of brokers no other uses.
-func TestThrottleUsers(t *testing.T) {
-	var u throttleUsers
-	u.acquire([]int32{0, 1, 2})
-	u.acquire([]int32{1, 2, 3})
-	assert.Equal(t, []int32{0}, u.release([]int32{0, 1, 2}))
-	assert.Equal(t, []int32{1, 2, 3}, u.release([]int32{1, 2, 3}))
-	assert.Empty(t, u.n)
-}
-
-func TestThrottleFor(t *testing.T) {
-	got, ok := throttleFor([][]int32{{3, 1}, {1, 3}}, [][]int32{{3, 1, 2}, {1, 3}})
-	require.True(t, ok)
-	assert.Equal(t, reassignThrottle{Leader: "0:3,0:1", Follower: "0:2", Brokers: []int32{1, 2, 3}}, got)
-	_, ok = throttleFor([][]int32{{3, 1, 2}}, [][]int32{{3, 1}})
-	assert.False(t, ok, "a shrink copies nothing, so nothing is throttled")
 }
