@@ -2,18 +2,15 @@ package provider
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
-	"net"
-	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
+	"github.com/umbrella-platform/umbrella-streaming/internal/pki"
 	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
 
@@ -30,9 +27,6 @@ const (
 	CAMaxValidityDays     = 7300
 	CADefaultValidityDays = 3650
 )
-
-// maxCommonNameLength is X.509's upper bound of a common name (RFC 5280 ub-common-name).
-const maxCommonNameLength = 64
 
 // ListenerCertificates is the controller of umbrellakafka:index:ListenerCertificates:
 // a private CA and the leaf certificates of a Kafka cluster's TLS listeners
@@ -244,7 +238,7 @@ func checkCerts(a ListenerCertificatesArgs, known func(string) bool) []p.CheckFa
 		}
 	}
 	if known("serverCommonName") {
-		fail("serverCommonName", validateCommonName("serverCommonName", a.ServerCommonName, "kafka-broker"))
+		fail("serverCommonName", pki.CheckCommonName("serverCommonName", a.ServerCommonName, "kafka-broker"))
 	}
 	if known("serverNames") {
 		if len(a.ServerNames) == 0 {
@@ -254,7 +248,7 @@ func checkCerts(a ListenerCertificatesArgs, known func(string) bool) []p.CheckFa
 		}
 		for i, n := range a.ServerNames {
 			prop := fmt.Sprintf("serverNames[%d]", i)
-			fail(prop, validateServerName(prop, n))
+			fail(prop, pki.CheckServerName(prop, n))
 		}
 	}
 	if known("clientCommonNames") {
@@ -267,7 +261,7 @@ func checkCerts(a ListenerCertificatesArgs, known func(string) bool) []p.CheckFa
 				continue
 			}
 			first[cn] = i
-			fail(prop, validateCommonName(prop, cn, "umbrella-deployer"))
+			fail(prop, pki.CheckCommonName(prop, cn, "umbrella-deployer"))
 		}
 	}
 	if known("validityDays") {
@@ -287,54 +281,6 @@ func checkCerts(a ListenerCertificatesArgs, known func(string) bool) []p.CheckFa
 		fail("caValidityDays", msg)
 	}
 	return failures
-}
-
-// commonNameRE keeps a common name to characters that Kafka's principal
-// mapping reads back unchanged: a ',', '+', '=' or quote would be escaped in
-// the subject DN, and the principal would no longer be User:<name>.
-var commonNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
-
-func validateCommonName(field, cn, example string) string {
-	switch {
-	case cn == "":
-		return rules.Message(field, cn, "is empty: a certificate needs a common name, the principal User:<name>",
-			fmt.Sprintf("set it, e.g. %q", example))
-	case len(cn) > maxCommonNameLength:
-		return rules.Message(field, cn, fmt.Sprintf("is %d characters long, over X.509's limit of %d",
-			len(cn), maxCommonNameLength), "shorten it")
-	case !commonNameRE.MatchString(cn):
-		return rules.Message(field, cn, "has a character other than letters, digits, '.', '_' and '-' (or does not "+
-			"start with a letter or digit): the subject DN would escape it, and Kafka's principal would not be "+
-			"User:<name>", fmt.Sprintf("use a plain name, e.g. %q", example))
-	}
-	return ""
-}
-
-// dnsLabelRE is one label of a host name (RFC 1123), case-insensitive.
-var dnsLabelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
-
-func validateServerName(field, name string) string {
-	if net.ParseIP(name) != nil {
-		return ""
-	}
-	fix := `use a DNS name ("kafka.ns.svc"), a wildcard for one leftmost label ("*.kafka-headless.ns.svc") or an IP`
-	if name == "" || len(name) > 253 {
-		return rules.Message(field, name, "is not a host name (empty, or over 253 characters)", fix)
-	}
-	labels := strings.Split(name, ".")
-	if labels[0] == "*" {
-		if len(labels) < 2 {
-			return rules.Message(field, name, "is a wildcard without a domain", fix)
-		}
-		labels = labels[1:]
-	}
-	for _, l := range labels {
-		if !dnsLabelRE.MatchString(l) {
-			return rules.Message(field, name, fmt.Sprintf("has the label %q, which is not a DNS label (letters, "+
-				"digits and '-', up to 63; '*' only as the whole leftmost label)", l), fix)
-		}
-	}
-	return ""
 }
 
 func validateDays(field string, n, limit, def int) string {
@@ -409,11 +355,11 @@ func (ListenerCertificates) Create(_ context.Context, req infer.CreateRequest[Li
 		return infer.CreateResponse[ListenerCertificatesState]{ID: certsID(req.Inputs), Output: out}, nil
 	}
 	now := time.Now()
-	ca, err := newCA(out.ServerCommonName+" CA", out.CAValidityDays, now)
+	ca, err := pki.NewCA(out.ServerCommonName+" CA", out.CAValidityDays, now)
 	if err != nil {
 		return infer.CreateResponse[ListenerCertificatesState]{}, fmt.Errorf("ListenerCertificates: %w", err)
 	}
-	out.CACertPEM, out.CAKeyPEM = ca.certPEM, ca.keyPEM
+	out.CACertPEM, out.CAKeyPEM = ca.CertPEM, ca.KeyPEM
 	if err := reissue(&out, leafPlan{server: true, allClients: true}, now); err != nil {
 		return infer.CreateResponse[ListenerCertificatesState]{}, fmt.Errorf("ListenerCertificates: %w", err)
 	}
@@ -436,28 +382,21 @@ func planLeaves(olds ListenerCertificatesState, news ListenerCertificatesState) 
 	}
 }
 
-// serverUsages: a broker presents the server certificate to clients and
-// also to the other brokers when it connects to them over mTLS.
-var (
-	serverUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
-	clientUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-)
-
 // reissue issues the leaves plan asks for into st (which holds the CA and
 // the previous leaves), keeps the others, drops client certificates of names
 // no longer listed, and recomputes notAfter.
 func reissue(st *ListenerCertificatesState, plan leafPlan, now time.Time) error {
-	ca, err := loadSigner(st.CACertPEM, st.CAKeyPEM)
+	ca, err := pki.LoadSigner(st.CACertPEM, st.CAKeyPEM)
 	if err != nil {
 		return err
 	}
 	if plan.server || st.ServerCertPEM == "" {
-		leaf, err := ca.issue(st.ServerCommonName, st.ServerNames, serverUsages, st.ValidityDays, now)
+		leaf, err := ca.Issue(st.ServerCommonName, st.ServerNames, pki.ServerUsages(), st.ValidityDays, now)
 		if err != nil {
 			return err
 		}
-		st.ServerCertPEM, st.ServerKeyPEM = leaf.certPEM, leaf.keyPEM
-		st.ServerKeystorePEM = leaf.keyPEM + leaf.certPEM + st.CACertPEM
+		st.ServerCertPEM, st.ServerKeyPEM = leaf.CertPEM, leaf.KeyPEM
+		st.ServerKeystorePEM = leaf.Keystore(st.CACertPEM)
 	}
 	clients := make(map[string]ClientCertificate, len(st.ClientCommonNames))
 	for _, cn := range st.ClientCommonNames {
@@ -465,11 +404,11 @@ func reissue(st *ListenerCertificatesState, plan leafPlan, now time.Time) error 
 			clients[cn] = old
 			continue
 		}
-		leaf, err := ca.issue(cn, nil, clientUsages, st.ValidityDays, now)
+		leaf, err := ca.Issue(cn, nil, pki.ClientUsages(), st.ValidityDays, now)
 		if err != nil {
 			return err
 		}
-		clients[cn] = ClientCertificate{CertPEM: leaf.certPEM, KeyPEM: leaf.keyPEM}
+		clients[cn] = ClientCertificate{CertPEM: leaf.CertPEM, KeyPEM: leaf.KeyPEM}
 	}
 	st.ClientCertificates = clients
 	st.NotAfter, err = firstExpiry(st)
@@ -482,15 +421,9 @@ func firstExpiry(st *ListenerCertificatesState) (string, error) {
 	for _, c := range st.ClientCertificates {
 		pems = append(pems, c.CertPEM)
 	}
-	var first time.Time
-	for _, s := range pems {
-		cert, err := parseCertPEM(s)
-		if err != nil {
-			return "", err
-		}
-		if first.IsZero() || cert.NotAfter.Before(first) {
-			first = cert.NotAfter
-		}
+	first, err := pki.FirstExpiry(pems...)
+	if err != nil {
+		return "", err
 	}
 	return first.UTC().Format(time.RFC3339), nil
 }

@@ -5,37 +5,42 @@
 // 4.1 reads PEM keystores and truststores (ssl.keystore.type=PEM) and Go's
 // crypto/tls reads PEM too.
 //
-// Keys are ECDSA P-256: fast to generate on a small machine and accepted by
-// both the JVM and Go. Private keys are written as PKCS#8 ("PRIVATE KEY"),
-// the only unencrypted form Kafka's PEM keystore reads. EncryptKey produces
-// the legacy RFC 1423 encrypted PEM (Proc-Type/DEK-Info headers), the form a
-// client_key_passphrase decrypts in the Terraform Kafka provider and here.
+// The certificates are made by internal/pki, the code that makes the
+// deploy's ListenerCertificates, so tests run with material of the same
+// shape: ECDSA P-256 keys written as PKCS#8 ("PRIVATE KEY", the only
+// unencrypted form Kafka's PEM keystore reads), subjects CN=<name> alone, a
+// CA that signs leaves only. What testpki adds is the test's choices (a short
+// validity, 127.0.0.1 and localhost in every server certificate), TLS, and
+// EncryptKey, which produces the legacy RFC 1423 encrypted PEM
+// (Proc-Type/DEK-Info headers), the form a client_key_passphrase decrypts in
+// the Terraform Kafka provider and here.
 package testpki
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
-	"net"
 	"time"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/pki"
 )
 
-// validity of every certificate: long enough for any test run, short enough
-// that a leaked one is useless.
-const validity = 24 * time.Hour
+// leafDays is the validity of every leaf: long enough for any test run,
+// short enough that a leaked one is useless.
+const leafDays = 1
+
+// caDays is the CA's validity: a day longer than a leaf's, because internal/pki
+// refuses a leaf that would outlive its CA, and a local stack re-issues its
+// broker certificate (RotateBrokerCertificate) while it runs.
+const caDays = leafDays + 1
 
 // CA is a self-signed certificate authority that signs server and client
 // certificates.
 type CA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
+	signer pki.Signer
 	// CertPEM is the CA certificate, the truststore of both sides.
 	CertPEM string
 }
@@ -51,74 +56,36 @@ type Pair struct {
 
 // NewCA creates a CA whose subject is CN=<name>.
 func NewCA(name string) (*CA, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := pki.NewCA(name, caDays, time.Now())
 	if err != nil {
-		return nil, fmt.Errorf("testpki: CA key: %w", err)
+		return nil, fmt.Errorf("testpki: %w", err)
 	}
-	tmpl, err := template(name)
+	signer, err := pki.LoadSigner(ca.CertPEM, ca.KeyPEM)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("testpki: %w", err)
 	}
-	tmpl.IsCA = true
-	tmpl.BasicConstraintsValid = true
-	tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, fmt.Errorf("testpki: CA certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	return &CA{cert: cert, key: key, CertPEM: encode("CERTIFICATE", der)}, nil
+	return &CA{signer: signer, CertPEM: ca.CertPEM}, nil
 }
 
 // Server issues a server certificate for CN=<cn>, valid for 127.0.0.1,
 // localhost and the extra DNS names or IP addresses given.
 func (ca *CA) Server(cn string, extraNames ...string) (Pair, error) {
-	tmpl, err := template(cn)
-	if err != nil {
-		return Pair{}, err
-	}
-	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
-	tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-	tmpl.DNSNames = []string{"localhost"}
-	for _, n := range extraNames {
-		if ip := net.ParseIP(n); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, n)
-		}
-	}
-	return ca.issue(tmpl)
+	names := append([]string{"127.0.0.1", "localhost"}, extraNames...)
+	return ca.issue(cn, names, pki.ServerUsages())
 }
 
 // Client issues a client certificate whose subject is exactly CN=<cn>, so a
 // broker that maps principals from the CN sees User:<cn>.
 func (ca *CA) Client(cn string) (Pair, error) {
-	tmpl, err := template(cn)
-	if err != nil {
-		return Pair{}, err
-	}
-	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	return ca.issue(tmpl)
+	return ca.issue(cn, nil, pki.ClientUsages())
 }
 
-func (ca *CA) issue(tmpl *x509.Certificate) (Pair, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+func (ca *CA) issue(cn string, names []string, usages []x509.ExtKeyUsage) (Pair, error) {
+	leaf, err := ca.signer.Issue(cn, names, usages, leafDays, time.Now())
 	if err != nil {
-		return Pair{}, fmt.Errorf("testpki: key for %s: %w", tmpl.Subject.CommonName, err)
+		return Pair{}, fmt.Errorf("testpki: %w", err)
 	}
-	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		return Pair{}, fmt.Errorf("testpki: certificate for %s: %w", tmpl.Subject.CommonName, err)
-	}
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return Pair{}, err
-	}
-	return Pair{CertPEM: encode("CERTIFICATE", der), KeyPEM: encode("PRIVATE KEY", pkcs8)}, nil
+	return Pair{CertPEM: leaf.CertPEM, KeyPEM: leaf.KeyPEM}, nil
 }
 
 // TLS is the pair as a tls.Certificate.
@@ -140,22 +107,4 @@ func EncryptKey(keyPEM, passphrase string) (string, error) {
 		return "", fmt.Errorf("testpki: encrypting the key: %w", err)
 	}
 	return string(pem.EncodeToMemory(enc)), nil
-}
-
-func template(cn string) (*x509.Certificate, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	return &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    now.Add(-time.Hour), // tolerate clock skew between JVM and test
-		NotAfter:     now.Add(validity),
-	}, nil
-}
-
-func encode(typ string, der []byte) string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
 }
