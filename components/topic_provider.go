@@ -2,10 +2,13 @@ package components
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kubetunnel"
 	"github.com/umbrella-platform/umbrella-streaming/sdk/go/umbrellakafka"
 )
 
@@ -26,35 +29,55 @@ func BootstrapServers(s *config.Spec) []string {
 
 // Settings of the topic provider that this program always sets.
 const (
-	// TopicProviderTLS is tlsEnabled: the client listener (ClientListener) is
-	// PLAINTEXT.
-	TopicProviderTLS = false
 	// TopicProviderTimeoutSeconds is timeout: 30 s, what the program has
 	// always used, rather than the provider's pulumi-kafka default of 120 s,
 	// so an unreachable cluster fails a preview's pre-flight read sooner.
 	TopicProviderTimeoutSeconds = 30
 )
 
-// BuildTopicProvider returns the umbrellakafka provider's arguments; tls is the
-// deployer's identity in secure mode (nil in plaintext mode).
+// KafkaConnection is how this program reaches its brokers, the deployer's
+// TLS identity aside (a Pulumi output here, PEM text in the guard): the one
+// description from which both the provider's settings (BuildTopicProvider)
+// and the program's own pre-flight client (program.Connection) are made.
+// Without TLS the client listener (ClientListener) is PLAINTEXT. The
+// Kubernetes access names the broker pods and Services by the names this
+// program gives them, with no kubeconfig: $KUBECONFIG (else ~/.kube/config)
+// is read like the Kubernetes provider does, so no credentials enter the state.
+func KafkaConnection(s *config.Spec) kafkaadmin.Connection {
+	conn := kafkaadmin.Connection{BootstrapServers: BootstrapServers(s), Timeout: TopicProviderTimeoutSeconds * time.Second}
+	if s.TopicProvider.Access == config.TopicAccessKubernetes {
+		conn.Kubernetes = &kubetunnel.Target{Namespace: s.Namespace, StatefulSet: StatefulSetName,
+			HeadlessService: HeadlessServiceName, BootstrapService: ClientServiceName}
+	}
+	return conn
+}
+
+// BuildTopicProvider returns the umbrellakafka provider's arguments from
+// KafkaConnection; tls is the deployer's identity in secure mode (nil in
+// plaintext mode).
 func BuildTopicProvider(s *config.Spec, tls *ProviderTLS) *umbrellakafka.ProviderArgs {
+	conn := KafkaConnection(s)
 	servers := pulumi.StringArray{}
-	for _, b := range BootstrapServers(s) {
+	for _, b := range conn.BootstrapServers {
 		servers = append(servers, pulumi.String(b))
 	}
 	args := &umbrellakafka.ProviderArgs{
 		BootstrapServers: servers,
-		// The brokers this program deploys listen PLAINTEXT (components.
-		// ServerProperties). The provider defaults to TLS as pulumi-kafka does,
-		// so plaintext is said explicitly; an environment variable
-		// (KAFKA_ENABLE_TLS) must not flip it either.
-		TlsEnabled:    pulumi.Bool(TopicProviderTLS),
-		Timeout:       pulumi.Int(TopicProviderTimeoutSeconds),
+		// The provider defaults to TLS as pulumi-kafka does, so plaintext is
+		// said explicitly; an environment variable (KAFKA_ENABLE_TLS) must not
+		// flip it either.
+		TlsEnabled:    pulumi.Bool(false),
+		Timeout:       pulumi.Int(int(conn.Timeout / time.Second)),
 		ProtectTopics: pulumi.Bool(s.TopicProvider.ProtectTopics),
 		AllowReplace:  pulumi.Bool(s.TopicProvider.AllowReplace),
 	}
-	if k := TopicProviderKubernetes(s); k != nil {
-		args.Kubernetes = k
+	if k := conn.Kubernetes; k != nil {
+		args.Kubernetes = &umbrellakafka.KubernetesAccessArgs{
+			Namespace:        pulumi.String(k.Namespace),
+			StatefulSet:      pulumi.String(k.StatefulSet),
+			HeadlessService:  pulumi.String(k.HeadlessService),
+			BootstrapService: pulumi.StringPtr(k.BootstrapService),
+		}
 	}
 	if tls != nil {
 		args.TlsEnabled = pulumi.Bool(true)
@@ -63,22 +86,6 @@ func BuildTopicProvider(s *config.Spec, tls *ProviderTLS) *umbrellakafka.Provide
 		args.ClientKey = tls.ClientKey
 	}
 	return args
-}
-
-// TopicProviderKubernetes is the provider's kubernetes option for topics.access =
-// kubernetes (nil otherwise): the broker pods and Services by the names this
-// program gives them. No kubeconfig is set, so the provider reads $KUBECONFIG (else
-// ~/.kube/config) like the Kubernetes provider, and no credentials enter the state.
-func TopicProviderKubernetes(s *config.Spec) *umbrellakafka.KubernetesAccessArgs {
-	if s.TopicProvider.Access != config.TopicAccessKubernetes {
-		return nil
-	}
-	return &umbrellakafka.KubernetesAccessArgs{
-		Namespace:        pulumi.String(s.Namespace),
-		StatefulSet:      pulumi.String(StatefulSetName),
-		HeadlessService:  pulumi.String(HeadlessServiceName),
-		BootstrapService: pulumi.StringPtr(ClientServiceName),
-	}
 }
 
 // BuildTopic returns one Topic's arguments from its resolved spec. Adopt is on: a

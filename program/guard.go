@@ -11,7 +11,7 @@ import (
 
 	"github.com/umbrella-platform/umbrella-streaming/components"
 	"github.com/umbrella-platform/umbrella-streaming/config"
-	"github.com/umbrella-platform/umbrella-streaming/provider"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 )
 
 // GuardOutput is the stack output recording the guarded fields' deployed values.
@@ -36,38 +36,36 @@ func GuardValues(s *config.Spec) pulumi.StringMap {
 }
 
 // BrokerCheck returns, for each broker id in removed that still holds replicas,
-// the partitions with a replica on it (provider.ReplicasOnBrokers on the live
+// the partitions with a replica on it (kafkaadmin's ReplicasOnBrokers on the live
 // cluster; a fake in unit tests).
 // tls is the deployer's identity in secure mode (nil in plaintext mode).
 type BrokerCheck func(ctx context.Context, s *config.Spec, tls *DeployerTLS, removed []int32) (map[int32][]string, error)
 
 // LiveBrokerCheck asks the running cluster, reached the way the topic provider
-// reaches it (topics.access), which of the removed brokers hold replicas.
+// reaches it (Connection), which of the removed brokers hold replicas.
 func LiveBrokerCheck(ctx context.Context, s *config.Spec, tls *DeployerTLS, removed []int32) (map[int32][]string, error) {
 	if s.Secure() && tls == nil {
 		return nil, fmt.Errorf("security.mode is %s but the last deployment exported no %s output to connect with: "+
 			"run `pulumi up` once without lowering brokers, then lower it", s.Security.Mode, DeployerTLSOutput)
 	}
-	return provider.ReplicasOnBrokers(ctx, ProviderConfig(s, tls), removed)
+	cl, err := kafkaadmin.New(Connection(s, tls))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	return cl.ReplicasOnBrokers(ctx, removed)
 }
 
-// ProviderConfig is the topic provider's configuration (components.BuildTopicProvider)
-// in the provider's own types, for the program's pre-flight reads; tls is the
-// deployer's identity in secure mode. A test keeps the two equal.
-func ProviderConfig(s *config.Spec, tls *DeployerTLS) provider.Config {
-	tlsEnabled, timeout := components.TopicProviderTLS, components.TopicProviderTimeoutSeconds
-	cfg := provider.Config{BootstrapServers: components.BootstrapServers(s), TLSEnabled: &tlsEnabled, Timeout: &timeout}
+// Connection is the connection of the program's pre-flight reads: the one
+// description the topic provider's settings are made from
+// (components.KafkaConnection), with the deployer's identity in secure mode
+// (tls; nil in plaintext mode).
+func Connection(s *config.Spec, tls *DeployerTLS) kafkaadmin.Connection {
+	conn := components.KafkaConnection(s)
 	if tls != nil {
-		on := true
-		cfg.TLSEnabled = &on
-		cfg.CACert, cfg.ClientCert, cfg.ClientKey = &tls.CACert, &tls.ClientCert, &tls.ClientKey
+		conn.TLS = &kafkaadmin.TLS{CACert: tls.CACert, ClientCert: tls.ClientCert, ClientKey: tls.ClientKey}
 	}
-	if k := components.TopicProviderKubernetes(s); k != nil {
-		service := components.ClientServiceName
-		cfg.Kubernetes = &provider.KubernetesAccess{Namespace: s.Namespace, StatefulSet: components.StatefulSetName,
-			HeadlessService: components.HeadlessServiceName, BootstrapService: &service}
-	}
-	return cfg
+	return conn
 }
 
 // noLiveCheck is the check where the program must not dial the cluster (render).

@@ -178,7 +178,7 @@ func (Acl) Create(ctx context.Context, req infer.CreateRequest[AclArgs]) (infer.
 	if err != nil {
 		return infer.CreateResponse[AclState]{}, err
 	}
-	exists, err := cl.aclExists(ctx, cl.raw, in)
+	exists, err := cl.ACLExists(ctx, cl.AnyBroker(), aclBinding(in))
 	if err != nil {
 		return infer.CreateResponse[AclState]{}, err
 	}
@@ -189,10 +189,10 @@ func (Acl) Create(ctx context.Context, req infer.CreateRequest[AclArgs]) (infer.
 	}
 	// Kafka's CreateAcls is idempotent, so the client's retry after an answer
 	// lost to a broken connection succeeds even if the first attempt did.
-	if err := cl.createAcl(ctx, in); err != nil {
+	if err := cl.CreateACL(ctx, aclBinding(in)); err != nil {
 		return infer.CreateResponse[AclState]{}, err
 	}
-	if err := cl.waitAcl(ctx, in, true); err != nil {
+	if err := cl.WaitACL(ctx, aclBinding(in), true); err != nil {
 		return resp, infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
 	}
 	return resp, nil
@@ -217,9 +217,9 @@ func (Acl) Read(ctx context.Context, req infer.ReadRequest[AclArgs, AclState]) (
 	if err != nil {
 		return infer.ReadResponse[AclArgs, AclState]{}, err
 	}
-	exists, err := cl.aclExists(ctx, cl.raw, want)
+	exists, err := cl.ACLExists(ctx, cl.AnyBroker(), aclBinding(want))
 	if err == nil && !exists {
-		exists, err = cl.aclOnAnyBroker(ctx, want)
+		exists, err = cl.ACLOnAnyBroker(ctx, aclBinding(want))
 	}
 	if err != nil || !exists {
 		return infer.ReadResponse[AclArgs, AclState]{}, err
@@ -235,8 +235,8 @@ func (Acl) Delete(ctx context.Context, req infer.DeleteRequest[AclState]) (infer
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}
-	if err := cl.deleteAcl(ctx, a); err != nil {
+	if err := cl.DeleteACL(ctx, aclBinding(a)); err != nil {
 		return infer.DeleteResponse{}, err
 	}
-	return infer.DeleteResponse{}, cl.waitAcl(ctx, a, false)
+	return infer.DeleteResponse{}, cl.WaitACL(ctx, aclBinding(a), false)
 }

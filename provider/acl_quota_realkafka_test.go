@@ -23,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 )
 
@@ -464,14 +465,14 @@ func TestAclQuotaEveryBrokerRealKafka(t *testing.T) {
 	srv := s.serverWith(t, s.saslProps(localkafka.MechanismScramSHA512, user, pass))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	view := &kafkaClient{raw: s.plain.raw, timeout: 10 * time.Second}
-	ids, err := view.brokerIDs(ctx)
+	view := kafkaadmin.Wrap(s.plain.raw, 10*time.Second)
+	ids, err := view.BrokerIDs(ctx)
 	require.NoError(t, err)
 	require.Len(t, ids, 3)
 	everyBroker := func(what string, check func(kmsg.Requestor) bool) {
 		t.Helper()
 		for _, id := range ids {
-			require.True(t, check(view.broker(id)), "broker %d: %s", id, what)
+			require.True(t, check(view.Broker(id)), "broker %d: %s", id, what)
 		}
 	}
 
@@ -479,7 +480,7 @@ func TestAclQuotaEveryBrokerRealKafka(t *testing.T) {
 	aURN := resURN(AclToken, "everywhere")
 	aID, _, aState := upResource(t, srv, aURN, aclSpec{"everywhere", "Topic", "User:everywhere", "*", "Read", "Allow", ""}.props())
 	everyBroker("shows the ACL", func(r kmsg.Requestor) bool {
-		ok, err := view.aclExists(ctx, r, acl)
+		ok, err := view.ACLExists(ctx, r, aclBinding(acl))
 		require.NoError(t, err)
 		return ok
 	})
@@ -487,20 +488,20 @@ func TestAclQuotaEveryBrokerRealKafka(t *testing.T) {
 	qURN := resURN(QuotaToken, "everywhere")
 	qID, _, qState := upResource(t, srv, qURN, quotaProps(ptr("everywhere"), "user", map[string]string{"consumer_byte_rate": "65536"}))
 	everyBroker("shows the quota", func(r kmsg.Requestor) bool {
-		have, err := view.describeQuota(ctx, r, quota)
+		have, err := view.DescribeQuota(ctx, r, quotaEntity(quota))
 		require.NoError(t, err)
 		return have["consumer_byte_rate"] == 65536
 	})
 
 	require.NoError(t, srv.Delete(p.DeleteRequest{ID: aID, Urn: aURN, Properties: aState}))
 	everyBroker("no longer shows the ACL", func(r kmsg.Requestor) bool {
-		ok, err := view.aclExists(ctx, r, acl)
+		ok, err := view.ACLExists(ctx, r, aclBinding(acl))
 		require.NoError(t, err)
 		return !ok
 	})
 	require.NoError(t, srv.Delete(p.DeleteRequest{ID: qID, Urn: qURN, Properties: qState}))
 	everyBroker("no longer shows the quota", func(r kmsg.Requestor) bool {
-		have, err := view.describeQuota(ctx, r, quota)
+		have, err := view.DescribeQuota(ctx, r, quotaEntity(quota))
 		require.NoError(t, err)
 		return len(have) == 0
 	})

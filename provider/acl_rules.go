@@ -10,6 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 )
 
 // The ACL enums are written the way pulumi-kafka (and Sarama, which it is
@@ -286,4 +288,17 @@ func resourceNameFailure(name, resType, pattern string) string {
 			"resourcePatternTypeFilter = \"Literal\"; for a prefix write the prefix without \"*\"")
 	}
 	return ""
+}
+
+// aclBinding is the binding as kafkaadmin takes it: Kafka's numbers of the
+// canonical spelling, named by the resource ID in errors.
+func aclBinding(a AclArgs) kafkaadmin.ACL {
+	a = normalizeAcl(a)
+	t, _ := lookupEnum(aclResourceTypes, a.AclResourceType)
+	pt, _ := lookupEnum(aclPatternTypes, *a.ResourcePatternTypeFilter)
+	o, _ := lookupEnum(aclOperations, a.AclOperation)
+	pm, _ := lookupEnum(aclPermissionTypes, a.AclPermissionType)
+	return kafkaadmin.ACL{Name: aclID(a), ResourceType: kmsg.ACLResourceType(t.Code), ResourceName: a.AclResourceName,
+		PatternType: kmsg.ACLResourcePatternType(pt.Code), Principal: a.AclPrincipal, Host: a.AclHost,
+		Operation: kmsg.ACLOperation(o.Code), Permission: kmsg.ACLPermissionType(pm.Code)}
 }

@@ -256,22 +256,3 @@ func TestAclAndQuotaPreviewContactNoBroker(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "|user", qResp.ID)
 }
-
-// TestSecurityError: ACL and quota errors start with what they are about and
-// Kafka's error name, and the codes whose fix is not obvious get a hint.
-func TestSecurityError(t *testing.T) {
-	err := securityError("acl User:a|*|Write|Allow|Topic|t|Literal", "CreateAcls", kerr.SecurityDisabled, "No Authorizer is configured.")
-	require.ErrorIs(t, err, kerr.SecurityDisabled)
-	assert.EqualError(t, err, "acl User:a|*|Write|Allow|Topic|t|Literal: SECURITY_DISABLED: Security features are "+
-		"disabled. (CreateAcls: No Authorizer is configured.): the brokers run no authorizer, so Kafka keeps no ACLs: "+
-		"set authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer on every broker and "+
-		"controller (with super.users naming the admin principal the provider uses), or remove the Acl resources")
-	err = securityError(`quota of user "x"`, "AlterClientQuotas", kerr.ClusterAuthorizationFailed, "")
-	assert.EqualError(t, err, `quota of user "x": CLUSTER_AUTHORIZATION_FAILED: Cluster authorization failed. `+
-		`(AlterClientQuotas): the provider authenticates as User:<saslUsername> (saslMechanism/saslUsername; `+
-		`with clientCert and no SASL, the principal the broker maps the certificate to, usually User:<CN>; `+
-		`User:ANONYMOUS without either), which lacks the AlterConfigs permission on the cluster that AlterClientQuotas `+
-		`needs: grant it with kafka-acls --bootstrap-server <broker> --add --allow-principal User:<saslUsername> `+
-		`--operation AlterConfigs --cluster (or list the principal in the brokers' super.users), or set `+
-		`saslUsername/saslPassword to a principal that has it`)
-}

@@ -23,6 +23,8 @@ import (
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 	upoll "github.com/umbrella-platform/umbrella-streaming/internal/poll"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 )
 
 // ListenerCertificates and generatePassword against real Kafka 4.1.1: a
@@ -216,7 +218,7 @@ func TestRealKafkaScramGeneratedPassword(t *testing.T) {
 	admin, adminPass := s.superUser()
 	srv := s.serverWith(t, s.saslProps(localkafka.MechanismScramSHA512, admin, adminPass))
 	const user = "email-processor"
-	id := scramID(user, ScramSHA512)
+	id := kafkaadmin.ScramID(user, ScramSHA512)
 
 	checked, created := createScram(t, srv, genProps(user, ScramSHA512, "1"))
 	first := generatedPassword(t, created.Properties)

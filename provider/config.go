@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -11,10 +10,8 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/umbrella-platform/umbrella-streaming/internal/kubetunnel"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 )
 
 // DefaultTimeoutSeconds bounds every Kafka request (and every wait for
@@ -165,21 +162,36 @@ func (c *Config) Configure(context.Context) error {
 	if c.SASLOAuthScopes == nil {
 		c.SASLOAuthScopes = scopesFromEnv(os.Getenv(EnvSASLOAuthScopes))
 	}
-	tc, err := c.prepare()
+	conn, err := c.prepare()
 	if err != nil {
 		return err
 	}
-	c.conn = &kafkaConn{cfg: *c, tls: tc}
+	c.conn = &kafkaConn{conn: conn}
 	return nil
 }
 
-// prepare validates the configuration and builds its TLS settings (nil
-// without TLS): everything short of creating the client.
-func (c *Config) prepare() (*tls.Config, error) {
+// prepare validates the configuration, PEM material included, and returns
+// the connection it describes: everything short of creating the client.
+func (c *Config) prepare() (kafkaadmin.Connection, error) {
 	if err := c.validate(); err != nil {
-		return nil, err
+		return kafkaadmin.Connection{}, err
 	}
-	return c.tlsConfig()
+	t, err := c.tlsSettings()
+	if err != nil {
+		return kafkaadmin.Connection{}, err
+	}
+	return c.connection(t), nil
+}
+
+// connection is the configuration as kafkaadmin takes it; t is its TLS part
+// (tlsSettings).
+func (c Config) connection(t *kafkaadmin.TLS) kafkaadmin.Connection {
+	conn := kafkaadmin.Connection{BootstrapServers: c.BootstrapServers, Timeout: c.timeout(), TLS: t, SASL: c.sasl()}
+	if c.Kubernetes != nil {
+		target := c.Kubernetes.target()
+		conn.Kubernetes = &target
+	}
+	return conn
 }
 
 // scopesFromEnv splits a comma-separated scope list, dropping empty items.
@@ -222,7 +234,7 @@ func (c Config) timeout() time.Duration {
 
 // client returns the provider process's shared Kafka client, creating it on
 // first use.
-func (c Config) client() (*kafkaClient, error) {
+func (c Config) client() (*kafkaadmin.Client, error) {
 	if c.conn == nil {
 		return nil, fmt.Errorf("umbrellakafka provider is not configured: Configure must run before resource operations")
 	}
@@ -240,55 +252,15 @@ var errNoBootstrap = errors.New("umbrellakafka:bootstrapServers is empty: set it
 
 // kafkaConn creates the shared client at most once per provider process.
 type kafkaConn struct {
-	cfg  Config
-	tls  *tls.Config // nil without tlsEnabled
+	conn kafkaadmin.Connection
 	once sync.Once
-	cl   *kafkaClient
+	cl   *kafkaadmin.Client
 	err  error
 }
 
-func (k *kafkaConn) get() (*kafkaClient, error) {
-	k.once.Do(func() { k.cl, k.err = newKafkaClient(k.cfg, k.tls) })
+func (k *kafkaConn) get() (*kafkaadmin.Client, error) {
+	k.once.Do(func() { k.cl, k.err = kafkaadmin.New(k.conn) })
 	return k.cl, k.err
-}
-
-// kafkaClient bundles the raw franz-go client (for direct metadata requests)
-// and its admin wrapper.
-type kafkaClient struct {
-	raw     *kgo.Client
-	adm     *kadm.Client
-	timeout time.Duration
-
-	// batchOnce makes batch, the batched creates, deletes and waits (batch.go).
-	batchOnce sync.Once
-	batch     *batches
-}
-
-// newKafkaClient creates the franz-go client for a validated configuration
-// and its TLS settings (nil: no TLS).
-func newKafkaClient(c Config, tc *tls.Config) (*kafkaClient, error) {
-	timeout := c.timeout()
-	dialTimeout := min(timeout, 10*time.Second)
-	opts := []kgo.Opt{
-		kgo.SeedBrokers(c.BootstrapServers...),
-		kgo.RetryTimeout(timeout),
-	}
-	// The dialer does TLS itself (franz-go refuses Dialer with DialTLSConfig).
-	if c.Kubernetes != nil {
-		opts = append(opts, kgo.Dialer(tunnelDialer(kubetunnel.NewDialer(c.Kubernetes.target(), dialTimeout, tc))))
-	} else {
-		opts = append(opts, kgo.Dialer(directDialer(dialTimeout, tc)))
-	}
-	if mech := c.saslMechanism(dialTimeout); mech != nil {
-		opts = append(opts, kgo.SASL(mech))
-	}
-	raw, err := kgo.NewClient(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("umbrellakafka: creating the Kafka client: %w", err)
-	}
-	adm := kadm.NewClient(raw)
-	adm.SetTimeoutMillis(int32(timeout / time.Millisecond))
-	return &kafkaClient{raw: raw, adm: adm, timeout: timeout}, nil
 }
 
 func deref[T any](v *T) T {

@@ -2,17 +2,14 @@ package provider
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/pem"
 	"maps"
 	"net"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -170,10 +167,10 @@ func TestGoodTLSMaterialConfigures(t *testing.T) {
 	cfg := &Config{BootstrapServers: []string{"k:9092"}, CACert: &caFile, ClientCert: &m.pair.CertPEM,
 		ClientKey: &keyFile, ClientKeyPassphrase: ptr("right-passphrase")}
 	require.NoError(t, cfg.Configure(context.Background()))
-	require.NotNil(t, cfg.conn.tls)
-	require.Len(t, cfg.conn.tls.Certificates, 1)
-	assert.Equal(t, "unit-client", cfg.conn.tls.Certificates[0].Leaf.Subject.CommonName)
-	assert.False(t, cfg.conn.tls.InsecureSkipVerify)
+	require.NotNil(t, connTLS(t, cfg))
+	require.Len(t, connTLS(t, cfg).Certificates, 1)
+	assert.Equal(t, "unit-client", connTLS(t, cfg).Certificates[0].Leaf.Subject.CommonName)
+	assert.False(t, connTLS(t, cfg).InsecureSkipVerify)
 
 	// pulumi-kafka's deprecated path-only settings, used when the others are unset.
 	certFile := filepath.Join(dir, "cert.pem")
@@ -183,13 +180,13 @@ func TestGoodTLSMaterialConfigures(t *testing.T) {
 	files := &Config{BootstrapServers: []string{"k:9092"}, CACertFile: &caFile, ClientCertFile: &certFile,
 		ClientKeyFile: &plainKeyFile}
 	require.NoError(t, files.Configure(context.Background()))
-	require.Len(t, files.conn.tls.Certificates, 1)
-	assert.Equal(t, "unit-client", files.conn.tls.Certificates[0].Leaf.Subject.CommonName)
-	require.NotNil(t, files.conn.tls.RootCAs)
+	require.Len(t, connTLS(t, files).Certificates, 1)
+	assert.Equal(t, "unit-client", connTLS(t, files).Certificates[0].Leaf.Subject.CommonName)
+	require.NotNil(t, connTLS(t, files).RootCAs)
 
 	plainCfg := &Config{BootstrapServers: []string{"k:9092"}, TLSEnabled: ptr(false)}
 	require.NoError(t, plainCfg.Configure(context.Background()))
-	assert.Nil(t, plainCfg.conn.tls, "tlsEnabled = false: no TLS")
+	assert.Nil(t, connTLS(t, plainCfg), "tlsEnabled = false: no TLS")
 }
 
 // checkConfig runs CheckConfig alone and returns the checked inputs, where
@@ -291,46 +288,6 @@ func TestAuthSchema(t *testing.T) {
 	}
 }
 
-// TestTokenSource checks the oauthbearer token fetch against a loopback
-// endpoint: the client-credentials grant with Basic client authentication
-// and the scopes, one request for several connections, and an error that
-// names saslTokenUrl without repeating the secret.
-func TestTokenSource(t *testing.T) {
-	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		rawID, rawSecret, ok := r.BasicAuth()
-		// RFC 6749 section 2.3.1: both are form-encoded inside Basic.
-		id, _ := url.QueryUnescape(rawID)
-		secret, _ := url.QueryUnescape(rawSecret)
-		if !ok || id != "client id" || secret != "s3cr&t" || r.PostFormValue("grant_type") != "client_credentials" {
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte(`{"error":"invalid_client","error_description":"bad client credentials"}`))
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"access_token":"tok-` + strings.ReplaceAll(r.PostFormValue("scope"), " ", "+") +
-			`","token_type":"bearer","expires_in":3600}`))
-	}))
-	defer srv.Close()
-
-	ts := &tokenSource{url: srv.URL, clientID: "client id", secret: "s3cr&t", scopes: []string{"kafka", "admin"},
-		http: srv.Client()}
-	for range 3 {
-		a, err := ts.auth(context.Background())
-		require.NoError(t, err)
-		assert.Equal(t, "tok-kafka+admin", a.Token)
-	}
-	assert.EqualValues(t, 1, calls.Load(), "the token is reused until it nears expiry")
-
-	bad := &tokenSource{url: srv.URL, clientID: "client id", secret: "wrong-secret", http: srv.Client()}
-	_, err := bad.auth(context.Background())
-	require.EqualError(t, err, "umbrellakafka: the OAuth token endpoint saslTokenUrl "+srv.URL+" answered 401 "+
-		"Unauthorized without an access token (invalid_client bad client credentials): check saslUsername (the "+
-		"client id) and saslPassword (the client secret), and saslOauthScopes")
-	assert.NotContains(t, err.Error(), "wrong-secret")
-}
-
 // TestReadmeTableMatchesSchema keeps the README's tables equal to the schema:
 // a row for every provider setting, naming its environment variable, and one
 // for every resource and function.
@@ -396,4 +353,13 @@ func TestTLSDefaultAgainstPlaintextSaysTlsEnabled(t *testing.T) {
 	assert.Contains(t, err.Error(), "): the listener does not speak TLS (a PLAINTEXT or SASL_PLAINTEXT listener closes the connection): "+
 		"set the provider's tlsEnabled = false (it defaults to true, as in pulumi-kafka), or point bootstrapServers at a "+
 		"TLS listener")
+}
+
+// connTLS is the crypto/tls configuration the configured provider's client
+// would use.
+func connTLS(t *testing.T, c *Config) *tls.Config {
+	t.Helper()
+	tc, err := c.conn.conn.TLS.Config()
+	require.NoError(t, err)
+	return tc
 }

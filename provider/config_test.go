@@ -25,8 +25,8 @@ func TestClientIsLazyAndShared(t *testing.T) {
 	b, err := second.client()
 	require.NoError(t, err)
 	assert.Same(t, a, b)
-	t.Cleanup(a.raw.Close)
-	assert.Equal(t, time.Duration(DefaultTimeoutSeconds)*time.Second, a.timeout)
+	t.Cleanup(a.Close)
+	assert.Equal(t, time.Duration(DefaultTimeoutSeconds)*time.Second, a.Timeout())
 }
 
 func TestUnconfiguredClient(t *testing.T) {

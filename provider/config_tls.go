@@ -8,13 +8,14 @@ package provider
 // Configure, so bad material fails before any resource is touched.
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 )
 
 // tlsOn reports whether TLS is used; unset means pulumi-kafka's default, true.
@@ -69,65 +70,62 @@ func (c *Config) validateTLS() error {
 	return nil
 }
 
-// tlsConfig builds the client's TLS settings from a validated configuration;
-// nil without tlsEnabled.
-func (c *Config) tlsConfig() (*tls.Config, error) {
+// tlsSettings reads the TLS material of a validated configuration (files
+// read, key decrypted) and checks that it makes a TLS configuration; nil
+// without tlsEnabled.
+func (c *Config) tlsSettings() (*kafkaadmin.TLS, error) {
 	if !c.tlsOn() {
 		return nil, nil
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: deref(c.SkipTLSVerify)} //nolint:gosec // the user's explicit choice
-	if ca := c.caCert(); ca.value != "" {
+	t := &kafkaadmin.TLS{SkipVerify: deref(c.SkipTLSVerify)}
+	ca := c.caCert()
+	if ca.value != "" {
 		pemBytes, err := pemOrFile(ca.field, ca.value, false)
 		if err != nil {
 			return nil, err
 		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pemBytes) {
-			return nil, fmt.Errorf("umbrellakafka:%s holds no PEM certificate: paste the CA certificate(s) "+
-				"including the -----BEGIN CERTIFICATE----- and -----END CERTIFICATE----- lines, or give the path of a "+
-				"file holding them", ca.field)
-		}
-		tc.RootCAs = pool
+		t.CACert = string(pemBytes)
 	}
 	if c.clientCert().value != "" {
-		cert, err := c.clientCertificate()
+		cert, key, err := c.clientPair()
 		if err != nil {
 			return nil, err
 		}
-		tc.Certificates = []tls.Certificate{cert}
+		t.ClientCert, t.ClientKey = string(cert), string(key)
 	}
-	return tc, nil
+	var pair *kafkaadmin.KeyPairError
+	switch _, err := t.Config(); {
+	case errors.Is(err, kafkaadmin.ErrNoCACert):
+		return nil, fmt.Errorf("umbrellakafka:%s holds no PEM certificate: paste the CA certificate(s) "+
+			"including the -----BEGIN CERTIFICATE----- and -----END CERTIFICATE----- lines, or give the path of a "+
+			"file holding them", ca.field)
+	case errors.As(err, &pair):
+		return nil, fmt.Errorf("umbrellakafka:clientCert and clientKey do not make a usable pair (%v): "+
+			"set clientKey to the private key clientCert was issued for (a wrong clientKeyPassphrase can also "+
+			"yield an unreadable key)", pair.Err)
+	case err != nil:
+		return nil, err
+	}
+	return t, nil
 }
 
-// clientCertificate loads clientCert and clientKey, decrypting the key.
-func (c *Config) clientCertificate() (tls.Certificate, error) {
+// clientPair loads clientCert and clientKey, decrypting the key.
+func (c *Config) clientPair() (certPEM, keyPEM []byte, err error) {
 	cs, ks := c.clientCert(), c.clientKey()
-	certPEM, err := pemOrFile(cs.field, cs.value, false)
+	certPEM, err = pemOrFile(cs.field, cs.value, false)
 	if err != nil {
-		return tls.Certificate{}, err
+		return nil, nil, err
 	}
 	if b, _ := pem.Decode(certPEM); b == nil || b.Type != "CERTIFICATE" {
-		return tls.Certificate{}, fmt.Errorf("umbrellakafka:%s holds no PEM certificate: paste the client "+
+		return nil, nil, fmt.Errorf("umbrellakafka:%s holds no PEM certificate: paste the client "+
 			"certificate including its -----BEGIN CERTIFICATE----- line, or give the path of a file holding it", cs.field)
 	}
-	keyPEM, err := pemOrFile(ks.field, ks.value, true)
+	keyPEM, err = pemOrFile(ks.field, ks.value, true)
 	if err != nil {
-		return tls.Certificate{}, err
+		return nil, nil, err
 	}
 	keyPEM, err = decryptKey(keyPEM, deref(c.ClientKeyPassphrase))
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("umbrellakafka:clientCert and clientKey do not make a usable pair (%v): "+
-			"set clientKey to the private key clientCert was issued for (a wrong clientKeyPassphrase can also "+
-			"yield an unreadable key)", err)
-	}
-	return cert, nil
+	return certPEM, keyPEM, err
 }
 
 // decryptKey returns keyPEM's private key block, decrypted with passphrase

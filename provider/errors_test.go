@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 	"google.golang.org/grpc/status"
 )
 
@@ -85,19 +86,6 @@ func TestAuthorizationErrorsNameTheACL(t *testing.T) {
 	})
 }
 
-// kfake closes the connection on a refused SASL/PLAIN password instead of
-// answering SASL_AUTHENTICATION_FAILED as Kafka does, so the hint is checked
-// here on the error Kafka's answer becomes; real Kafka's answer is
-// TestProviderAuthFailures (realkafka).
-func TestSASLFailureHint(t *testing.T) {
-	err := requestError("x", "CreateTopics", kerr.SaslAuthenticationFailed)
-	assert.True(t, errors.Is(err, kerr.SaslAuthenticationFailed))
-	assert.Equal(t, `topic "x": CreateTopics request failed: SASL_AUTHENTICATION_FAILED: SASL Authentication failed.: `+
-		`the brokers refused the SASL credentials: check the provider's `+
-		`saslUsername and saslPassword (and that saslMechanism matches the user's credential type, `+
-		`e.g. scram-sha512 needs a SCRAM-SHA-512 credential; for oauthbearer, that the token is one the brokers accept)`, err.Error())
-}
-
 func TestTLSUnknownCANamesCACert(t *testing.T) {
 	cert := selfSigned(t)
 	tlsCluster, err := kfake.NewCluster(kfake.NumBrokers(1),
@@ -138,7 +126,7 @@ func selfSigned(t *testing.T) tls.Certificate {
 // Java class neither localkafka nor kfake can load, so the hint is checked on
 // the answer Kafka gives.
 func TestPolicyViolationHint(t *testing.T) {
-	err := topicError("t", "CreateTopics", kerr.PolicyViolation, "Topic replication factor must be 3")
+	err := kafkaadmin.TopicError("t", "CreateTopics", kerr.PolicyViolation, "Topic replication factor must be 3")
 	assert.True(t, errors.Is(err, kerr.PolicyViolation))
 	assert.Equal(t, `topic "t": POLICY_VIOLATION: Request parameters do not satisfy the configured policy. `+
 		`(CreateTopics: Topic replication factor must be 3): a topic policy of the cluster `+

@@ -13,6 +13,7 @@ import (
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
 
@@ -196,16 +197,16 @@ func voterSetProblem(voters []int) (problem, fix string) {
 }
 
 // parseEndpoint reads host:port into a QuorumEndpoint on listener.
-func parseEndpoint(listener, hostPort string) (QuorumEndpoint, error) {
+func parseEndpoint(listener, hostPort string) (kafkaadmin.QuorumEndpoint, error) {
 	host, port, err := net.SplitHostPort(hostPort)
 	if err != nil {
-		return QuorumEndpoint{}, err
+		return kafkaadmin.QuorumEndpoint{}, err
 	}
 	n, err := strconv.ParseUint(port, 10, 16)
 	if err != nil || n == 0 || host == "" {
-		return QuorumEndpoint{}, fmt.Errorf("%q is not host:port", hostPort)
+		return kafkaadmin.QuorumEndpoint{}, fmt.Errorf("%q is not host:port", hostPort)
 	}
-	return QuorumEndpoint{Listener: listener, Host: host, Port: uint16(n)}, nil
+	return kafkaadmin.QuorumEndpoint{Listener: listener, Host: host, Port: uint16(n)}, nil
 }
 
 func int32s(ids []int) []int32 {
@@ -286,12 +287,12 @@ func quorumPlan(current []int, a KraftQuorumArgs) []string {
 	var steps []string
 	for _, id := range target {
 		if !slices.Contains(current, int(id)) {
-			steps = append(steps, voterStep{Add: true, ID: id}.String())
+			steps = append(steps, kafkaadmin.VoterStep{Add: true, ID: id}.String())
 		}
 	}
 	for _, id := range sortedInts(current) {
 		if !slices.Contains(target, int32(id)) {
-			steps = append(steps, voterStep{ID: int32(id)}.String())
+			steps = append(steps, kafkaadmin.VoterStep{ID: int32(id)}.String())
 		}
 	}
 	return steps
@@ -341,17 +342,17 @@ func runKraftQuorum(ctx context.Context, state KraftQuorumState, dryRun, create 
 		return state, err
 	}
 	if dryRun || (create && in.Mode == QuorumShrink) {
-		unreachable, err := cl.probe(ctx)
+		unreachable, err := cl.Probe(ctx)
 		switch {
 		case err != nil:
 			return state, fmt.Errorf("%s: %w", quorumHead(in), err)
 		case unreachable != nil && dryRun:
 			log.Infof("%s: Kafka did not answer within %s (%v): the plan will be computed during the update",
-				quorumHead(in), placementProbeTimeout, unreachable)
+				quorumHead(in), kafkaadmin.PlacementProbeTimeout, unreachable)
 			return state, nil
 		case unreachable != nil:
 			log.Infof("%s: Kafka did not answer within %s (%v): no cluster yet, nothing to change",
-				quorumHead(in), placementProbeTimeout, unreachable)
+				quorumHead(in), kafkaadmin.PlacementProbeTimeout, unreachable)
 			return state, nil
 		}
 	}
@@ -367,7 +368,7 @@ func runKraftQuorum(ctx context.Context, state KraftQuorumState, dryRun, create 
 }
 
 // previewQuorumLine says what a run would do to the quorum q.
-func previewQuorumLine(q Quorum, in KraftQuorumArgs) string {
+func previewQuorumLine(q kafkaadmin.Quorum, in KraftQuorumArgs) string {
 	steps := quorumPlan(ints(q.VoterIDs()), in)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: voters now %v (kraft.version %d, leader %d)", quorumHead(in), q.VoterIDs(), q.KRaftVersion, q.LeaderID)
@@ -384,7 +385,7 @@ func previewQuorumLine(q Quorum, in KraftQuorumArgs) string {
 
 // changeQuorum enables the dynamic quorum if asked, walks the voters to the
 // mode's target and records what it read and did.
-func changeQuorum(ctx context.Context, cl *kafkaClient, state KraftQuorumState) (KraftQuorumState, error) {
+func changeQuorum(ctx context.Context, cl *kafkaadmin.Client, state KraftQuorumState) (KraftQuorumState, error) {
 	in := state.KraftQuorumArgs
 	log := p.GetLogger(ctx)
 	start := time.Now()
@@ -402,7 +403,7 @@ func changeQuorum(ctx context.Context, cl *kafkaClient, state KraftQuorumState) 
 		return state, fmt.Errorf("%s: none of the current voters %v is wanted, and a shrink never adds: the quorum "+
 			"would lose every voter; keep at least one current controller in voters", quorumHead(in), q.VoterIDs())
 	}
-	steps, err := cl.EnsureVoters(withObserverWait(ctx, quorumWaitOf(in)), target, func(id int32) QuorumEndpoint {
+	steps, err := cl.EnsureVoters(kafkaadmin.WithObserverWait(ctx, quorumWaitOf(in)), target, func(id int32) kafkaadmin.QuorumEndpoint {
 		ep, _ := parseEndpoint(deref(in.ControllerListener), in.ControllerEndpoints[strconv.Itoa(int(id))])
 		return ep
 	}, func(line string) { log.InfoStatus("KraftQuorum: " + line) })
@@ -423,7 +424,7 @@ func orNone(steps []string) string {
 }
 
 // readQuorumInto records the quorum's voters and kraft.version.
-func readQuorumInto(ctx context.Context, cl *kafkaClient, state KraftQuorumState) (KraftQuorumState, error) {
+func readQuorumInto(ctx context.Context, cl *kafkaadmin.Client, state KraftQuorumState) (KraftQuorumState, error) {
 	q, err := cl.DescribeQuorum(ctx)
 	if err != nil {
 		return state, fmt.Errorf("%s: reading the quorum back: %w", quorumHead(state.KraftQuorumArgs), err)

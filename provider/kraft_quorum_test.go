@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 )
 
 func quorumArgs(mode string, voters ...int) KraftQuorumArgs {
@@ -76,7 +77,7 @@ func TestKraftQuorumDiff(t *testing.T) {
 }
 
 func TestPreviewQuorumLine(t *testing.T) {
-	q := Quorum{KRaftVersion: 0, LeaderID: 0, Voters: []QuorumReplica{{ID: 0}}}
+	q := kafkaadmin.Quorum{KRaftVersion: 0, LeaderID: 0, Voters: []kafkaadmin.QuorumReplica{{ID: 0}}}
 	in := quorumArgs(QuorumShrink, 0, 1, 2)
 	on := true
 	in.EnableDynamic = &on

@@ -50,7 +50,7 @@ func TestSameValue(t *testing.T) {
 		{"not.a.config", " x", "x", false},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.same, sameValue(tt.key, tt.a, tt.b), "%s: %q vs %q", tt.key, tt.a, tt.b)
+		assert.Equal(t, tt.same, topicconfig.SameValue(tt.key, tt.a, tt.b), "%s: %q vs %q", tt.key, tt.a, tt.b)
 	}
 	// Every type in the table is handled (a new one would compare exactly).
 	types := map[topicconfig.Type]bool{}

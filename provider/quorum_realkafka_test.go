@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/umbrella-platform/umbrella-streaming/components"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 	upoll "github.com/umbrella-platform/umbrella-streaming/internal/poll"
@@ -28,29 +29,29 @@ const quorumTopic = "quorum-load"
 // quorumCluster starts three prod nodes with one controller (node 0 combined,
 // nodes 1 and 2 broker-only), with a dynamic quorum or the stack's static one,
 // and returns them with a provider client and the topic created.
-func quorumCluster(t *testing.T, dynamic bool) (*localkafka.Cluster, *kafkaClient) {
+func quorumCluster(t *testing.T, dynamic bool) (*localkafka.Cluster, *kafkaadmin.Client) {
 	t.Helper()
 	lk, c := realClusterWithOptions(t, "prod", func(o *localkafka.Options) {
 		o.Spec.Brokers, o.Spec.Controllers = 3, 1
 		o.DynamicQuorum = dynamic
 	})
-	cl, err := newKafkaClient(Config{BootstrapServers: c.addrs}, nil)
+	cl, err := kafkaadmin.New(kafkaadmin.Connection{BootstrapServers: c.addrs})
 	require.NoError(t, err)
-	t.Cleanup(cl.raw.Close)
+	t.Cleanup(cl.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_, err = c.adm.CreateTopic(ctx, 3, 3, map[string]*string{"min.insync.replicas": ptr("2")}, quorumTopic)
 	require.NoError(t, err)
 	// A producer started before every broker shows the topic is refused
 	// (UNKNOWN_TOPIC_OR_PARTITION), and the load generator does not retry it.
-	require.NoError(t, cl.waitLed(ctx, quorumTopic, 3))
+	require.NoError(t, cl.WaitLed(ctx, quorumTopic, 3))
 	return lk, cl
 }
 
 // controllerEndpoint is node id's controller listener on the loopback cluster.
-func controllerEndpoint(lk *localkafka.Cluster) func(int32) QuorumEndpoint {
-	return func(id int32) QuorumEndpoint {
-		return QuorumEndpoint{Listener: components.ControllerListener, Host: localkafka.Host,
+func controllerEndpoint(lk *localkafka.Cluster) func(int32) kafkaadmin.QuorumEndpoint {
+	return func(id int32) kafkaadmin.QuorumEndpoint {
+		return kafkaadmin.QuorumEndpoint{Listener: components.ControllerListener, Host: localkafka.Host,
 			Port: uint16(lk.ControllerPort(int(id)))}
 	}
 }
@@ -150,7 +151,7 @@ func quorumStep(t *testing.T, what string, fn func()) {
 }
 
 // describeQuorum describes the quorum, failing the test on error.
-func describeQuorum(t *testing.T, cl *kafkaClient) Quorum {
+func describeQuorum(t *testing.T, cl *kafkaadmin.Client) kafkaadmin.Quorum {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -172,12 +173,12 @@ func restartNodes(t *testing.T, lk *localkafka.Cluster, ids ...int) {
 
 // assertVoters checks the quorum's voters and observers, and that every voter
 // registered its own controller endpoint.
-func assertVoters(t *testing.T, lk *localkafka.Cluster, q Quorum, voters, observers []int32) {
+func assertVoters(t *testing.T, lk *localkafka.Cluster, q kafkaadmin.Quorum, voters, observers []int32) {
 	t.Helper()
 	assert.Equal(t, voters, q.VoterIDs(), "voters: %s", q)
 	assert.Equal(t, observers, q.ObserverIDs(), "observers: %s", q)
 	for _, v := range q.Voters {
-		assert.Equal(t, []QuorumEndpoint{controllerEndpoint(lk)(v.ID)}, v.Endpoints, "voter %d", v.ID)
+		assert.Equal(t, []kafkaadmin.QuorumEndpoint{controllerEndpoint(lk)(v.ID)}, v.Endpoints, "voter %d", v.ID)
 		assert.NotEqual(t, [16]byte{}, v.DirectoryID, "voter %d has a directory id", v.ID)
 	}
 }
@@ -194,10 +195,10 @@ const quorumSettleWait = time.Minute
 // shrink whose removed voters had not fetched again. What a provider call
 // promises on return (EnsureVoters: the voters) is checked with one read by
 // the caller before this.
-func awaitQuorum(t *testing.T, lk *localkafka.Cluster, cl *kafkaClient, voters, observers []int32) Quorum {
+func awaitQuorum(t *testing.T, lk *localkafka.Cluster, cl *kafkaadmin.Client, voters, observers []int32) kafkaadmin.Quorum {
 	t.Helper()
 	var (
-		q     Quorum
+		q     kafkaadmin.Quorum
 		last  error
 		reads int
 	)
@@ -223,7 +224,7 @@ func awaitQuorum(t *testing.T, lk *localkafka.Cluster, cl *kafkaClient, voters, 
 
 // assertVotersNow checks with one read that the quorum lists exactly these
 // voters: what EnsureVoters promises when it returns.
-func assertVotersNow(t *testing.T, cl *kafkaClient, voters []int32, what string) {
+func assertVotersNow(t *testing.T, cl *kafkaadmin.Client, voters []int32, what string) {
 	t.Helper()
 	q := describeQuorum(t, cl)
 	assert.Equal(t, voters, q.VoterIDs(), "%s: voters at once: %s", what, q)
@@ -253,7 +254,7 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 		// Kafka answers REQUEST_TIMED_OUT, which AddVoter asks again for as
 		// long as the observer wait, since a restarting controller answers
 		// the same; 15 s is enough to show it gives up with the hint.
-		err := cl.AddVoter(withObserverWait(actx, 15*time.Second), 1, ep(1))
+		err := cl.AddVoter(kafkaadmin.WithObserverWait(actx, 15*time.Second), 1, ep(1))
 		require.Error(t, err)
 		t.Logf("AddVoter(1) on a broker-only node: %v", err)
 		assert.ErrorContains(t, err, "check that node 1 runs with process.roles=broker,controller")
@@ -306,8 +307,8 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 	old := q.LeaderID
 	quorumStep(t, "election after killing the quorum leader", func() {
 		require.NoError(t, lk.Kill(int(old)))
-		err := poll(ctx, time.Minute, "waiting for a new quorum leader", func(ctx context.Context) (bool, error) {
-			nq, err := cl.describeQuorumOnly(ctx)
+		err := kafkaadmin.Poll(ctx, time.Minute, "waiting for a new quorum leader", func(ctx context.Context) (bool, error) {
+			nq, err := cl.DescribeQuorumOnly(ctx)
 			if err != nil {
 				return false, nil
 			}
@@ -327,13 +328,13 @@ func TestRealKafkaQuorumGrowAndShrink(t *testing.T) {
 	// once the quorum shows node 2 stopped following.
 	quorumStep(t, "a shrink that would lose the majority refused", func() {
 		require.NoError(t, lk.StopNode(2))
-		err := poll(ctx, time.Minute, "waiting for voter 2 to show as lagging", func(ctx context.Context) (bool, error) {
-			q, err := cl.describeQuorumOnly(ctx)
+		err := kafkaadmin.Poll(ctx, time.Minute, "waiting for voter 2 to show as lagging", func(ctx context.Context) (bool, error) {
+			q, err := cl.DescribeQuorumOnly(ctx)
 			if err != nil {
 				return false, nil
 			}
 			v, ok := q.Voter(2)
-			return ok && q.lag(v) != "", nil
+			return ok && q.Lag(v) != "", nil
 		})
 		require.NoError(t, err)
 		steps, err := cl.EnsureVoters(ctx, []int32{0, 2}, ep, logf)
@@ -464,9 +465,9 @@ func TestRealKafkaQuorumNewClusterThreeControllers(t *testing.T) {
 		o.Spec.Brokers, o.Spec.Controllers = 3, 3
 		o.DynamicQuorum = true
 	})
-	cl, err := newKafkaClient(Config{BootstrapServers: c.addrs}, nil)
+	cl, err := kafkaadmin.New(kafkaadmin.Connection{BootstrapServers: c.addrs})
 	require.NoError(t, err)
-	defer cl.raw.Close()
+	defer cl.Close()
 
 	q := awaitQuorum(t, lk, cl, []int32{0, 1, 2}, []int32{})
 	assert.Equal(t, int16(1), q.KRaftVersion)

@@ -9,6 +9,8 @@ import (
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 )
 
 // QuotaToken is the Pulumi type token of the Quota resource.
@@ -134,14 +136,13 @@ func quotaID(q QuotaArgs) string {
 	return deref(q.EntityName) + "|" + normalizeQuotaType(q.EntityType)
 }
 
-// quotaWhat names a quota in errors.
-func quotaWhat(q QuotaArgs) string {
-	name := deref(q.EntityName)
-	if name == "" {
-		return fmt.Sprintf("quota of the default %s", normalizeQuotaType(q.EntityType))
-	}
-	return fmt.Sprintf("quota of %s %q", normalizeQuotaType(q.EntityType), name)
+// quotaEntity is the quota's entity as kafkaadmin takes it.
+func quotaEntity(q QuotaArgs) kafkaadmin.QuotaEntity {
+	return kafkaadmin.QuotaEntity{Type: normalizeQuotaType(q.EntityType), Name: deref(q.EntityName)}
 }
+
+// quotaWhat names a quota in errors.
+func quotaWhat(q QuotaArgs) string { return quotaEntity(q).String() }
 
 // parseQuotaID reads an import ID: pulumi-kafka's resource ID
 // entityName|entityType, or the entityType:entityName form its import docs
@@ -197,7 +198,7 @@ func (Quota) Create(ctx context.Context, req infer.CreateRequest[QuotaArgs]) (in
 	if err != nil {
 		return infer.CreateResponse[QuotaState]{}, err
 	}
-	have, err := cl.describeQuota(ctx, cl.raw, in)
+	have, err := cl.DescribeQuota(ctx, cl.AnyBroker(), quotaEntity(in))
 	if err != nil {
 		return infer.CreateResponse[QuotaState]{}, err
 	}
@@ -206,10 +207,10 @@ func (Quota) Create(ctx context.Context, req infer.CreateRequest[QuotaArgs]) (in
 			"pulumi import %s <resource name> '%s', or remove the other resource that sets them",
 			quotaWhat(in), showQuota(have), QuotaToken, quotaID(in))
 	}
-	if err := cl.alterQuota(ctx, in, want, nil); err != nil {
+	if err := cl.AlterQuota(ctx, quotaEntity(in), want, nil); err != nil {
 		return infer.CreateResponse[QuotaState]{}, err
 	}
-	if err := cl.waitQuota(ctx, in, want, nil); err != nil {
+	if err := cl.WaitQuota(ctx, quotaEntity(in), want, nil); err != nil {
 		return resp, infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
 	}
 	return resp, nil
@@ -239,10 +240,10 @@ func (Quota) Update(ctx context.Context, req infer.UpdateRequest[QuotaArgs, Quot
 	if err != nil {
 		return infer.UpdateResponse[QuotaState]{}, err
 	}
-	if err := cl.alterQuota(ctx, in, want, remove); err != nil {
+	if err := cl.AlterQuota(ctx, quotaEntity(in), want, remove); err != nil {
 		return infer.UpdateResponse[QuotaState]{}, err
 	}
-	return resp, cl.waitQuota(ctx, in, want, remove)
+	return resp, cl.WaitQuota(ctx, quotaEntity(in), want, remove)
 }
 
 // Read records every quota key Kafka shows for the entity (so a refresh
@@ -265,9 +266,9 @@ func (Quota) Read(ctx context.Context, req infer.ReadRequest[QuotaArgs, QuotaSta
 	if err != nil {
 		return infer.ReadResponse[QuotaArgs, QuotaState]{}, err
 	}
-	have, err := cl.describeQuota(ctx, cl.raw, q)
+	have, err := cl.DescribeQuota(ctx, cl.AnyBroker(), quotaEntity(q))
 	if err == nil && len(have) == 0 {
-		have, err = cl.quotaOnAnyBroker(ctx, q)
+		have, err = cl.QuotaOnAnyBroker(ctx, quotaEntity(q))
 	}
 	if err != nil || len(have) == 0 {
 		return infer.ReadResponse[QuotaArgs, QuotaState]{}, err
@@ -300,7 +301,7 @@ func (Quota) Delete(ctx context.Context, req infer.DeleteRequest[QuotaState]) (i
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}
-	have, err := cl.describeQuota(ctx, cl.raw, q)
+	have, err := cl.DescribeQuota(ctx, cl.AnyBroker(), quotaEntity(q))
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}
@@ -315,11 +316,11 @@ func (Quota) Delete(ctx context.Context, req infer.DeleteRequest[QuotaState]) (i
 	}
 	sort.Strings(remove)
 	if len(remove) > 0 {
-		if err := cl.alterQuota(ctx, q, nil, remove); err != nil {
+		if err := cl.AlterQuota(ctx, quotaEntity(q), nil, remove); err != nil {
 			return infer.DeleteResponse{}, err
 		}
 	}
-	return infer.DeleteResponse{}, cl.waitQuota(ctx, q, nil, remove)
+	return infer.DeleteResponse{}, cl.WaitQuota(ctx, quotaEntity(q), nil, remove)
 }
 
 // showQuota writes quota values sorted by key, for messages.

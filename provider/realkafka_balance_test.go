@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
 )
 
@@ -33,9 +34,9 @@ func TestRealKafkaRebalanceScaleInAndOut(t *testing.T) {
 	for _, name := range []string{"rb-a", "rb-b", "rb-c"} {
 		mustCreate(t, s, topicProps(name, 5, 3, nil))
 	}
-	cl, err := newKafkaClient(Config{BootstrapServers: c.addrs}, nil)
+	cl, err := kafkaadmin.New(kafkaadmin.Connection{BootstrapServers: c.addrs})
 	require.NoError(t, err)
-	defer cl.raw.Close()
+	defer cl.Close()
 
 	// Data to move: 3 × 5 partitions, a few MB.
 	pad := loadgen.ProduceConfig{Client: loadgen.ClientConfig{Bootstrap: c.addrs}, Topic: "rb-b", RunID: "fill",
@@ -48,7 +49,7 @@ func TestRealKafkaRebalanceScaleInAndOut(t *testing.T) {
 
 	logf := func(line string) { t.Log(line) }
 	ctx := context.Background()
-	run := func(what string, brokers []int32) BalanceResult {
+	run := func(what string, brokers []int32) kafkaadmin.BalanceResult {
 		start := time.Now()
 		res, err := cl.Rebalance(ctx, brokers, 0, logf)
 		require.NoError(t, err, what)
@@ -57,7 +58,7 @@ func TestRealKafkaRebalanceScaleInAndOut(t *testing.T) {
 		return res
 	}
 	counts := func() map[int32]int {
-		a, _, err := cl.clusterAssignment(ctx)
+		a, _, err := cl.ClusterAssignment(ctx)
 		require.NoError(t, err)
 		n := map[int32]int{0: 0, 1: 0, 2: 0, 3: 0, 4: 0}
 		for _, r := range a {

@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 	upoll "github.com/umbrella-platform/umbrella-streaming/internal/poll"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/placement"
@@ -65,9 +66,9 @@ func throttleState(tc *testCluster, topic string, brokers []int32) (throttleSeen
 		l, f := "", ""
 		for _, c := range resp.Resources[0].Configs {
 			switch c.Name {
-			case leaderThrottledReplicas:
+			case kafkaadmin.LeaderThrottledReplicas:
 				l = deref(c.Value)
-			case followerThrottledReplicas:
+			case kafkaadmin.FollowerThrottledReplicas:
 				f = deref(c.Value)
 			}
 		}
@@ -85,7 +86,7 @@ func throttleState(tc *testCluster, topic string, brokers []int32) (throttleSeen
 				return seen, fmt.Errorf("broker %d configs: %w", id, r.Err)
 			}
 			for _, c := range r.Configs {
-				if (c.Key == leaderThrottledRate || c.Key == followerThrottledRate) && c.Source == kmsg.ConfigSourceDynamicBrokerConfig {
+				if (c.Key == kafkaadmin.LeaderThrottledRate || c.Key == kafkaadmin.FollowerThrottledRate) && c.Source == kmsg.ConfigSourceDynamicBrokerConfig {
 					if !slices.Contains(seen.RateBrokers, id) {
 						seen.RateBrokers = append(seen.RateBrokers, id)
 					}
@@ -151,14 +152,14 @@ func TestRealKafkaFiveNodesReplicationFactor(t *testing.T) {
 
 	mustCreate(t, s, topicProps(topic, 5, 2, nil))
 	produceNumbered(t, lk, topic, 0, 200)
-	cl, err := newKafkaClient(Config{BootstrapServers: c.addrs}, nil)
+	cl, err := kafkaadmin.New(kafkaadmin.Connection{BootstrapServers: c.addrs})
 	require.NoError(t, err)
-	defer cl.raw.Close()
-	before, _, err := cl.assignment(context.Background(), topic)
+	defer cl.Close()
+	before, _, err := cl.Assignment(context.Background(), topic)
 	require.NoError(t, err)
 
 	var during []throttleSeen
-	require.NoError(t, cl.changeReplicationFactor(context.Background(), topic, 3, func(string) {
+	require.NoError(t, cl.ChangeReplicationFactor(context.Background(), topic, 3, func(string) {
 		if len(during) == 0 {
 			// The throttle is set before the moves are submitted, and stays
 			// until this callback returns: wait for every broker to show it.
@@ -173,8 +174,8 @@ func TestRealKafkaFiveNodesReplicationFactor(t *testing.T) {
 			during = append(during, seen)
 		}
 	}))
-	require.NoError(t, cl.waitReassigned(context.Background(), topic, 5))
-	grown, _, err := cl.assignment(context.Background(), topic)
+	require.NoError(t, cl.WaitReassigned(context.Background(), topic, 5))
+	grown, _, err := cl.Assignment(context.Background(), topic)
 	require.NoError(t, err)
 	want, err := placement.ResizeReplicas(before, 3, []placement.Broker{{ID: 0}, {ID: 1}, {ID: 2}, {ID: 3}, {ID: 4}})
 	require.NoError(t, err)
@@ -202,7 +203,7 @@ func TestRealKafkaFiveNodesReplicationFactor(t *testing.T) {
 	resp, err := update(s, topic, topicProps(topic, 5, 3, nil), topicProps(topic, 5, 2, nil), false)
 	require.NoError(t, err)
 	assert.Equal(t, topicProps(topic, 5, 2, nil), resp.Properties)
-	shrunk, _, err := cl.assignment(context.Background(), topic)
+	shrunk, _, err := cl.Assignment(context.Background(), topic)
 	require.NoError(t, err)
 	for p := range shrunk {
 		require.Len(t, shrunk[p], 2, "partition %d", p)

@@ -25,6 +25,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 	upoll "github.com/umbrella-platform/umbrella-streaming/internal/poll"
@@ -570,8 +571,10 @@ func TestRealKafkaThreeNodes(t *testing.T) {
 	t.Run("replicas on a broker, before and after moving them off", func(t *testing.T) {
 		mustCreate(t, s, topicProps("drain", 3, 1, nil))
 		mustCreate(t, s, topicProps("everywhere", 1, 3, nil))
-		cfg := Config{BootstrapServers: c.addrs, TLSEnabled: ptr(false)}
-		held, err := ReplicasOnBrokers(ctx, cfg, []int32{2})
+		cl, err := kafkaadmin.New(kafkaadmin.Connection{BootstrapServers: c.addrs})
+		require.NoError(t, err)
+		defer cl.Close()
+		held, err := cl.ReplicasOnBrokers(ctx, []int32{2})
 		require.NoError(t, err)
 		on2 := held[2]
 		assert.Contains(t, on2, "everywhere-0", "an RF 3 topic has a replica on every broker")
@@ -594,11 +597,11 @@ func TestRealKafkaThreeNodes(t *testing.T) {
 			require.NoError(t, r.Err)
 		}
 		require.Eventually(t, func() bool {
-			held, err := ReplicasOnBrokers(ctx, cfg, []int32{2})
+			held, err := cl.ReplicasOnBrokers(ctx, []int32{2})
 			return err == nil && !slices.Contains(held[2], drainOn2[0]) && slices.Contains(held[2], "everywhere-0")
 		}, time.Minute, 200*time.Millisecond, "%s moved off broker 2", drainOn2[0])
 
-		none, err := ReplicasOnBrokers(ctx, cfg, []int32{7})
+		none, err := cl.ReplicasOnBrokers(ctx, []int32{7})
 		require.NoError(t, err)
 		assert.Empty(t, none, "a broker id that holds nothing")
 	})

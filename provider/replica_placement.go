@@ -8,6 +8,7 @@ import (
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/placement"
@@ -66,7 +67,7 @@ type PlacementResult struct {
 type ReplicaPlacementState struct {
 	ReplicaPlacementArgs
 	// MisplacedReplicas and MisplacedPartitions count what a run would move
-	// (see placementView.misplaced); above 0, Diff proposes an update.
+	// (see PlacementView.misplaced); above 0, Diff proposes an update.
 	MisplacedReplicas   int `pulumi:"misplacedReplicas"`
 	MisplacedPartitions int `pulumi:"misplacedPartitions"`
 	// LastResult is absent until a run reached Kafka.
@@ -110,7 +111,7 @@ func (a *ReplicaPlacementArgs) Annotate(an infer.Annotator) {
 	an.Describe(&a.ThrottleBytesPerSecond, "Replication rate each broker may use for the moves, in bytes per second "+
 		"each way (leader.replication.throttled.rate and follower.replication.throttled.rate while moving; removed "+
 		"afterwards). Default 52428800 (50 MiB/s).")
-	an.SetDefault(&a.ThrottleBytesPerSecond, ReassignThrottleBytesPerSecond)
+	an.SetDefault(&a.ThrottleBytesPerSecond, kafkaadmin.ReassignThrottleBytesPerSecond)
 	an.Describe(&a.TimeoutSeconds, "How long a balance waits for brokers 0..brokers-1 to register, in seconds. "+
 		"Default 600. The moves themselves are not bounded by it.")
 	an.SetDefault(&a.TimeoutSeconds, DefaultPlacementTimeoutSeconds)
@@ -157,9 +158,9 @@ func checkPlacement(a ReplicaPlacementArgs, known func(string) bool) []p.CheckFa
 	if known("brokers") && a.Brokers < 1 {
 		fail("brokers", a.Brokers, "is below 1", "a cluster needs at least one broker to hold the replicas")
 	}
-	if known("mode") && a.Mode != placementDrain && a.Mode != placementBalance {
+	if known("mode") && a.Mode != kafkaadmin.PlacementDrain && a.Mode != kafkaadmin.PlacementBalance {
 		fix := `use "drain" (before the StatefulSet, for a shrink) or "balance" (after it, for a grow)`
-		if near, ok := rules.Nearest(a.Mode, []string{placementDrain, placementBalance}); ok {
+		if near, ok := rules.Nearest(a.Mode, []string{kafkaadmin.PlacementDrain, kafkaadmin.PlacementBalance}); ok {
 			fix = fmt.Sprintf("did you mean %q? ", near) + fix
 		}
 		fail("mode", a.Mode, "is not a placement mode", fix)
@@ -208,7 +209,7 @@ func throttleOf(a ReplicaPlacementArgs) int64 {
 	if t := deref(a.ThrottleBytesPerSecond); t > 0 {
 		return int64(t)
 	}
-	return ReassignThrottleBytesPerSecond
+	return kafkaadmin.ReassignThrottleBytesPerSecond
 }
 
 // waitOf is the registration timeout input, defaulted.
@@ -258,29 +259,29 @@ func runPlacement(ctx context.Context, state ReplicaPlacementState, from int, dr
 		return state, err
 	}
 	if dryRun {
-		line, err := cl.previewPlacement(ctx, in.Mode, from, in.Brokers, throttleOf(in))
+		line, err := cl.PreviewPlacement(ctx, in.Mode, from, in.Brokers, throttleOf(in))
 		if err != nil {
-			return state, fmt.Errorf("ReplicaPlacement %s: %w", placementHead(in.Mode, from, in.Brokers), err)
+			return state, fmt.Errorf("ReplicaPlacement %s: %w", kafkaadmin.PlacementHead(in.Mode, from, in.Brokers), err)
 		}
 		log.Info("ReplicaPlacement " + line)
 		return state, nil
 	}
-	if in.Mode == placementDrain {
+	if in.Mode == kafkaadmin.PlacementDrain {
 		// A balance waits for its brokers (they may be starting); a drain
 		// runs before them, so no answer means no cluster on a create, and
 		// would otherwise be retried for as long as the update runs.
-		unreachable, err := cl.probe(ctx)
+		unreachable, err := cl.Probe(ctx)
 		switch {
 		case err != nil:
 			return state, err
 		case unreachable != nil && create:
 			log.Infof("ReplicaPlacement drain to brokers %s: Kafka did not answer within %s (%v): no cluster yet, "+
-				"nothing to drain", placement.IDRange(in.Brokers), placementProbeTimeout, unreachable)
+				"nothing to drain", placement.IDRange(in.Brokers), kafkaadmin.PlacementProbeTimeout, unreachable)
 			return state, nil
 		case unreachable != nil:
 			return state, fmt.Errorf("ReplicaPlacement drain to brokers %s: Kafka did not answer within %s: %w: a drain "+
 				"must read where the replicas are before brokers go; check bootstrapServers and that the brokers run, "+
-				"then run again", placement.IDRange(in.Brokers), placementProbeTimeout, unreachable)
+				"then run again", placement.IDRange(in.Brokers), kafkaadmin.PlacementProbeTimeout, unreachable)
 		}
 	}
 	return placeAndRecord(ctx, cl, state)
@@ -288,33 +289,33 @@ func runPlacement(ctx context.Context, state ReplicaPlacementState, from int, dr
 
 // placeAndRecord runs the moves, records the result and reads back what is
 // still misplaced.
-func placeAndRecord(ctx context.Context, cl *kafkaClient, state ReplicaPlacementState) (ReplicaPlacementState, error) {
+func placeAndRecord(ctx context.Context, cl *kafkaadmin.Client, state ReplicaPlacementState) (ReplicaPlacementState, error) {
 	in := state.ReplicaPlacementArgs
 	log := p.GetLogger(ctx)
 	start := time.Now()
-	res, err := cl.place(ctx, in.Mode, in.Brokers, throttleOf(in), waitOf(in), func(line string) {
+	res, err := cl.Place(ctx, in.Mode, in.Brokers, throttleOf(in), waitOf(in), func(line string) {
 		log.InfoStatus("ReplicaPlacement: " + line)
 	})
 	if err != nil {
-		return state, fmt.Errorf("ReplicaPlacement %s: %w", placementHead(in.Mode, -1, in.Brokers), err)
+		return state, fmt.Errorf("ReplicaPlacement %s: %w", kafkaadmin.PlacementHead(in.Mode, -1, in.Brokers), err)
 	}
 	state.LastResult = &PlacementResult{ReplicasMoved: res.ReplicasMoved, BytesMoved: int(res.BytesMoved),
 		PartitionsChanged: res.Partitions, Resumed: res.Resumed}
 	log.Infof("ReplicaPlacement %s: %d replicas (%s) of %d partitions moved in %s; %d reassignments of an earlier run "+
-		"waited for", placementHead(in.Mode, -1, in.Brokers), res.ReplicasMoved, placement.HumanBytes(res.BytesMoved),
+		"waited for", kafkaadmin.PlacementHead(in.Mode, -1, in.Brokers), res.ReplicasMoved, placement.HumanBytes(res.BytesMoved),
 		res.Partitions, time.Since(start).Round(100*time.Millisecond), res.Resumed)
-	v, err := cl.readPlacement(ctx)
+	v, err := cl.ReadPlacement(ctx)
 	if err != nil {
 		return state, err
 	}
 	if res.Resumed > 0 {
 		// The cut run never elected the preferred leaders of the moves it
 		// submitted, and this one may have had nothing left to move.
-		if err := cl.electPreferred(ctx, partitionSet(v.current)); err != nil {
-			return state, fmt.Errorf("ReplicaPlacement %s: after the resumed moves: %w", placementHead(in.Mode, -1, in.Brokers), err)
+		if err := cl.ElectPreferred(ctx, kafkaadmin.PartitionSet(v.Current)); err != nil {
+			return state, fmt.Errorf("ReplicaPlacement %s: after the resumed moves: %w", kafkaadmin.PlacementHead(in.Mode, -1, in.Brokers), err)
 		}
 	}
-	state.MisplacedReplicas, state.MisplacedPartitions = v.misplaced(in.Mode, in.Brokers)
+	state.MisplacedReplicas, state.MisplacedPartitions = v.Misplaced(in.Mode, in.Brokers)
 	return state, nil
 }
 
@@ -331,11 +332,11 @@ func (ReplicaPlacement) Read(ctx context.Context, req infer.ReadRequest[ReplicaP
 	if err != nil {
 		return infer.ReadResponse[ReplicaPlacementArgs, ReplicaPlacementState]{}, err
 	}
-	v, err := cl.readPlacement(ctx)
+	v, err := cl.ReadPlacement(ctx)
 	if err != nil {
 		return infer.ReadResponse[ReplicaPlacementArgs, ReplicaPlacementState]{}, err
 	}
-	state.MisplacedReplicas, state.MisplacedPartitions = v.misplaced(state.Mode, state.Brokers)
+	state.MisplacedReplicas, state.MisplacedPartitions = v.Misplaced(state.Mode, state.Brokers)
 	return infer.ReadResponse[ReplicaPlacementArgs, ReplicaPlacementState]{ID: req.ID, Inputs: state.ReplicaPlacementArgs,
 		State: state}, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
 	upoll "github.com/umbrella-platform/umbrella-streaming/internal/poll"
 
@@ -91,9 +92,9 @@ func lastResult(state property.Map, field string) int {
 
 // brokerLoads counts the replicas and preferred leaders (first replicas) each of
 // brokers holds, from every broker's agreeing metadata.
-func brokerLoads(t *testing.T, cl *kafkaClient, brokers []int32) (replicas, leaders map[int32]int) {
+func brokerLoads(t *testing.T, cl *kafkaadmin.Client, brokers []int32) (replicas, leaders map[int32]int) {
 	t.Helper()
-	a, _, err := cl.clusterAssignment(context.Background())
+	a, _, err := cl.ClusterAssignment(context.Background())
 	require.NoError(t, err)
 	replicas, leaders = map[int32]int{}, map[int32]int{}
 	for _, id := range brokers {
@@ -110,7 +111,7 @@ func brokerLoads(t *testing.T, cl *kafkaClient, brokers []int32) (replicas, lead
 
 // assertFair asserts that brokers 0..n-1 hold all replicas and preferred
 // leaders, each within one of the others.
-func assertFair(t *testing.T, cl *kafkaClient, n int) {
+func assertFair(t *testing.T, cl *kafkaadmin.Client, n int) {
 	t.Helper()
 	replicas, leaders := brokerLoads(t, cl, placement.BrokerRange(n))
 	for id := range replicas {
@@ -146,9 +147,9 @@ func TestRealKafkaReplicaPlacement(t *testing.T) {
 	for _, name := range topics {
 		mustCreate(t, s, topicProps(name, 6, 3, nil))
 	}
-	cl, err := newKafkaClient(Config{BootstrapServers: c.addrs}, nil)
+	cl, err := kafkaadmin.New(kafkaadmin.Connection{BootstrapServers: c.addrs})
 	require.NoError(t, err)
-	defer cl.raw.Close()
+	defer cl.Close()
 	ctx := context.Background()
 
 	// Data to move: about 4 MB in pl-b.
@@ -290,7 +291,7 @@ func TestRealKafkaReplicaPlacement(t *testing.T) {
 	assert.Positive(t, lastResult(out, "replicasMoved"))
 	assert.Equal(t, map[int32]string{3: strconv.Itoa(rate), 4: strconv.Itoa(rate)}, rates,
 		"the new brokers' replication throttle while they fill")
-	_, registered, err := cl.clusterAssignment(ctx)
+	_, registered, err := cl.ClusterAssignment(ctx)
 	require.NoError(t, err)
 	if !slices.ContainsFunc(registered, func(b placement.Broker) bool { return b.Rack != "" }) {
 		assert.Equal(t, est[1], strconv.Itoa(lastResult(out, "replicasMoved")), "the preview's estimate")
@@ -351,7 +352,7 @@ func throttleRate(t *testing.T, c *testCluster, id int32) string {
 	}
 	for _, r := range bc {
 		for _, cf := range r.Configs {
-			if cf.Key == leaderThrottledRate && cf.Source == kmsg.ConfigSourceDynamicBrokerConfig {
+			if cf.Key == kafkaadmin.LeaderThrottledRate && cf.Source == kmsg.ConfigSourceDynamicBrokerConfig {
 				return cf.MaybeValue()
 			}
 		}

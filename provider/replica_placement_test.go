@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 )
 
 // The ReplicaPlacement's Kafka behaviour (moves, throttles, resuming) is
@@ -92,7 +93,7 @@ func captureLog(t *testing.T) *logLines {
 func TestPlacementCheck(t *testing.T) {
 	s := server(t, []string{"127.0.0.1:1"}, nil)
 	in := checked(t, s, placementURN("drain"), placementProps(3, "drain", 0, 0))
-	assert.Equal(t, float64(ReassignThrottleBytesPerSecond), in.Get("throttleBytesPerSecond").AsNumber())
+	assert.Equal(t, float64(kafkaadmin.ReassignThrottleBytesPerSecond), in.Get("throttleBytesPerSecond").AsNumber())
 	assert.Equal(t, float64(DefaultPlacementTimeoutSeconds), in.Get("timeoutSeconds").AsNumber())
 
 	for _, tc := range []struct {
@@ -125,7 +126,7 @@ func TestPlacementCheck(t *testing.T) {
 // TestPlacementDiff: an input change is an update in place; a default
 // written out is no change; recorded misplacement proposes an update.
 func TestPlacementDiff(t *testing.T) {
-	throttle, timeout := ReassignThrottleBytesPerSecond, DefaultPlacementTimeoutSeconds
+	throttle, timeout := kafkaadmin.ReassignThrottleBytesPerSecond, DefaultPlacementTimeoutSeconds
 	base := ReplicaPlacementArgs{Brokers: 3, Mode: "drain", ThrottleBytesPerSecond: &throttle, TimeoutSeconds: &timeout}
 	state := ReplicaPlacementState{ReplicaPlacementArgs: base}
 	update := p.PropertyDiff{Kind: p.Update, InputDiff: true}
@@ -298,7 +299,7 @@ func TestPlacementWithoutKafka(t *testing.T) {
 	start := time.Now()
 	_, err := s.Create(p.CreateRequest{Urn: urn, Properties: in, DryRun: true})
 	require.NoError(t, err)
-	assert.Less(t, time.Since(start), placementProbeTimeout+5*time.Second, "bounded by the probe")
+	assert.Less(t, time.Since(start), kafkaadmin.PlacementProbeTimeout+5*time.Second, "bounded by the probe")
 	msgs := logs.messages()
 	require.Len(t, msgs, 1)
 	assert.Regexp(t, `^ReplicaPlacement drain to brokers 0-2: Kafka did not answer within 10s \(.+\); the plan will be `+

@@ -11,24 +11,20 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 )
 
 // UserScramCredentialToken is the Pulumi type token of the UserScramCredential resource.
 const UserScramCredentialToken = "umbrellakafka:index:UserScramCredential"
 
-// SCRAM mechanisms Kafka stores credentials for (KIP-554), spelled as
-// pulumi-kafka's scramMechanism and Kafka's own tools spell them.
+// The SCRAM mechanisms and Kafka's iteration bounds (kafkaadmin), under the
+// names this package has always exported.
 const (
-	ScramSHA256 = "SCRAM-SHA-256"
-	ScramSHA512 = "SCRAM-SHA-512"
-)
-
-// Kafka's iteration bounds for SCRAM-SHA-256 and SCRAM-SHA-512
-// (ScramMechanism.minIterations/maxIterations): the controller refuses a
-// credential outside them with UNACCEPTABLE_CREDENTIAL.
-const (
-	ScramMinIterations     = 4096
-	ScramMaxIterations     = 16384
+	ScramSHA256            = kafkaadmin.ScramSHA256
+	ScramSHA512            = kafkaadmin.ScramSHA512
+	ScramMinIterations     = kafkaadmin.ScramMinIterations
+	ScramMaxIterations     = kafkaadmin.ScramMaxIterations
 	ScramDefaultIterations = ScramMinIterations
 )
 
@@ -162,9 +158,6 @@ func (UserScramCredential) WireDependencies(f infer.FieldSelector, args *UserScr
 	}
 	f.OutputField(&state.Password).AlwaysSecret()
 }
-
-// scramID is the resource ID of a credential, as pulumi-kafka's.
-func scramID(username, mechanism string) string { return username + "|" + mechanism }
 
 // parseScramID splits an ID or import ID at its last "|": the mechanism has
 // none, a user name may. pulumi-kafka also accepts a legacy
@@ -390,7 +383,7 @@ func (UserScramCredential) Create(ctx context.Context, req infer.CreateRequest[U
 	infer.CreateResponse[UserScramCredentialState], error,
 ) {
 	in := req.Inputs
-	resp := infer.CreateResponse[UserScramCredentialState]{ID: scramID(in.Username, in.ScramMechanism), Output: stateOf(in)}
+	resp := infer.CreateResponse[UserScramCredentialState]{ID: kafkaadmin.ScramID(in.Username, in.ScramMechanism), Output: stateOf(in)}
 	if req.DryRun {
 		if deref(in.GeneratePassword) {
 			resp.Output.Password = new(string) // unknown until generated
@@ -410,18 +403,18 @@ func (UserScramCredential) Create(ctx context.Context, req infer.CreateRequest[U
 	}
 	// As pulumi-kafka, an existing credential is taken over (an upsertion
 	// cannot be told to fail), but the operator hears that its password changed.
-	before, err := cl.describeScramFrom(ctx, cl.raw, in.Username)
+	before, err := cl.DescribeScramFrom(ctx, cl.AnyBroker(), in.Username)
 	if err != nil {
 		return infer.CreateResponse[UserScramCredentialState]{}, err
 	}
-	if err := cl.upsertScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations), in.password()); err != nil {
+	if err := cl.UpsertScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations), in.password()); err != nil {
 		return infer.CreateResponse[UserScramCredentialState]{}, err
 	}
 	if _, existed := before[in.ScramMechanism]; existed {
 		p.GetLogger(ctx).Warningf("UserScramCredential %q already existed in Kafka: its password is now this "+
 			"program's, and clients still using the previous one can no longer log in", resp.ID)
 	}
-	if err := cl.waitScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations)); err != nil {
+	if err := cl.WaitScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations)); err != nil {
 		// Kafka accepted it: record it, so the next update resumes from it.
 		return resp, infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
 	}
@@ -443,7 +436,7 @@ func (UserScramCredential) Read(ctx context.Context, req infer.ReadRequest[UserS
 	if err != nil {
 		return infer.ReadResponse[UserScramCredentialArgs, UserScramCredentialState]{}, err
 	}
-	iterations, found, err := cl.lookupScram(ctx, user, mech)
+	iterations, found, err := cl.LookupScram(ctx, user, mech)
 	if err != nil || !found {
 		return infer.ReadResponse[UserScramCredentialArgs, UserScramCredentialState]{}, err
 	}
@@ -503,16 +496,16 @@ func (UserScramCredential) Update(ctx context.Context, req infer.UpdateRequest[U
 	}
 	if in.Password == nil && in.PasswordWo == nil {
 		return infer.UpdateResponse[UserScramCredentialState]{}, fmt.Errorf("UserScramCredential %q: no password to "+
-			"write: set password or passwordWo, or generatePassword: true", scramID(in.Username, in.ScramMechanism))
+			"write: set password or passwordWo, or generatePassword: true", kafkaadmin.ScramID(in.Username, in.ScramMechanism))
 	}
 	cl, err := infer.GetConfig[Config](ctx).client()
 	if err != nil {
 		return infer.UpdateResponse[UserScramCredentialState]{}, err
 	}
-	if err := cl.upsertScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations), in.password()); err != nil {
+	if err := cl.UpsertScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations), in.password()); err != nil {
 		return infer.UpdateResponse[UserScramCredentialState]{}, err
 	}
-	if err := cl.waitScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations)); err != nil {
+	if err := cl.WaitScram(ctx, in.Username, in.ScramMechanism, deref(in.ScramIterations)); err != nil {
 		return infer.UpdateResponse[UserScramCredentialState]{Output: out},
 			infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
 	}
@@ -535,8 +528,8 @@ func (UserScramCredential) Delete(ctx context.Context, req infer.DeleteRequest[U
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}
-	if err := cl.deleteScram(ctx, user, mech); err != nil {
+	if err := cl.DeleteScram(ctx, user, mech); err != nil {
 		return infer.DeleteResponse{}, err
 	}
-	return infer.DeleteResponse{}, cl.waitScramGone(ctx, user, mech)
+	return infer.DeleteResponse{}, cl.WaitScramGone(ctx, user, mech)
 }

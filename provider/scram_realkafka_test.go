@@ -22,6 +22,8 @@ import (
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 	upoll "github.com/umbrella-platform/umbrella-streaming/internal/poll"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 )
 
 // UserScramCredential and getTopic/getTopics against real Kafka 4.1.1:
@@ -97,7 +99,7 @@ func TestRealKafkaScramLoginAndRotate(t *testing.T) {
 
 	t.Run(ScramSHA256, func(t *testing.T) {
 		const user = "app-256"
-		id := scramID(user, ScramSHA256)
+		id := kafkaadmin.ScramID(user, ScramSHA256)
 		checked, created := createScram(t, srv, scramProps(user, ScramSHA256, 0, "first-secret-256"))
 		assert.Equal(t, id, created.ID)
 		waitLogin(t, s, ScramSHA256, user, "first-secret-256")
@@ -123,7 +125,7 @@ func TestRealKafkaScramLoginAndRotate(t *testing.T) {
 
 	t.Run(ScramSHA512+" write-only", func(t *testing.T) {
 		const user = "app-512"
-		id := scramID(user, ScramSHA512)
+		id := kafkaadmin.ScramID(user, ScramSHA512)
 		wo := func(password, version string) property.Map {
 			m := scramProps(user, ScramSHA512, 8192, "")
 			m = with(m, "passwordWo", property.New(password).WithSecret(true))
@@ -229,7 +231,7 @@ func TestRealKafkaScramReadImportAndDrift(t *testing.T) {
 	_, c := realCluster(t, "dev")
 	srv := server(t, c.addrs, nil)
 	const user = "drift"
-	id := scramID(user, ScramSHA512)
+	id := kafkaadmin.ScramID(user, ScramSHA512)
 	checked, created := createScram(t, srv, scramProps(user, ScramSHA512, 8192, "drift-secret"))
 	assert.Equal(t, map[string]int{ScramSHA512: 8192}, describeScram(t, c.adm, user))
 

@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 )
 
 // These tests prove the request flow on kfake and the pure Check/Diff
@@ -224,7 +226,7 @@ func TestScramIDs(t *testing.T) {
 		user, mech, err := parseScramID(id)
 		require.NoError(t, err, id)
 		assert.Equal(t, want, [2]string{user, mech}, id)
-		assert.Equal(t, id, scramID(user, mech))
+		assert.Equal(t, id, kafkaadmin.ScramID(user, mech))
 	}
 
 	_, _, err := parseScramID("alice|SCRAM-SHA-512|hunter2")

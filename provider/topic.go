@@ -11,7 +11,9 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
+	"github.com/umbrella-platform/umbrella-streaming/internal/topicconfig"
 )
 
 // TopicToken is the Pulumi type token of the Topic resource.
@@ -120,7 +122,7 @@ func (Topic) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResp
 		}
 	}
 	// Config values stay as written (not canonicalised): Diff, Update and Read
-	// compare them with Kafka's by meaning (sameValue).
+	// compare them with Kafka's by meaning (topicconfig.SameValue).
 	if v, ok := req.NewInputs.GetOk("config"); ok && !v.HasComputed() {
 		failures = append(failures, checkConfigs(args.Config)...)
 	}
@@ -218,7 +220,7 @@ func diffTopic(olds, news TopicArgs, allowReplace bool) (p.DiffResponse, error) 
 		switch {
 		case !ok:
 			d[configPath(key)] = p.PropertyDiff{Kind: p.Add}
-		case !sameValue(key, old, v):
+		case !topicconfig.SameValue(key, old, v):
 			d[configPath(key)] = p.PropertyDiff{Kind: p.Update}
 		}
 	}
@@ -259,12 +261,12 @@ func (Topic) Create(ctx context.Context, req infer.CreateRequest[TopicArgs]) (in
 	if err != nil {
 		return infer.CreateResponse[TopicState]{}, err
 	}
-	err = cl.createTopic(ctx, in.Name, in.Partitions, in.ReplicationFactor, in.Config)
+	err = cl.CreateTopic(ctx, in.Name, in.Partitions, in.ReplicationFactor, in.Config)
 	switch {
-	case errors.Is(err, errCreateUnanswered) && !deref(in.Adopt):
+	case errors.Is(err, kafkaadmin.ErrCreateUnanswered) && !deref(in.Adopt):
 		// The broker may have created it before the connection broke: it is ours
 		// if it is exactly what the inputs ask for.
-		if err := cl.matchesInputs(ctx, in); err != nil {
+		if err := matchesInputs(ctx, cl, in); err != nil {
 			return infer.CreateResponse[TopicState]{}, err
 		}
 		p.GetLogger(ctx).Infof("topic %q: the answer to CreateTopics was lost; the topic it created matches the inputs", in.Name)
@@ -279,7 +281,7 @@ func (Topic) Create(ctx context.Context, req infer.CreateRequest[TopicArgs]) (in
 	case err != nil:
 		return infer.CreateResponse[TopicState]{}, err
 	}
-	if err := cl.waitCreated(ctx, in.Name, in.Partitions, in.Config); err != nil {
+	if err := cl.WaitCreated(ctx, in.Name, in.Partitions, in.Config); err != nil {
 		// The topic exists: record it, so the next update resumes from it.
 		return resp, infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
 	}
@@ -290,8 +292,8 @@ func (Topic) Create(ctx context.Context, req infer.CreateRequest[TopicArgs]) (in
 // factor match the inputs, and sets the config keys of the inputs. Keys the
 // topic has that the inputs lack are left alone with a warning: a create's
 // preview cannot show them (see Update).
-func adoptTopic(ctx context.Context, cl *kafkaClient, in TopicArgs) error {
-	meta, _, err := cl.lookup(ctx, in.Name)
+func adoptTopic(ctx context.Context, cl *kafkaadmin.Client, in TopicArgs) error {
+	meta, _, err := cl.Lookup(ctx, in.Name)
 	if err != nil {
 		return err
 	}
@@ -306,9 +308,9 @@ func adoptTopic(ctx context.Context, cl *kafkaClient, in TopicArgs) error {
 			in.Name, meta.Partitions, meta.ReplicationFactor, in.Partitions, in.ReplicationFactor,
 			meta.Partitions, meta.ReplicationFactor)
 	}
-	unmanaged, err := cl.reconcileConfigs(ctx, in.Name, nil, in.Config)
+	unmanaged, err := cl.ReconcileConfigs(ctx, in.Name, nil, in.Config)
 	if len(unmanaged) > 0 {
-		p.GetLogger(ctx).Warning(unmanagedWarning(in.Name, unmanaged))
+		p.GetLogger(ctx).Warning(kafkaadmin.UnmanagedWarning(in.Name, unmanaged))
 	}
 	return err
 }
@@ -332,17 +334,17 @@ func (Topic) Read(ctx context.Context, req infer.ReadRequest[TopicArgs, TopicSta
 	if err != nil {
 		return infer.ReadResponse[TopicArgs, TopicState]{}, err
 	}
-	meta, broker, err := cl.lookup(ctx, topic)
+	meta, broker, err := cl.Lookup(ctx, topic)
 	if err != nil || !meta.Exists {
 		return infer.ReadResponse[TopicArgs, TopicState]{}, err
 	}
 	// The broker that showed the topic: another one may not know it yet.
-	configs, err := cl.configsFrom(ctx, cl.broker(broker), topic)
+	configs, err := cl.ConfigsFrom(ctx, cl.Broker(broker), topic)
 	if err != nil || !configs.Exists {
 		// Not existing here means deleted since the metadata request.
 		return infer.ReadResponse[TopicArgs, TopicState]{}, err
 	}
-	r, err := cl.reassignmentOf(ctx, topic, meta)
+	r, err := cl.ReassignmentOf(ctx, topic, meta)
 	if err != nil {
 		return infer.ReadResponse[TopicArgs, TopicState]{}, err
 	}
@@ -415,7 +417,7 @@ func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, Topi
 	if err != nil {
 		return infer.UpdateResponse[TopicState]{}, err
 	}
-	meta, _, err := cl.lookup(ctx, topic)
+	meta, _, err := cl.Lookup(ctx, topic)
 	if err != nil {
 		return infer.UpdateResponse[TopicState]{}, err
 	}
@@ -426,12 +428,12 @@ func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, Topi
 	if in.Partitions < meta.Partitions {
 		return infer.UpdateResponse[TopicState]{}, partitionsRaisedError(topic, meta.Partitions, in.Partitions)
 	}
-	moves, err := cl.reassignmentOf(ctx, topic, meta)
+	moves, err := cl.ReassignmentOf(ctx, topic, meta)
 	if err != nil {
 		return infer.UpdateResponse[TopicState]{}, err
 	}
 	if moves.Moving > 0 && in.ReplicationFactor != moves.TargetRF {
-		return infer.UpdateResponse[TopicState]{}, reassignmentInProgressError(topic, moves, in.ReplicationFactor)
+		return infer.UpdateResponse[TopicState]{}, kafkaadmin.ReassignmentInProgressError(topic, moves, in.ReplicationFactor)
 	}
 	if in.ReplicationFactor != moves.TargetRF && in.ReplicationFactor > len(meta.Brokers) {
 		return infer.UpdateResponse[TopicState]{}, fmt.Errorf("topic %q: replicationFactor = %d exceeds brokers "+
@@ -444,13 +446,13 @@ func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, Topi
 	cur.Adopt = in.Adopt
 
 	// Nothing is changed until Kafka has said it accepts every step.
-	if err := cl.validateUpdate(ctx, topic, meta, in.Partitions, oldConfig, in.Config); err != nil {
+	if err := cl.ValidateUpdate(ctx, topic, meta, in.Partitions, oldConfig, in.Config); err != nil {
 		return infer.UpdateResponse[TopicState]{}, err
 	}
 	reconcile := func() error {
-		unmanaged, err := cl.reconcileConfigs(ctx, topic, oldConfig, in.Config)
+		unmanaged, err := cl.ReconcileConfigs(ctx, topic, oldConfig, in.Config)
 		if len(unmanaged) > 0 {
-			p.GetLogger(ctx).Warning(unmanagedWarning(topic, unmanaged))
+			p.GetLogger(ctx).Warning(kafkaadmin.UnmanagedWarning(topic, unmanaged))
 		}
 		if err != nil {
 			return err
@@ -467,11 +469,11 @@ func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, Topi
 	}
 
 	if in.Partitions > meta.Partitions {
-		if err := cl.setPartitions(ctx, topic, in.Partitions); err != nil {
+		if err := cl.SetPartitions(ctx, topic, in.Partitions); err != nil {
 			return partial(err)
 		}
 		cur.Partitions = in.Partitions
-		if err := cl.waitLed(ctx, topic, in.Partitions); err != nil {
+		if err := cl.WaitLed(ctx, topic, in.Partitions); err != nil {
 			return partial(err)
 		}
 		updateStepDone("partitions")
@@ -480,11 +482,11 @@ func (Topic) Update(ctx context.Context, req infer.UpdateRequest[TopicArgs, Topi
 
 	if in.ReplicationFactor != moves.TargetRF {
 		log := p.GetLogger(ctx)
-		if err := cl.changeReplicationFactor(ctx, topic, in.ReplicationFactor, log.InfoStatus); err != nil {
+		if err := cl.ChangeReplicationFactor(ctx, topic, in.ReplicationFactor, log.InfoStatus); err != nil {
 			return partial(err)
 		}
 		cur.ReplicationFactor = in.ReplicationFactor
-		if err := cl.waitReassigned(ctx, topic, in.Partitions); err != nil {
+		if err := cl.WaitReassigned(ctx, topic, in.Partitions); err != nil {
 			return partial(err)
 		}
 		log.Infof("topic %q: replication factor is now %d", topic, in.ReplicationFactor)
@@ -524,10 +526,10 @@ func (Topic) Delete(ctx context.Context, req infer.DeleteRequest[TopicState]) (i
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}
-	if err := cl.deleteTopic(ctx, topic); err != nil {
+	if err := cl.DeleteTopic(ctx, topic); err != nil {
 		return infer.DeleteResponse{}, err
 	}
-	return infer.DeleteResponse{}, cl.waitGone(ctx, topic)
+	return infer.DeleteResponse{}, cl.WaitGone(ctx, topic)
 }
 
 func protectedError(topic string) error {

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"sort"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 )
 
 // GetTopic is the provider function umbrellakafka:index:getTopic, pulumi-kafka's
@@ -134,7 +131,7 @@ func (GetTopic) Invoke(ctx context.Context, req infer.FunctionRequest[GetTopicAr
 	if err != nil {
 		return infer.FunctionResponse[GetTopicResult]{}, err
 	}
-	meta, broker, err := cl.lookup(ctx, name)
+	meta, broker, err := cl.Lookup(ctx, name)
 	if err != nil {
 		return infer.FunctionResponse[GetTopicResult]{}, fmt.Errorf("getTopic: %w", err)
 	}
@@ -144,14 +141,14 @@ func (GetTopic) Invoke(ctx context.Context, req infer.FunctionRequest[GetTopicAr
 		return infer.FunctionResponse[GetTopicResult]{}, missing
 	}
 	// The broker that showed the topic: another one may not know it yet.
-	configs, err := cl.configsFrom(ctx, cl.broker(broker), name)
+	configs, err := cl.ConfigsFrom(ctx, cl.Broker(broker), name)
 	if err != nil {
 		return infer.FunctionResponse[GetTopicResult]{}, fmt.Errorf("getTopic: %w", err)
 	}
 	if !configs.Exists {
 		return infer.FunctionResponse[GetTopicResult]{}, missing // deleted since the metadata request
 	}
-	r, err := cl.reassignmentOf(ctx, name, meta)
+	r, err := cl.ReassignmentOf(ctx, name, meta)
 	if err != nil {
 		return infer.FunctionResponse[GetTopicResult]{}, fmt.Errorf("getTopic: %w", err)
 	}
@@ -172,7 +169,7 @@ func (GetTopics) Invoke(ctx context.Context, _ infer.FunctionRequest[GetTopicsAr
 	if err != nil {
 		return infer.FunctionResponse[GetTopicsResult]{}, err
 	}
-	res, err := cl.listTopics(ctx)
+	res, err := listTopics(ctx, cl)
 	if err != nil {
 		return infer.FunctionResponse[GetTopicsResult]{}, fmt.Errorf("getTopics: %w", err)
 	}
@@ -180,75 +177,15 @@ func (GetTopics) Invoke(ctx context.Context, _ infer.FunctionRequest[GetTopicsAr
 }
 
 // listTopics is getTopics: one broker's view of all topics and their configs.
-func (k *kafkaClient) listTopics(ctx context.Context) (GetTopicsResult, error) {
-	ids, err := k.brokerIDs(ctx)
+func listTopics(ctx context.Context, k *kafkaadmin.Client) (GetTopicsResult, error) {
+	topics, err := k.ListTopics(ctx)
 	if err != nil {
 		return GetTopicsResult{}, err
 	}
-	// One broker answers both requests, so that the configs are of the topics it listed.
-	b := k.broker(ids[0])
-	mctx, cancel := k.withTimeout(ctx)
-	defer cancel()
-	meta, err := kmsg.NewPtrMetadataRequest().RequestWith(mctx, b) // no topic list: all topics
-	if err != nil {
-		return GetTopicsResult{}, fmt.Errorf("listing the topics (Metadata to broker %d): %w%s", ids[0], err, hintSuffix(requestHint(err)))
-	}
-	topics := map[string]*GetTopicsList{}
-	var names []string
-	for _, t := range meta.Topics {
-		name := deref(t.Topic)
-		// A topic being deleted is left out; one being created (no leader yet) is listed.
-		if err := kerr.ErrorForCode(t.ErrorCode); err != nil && !kerr.IsRetriable(err) {
-			if errors.Is(err, kerr.UnknownTopicOrPartition) {
-				continue
-			}
-			return GetTopicsResult{}, topicError(name, "Metadata", err, "")
-		}
-		rf := 0
-		for _, p := range t.Partitions {
-			rf = max(rf, len(p.Replicas))
-		}
-		topics[name] = &GetTopicsList{TopicName: name, Partitions: len(t.Partitions), ReplicationFactor: rf, Config: map[string]string{}}
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	if len(names) > 0 {
-		if err := k.dynamicConfigsOf(ctx, b, topics, names); err != nil {
-			return GetTopicsResult{}, err
-		}
-	}
 	out := GetTopicsResult{Lists: []GetTopicsList{}}
-	for _, n := range names {
-		if t := topics[n]; t != nil {
-			out.Lists = append(out.Lists, *t)
-		}
+	for _, t := range topics {
+		out.Lists = append(out.Lists, GetTopicsList{TopicName: t.Name, Partitions: t.Partitions,
+			ReplicationFactor: t.ReplicationFactor, Config: t.Config})
 	}
 	return out, nil
-}
-
-// dynamicConfigsOf fills in each topic's dynamic topic configs with one
-// DescribeConfigs request (configsMany). A topic deleted since the listing is
-// dropped.
-func (k *kafkaClient) dynamicConfigsOf(ctx context.Context, r kmsg.Requestor, topics map[string]*GetTopicsList, names []string) error {
-	errs := map[string]error{}
-	configs, err := k.configsMany(ctx, r, names, errs)
-	if err != nil {
-		return fmt.Errorf("reading the topics' configs (DescribeConfigs): %w%s", err, hintSuffix(requestHint(err)))
-	}
-	for _, name := range names {
-		if err := errs[name]; err != nil {
-			return err
-		}
-		t := topics[name]
-		if t == nil {
-			continue
-		}
-		c := configs[name]
-		if !c.Exists {
-			topics[name] = nil
-			continue
-		}
-		maps.Copy(t.Config, c.Dynamic)
-	}
-	return nil
 }

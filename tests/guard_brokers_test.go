@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
+	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
 	"github.com/umbrella-platform/umbrella-streaming/program"
-	"github.com/umbrella-platform/umbrella-streaming/provider"
 )
 
 // The brokers guard's decisions, with the live cluster replaced by a fake. The
@@ -138,7 +138,7 @@ func TestGuardReachesTheBrokersLikeTheTopicProvider(t *testing.T) {
 				registered := rec.one(t, "pulumi:providers:umbrellakafka", "topics-kafka").Inputs
 
 				setConfig(t, cfg)
-				var pc provider.Config
+				var pc kafkaadmin.Connection
 				require.NoError(t, pulumi.RunErr(func(ctx *pulumi.Context) error {
 					s, err := program.LoadSpec(ctx)
 					if err == nil {
@@ -146,7 +146,7 @@ func TestGuardReachesTheBrokersLikeTheTopicProvider(t *testing.T) {
 						if !s.Secure() {
 							tls = nil
 						}
-						pc = program.ProviderConfig(s, tls)
+						pc = program.Connection(s, tls)
 					}
 					return err
 				}, pulumi.WithMocks("umbrella-streaming", stack, &recorder{})))
@@ -156,25 +156,22 @@ func TestGuardReachesTheBrokersLikeTheTopicProvider(t *testing.T) {
 					servers = append(servers, v.StringValue())
 				}
 				assert.Equal(t, servers, pc.BootstrapServers)
-				require.NotNil(t, pc.TLSEnabled)
-				assert.Equal(t, registered["tlsEnabled"].BoolValue(), *pc.TLSEnabled, "tlsEnabled registered and in ProviderConfig")
-				require.NotNil(t, pc.Timeout)
-				assert.Equal(t, registered["timeout"].NumberValue(), float64(*pc.Timeout), "timeout registered and in ProviderConfig")
+				assert.Equal(t, registered["tlsEnabled"].BoolValue(), pc.TLS != nil, "tlsEnabled registered and TLS in Connection")
+				assert.Equal(t, registered["timeout"].NumberValue(), pc.Timeout.Seconds(), "timeout registered and in Connection")
 				if stack == "prod" {
-					assert.True(t, *pc.TLSEnabled, "secure prod")
-					for key, got := range map[string]*string{"caCert": pc.CACert, "clientCert": pc.ClientCert, "clientKey": pc.ClientKey} {
-						require.NotNil(t, got, key)
-						assert.Equal(t, unsecret(registered[resource.PropertyKey(key)]).StringValue(), *got, "%s registered and in ProviderConfig", key)
+					require.NotNil(t, pc.TLS, "secure prod")
+					for key, got := range map[string]string{"caCert": pc.TLS.CACert, "clientCert": pc.TLS.ClientCert, "clientKey": pc.TLS.ClientKey} {
+						assert.Equal(t, unsecret(registered[resource.PropertyKey(key)]).StringValue(), got, "%s registered and in Connection", key)
 					}
 				}
 				k, ok := registered["kubernetes"]
-				require.Equal(t, ok, pc.Kubernetes != nil, "kubernetes option registered %v, in ProviderConfig %v", ok, pc.Kubernetes)
+				require.Equal(t, ok, pc.Kubernetes != nil, "kubernetes option registered %v, in Connection %v", ok, pc.Kubernetes)
 				if ok {
 					obj := k.ObjectValue()
 					assert.Equal(t, obj["namespace"].StringValue(), pc.Kubernetes.Namespace)
 					assert.Equal(t, obj["statefulSet"].StringValue(), pc.Kubernetes.StatefulSet)
 					assert.Equal(t, obj["headlessService"].StringValue(), pc.Kubernetes.HeadlessService)
-					assert.Equal(t, obj["bootstrapService"].StringValue(), *pc.Kubernetes.BootstrapService)
+					assert.Equal(t, obj["bootstrapService"].StringValue(), pc.Kubernetes.BootstrapService)
 				}
 			})
 		}

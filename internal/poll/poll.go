@@ -18,11 +18,20 @@ import (
 // that is not yet satisfied returns (false, nil); callers keep what they
 // want to report about the last attempt themselves.
 func Until(ctx context.Context, interval, timeout time.Duration, check func(ctx context.Context) (done bool, err error)) error {
+	return Backoff(ctx, interval, interval, timeout, check)
+}
+
+// Backoff is Until with a growing interval: first after the first check,
+// doubling after each later one up to limit. It suits waits on a cluster
+// that usually settles at once but can take seconds, without asking it
+// hundreds of times meanwhile.
+func Backoff(ctx context.Context, first, limit, timeout time.Duration, check func(ctx context.Context) (done bool, err error)) error {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
+	interval := first
 	for {
 		done, err := check(ctx)
 		if err != nil {
@@ -36,5 +45,9 @@ func Until(ctx context.Context, interval, timeout time.Duration, check func(ctx 
 			return ctx.Err()
 		case <-time.After(interval):
 		}
+		interval = next(interval, limit)
 	}
 }
+
+// next is the interval after cur: doubled, at most limit, never below cur.
+func next(cur, limit time.Duration) time.Duration { return max(min(2*cur, limit), cur) }

@@ -67,3 +67,41 @@ func TestUntilEndsWithItsContext(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 1, calls, "a context that ends cuts the wait short")
 }
+
+// TestBackoffWaitsLongerEachTime: the waits between checks grow from first.
+func TestBackoffWaitsLongerEachTime(t *testing.T) {
+	var at []time.Time
+	err := Backoff(context.Background(), 10*time.Millisecond, 40*time.Millisecond, 0, func(context.Context) (bool, error) {
+		at = append(at, time.Now())
+		return len(at) == 4, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range []time.Duration{10, 20, 40} {
+		if got := at[i+1].Sub(at[i]); got < w*time.Millisecond {
+			t.Errorf("wait %d: %s, want at least %dms", i, got, w)
+		}
+	}
+}
+
+// TestNextIntervalDoublesUpToTheLimit: the interval sequence itself, without
+// a clock: doubling, capped at limit, and a limit below the first interval
+// keeps the first.
+func TestNextIntervalDoublesUpToTheLimit(t *testing.T) {
+	cur := 50 * time.Millisecond
+	var got []time.Duration
+	for range 6 {
+		cur = next(cur, time.Second)
+		got = append(got, cur)
+	}
+	want := []time.Duration{100, 200, 400, 800, 1000, 1000}
+	for i := range want {
+		if got[i] != want[i]*time.Millisecond {
+			t.Fatalf("intervals %v, want %v ms", got, want)
+		}
+	}
+	if n := next(time.Second, 10*time.Millisecond); n != time.Second {
+		t.Errorf("a limit below the interval shortened it to %s", n)
+	}
+}

@@ -1,4 +1,4 @@
-package provider
+package kafkaadmin
 
 import (
 	"testing"
@@ -23,19 +23,19 @@ func TestNextVoterStep(t *testing.T) {
 		name string
 		q    Quorum
 		want []int32
-		step voterStep
+		step VoterStep
 		ok   bool
 	}{
 		{"grow: lowest missing first", quorumOf(0, []QuorumReplica{live(0)}, live(2), live(1)), []int32{2, 0, 1},
-			voterStep{Add: true, ID: 1}, true},
+			VoterStep{Add: true, ID: 1}, true},
 		{"grow before shrink", quorumOf(0, []QuorumReplica{live(0), live(1)}, live(2)), []int32{0, 2},
-			voterStep{Add: true, ID: 2}, true},
+			VoterStep{Add: true, ID: 2}, true},
 		{"shrink: followers before the leader", quorumOf(1, []QuorumReplica{live(0), live(1), live(2)}), []int32{0},
-			voterStep{ID: 2}, true},
+			VoterStep{ID: 2}, true},
 		{"shrink: the leader last", quorumOf(1, []QuorumReplica{live(0), live(1)}), []int32{0},
-			voterStep{ID: 1}, true},
+			VoterStep{ID: 1}, true},
 		{"match: nothing to do", quorumOf(2, []QuorumReplica{live(0), live(1), live(2)}), []int32{2, 1, 0},
-			voterStep{}, false},
+			VoterStep{}, false},
 	}
 	for _, c := range cases {
 		step, ok := nextVoterStep(c.q, c.want)
@@ -62,26 +62,26 @@ func TestCheckStepMajority(t *testing.T) {
 	behind := live(1)
 	behind.LogEndOffset = 100
 
-	assert.NoError(t, checkStepMajority(quorumOf(0, []QuorumReplica{live(0)}, live(1)), voterStep{Add: true, ID: 1}))
-	assert.NoError(t, checkStepMajority(quorumOf(0, []QuorumReplica{live(0), live(1), stale}), voterStep{ID: 2}),
+	assert.NoError(t, checkStepMajority(quorumOf(0, []QuorumReplica{live(0)}, live(1)), VoterStep{Add: true, ID: 1}))
+	assert.NoError(t, checkStepMajority(quorumOf(0, []QuorumReplica{live(0), live(1), stale}), VoterStep{ID: 2}),
 		"removing the stopped voter leaves two live ones")
 
 	cases := []struct {
 		name string
 		q    Quorum
-		step voterStep
+		step VoterStep
 		msg  string
 	}{
-		{"the node does not follow the log", quorumOf(0, []QuorumReplica{live(0)}), voterStep{Add: true, ID: 1},
+		{"the node does not follow the log", quorumOf(0, []QuorumReplica{live(0)}), VoterStep{Add: true, ID: 1},
 			"node 1 is not following the metadata log (quorum: kraft.version 1, leader 0 (epoch 3), voters [0], " +
 				"observers [], high watermark 500)"},
-		{"adding a lagging node to one voter", quorumOf(0, []QuorumReplica{live(0)}, behind), voterStep{Add: true, ID: 1},
+		{"adding a lagging node to one voter", quorumOf(0, []QuorumReplica{live(0)}, behind), VoterStep{Add: true, ID: 1},
 			"add voter 1 would leave voters [0 1] with only [0] caught up, less than a majority (2): node 1 is at offset " +
 				"100, 400 behind the high watermark 500; bring the lagging controllers back first"},
-		{"removing a live voter while another is down", quorumOf(0, []QuorumReplica{live(0), live(1), stale}), voterStep{ID: 1},
+		{"removing a live voter while another is down", quorumOf(0, []QuorumReplica{live(0), live(1), stale}), VoterStep{ID: 1},
 			"remove voter 1 would leave voters [0 2] with only [0] caught up, less than a majority (2): node 2 last " +
 				"caught up with the leader 9000 ms ago (a live replica does within 5000 ms); bring the lagging controllers back first"},
-		{"the last voter", quorumOf(0, []QuorumReplica{live(0)}), voterStep{ID: 0},
+		{"the last voter", quorumOf(0, []QuorumReplica{live(0)}), VoterStep{ID: 0},
 			"remove voter 0 would leave the KRaft quorum without voters: keep at least one controller"},
 	}
 	for _, c := range cases {
@@ -92,13 +92,13 @@ func TestCheckStepMajority(t *testing.T) {
 func TestQuorumLagLeaderAlwaysCaughtUp(t *testing.T) {
 	leader := QuorumReplica{ID: 0, LogEndOffset: -1, LastCaughtUpMillis: -1}
 	q := quorumOf(0, []QuorumReplica{leader, live(1)})
-	assert.Empty(t, q.lag(leader))
-	assert.Empty(t, q.lag(live(1)))
+	assert.Empty(t, q.Lag(leader))
+	assert.Empty(t, q.Lag(live(1)))
 	// Regression: a stopped voter is reported with no time at all (-1), which
 	// once printed as "caught up 1796069500728 ms ago".
 	gone := live(2)
 	gone.LastCaughtUpMillis, gone.LastFetchMillis = -1, -1
-	assert.Equal(t, "node 2 has not caught up with the leader since it took over (it is not fetching)", q.lag(gone))
+	assert.Equal(t, "node 2 has not caught up with the leader since it took over (it is not fetching)", q.Lag(gone))
 	assert.Equal(t, "AAECAwQFBgcICQoLDA0ODw", QuorumReplica{DirectoryID: [16]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}}.DirectoryIDString())
 	assert.Equal(t, "CONTROLLER://127.0.0.1:9093", QuorumEndpoint{Listener: "CONTROLLER", Host: "127.0.0.1", Port: 9093}.String())
 }

@@ -1,4 +1,4 @@
-package provider
+package kafkaadmin
 
 import (
 	"context"
@@ -153,7 +153,7 @@ func (c *idCache) forget() {
 }
 
 // batchers returns the client's batchers.
-func (k *kafkaClient) batchers() *batches {
+func (k *Client) batchers() *batches {
 	k.batchOnce.Do(func() {
 		b := &batches{}
 		b.creates.run = k.createBatch

@@ -1,4 +1,4 @@
-package provider
+package kafkaadmin
 
 import (
 	"encoding/base64"
@@ -132,10 +132,10 @@ func (q Quorum) nowMillis() int64 {
 	return now
 }
 
-// lag says why replica r does not count as caught up ("" if it does): its log
+// Lag says why replica r does not count as caught up ("" if it does): its log
 // end within quorumMaxLag of the high watermark, and caught up with the leader
 // within the last quorumFreshMillis. The leader is always caught up.
-func (q Quorum) lag(r QuorumReplica) string {
+func (q Quorum) Lag(r QuorumReplica) string {
 	if r.ID == q.LeaderID {
 		return ""
 	}
@@ -180,13 +180,13 @@ func checkWantedVoters(want []int32) error {
 	return nil
 }
 
-// voterStep is one membership change: add or remove one voter.
-type voterStep struct {
+// VoterStep is one membership change: add or remove one voter.
+type VoterStep struct {
 	Add bool
 	ID  int32
 }
 
-func (s voterStep) String() string {
+func (s VoterStep) String() string {
 	if s.Add {
 		return fmt.Sprintf("add voter %d", s.ID)
 	}
@@ -197,11 +197,11 @@ func (s voterStep) String() string {
 // when they match. Missing voters are added first (lowest id first), so the
 // quorum never shrinks before it has grown; extra voters are removed after,
 // followers before the leader, so the leader moves at most once.
-func nextVoterStep(q Quorum, want []int32) (voterStep, bool) {
+func nextVoterStep(q Quorum, want []int32) (VoterStep, bool) {
 	sorted := slices.Sorted(slices.Values(want))
 	for _, id := range sorted {
 		if _, ok := q.Voter(id); !ok {
-			return voterStep{Add: true, ID: id}, true
+			return VoterStep{Add: true, ID: id}, true
 		}
 	}
 	leaderExtra := false
@@ -213,19 +213,19 @@ func nextVoterStep(q Quorum, want []int32) (voterStep, bool) {
 			leaderExtra = true
 			continue
 		}
-		return voterStep{ID: v.ID}, true
+		return VoterStep{ID: v.ID}, true
 	}
 	if leaderExtra {
-		return voterStep{ID: q.LeaderID}, true
+		return VoterStep{ID: q.LeaderID}, true
 	}
-	return voterStep{}, false
+	return VoterStep{}, false
 }
 
 // checkStepMajority refuses a step after which fewer than a majority of the
 // voters would be caught up: such a quorum could not commit (no produce, no
 // metadata change) until a lagging voter came back. An added node must itself
 // be a caught-up observer; for a removal the voters that stay count.
-func checkStepMajority(q Quorum, step voterStep) error {
+func checkStepMajority(q Quorum, step VoterStep) error {
 	var after []QuorumReplica
 	for _, v := range q.Voters {
 		if step.Add || v.ID != step.ID {
@@ -245,7 +245,7 @@ func checkStepMajority(q Quorum, step voterStep) error {
 	var live []int32
 	var lags []string
 	for _, r := range after {
-		if why := q.lag(r); why != "" {
+		if why := q.Lag(r); why != "" {
 			lags = append(lags, why)
 		} else {
 			live = append(live, r.ID)

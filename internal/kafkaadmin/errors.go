@@ -1,6 +1,7 @@
-package provider
+package kafkaadmin
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -97,9 +98,9 @@ func kafkaHint(topic, op string, err error, brokerMsg string) string {
 	return ""
 }
 
-// requestHint returns what to do about a request that got no Kafka answer
+// RequestHint returns what to do about a request that got no Kafka answer
 // because authentication or the TLS handshake failed, or "".
-func requestHint(err error) string {
+func RequestHint(err error) string {
 	var (
 		verify     *tls.CertificateVerificationError
 		unknownCA  x509.UnknownAuthorityError
@@ -169,4 +170,40 @@ func securityHint(what, op string, err error) string {
 		return fmt.Sprintf("Kafka refused %s as written (the broker's message above says which part): fix that input", what)
 	}
 	return ""
+}
+
+// TopicError wraps a Kafka error for one topic so that the message starts
+// with the topic and Kafka's error name, e.g.
+// `topic "x": INVALID_REPLICATION_FACTOR: Replication factor is invalid. (CreateTopics: ...)`.
+// errors.Is keeps working on the kerr value.
+// A hint (errors.go) follows for codes whose fix is not obvious.
+func TopicError(topic, op string, err error, brokerMsg string) error {
+	hint := kafkaHint(topic, op, err, brokerMsg)
+	if hint != "" {
+		hint = ": " + hint
+	}
+	if brokerMsg != "" {
+		return fmt.Errorf("topic %q: %w (%s: %s)%s", topic, err, op, brokerMsg, hint)
+	}
+	return fmt.Errorf("topic %q: %w (%s)%s", topic, err, op, hint)
+}
+
+// requestError wraps a failure to issue a request at all (no broker
+// reachable, timeout, authentication).
+// Authentication and TLS failures get a hint naming the provider settings, and
+// a request-level Kafka error code (e.g. CLUSTER_AUTHORIZATION_FAILED) the
+// hint TopicError gives it.
+func requestError(topic, op string, err error) error {
+	if hint := cmp.Or(RequestHint(err), kafkaHint(topic, op, err, "")); hint != "" {
+		return fmt.Errorf("topic %q: %s request failed: %w: %s", topic, op, err, hint)
+	}
+	return fmt.Errorf("topic %q: %s request failed: %w", topic, op, err)
+}
+
+// isKafkaError reports whether err carries an error code Kafka answered with,
+// as opposed to a request that got no answer. Waits give up at once on the
+// former and ask again on the latter.
+func isKafkaError(err error) bool {
+	var ke *kerr.Error
+	return errors.As(err, &ke)
 }

@@ -1,4 +1,4 @@
-package provider
+package kafkaadmin
 
 import (
 	"cmp"
@@ -18,7 +18,7 @@ import (
 // starts with what it is about and Kafka's error name, then the broker's
 // message and a hint (errors.go) for codes whose fix is not obvious.
 func securityError(what, op string, err error, brokerMsg string) error {
-	hint := cmp.Or(securityHint(what, op, err), requestHint(err))
+	hint := cmp.Or(securityHint(what, op, err), RequestHint(err))
 	if hint != "" {
 		hint = ": " + hint
 	}
@@ -28,41 +28,45 @@ func securityError(what, op string, err error, brokerMsg string) error {
 	return fmt.Errorf("%s: %w (%s)%s", what, err, op, hint)
 }
 
-// aclWhat names an ACL in errors by its ID.
-func aclWhat(a AclArgs) string { return "acl " + aclID(a) }
-
-// aclCodes are the Kafka numbers of a binding in canonical spelling.
-func aclCodes(a AclArgs) (resType kmsg.ACLResourceType, pattern kmsg.ACLResourcePatternType, op kmsg.ACLOperation, perm kmsg.ACLPermissionType) {
-	a = normalizeAcl(a)
-	t, _ := lookupEnum(aclResourceTypes, a.AclResourceType)
-	pt, _ := lookupEnum(aclPatternTypes, *a.ResourcePatternTypeFilter)
-	o, _ := lookupEnum(aclOperations, a.AclOperation)
-	pm, _ := lookupEnum(aclPermissionTypes, a.AclPermissionType)
-	return kmsg.ACLResourceType(t.Code), kmsg.ACLResourcePatternType(pt.Code), kmsg.ACLOperation(o.Code), kmsg.ACLPermissionType(pm.Code)
+// ACL is one binding as Kafka's wire numbers carry it. Name identifies it in
+// errors (the provider uses its resource ID); the enum values are Kafka's
+// codes, so a TwoPhaseCommit ACL, which kadm cannot express, works too.
+type ACL struct {
+	Name         string
+	ResourceType kmsg.ACLResourceType
+	ResourceName string
+	PatternType  kmsg.ACLResourcePatternType
+	Principal    string
+	Host         string
+	Operation    kmsg.ACLOperation
+	Permission   kmsg.ACLPermissionType
 }
 
-// aclExists asks r whether exactly this binding exists. Kafka's filter
+// what names the ACL in errors.
+func (a ACL) what() string { return "acl " + a.Name }
+
+// ACLExists asks r whether exactly this binding exists. Kafka's filter
 // compares principal, host and resource name as exact text and the enums as
 // exact values (a Literal filter does not match a Prefixed ACL, a Write
 // filter does not match All), so any answer is the binding itself.
-func (k *kafkaClient) aclExists(ctx context.Context, r kmsg.Requestor, a AclArgs) (bool, error) {
-	resType, pattern, op, perm := aclCodes(a)
+func (k *Client) ACLExists(ctx context.Context, r kmsg.Requestor, a ACL) (bool, error) {
+	resType, pattern, op, perm := a.ResourceType, a.PatternType, a.Operation, a.Permission
 	req := kmsg.NewPtrDescribeACLsRequest()
 	req.ResourceType = resType
-	req.ResourceName = kmsg.StringPtr(a.AclResourceName)
+	req.ResourceName = kmsg.StringPtr(a.ResourceName)
 	req.ResourcePatternType = pattern
-	req.Principal = kmsg.StringPtr(a.AclPrincipal)
-	req.Host = kmsg.StringPtr(a.AclHost)
+	req.Principal = kmsg.StringPtr(a.Principal)
+	req.Host = kmsg.StringPtr(a.Host)
 	req.Operation = op
 	req.PermissionType = perm
-	rctx, cancel := k.withTimeout(ctx)
+	rctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	resp, err := req.RequestWith(rctx, r)
 	if err != nil {
-		return false, securityError(aclWhat(a), "DescribeAcls", err, "")
+		return false, securityError(a.what(), "DescribeAcls", err, "")
 	}
 	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
-		return false, securityError(aclWhat(a), "DescribeAcls", err, deref(resp.ErrorMessage))
+		return false, securityError(a.what(), "DescribeAcls", err, deref(resp.ErrorMessage))
 	}
 	for _, res := range resp.Resources {
 		if len(res.ACLs) > 0 {
@@ -72,76 +76,76 @@ func (k *kafkaClient) aclExists(ctx context.Context, r kmsg.Requestor, a AclArgs
 	return false, nil
 }
 
-// createAcl creates one binding.
-func (k *kafkaClient) createAcl(ctx context.Context, a AclArgs) error {
-	resType, pattern, op, perm := aclCodes(a)
+// CreateACL creates one binding.
+func (k *Client) CreateACL(ctx context.Context, a ACL) error {
+	resType, pattern, op, perm := a.ResourceType, a.PatternType, a.Operation, a.Permission
 	c := kmsg.NewCreateACLsRequestCreation()
 	c.ResourceType = resType
-	c.ResourceName = a.AclResourceName
+	c.ResourceName = a.ResourceName
 	c.ResourcePatternType = pattern
-	c.Principal = a.AclPrincipal
-	c.Host = a.AclHost
+	c.Principal = a.Principal
+	c.Host = a.Host
 	c.Operation = op
 	c.PermissionType = perm
 	req := kmsg.NewPtrCreateACLsRequest()
 	req.Creations = append(req.Creations, c)
-	rctx, cancel := k.withTimeout(ctx)
+	rctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	resp, err := req.RequestWith(rctx, k.raw)
 	if err != nil {
-		return securityError(aclWhat(a), "CreateAcls", err, "")
+		return securityError(a.what(), "CreateAcls", err, "")
 	}
 	if len(resp.Results) != 1 {
-		return fmt.Errorf("%s: CreateAcls answered %d results for one ACL: retry", aclWhat(a), len(resp.Results))
+		return fmt.Errorf("%s: CreateAcls answered %d results for one ACL: retry", a.what(), len(resp.Results))
 	}
 	if err := kerr.ErrorForCode(resp.Results[0].ErrorCode); err != nil {
-		return securityError(aclWhat(a), "CreateAcls", err, deref(resp.Results[0].ErrorMessage))
+		return securityError(a.what(), "CreateAcls", err, deref(resp.Results[0].ErrorMessage))
 	}
 	return nil
 }
 
-// deleteAcl deletes exactly this binding (see aclExists for why the filter
+// DeleteACL deletes exactly this binding (see aclExists for why the filter
 // matches no other).
-func (k *kafkaClient) deleteAcl(ctx context.Context, a AclArgs) error {
-	resType, pattern, op, perm := aclCodes(a)
+func (k *Client) DeleteACL(ctx context.Context, a ACL) error {
+	resType, pattern, op, perm := a.ResourceType, a.PatternType, a.Operation, a.Permission
 	f := kmsg.NewDeleteACLsRequestFilter()
 	f.ResourceType = resType
-	f.ResourceName = kmsg.StringPtr(a.AclResourceName)
+	f.ResourceName = kmsg.StringPtr(a.ResourceName)
 	f.ResourcePatternType = pattern
-	f.Principal = kmsg.StringPtr(a.AclPrincipal)
-	f.Host = kmsg.StringPtr(a.AclHost)
+	f.Principal = kmsg.StringPtr(a.Principal)
+	f.Host = kmsg.StringPtr(a.Host)
 	f.Operation = op
 	f.PermissionType = perm
 	req := kmsg.NewPtrDeleteACLsRequest()
 	req.Filters = append(req.Filters, f)
-	rctx, cancel := k.withTimeout(ctx)
+	rctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	resp, err := req.RequestWith(rctx, k.raw)
 	if err != nil {
-		return securityError(aclWhat(a), "DeleteAcls", err, "")
+		return securityError(a.what(), "DeleteAcls", err, "")
 	}
 	for _, r := range resp.Results {
 		if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
-			return securityError(aclWhat(a), "DeleteAcls", err, deref(r.ErrorMessage))
+			return securityError(a.what(), "DeleteAcls", err, deref(r.ErrorMessage))
 		}
 		for _, m := range r.MatchingACLs {
 			if err := kerr.ErrorForCode(m.ErrorCode); err != nil {
-				return securityError(aclWhat(a), "DeleteAcls", err, deref(m.ErrorMessage))
+				return securityError(a.what(), "DeleteAcls", err, deref(m.ErrorMessage))
 			}
 		}
 	}
 	return nil
 }
 
-// aclOnAnyBroker asks every broker alone whether the binding exists and
+// ACLOnAnyBroker asks every broker alone whether the binding exists and
 // reports whether any shows it.
-func (k *kafkaClient) aclOnAnyBroker(ctx context.Context, a AclArgs) (bool, error) {
-	ids, err := k.brokerIDs(ctx)
+func (k *Client) ACLOnAnyBroker(ctx context.Context, a ACL) (bool, error) {
+	ids, err := k.BrokerIDs(ctx)
 	if err != nil {
-		return false, securityError(aclWhat(a), "Metadata", err, "")
+		return false, securityError(a.what(), "Metadata", err, "")
 	}
 	for _, id := range ids {
-		exists, err := k.aclExists(ctx, k.broker(id), a)
+		exists, err := k.ACLExists(ctx, k.Broker(id), a)
 		if err != nil || exists {
 			return exists, err
 		}
@@ -149,37 +153,37 @@ func (k *kafkaClient) aclOnAnyBroker(ctx context.Context, a AclArgs) (bool, erro
 	return false, nil
 }
 
-// waitAcl waits until every broker shows the binding (present) or none does
+// WaitACL waits until every broker shows the binding (present) or none does
 // (!present). Brokers apply the controller's ACL records each at its own
 // pace, and each authorizes with its own copy: until all show the change, a
 // client may still be let in, or kept out, by one of them.
-func (k *kafkaClient) waitAcl(ctx context.Context, a AclArgs, present bool) error {
+func (k *Client) WaitACL(ctx context.Context, a ACL, present bool) error {
 	what := "the new ACL"
 	if !present {
 		what = "the ACL gone"
 	}
-	return k.waitEveryBrokerShows(ctx, aclWhat(a), what, func(ctx context.Context, r kmsg.Requestor) (bool, error) {
-		exists, err := k.aclExists(ctx, r, a)
+	return k.waitEveryBrokerShows(ctx, a.what(), what, func(ctx context.Context, r kmsg.Requestor) (bool, error) {
+		exists, err := k.ACLExists(ctx, r, a)
 		return exists == present, err
 	})
 }
 
 // waitEveryBrokerShows polls every broker alone until done is true for each,
 // up to the request timeout. A Kafka error code ends the wait at once; a
-// broker that gives no answer is asked again.
-func (k *kafkaClient) waitEveryBrokerShows(ctx context.Context, subject, what string,
+// Broker that gives no answer is asked again.
+func (k *Client) waitEveryBrokerShows(ctx context.Context, subject, what string,
 	done func(context.Context, kmsg.Requestor) (bool, error),
 ) error {
 	var lag string
-	err := poll(ctx, k.timeout, fmt.Sprintf("%s: waiting until every broker shows %s", subject, what),
+	err := Poll(ctx, k.timeout, fmt.Sprintf("%s: waiting until every broker shows %s", subject, what),
 		func(ctx context.Context) (bool, error) {
-			ids, err := k.brokerIDs(ctx)
+			ids, err := k.BrokerIDs(ctx)
 			if err != nil {
 				lag = err.Error()
 				return false, nil
 			}
 			for _, id := range ids {
-				ok, err := done(ctx, k.broker(id))
+				ok, err := done(ctx, k.Broker(id))
 				switch {
 				case err != nil && isKafkaError(err):
 					return false, err

@@ -1,4 +1,4 @@
-package provider
+package kafkaadmin
 
 import (
 	"context"
@@ -15,38 +15,38 @@ import (
 
 // The two modes of a ReplicaPlacement.
 const (
-	// placementDrain only moves replicas off brokers outside 0..brokers-1,
+	// PlacementDrain only moves replicas off brokers outside 0..brokers-1,
 	// onto registered brokers inside: it runs before the StatefulSet shrinks.
-	placementDrain = "drain"
-	// placementBalance waits for brokers 0..brokers-1 and spreads every
+	PlacementDrain = "drain"
+	// PlacementBalance waits for brokers 0..brokers-1 and spreads every
 	// replica and preferred leader over them: it runs after the StatefulSet
 	// grows.
-	placementBalance = "balance"
+	PlacementBalance = "balance"
 )
 
-// placementProbeTimeout bounds the first request of a preview, and of a
+// PlacementProbeTimeout bounds the first request of a preview, and of a
 // drain's create: a new stack has no brokers yet, and its preview (and its
 // drain, which runs before the brokers exist) must not wait the full
 // request timeout to find out.
-const placementProbeTimeout = 10 * time.Second
+const PlacementProbeTimeout = 10 * time.Second
 
-// placementView is the cluster as a ReplicaPlacement sees it: every
+// PlacementView is the cluster as a ReplicaPlacement sees it: every
 // partition's replicas (preferred leader first) and the registered brokers.
-type placementView struct {
-	current    map[placement.PartitionID][]int32
-	registered []placement.Broker
+type PlacementView struct {
+	Current    map[placement.PartitionID][]int32
+	Registered []placement.Broker
 }
 
-// readPlacement reads the view once every broker shows the same replicas.
-func (k *kafkaClient) readPlacement(ctx context.Context) (placementView, error) {
-	current, registered, err := k.clusterAssignment(ctx)
-	return placementView{current, registered}, err
+// ReadPlacement reads the view once every broker shows the same replicas.
+func (k *Client) ReadPlacement(ctx context.Context) (PlacementView, error) {
+	current, registered, err := k.ClusterAssignment(ctx)
+	return PlacementView{current, registered}, err
 }
 
 // usable are the registered brokers among 0..n-1.
-func (v placementView) usable(n int) []placement.Broker {
+func (v PlacementView) usable(n int) []placement.Broker {
 	var out []placement.Broker
-	for _, b := range v.registered {
+	for _, b := range v.Registered {
 		if b.ID >= 0 && int(b.ID) < n {
 			out = append(out, b)
 		}
@@ -55,10 +55,10 @@ func (v placementView) usable(n int) []placement.Broker {
 }
 
 // missing are the brokers among 0..n-1 that are not registered.
-func (v placementView) missing(n int) []int32 {
+func (v PlacementView) missing(n int) []int32 {
 	var out []int32
 	for _, id := range placement.BrokerRange(n) {
-		if !slices.ContainsFunc(v.registered, func(b placement.Broker) bool { return b.ID == id }) {
+		if !slices.ContainsFunc(v.Registered, func(b placement.Broker) bool { return b.ID == id }) {
 			out = append(out, id)
 		}
 	}
@@ -68,20 +68,20 @@ func (v placementView) missing(n int) []int32 {
 // plan is what mode would do now. A balance with brokers missing is planned
 // as if they had registered without a rack when assumeMissing is set (a
 // preview's estimate); the real run waits for them first.
-func (v placementView) plan(mode string, n int, assumeMissing bool) (placement.Plan, error) {
+func (v PlacementView) plan(mode string, n int, assumeMissing bool) (placement.Plan, error) {
 	usable := v.usable(n)
-	if mode == placementDrain {
-		leaving, _, _ := placement.OutsideBrokers(v.current, n)
+	if mode == PlacementDrain {
+		leaving, _, _ := placement.OutsideBrokers(v.Current, n)
 		var parts []placement.PartitionID
-		for p, rs := range v.current {
+		for p, rs := range v.Current {
 			if slices.ContainsFunc(rs, func(r int32) bool { return slices.Contains(leaving, r) }) {
 				parts = append(parts, p)
 			}
 		}
-		if err := placement.CheckFits(v.current, parts, n, usable); err != nil {
+		if err := placement.CheckFits(v.Current, parts, n, usable); err != nil {
 			return placement.Plan{}, err
 		}
-		return placement.PlanDrain(v.current, leaving, usable)
+		return placement.PlanDrain(v.Current, leaving, usable)
 	}
 	brokers := usable
 	if assumeMissing {
@@ -89,29 +89,29 @@ func (v placementView) plan(mode string, n int, assumeMissing bool) (placement.P
 			brokers = append(brokers, placement.Broker{ID: id})
 		}
 	}
-	if err := placement.CheckFits(v.current, slices.Collect(maps.Keys(v.current)), n, brokers); err != nil {
+	if err := placement.CheckFits(v.Current, slices.Collect(maps.Keys(v.Current)), n, brokers); err != nil {
 		return placement.Plan{}, err
 	}
-	return placement.PlanRebalance(v.current, brokers)
+	return placement.PlanRebalance(v.Current, brokers)
 }
 
-// misplaced counts what is not as mode wants: for a balance with every
-// broker of 0..n-1 registered, the replicas and partitions its plan would
+// Misplaced counts what is not as mode wants: for a balance with every
+// Broker of 0..n-1 registered, the replicas and partitions its plan would
 // move or reorder; otherwise (a drain, or brokers missing, e.g. restarting)
 // the replicas on brokers outside 0..n-1 and their partitions. A plan that
 // cannot be made counts the same way: Read must not fail on it.
-func (v placementView) misplaced(mode string, n int) (replicas, partitions int) {
-	if mode == placementBalance && len(v.missing(n)) == 0 {
-		if plan, err := placement.PlanRebalance(v.current, v.usable(n)); err == nil {
+func (v PlacementView) Misplaced(mode string, n int) (replicas, partitions int) {
+	if mode == PlacementBalance && len(v.missing(n)) == 0 {
+		if plan, err := placement.PlanRebalance(v.Current, v.usable(n)); err == nil {
 			return plan.ReplicasMoved, len(plan.Moves)
 		}
 	}
-	_, replicas, partitions = placement.OutsideBrokers(v.current, n)
+	_, replicas, partitions = placement.OutsideBrokers(v.Current, n)
 	return replicas, partitions
 }
 
-// partitionSet is every partition of current, for ElectLeaders.
-func partitionSet(current map[placement.PartitionID][]int32) kadm.TopicsSet {
+// PartitionSet is every partition of current, for ElectLeaders.
+func PartitionSet(current map[placement.PartitionID][]int32) kadm.TopicsSet {
 	set := kadm.TopicsSet{}
 	for p := range current {
 		set.Add(p.Topic, p.Partition)
@@ -119,13 +119,13 @@ func partitionSet(current map[placement.PartitionID][]int32) kadm.TopicsSet {
 	return set
 }
 
-// probe asks for the broker list within placementProbeTimeout. It returns
+// Probe asks for the broker list within PlacementProbeTimeout. It returns
 // unreachable, the reason, when no broker answered (no cluster yet, or no
 // route to it), and err when a broker answered with an error.
-func (k *kafkaClient) probe(ctx context.Context) (unreachable, err error) {
-	pctx, cancel := context.WithTimeout(ctx, placementProbeTimeout)
+func (k *Client) Probe(ctx context.Context) (unreachable, err error) {
+	pctx, cancel := context.WithTimeout(ctx, PlacementProbeTimeout)
 	defer cancel()
-	_, err = k.brokerIDs(pctx)
+	_, err = k.BrokerIDs(pctx)
 	switch {
 	case err == nil:
 		return nil, nil
@@ -136,34 +136,34 @@ func (k *kafkaClient) probe(ctx context.Context) (unreachable, err error) {
 	}
 }
 
-// previewPlacement computes what a run would do, without changing anything,
+// PreviewPlacement computes what a run would do, without changing anything,
 // and says it in one line. from is the broker count before (the previous
 // brokers input, or the registered brokers for a create). A plan that
 // cannot be made (a topic's replication factor larger than the brokers) is
 // an error, so the preview fails; Kafka out of reach is not.
-func (k *kafkaClient) previewPlacement(ctx context.Context, mode string, from, n int, throttle int64) (string, error) {
-	unreachable, err := k.probe(ctx)
+func (k *Client) PreviewPlacement(ctx context.Context, mode string, from, n int, throttle int64) (string, error) {
+	unreachable, err := k.Probe(ctx)
 	if err != nil {
 		return "", err
 	}
-	head := placementHead(mode, from, n)
+	head := PlacementHead(mode, from, n)
 	if unreachable != nil {
 		return fmt.Sprintf("%s: Kafka did not answer within %s (%v); the plan will be computed during the update",
-			head, placementProbeTimeout, unreachable), nil
+			head, PlacementProbeTimeout, unreachable), nil
 	}
-	v, err := k.readPlacement(ctx)
+	v, err := k.ReadPlacement(ctx)
 	if err != nil {
 		return "", err
 	}
 	if from < 0 {
-		from = len(v.registered)
-		head = placementHead(mode, from, n)
+		from = len(v.Registered)
+		head = PlacementHead(mode, from, n)
 	}
 	plan, err := v.plan(mode, n, true)
 	if err != nil {
 		return "", err
 	}
-	bytes, err := k.movedBytes(ctx, v.current, plan)
+	bytes, err := k.movedBytes(ctx, v.Current, plan)
 	size := placement.HumanBytes(bytes)
 	if err != nil {
 		size = fmt.Sprintf("size unknown: the log dirs could not be read: %v", err)
@@ -171,10 +171,10 @@ func (k *kafkaClient) previewPlacement(ctx context.Context, mode string, from, n
 	return head + ": " + describePlan(v, plan, mode, n, size, throttle), nil
 }
 
-// placementHead starts a preview line: "drain to brokers 0-2 (brokers 5 -> 3)".
-func placementHead(mode string, from, n int) string {
+// PlacementHead starts a preview line: "drain to brokers 0-2 (brokers 5 -> 3)".
+func PlacementHead(mode string, from, n int) string {
 	verb := "drain to"
-	if mode == placementBalance {
+	if mode == PlacementBalance {
 		verb = "balance over"
 	}
 	head := fmt.Sprintf("%s brokers %s", verb, placement.IDRange(n))
@@ -185,10 +185,10 @@ func placementHead(mode string, from, n int) string {
 }
 
 // describePlan says what plan moves.
-func describePlan(v placementView, plan placement.Plan, mode string, n int, size string, throttle int64) string {
+func describePlan(v PlacementView, plan placement.Plan, mode string, n int, size string, throttle int64) string {
 	missing := v.missing(n)
 	if len(plan.Moves) == 0 {
-		if mode == placementDrain {
+		if mode == PlacementDrain {
 			return fmt.Sprintf("no replica is on a broker outside %s, nothing moves", placement.IDRange(n))
 		}
 		if len(missing) > 0 {
@@ -197,8 +197,8 @@ func describePlan(v placementView, plan placement.Plan, mode string, n int, size
 		return "the replicas and preferred leaders are spread already, nothing moves"
 	}
 	rate := placement.HumanBytes(throttle) + "/s"
-	if mode == placementDrain {
-		leaving, _, _ := placement.OutsideBrokers(v.current, n)
+	if mode == PlacementDrain {
+		leaving, _, _ := placement.OutsideBrokers(v.Current, n)
 		return fmt.Sprintf("%d replicas (%s) of %d partitions move off brokers %s, throttled to %s",
 			plan.ReplicasMoved, size, len(plan.Moves), placement.JoinIDs(leaving), rate)
 	}
@@ -211,14 +211,14 @@ func describePlan(v placementView, plan placement.Plan, mode string, n int, size
 	return s
 }
 
-// place runs mode: a balance waits up to wait for brokers 0..n-1 to register
+// Place runs mode: a balance waits up to wait for brokers 0..n-1 to register
 // and rebalances over them; a drain moves the replicas off brokers outside
 // them. Both wait first for reassignments still running (an interrupted run
 // resumes) and throttle the moves at throttle bytes per second.
-func (k *kafkaClient) place(ctx context.Context, mode string, n int, throttle int64, wait time.Duration,
+func (k *Client) Place(ctx context.Context, mode string, n int, throttle int64, wait time.Duration,
 	progress func(string),
 ) (BalanceResult, error) {
-	if mode == placementBalance {
+	if mode == PlacementBalance {
 		if err := k.waitRegistered(ctx, n, wait, progress); err != nil {
 			return BalanceResult{}, err
 		}
@@ -230,17 +230,17 @@ func (k *kafkaClient) place(ctx context.Context, mode string, n int, throttle in
 // drain is Rebalance with PlanDrain: it waits for running reassignments,
 // removes leftover throttles, plans and applies the moves off brokers
 // outside 0..n-1, and waits until they are done.
-func (k *kafkaClient) drain(ctx context.Context, n int, throttle int64, progress func(string)) (BalanceResult, error) {
+func (k *Client) drain(ctx context.Context, n int, throttle int64, progress func(string)) (BalanceResult, error) {
 	var res BalanceResult
 	var err error
 	if res.Resumed, err = k.finishEarlierMoves(ctx, progress); err != nil {
 		return res, err
 	}
-	v, err := k.readPlacement(ctx)
+	v, err := k.ReadPlacement(ctx)
 	if err != nil {
 		return res, err
 	}
-	plan, err := v.plan(placementDrain, n, false)
+	plan, err := v.plan(PlacementDrain, n, false)
 	if err != nil {
 		return res, err
 	}
@@ -249,20 +249,20 @@ func (k *kafkaClient) drain(ctx context.Context, n int, throttle int64, progress
 		progress("no replica is on a broker outside " + placement.IDRange(n))
 		return res, nil
 	}
-	res.BytesMoved, _ = k.movedBytes(ctx, v.current, plan) // a figure: an unread size counts 0
+	res.BytesMoved, _ = k.movedBytes(ctx, v.Current, plan) // a figure: an unread size counts 0
 	progress(fmt.Sprintf("moving %d replicas (%s) of %d partitions off brokers outside %s",
 		res.ReplicasMoved, placement.HumanBytes(res.BytesMoved), res.Partitions, placement.IDRange(n)))
-	return res, k.applyPlan(ctx, v.current, plan, throttle, progress)
+	return res, k.applyPlan(ctx, v.Current, plan, throttle, progress)
 }
 
 // waitRegistered waits until brokers 0..n-1 are all registered (new broker
 // pods take a while to start), for at most wait, as every registered broker
 // sees it: Rebalance plans from one broker's list, and a broker that has not
 // applied a registration yet would make it refuse the new broker.
-func (k *kafkaClient) waitRegistered(ctx context.Context, n int, wait time.Duration, progress func(string)) error {
+func (k *Client) waitRegistered(ctx context.Context, n int, wait time.Duration, progress func(string)) error {
 	var last string
-	err := poll(ctx, wait, "waiting for brokers "+placement.IDRange(n)+" to register", func(ctx context.Context) (bool, error) {
-		ids, err := k.brokerIDs(ctx)
+	err := Poll(ctx, wait, "waiting for brokers "+placement.IDRange(n)+" to register", func(ctx context.Context) (bool, error) {
+		ids, err := k.BrokerIDs(ctx)
 		if err != nil {
 			last = err.Error()
 			return false, nil
@@ -306,12 +306,12 @@ func missingFrom(ids []int32, n int, where string) string {
 }
 
 // brokersSeenBy asks broker id alone for the registered brokers.
-func (k *kafkaClient) brokersSeenBy(ctx context.Context, id int32) ([]int32, error) {
-	rctx, cancel := k.withTimeout(ctx)
+func (k *Client) brokersSeenBy(ctx context.Context, id int32) ([]int32, error) {
+	rctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	req := kmsg.NewPtrMetadataRequest()
 	req.Topics = []kmsg.MetadataRequestTopic{}
-	resp, err := req.RequestWith(rctx, k.broker(id))
+	resp, err := req.RequestWith(rctx, k.Broker(id))
 	if err != nil {
 		return nil, fmt.Errorf("Metadata request failed: %w", err)
 	}

@@ -1,4 +1,4 @@
-package provider
+package kafkaadmin
 
 import (
 	"context"
@@ -30,19 +30,19 @@ type BalanceResult struct {
 	BytesMoved    int64
 }
 
-// clusterAssignment returns every topic's replicas by partition (internal
+// ClusterAssignment returns every topic's replicas by partition (internal
 // topics included: __consumer_offsets must leave a broker too), preferred
 // leader first, and the registered brokers, once every broker's own metadata
 // shows the same replica sets: right after a reassignment a lagging broker
 // still shows the replicas being added or removed, and a plan made from its
 // view would be wrong.
-func (k *kafkaClient) clusterAssignment(ctx context.Context) (map[placement.PartitionID][]int32, []placement.Broker, error) {
+func (k *Client) ClusterAssignment(ctx context.Context) (map[placement.PartitionID][]int32, []placement.Broker, error) {
 	var out map[placement.PartitionID][]int32
 	var brokers []placement.Broker
 	var lag string
-	err := poll(ctx, k.timeout, "reading the cluster's replica assignment", func(ctx context.Context) (bool, error) {
+	err := Poll(ctx, k.timeout, "reading the cluster's replica assignment", func(ctx context.Context) (bool, error) {
 		var first map[placement.PartitionID][]int32
-		ids, err := k.brokerIDs(ctx)
+		ids, err := k.BrokerIDs(ctx)
 		if err != nil {
 			lag = err.Error()
 			return false, nil
@@ -72,10 +72,10 @@ func (k *kafkaClient) clusterAssignment(ctx context.Context) (map[placement.Part
 }
 
 // assignmentFrom asks broker id alone for every topic's replicas.
-func (k *kafkaClient) assignmentFrom(ctx context.Context, id int32) (map[placement.PartitionID][]int32, []placement.Broker, error) {
-	ctx, cancel := k.withTimeout(ctx)
+func (k *Client) assignmentFrom(ctx context.Context, id int32) (map[placement.PartitionID][]int32, []placement.Broker, error) {
+	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
-	resp, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, k.broker(id)) // nil topics: all of them
+	resp, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, k.Broker(id)) // nil topics: all of them
 	if err != nil {
 		return nil, nil, fmt.Errorf("Metadata request failed: %w", err)
 	}
@@ -84,7 +84,7 @@ func (k *kafkaClient) assignmentFrom(ctx context.Context, id int32) (map[placeme
 	for _, t := range resp.Topics {
 		topic := deref(t.Topic)
 		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
-			return nil, nil, topicError(topic, "Metadata", err, "")
+			return nil, nil, TopicError(topic, "Metadata", err, "")
 		}
 		for _, p := range t.Partitions {
 			out[placement.PartitionID{Topic: topic, Partition: p.Partition}] = slices.Clone(p.Replicas)
@@ -103,13 +103,13 @@ func (k *kafkaClient) assignmentFrom(ctx context.Context, id int32) (map[placeme
 //
 // throttle is the bytes per second each broker may send and receive for the
 // moves; 0 means ReassignThrottleBytesPerSecond.
-func (k *kafkaClient) Rebalance(ctx context.Context, brokers []int32, throttle int64, progress func(string)) (BalanceResult, error) {
+func (k *Client) Rebalance(ctx context.Context, brokers []int32, throttle int64, progress func(string)) (BalanceResult, error) {
 	var res BalanceResult
 	var err error
 	if res.Resumed, err = k.finishEarlierMoves(ctx, progress); err != nil {
 		return res, err
 	}
-	current, registered, err := k.clusterAssignment(ctx)
+	current, registered, err := k.ClusterAssignment(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -135,7 +135,7 @@ func (k *kafkaClient) Rebalance(ctx context.Context, brokers []int32, throttle i
 // applyPlan throttles the moves topic by topic, submits them in one
 // AlterPartitionAssignments, waits for them, elects the preferred leaders
 // and removes the throttles, also when something failed.
-func (k *kafkaClient) applyPlan(ctx context.Context, current map[placement.PartitionID][]int32, plan placement.Plan, rate int64,
+func (k *Client) applyPlan(ctx context.Context, current map[placement.PartitionID][]int32, plan placement.Plan, rate int64,
 	progress func(string),
 ) (err error) {
 	byTopic := map[string][]placement.PartitionID{}
@@ -165,7 +165,7 @@ func (k *kafkaClient) applyPlan(ctx context.Context, current map[placement.Parti
 		req.Assign(p.Topic, p.Partition, replicas)
 		set.Add(p.Topic, p.Partition)
 	}
-	actx, cancel := k.withTimeout(ctx)
+	actx, cancel := k.WithTimeout(ctx)
 	resps, err := k.adm.AlterPartitionAssignments(actx, req)
 	cancel()
 	if err != nil {
@@ -173,7 +173,7 @@ func (k *kafkaClient) applyPlan(ctx context.Context, current map[placement.Parti
 	}
 	for _, r := range resps.Sorted() {
 		if r.Err != nil {
-			return topicError(r.Topic, fmt.Sprintf("AlterPartitionAssignments partition %d", r.Partition), r.Err, r.ErrMessage)
+			return TopicError(r.Topic, fmt.Sprintf("AlterPartitionAssignments partition %d", r.Partition), r.Err, r.ErrMessage)
 		}
 	}
 	progress(fmt.Sprintf("submitted the moves of %d partitions", len(plan.Moves)))
@@ -183,16 +183,16 @@ func (k *kafkaClient) applyPlan(ctx context.Context, current map[placement.Parti
 	if err := k.waitAssignmentShown(ctx, plan.Moves); err != nil {
 		return err
 	}
-	return k.electPreferred(ctx, set)
+	return k.ElectPreferred(ctx, set)
 }
 
 // waitAssignmentShown waits until every broker's own metadata shows each
 // moved partition on its new brokers: the controller reports a reassignment
 // done before every broker has applied it, and a client asking a lagging
-// broker would still see the old replicas.
-func (k *kafkaClient) waitAssignmentShown(ctx context.Context, moves map[placement.PartitionID][]int32) error {
-	return poll(ctx, k.timeout, "waiting until every broker shows the new replicas", func(ctx context.Context) (bool, error) {
-		shown, _, err := k.clusterAssignment(ctx)
+// Broker would still see the old replicas.
+func (k *Client) waitAssignmentShown(ctx context.Context, moves map[placement.PartitionID][]int32) error {
+	return Poll(ctx, k.timeout, "waiting until every broker shows the new replicas", func(ctx context.Context) (bool, error) {
+		shown, _, err := k.ClusterAssignment(ctx)
 		if err != nil {
 			return false, err
 		}
@@ -223,7 +223,7 @@ func topicLists(current, moves map[placement.PartitionID][]int32, parts []placem
 // the cluster is being reassigned and returns how many were at first. The
 // wait is bounded by ctx only: moving data can take far longer than one
 // request.
-func (k *kafkaClient) waitNoReassignment(ctx context.Context, progress func(string)) (int, error) {
+func (k *Client) waitNoReassignment(ctx context.Context, progress func(string)) (int, error) {
 	first := -1
 	delay := 200 * time.Millisecond
 	for {
@@ -262,12 +262,12 @@ func (k *kafkaClient) waitNoReassignment(ctx context.Context, progress func(stri
 // interrupted run, or by a clear that could not reach a broker, would slow
 // down the normal replication of a follower that falls behind, for good.
 // Throttles a reassignment of this process still holds are kept.
-func (k *kafkaClient) clearLeftoverThrottles(ctx context.Context, progress func(string)) error {
-	ctx, cancel := k.withTimeout(ctx)
+func (k *Client) clearLeftoverThrottles(ctx context.Context, progress func(string)) error {
+	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	brokerThrottles.mu.Lock()
 	defer brokerThrottles.mu.Unlock()
-	registered, err := k.brokerIDs(ctx)
+	registered, err := k.BrokerIDs(ctx)
 	if err != nil {
 		return fmt.Errorf("listing the brokers: Metadata request failed: %w", err)
 	}
@@ -282,7 +282,7 @@ func (k *kafkaClient) clearLeftoverThrottles(ctx context.Context, progress func(
 			continue
 		}
 		for _, c := range b.Configs {
-			if (c.Key == leaderThrottledRate || c.Key == followerThrottledRate) && c.Source == kmsg.ConfigSourceDynamicBrokerConfig {
+			if (c.Key == LeaderThrottledRate || c.Key == FollowerThrottledRate) && c.Source == kmsg.ConfigSourceDynamicBrokerConfig {
 				ids = append(ids, int32(id))
 				break
 			}
@@ -298,7 +298,7 @@ func (k *kafkaClient) clearLeftoverThrottles(ctx context.Context, progress func(
 			continue
 		}
 		for _, c := range t.Configs {
-			if (c.Key == leaderThrottledReplicas || c.Key == followerThrottledReplicas) && c.Source == kmsg.ConfigSourceDynamicTopicConfig {
+			if (c.Key == LeaderThrottledReplicas || c.Key == FollowerThrottledReplicas) && c.Source == kmsg.ConfigSourceDynamicTopicConfig {
 				names = append(names, t.Name)
 				break
 			}
@@ -313,7 +313,7 @@ func (k *kafkaClient) clearLeftoverThrottles(ctx context.Context, progress func(
 	var errs []error
 	if len(ids) > 0 {
 		resps, err := k.adm.AlterBrokerConfigs(ctx, []kadm.AlterConfig{
-			{Op: kadm.DeleteConfig, Name: leaderThrottledRate}, {Op: kadm.DeleteConfig, Name: followerThrottledRate},
+			{Op: kadm.DeleteConfig, Name: LeaderThrottledRate}, {Op: kadm.DeleteConfig, Name: FollowerThrottledRate},
 		}, ids...)
 		errs = append(errs, err)
 		for _, r := range resps {
@@ -322,7 +322,7 @@ func (k *kafkaClient) clearLeftoverThrottles(ctx context.Context, progress func(
 	}
 	if len(names) > 0 {
 		resps, err := k.adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{
-			{Op: kadm.DeleteConfig, Name: leaderThrottledReplicas}, {Op: kadm.DeleteConfig, Name: followerThrottledReplicas},
+			{Op: kadm.DeleteConfig, Name: LeaderThrottledReplicas}, {Op: kadm.DeleteConfig, Name: FollowerThrottledReplicas},
 		}, names...)
 		errs = append(errs, err)
 		for _, r := range resps {
@@ -339,8 +339,8 @@ func (k *kafkaClient) clearLeftoverThrottles(ctx context.Context, progress func(
 // It asks with a null topic list, which means every topic (kadm's
 // ListPartitionReassignments sends nothing for an empty set and reports
 // none).
-func (k *kafkaClient) reassigningPartitions(ctx context.Context) (int, error) {
-	ctx, cancel := k.withTimeout(ctx)
+func (k *Client) reassigningPartitions(ctx context.Context) (int, error) {
+	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	req := kmsg.NewPtrListPartitionReassignmentsRequest()
 	req.TimeoutMillis = int32(k.timeout / time.Millisecond)
@@ -350,7 +350,7 @@ func (k *kafkaClient) reassigningPartitions(ctx context.Context) (int, error) {
 	}
 	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
 		return 0, fmt.Errorf("ListPartitionReassignments: %w (%s)%s", err, deref(resp.ErrorMessage),
-			hintSuffix(kafkaHint("", "ListPartitionReassignments", err, "")))
+			HintSuffix(kafkaHint("", "ListPartitionReassignments", err, "")))
 	}
 	n := 0
 	for _, t := range resp.Topics {
@@ -359,15 +359,15 @@ func (k *kafkaClient) reassigningPartitions(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// electPreferred makes each partition's first replica its leader where it
+// ElectPreferred makes each partition's first replica its leader where it
 // is not: a move changes preferred leaders, and Kafka's own automatic
 // rebalance only runs every few minutes. A replica that has just joined the
 // ISR can be refused for a moment (PREFERRED_LEADER_NOT_AVAILABLE): those
 // partitions are asked again until the request timeout.
-func (k *kafkaClient) electPreferred(ctx context.Context, set kadm.TopicsSet) error {
+func (k *Client) ElectPreferred(ctx context.Context, set kadm.TopicsSet) error {
 	var last error
-	err := poll(ctx, k.timeout, "electing the preferred leaders", func(ctx context.Context) (bool, error) {
-		ectx, cancel := k.withTimeout(ctx)
+	err := Poll(ctx, k.timeout, "electing the preferred leaders", func(ctx context.Context) (bool, error) {
+		ectx, cancel := k.WithTimeout(ctx)
 		defer cancel()
 		resps, err := k.adm.ElectLeaders(ectx, kadm.ElectPreferredReplica, set)
 		if err != nil {
@@ -380,9 +380,9 @@ func (k *kafkaClient) electPreferred(ctx context.Context, set kadm.TopicsSet) er
 				case r.Err == nil || errors.Is(r.Err, kerr.ElectionNotNeeded): // already led by its preferred replica
 				case errors.Is(r.Err, kerr.PreferredLeaderNotAvailable):
 					again.Add(r.Topic, r.Partition)
-					last = topicError(r.Topic, fmt.Sprintf("ElectLeaders partition %d", r.Partition), r.Err, r.ErrMessage)
+					last = TopicError(r.Topic, fmt.Sprintf("ElectLeaders partition %d", r.Partition), r.Err, r.ErrMessage)
 				default:
-					return false, topicError(r.Topic, fmt.Sprintf("ElectLeaders partition %d", r.Partition), r.Err, r.ErrMessage)
+					return false, TopicError(r.Topic, fmt.Sprintf("ElectLeaders partition %d", r.Partition), r.Err, r.ErrMessage)
 				}
 			}
 		}
@@ -397,8 +397,8 @@ func (k *kafkaClient) electPreferred(ctx context.Context, set kadm.TopicsSet) er
 
 // movedBytes sums, over the replicas the plan copies, the size of each
 // partition's largest replica (DescribeLogDirs); 0 where unknown.
-func (k *kafkaClient) movedBytes(ctx context.Context, current map[placement.PartitionID][]int32, plan placement.Plan) (int64, error) {
-	dctx, cancel := k.withTimeout(ctx)
+func (k *Client) movedBytes(ctx context.Context, current map[placement.PartitionID][]int32, plan placement.Plan) (int64, error) {
+	dctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	dirs, err := k.adm.DescribeAllLogDirs(dctx, nil)
 	if err != nil {
@@ -429,7 +429,7 @@ func (k *kafkaClient) movedBytes(ctx context.Context, current map[placement.Part
 // finishEarlierMoves starts every move: it waits for the reassignments an
 // earlier, interrupted run left running (returning how many) and removes the
 // throttles it left behind.
-func (k *kafkaClient) finishEarlierMoves(ctx context.Context, progress func(string)) (int, error) {
+func (k *Client) finishEarlierMoves(ctx context.Context, progress func(string)) (int, error) {
 	running, err := k.waitNoReassignment(ctx, progress)
 	if err != nil {
 		return running, err

@@ -1,4 +1,4 @@
-package provider
+package kafkaadmin
 
 import (
 	"context"
@@ -12,9 +12,28 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// SCRAM mechanisms Kafka stores credentials for (KIP-554), spelled as
+// pulumi-kafka's scramMechanism and Kafka's own tools spell them.
+const (
+	ScramSHA256 = "SCRAM-SHA-256"
+	ScramSHA512 = "SCRAM-SHA-512"
+)
+
+// Kafka's iteration bounds for SCRAM-SHA-256 and SCRAM-SHA-512
+// (ScramMechanism.minIterations/maxIterations): the controller refuses a
+// credential outside them with UNACCEPTABLE_CREDENTIAL.
+const (
+	ScramMinIterations = 4096
+	ScramMaxIterations = 16384
+)
+
+// ScramID names a credential as pulumi-kafka's resource ID does:
+// <username>|<mechanism>.
+func ScramID(username, mechanism string) string { return username + "|" + mechanism }
+
 // SCRAM credentials live in the controller's metadata log: the broker that
 // takes AlterUserScramCredentials forwards it to the controller, and every
-// broker answers DescribeUserScramCredentials (and checks logins) from its
+// Broker answers DescribeUserScramCredentials (and checks logins) from its
 // own copy of the metadata, applied at its own pace. So, as for topics,
 // a write is done only when every broker shows it, and a credential is gone
 // only when every broker says so.
@@ -31,7 +50,7 @@ func scramMechanism(m string) kadm.ScramMechanism {
 // about all of the user's credentials); the password is never part of it.
 // The hint says what to change.
 func scramError(user, mech, op string, err error, brokerMsg string) error {
-	subject := fmt.Sprintf("UserScramCredential %q", scramID(user, mech))
+	subject := fmt.Sprintf("UserScramCredential %q", ScramID(user, mech))
 	if mech == "" {
 		subject = fmt.Sprintf("SCRAM credentials of user %q", user)
 	}
@@ -39,7 +58,7 @@ func scramError(user, mech, op string, err error, brokerMsg string) error {
 	if brokerMsg != "" {
 		rest = " (" + brokerMsg + ")"
 	}
-	return fmt.Errorf("%s: %s: %w%s%s", subject, op, err, rest, hintSuffix(scramHint(err)))
+	return fmt.Errorf("%s: %s: %w%s%s", subject, op, err, rest, HintSuffix(scramHint(err)))
 }
 
 func scramHint(err error) string {
@@ -56,14 +75,14 @@ func scramHint(err error) string {
 	case errors.Is(err, kerr.UnsupportedVersion):
 		return "the brokers do not support SCRAM credential requests (Kafka 2.7 or later with KRaft, or ZooKeeper mode): upgrade Kafka"
 	}
-	return requestHint(err)
+	return RequestHint(err)
 }
 
-// upsertScram sets the user's credential for mech: iterations and the
+// UpsertScram sets the user's credential for mech: iterations and the
 // salted password, which kadm derives locally (the password itself is not
 // sent). It replaces any earlier password of that mechanism.
-func (k *kafkaClient) upsertScram(ctx context.Context, user, mech string, iterations int, password string) error {
-	ctx, cancel := k.withTimeout(ctx)
+func (k *Client) UpsertScram(ctx context.Context, user, mech string, iterations int, password string) error {
+	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	const op = "AlterUserScramCredentials (upsertion)"
 	res, err := k.adm.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{{
@@ -74,7 +93,7 @@ func (k *kafkaClient) upsertScram(ctx context.Context, user, mech string, iterat
 	}
 	r, ok := res[user]
 	if !ok {
-		return fmt.Errorf("UserScramCredential %q: %s answered without this user", scramID(user, mech), op)
+		return fmt.Errorf("UserScramCredential %q: %s answered without this user", ScramID(user, mech), op)
 	}
 	if r.Err != nil {
 		return scramError(user, mech, op, r.Err, r.ErrMessage)
@@ -82,10 +101,10 @@ func (k *kafkaClient) upsertScram(ctx context.Context, user, mech string, iterat
 	return nil
 }
 
-// deleteScram removes the user's credential for mech; one that is already
+// DeleteScram removes the user's credential for mech; one that is already
 // gone is not an error.
-func (k *kafkaClient) deleteScram(ctx context.Context, user, mech string) error {
-	ctx, cancel := k.withTimeout(ctx)
+func (k *Client) DeleteScram(ctx context.Context, user, mech string) error {
+	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	const op = "AlterUserScramCredentials (deletion)"
 	res, err := k.adm.AlterUserSCRAMs(ctx, []kadm.DeleteSCRAM{{User: user, Mechanism: scramMechanism(mech)}}, nil)
@@ -94,7 +113,7 @@ func (k *kafkaClient) deleteScram(ctx context.Context, user, mech string) error 
 	}
 	r, ok := res[user]
 	if !ok {
-		return fmt.Errorf("UserScramCredential %q: %s answered without this user", scramID(user, mech), op)
+		return fmt.Errorf("UserScramCredential %q: %s answered without this user", ScramID(user, mech), op)
 	}
 	if r.Err != nil && !errors.Is(r.Err, kerr.ResourceNotFound) {
 		return scramError(user, mech, op, r.Err, r.ErrMessage)
@@ -106,9 +125,9 @@ func (k *kafkaClient) deleteScram(ctx context.Context, user, mech string) error 
 // iterations by mechanism; empty when the user has none.
 type scramView map[string]int
 
-// describeScramFrom asks r for the user's credentials.
-func (k *kafkaClient) describeScramFrom(ctx context.Context, r kmsg.Requestor, user string) (scramView, error) {
-	ctx, cancel := k.withTimeout(ctx)
+// DescribeScramFrom asks r for the user's credentials.
+func (k *Client) DescribeScramFrom(ctx context.Context, r kmsg.Requestor, user string) (scramView, error) {
+	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	const op = "DescribeUserScramCredentials"
 	req := kmsg.NewPtrDescribeUserSCRAMCredentialsRequest()
@@ -144,14 +163,14 @@ func (k *kafkaClient) describeScramFrom(ctx context.Context, r kmsg.Requestor, u
 // scramEveryBroker asks every broker alone for the user's credentials.
 // A request that got no answer is an error that is not a Kafka error, so
 // the callers' polls ask again.
-func (k *kafkaClient) scramEveryBroker(ctx context.Context, user string) (map[int32]scramView, error) {
-	ids, err := k.brokerIDs(ctx)
+func (k *Client) scramEveryBroker(ctx context.Context, user string) (map[int32]scramView, error) {
+	ids, err := k.BrokerIDs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	views := make(map[int32]scramView, len(ids))
 	for _, id := range ids {
-		v, err := k.describeScramFrom(ctx, k.broker(id), user)
+		v, err := k.DescribeScramFrom(ctx, k.Broker(id), user)
 		if err != nil {
 			return nil, fmt.Errorf("broker %d: %w", id, err)
 		}
@@ -161,9 +180,9 @@ func (k *kafkaClient) scramEveryBroker(ctx context.Context, user string) (map[in
 }
 
 // waitScramEvery polls every broker until each view satisfies done.
-func (k *kafkaClient) waitScramEvery(ctx context.Context, user, mech, what string, done func(scramView) bool) error {
+func (k *Client) waitScramEvery(ctx context.Context, user, mech, what string, done func(scramView) bool) error {
 	var lag string
-	err := poll(ctx, k.timeout, fmt.Sprintf("UserScramCredential %q: waiting until every broker shows %s", scramID(user, mech), what),
+	err := Poll(ctx, k.timeout, fmt.Sprintf("UserScramCredential %q: waiting until every broker shows %s", ScramID(user, mech), what),
 		func(ctx context.Context) (bool, error) {
 			views, err := k.scramEveryBroker(ctx, user)
 			if err != nil {
@@ -196,23 +215,23 @@ func sortedIDs[T any](m map[int32]T) []int32 {
 	return ids
 }
 
-// waitScram waits until every broker describes the credential with iterations.
-func (k *kafkaClient) waitScram(ctx context.Context, user, mech string, iterations int) error {
+// WaitScram waits until every broker describes the credential with iterations.
+func (k *Client) WaitScram(ctx context.Context, user, mech string, iterations int) error {
 	return k.waitScramEvery(ctx, user, mech, fmt.Sprintf("%s with %d iterations", mech, iterations),
 		func(v scramView) bool { n, ok := v[mech]; return ok && n == iterations })
 }
 
-// waitScramGone waits until no broker describes the credential.
-func (k *kafkaClient) waitScramGone(ctx context.Context, user, mech string) error {
+// WaitScramGone waits until no broker describes the credential.
+func (k *Client) WaitScramGone(ctx context.Context, user, mech string) error {
 	return k.waitScramEvery(ctx, user, mech, "it deleted",
 		func(v scramView) bool { _, ok := v[mech]; return !ok })
 }
 
-// lookupScram returns the credential's iterations from the first broker, in
+// LookupScram returns the credential's iterations from the first broker, in
 // ID order, that describes it. found is false only when every broker agreed
 // it is missing goneChecks times in a row (a broker that has not applied a
 // create yet describes no credential either, see lookup).
-func (k *kafkaClient) lookupScram(ctx context.Context, user, mech string) (iterations int, found bool, err error) {
+func (k *Client) LookupScram(ctx context.Context, user, mech string) (iterations int, found bool, err error) {
 	for check := 1; ; check++ {
 		views, err := k.scramEveryBroker(ctx, user)
 		if err != nil {
@@ -228,7 +247,7 @@ func (k *kafkaClient) lookupScram(ctx context.Context, user, mech string) (itera
 		}
 		select {
 		case <-ctx.Done():
-			return 0, false, fmt.Errorf("UserScramCredential %q: confirming that it is gone: %w", scramID(user, mech), ctx.Err())
+			return 0, false, fmt.Errorf("UserScramCredential %q: confirming that it is gone: %w", ScramID(user, mech), ctx.Err())
 		case <-time.After(goneCheckDelay):
 		}
 	}

@@ -1,4 +1,4 @@
-package provider
+package kafkaadmin
 
 import (
 	"context"
@@ -22,7 +22,7 @@ func TestAskOneRetriesOnlyRequestsWithoutAnswer(t *testing.T) {
 	raw, err := kgo.NewClient(kgo.SeedBrokers("127.0.0.1:1"))
 	require.NoError(t, err)
 	defer raw.Close()
-	k := &kafkaClient{raw: raw, timeout: 5 * time.Second}
+	k := &Client{raw: raw, timeout: 5 * time.Second}
 	ctx := context.Background()
 
 	calls := 0
@@ -40,7 +40,7 @@ func TestAskOneRetriesOnlyRequestsWithoutAnswer(t *testing.T) {
 	calls = 0
 	_, err = askOne(ctx, k, 1, "t", func(context.Context, kmsg.Requestor, string) (string, error) {
 		calls++
-		return "", topicError("t", "DescribeConfigs", kerr.TopicAuthorizationFailed, "")
+		return "", TopicError("t", "DescribeConfigs", kerr.TopicAuthorizationFailed, "")
 	})
 	assert.True(t, errors.Is(err, kerr.TopicAuthorizationFailed))
 	assert.Equal(t, 1, calls, "Kafka's answer is final")

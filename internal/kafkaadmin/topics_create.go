@@ -1,4 +1,4 @@
-package provider
+package kafkaadmin
 
 import (
 	"context"
@@ -14,11 +14,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// errCreateUnanswered marks a CreateTopics whose outcome is unknown: an
+// ErrCreateUnanswered marks a CreateTopics whose outcome is unknown: an
 // attempt got no answer (the connection broke after the request was sent, or
 // the controller timed out), so the broker may have created the topic, and a
 // later attempt's TOPIC_ALREADY_EXISTS may be this call's own topic.
-var errCreateUnanswered = errors.New("an earlier CreateTopics attempt got no answer")
+var ErrCreateUnanswered = errors.New("an earlier CreateTopics attempt got no answer")
 
 // createArgs are one topic of a CreateTopics request.
 type createArgs struct {
@@ -28,17 +28,17 @@ type createArgs struct {
 	configs    map[string]string
 }
 
-// createTopic creates one topic, in one CreateTopics request together with
+// CreateTopic creates one topic, in one CreateTopics request together with
 // the other topics whose Creates arrive at the same time (batch.go). The
 // returned error wraps the topic's kerr error, so errors.Is(err,
-// kerr.TopicAlreadyExists) works; see createBatch for errCreateUnanswered.
-func (k *kafkaClient) createTopic(ctx context.Context, topic string, partitions, rf int, configs map[string]string) error {
+// kerr.TopicAlreadyExists) works; see createBatch for ErrCreateUnanswered.
+func (k *Client) CreateTopic(ctx context.Context, topic string, partitions, rf int, configs map[string]string) error {
 	return k.batchers().creates.do(ctx, topic, createArgs{topic, partitions, rf, configs})
 }
 
 // createRequest is the CreateTopics request for the batch's topics, in the
 // batch's order.
-func (k *kafkaClient) createRequest(ops []*pendingOp[createArgs]) *kmsg.CreateTopicsRequest {
+func (k *Client) createRequest(ops []*pendingOp[createArgs]) *kmsg.CreateTopicsRequest {
 	req := kmsg.NewPtrCreateTopicsRequest()
 	req.TimeoutMillis = int32(k.timeout / time.Millisecond)
 	for _, op := range ops {
@@ -67,13 +67,13 @@ type createState struct {
 // createBatch issues CreateTopics for a batch of topics to the controller and
 // retries itself, instead of through the client's retries, so that it knows
 // when an attempt went unanswered. A later attempt's TOPIC_ALREADY_EXISTS is
-// then returned wrapped together with errCreateUnanswered, and the caller
+// then returned wrapped together with ErrCreateUnanswered, and the caller
 // checks whether the topic there is the one it asked for (matchesInputs).
 // Each topic's answer is its own: one topic's Kafka error ends that topic's
 // call only, a retriable one sends it again with the others still pending.
 // A request that never gets an answer gives up after twice the request
 // timeout.
-func (k *kafkaClient) createBatch(ops []*pendingOp[createArgs]) {
+func (k *Client) createBatch(ops []*pendingOp[createArgs]) {
 	pending := make(map[string]*createState, len(ops))
 	for _, op := range ops {
 		pending[op.arg.topic] = &createState{op: op}
@@ -83,7 +83,7 @@ func (k *kafkaClient) createBatch(ops []*pendingOp[createArgs]) {
 		delete(pending, topic)
 	}
 	ctx := context.Background()
-	err := poll(ctx, 2*k.timeout, "CreateTopics", func(ctx context.Context) (bool, error) {
+	err := Poll(ctx, 2*k.timeout, "CreateTopics", func(ctx context.Context) (bool, error) {
 		batch := make([]*pendingOp[createArgs], 0, len(pending))
 		for _, op := range ops {
 			if pending[op.arg.topic] != nil {
@@ -101,7 +101,7 @@ func (k *kafkaClient) createBatch(ops []*pendingOp[createArgs]) {
 		// Request (unlike the client's own) does not retry, so a lost answer is
 		// seen here. Kafka's brokers forward CreateTopics to the controller, but
 		// sending it there directly works with any broker implementation.
-		rctx, cancel := k.withTimeout(ctx)
+		rctx, cancel := k.WithTimeout(ctx)
 		defer cancel()
 		kresp, err := k.raw.Broker(int(controller)).Request(rctx, k.createRequest(batch))
 		switch {
@@ -130,16 +130,16 @@ func (k *kafkaClient) createBatch(ops []*pendingOp[createArgs]) {
 			case terr == nil:
 				done(t.Topic, nil)
 			case errors.Is(terr, kerr.TopicAlreadyExists) && st.unanswered:
-				done(t.Topic, errors.Join(topicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage)), errCreateUnanswered))
+				done(t.Topic, errors.Join(TopicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage)), ErrCreateUnanswered))
 			case errors.Is(terr, kerr.RequestTimedOut):
 				// The controller may still create it.
 				st.unanswered = true
-				st.last = topicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage))
+				st.last = TopicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage))
 			case kerr.IsRetriable(terr):
 				k.batchers().controller.forget() // e.g. NOT_CONTROLLER
-				st.last = topicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage))
+				st.last = TopicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage))
 			default:
-				done(t.Topic, topicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage)))
+				done(t.Topic, TopicError(t.Topic, "CreateTopics", terr, deref(t.ErrorMessage)))
 			}
 		}
 		for _, op := range batch {
@@ -179,8 +179,8 @@ func (e batchError) Error() string { return e.op + " request failed: " + e.err.E
 func (e batchError) Unwrap() error { return e.err }
 
 // controller asks any broker which node is the active controller.
-func (k *kafkaClient) controller(ctx context.Context) (int32, error) {
-	mctx, cancel := k.withTimeout(ctx)
+func (k *Client) controller(ctx context.Context) (int32, error) {
+	mctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	mreq := kmsg.NewPtrMetadataRequest()
 	mreq.Topics = []kmsg.MetadataRequestTopic{}
@@ -189,34 +189,4 @@ func (k *kafkaClient) controller(ctx context.Context) (int32, error) {
 		return -1, err
 	}
 	return mresp.ControllerID, nil
-}
-
-// matchesInputs checks, after a CreateTopics whose answer was lost, that the
-// topic Kafka has is the one the inputs ask for: same partitions, replication
-// factor and dynamic configs. It returns an error saying what differs.
-func (k *kafkaClient) matchesInputs(ctx context.Context, in TopicArgs) error {
-	meta, broker, err := k.lookup(ctx, in.Name)
-	if err != nil {
-		return err
-	}
-	if !meta.Exists {
-		return fmt.Errorf("topic %q: CreateTopics said it exists but metadata does not show it "+
-			"(it may be being deleted): retry the update", in.Name)
-	}
-	cfg, err := k.configsFrom(ctx, k.broker(broker), in.Name)
-	if err != nil {
-		return err
-	}
-	want := in.Config
-	if want == nil {
-		want = map[string]string{}
-	}
-	if meta.Partitions != in.Partitions || meta.ReplicationFactor != in.ReplicationFactor || !maps.Equal(cfg.Dynamic, want) {
-		return fmt.Errorf("topic %q: the answer to CreateTopics was lost and a retry found the topic existing, but "+
-			"not as the inputs ask: it has partitions = %d, replicationFactor = %d, configs %v; the inputs ask for %d, %d, "+
-			"%v. Someone else may have created it: check who uses it, then either import it (pulumi import %s "+
-			"<resource name> %s) or choose another name", in.Name, meta.Partitions, meta.ReplicationFactor, cfg.Dynamic,
-			in.Partitions, in.ReplicationFactor, want, TopicToken, in.Name)
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package provider
+package kafkaadmin
 
 import (
 	"context"
@@ -10,32 +10,22 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// ReplicasOnBrokers connects the way a provider configured with cfg does (direct
-// or through the Kubernetes API) and returns, for each broker id in ids that
+// ReplicasOnBrokers returns, for each broker id in ids that
 // still holds replicas, the partitions ("topic-N", internal topics included)
 // with a replica on it, sorted. Every registered broker is asked and the
 // answers are merged, so one broker's stale metadata cannot hide a replica.
 //
 // The program calls it at preview before removing broker pods (lowering
 // `brokers`): a pod that goes away takes its replicas with it.
-func ReplicasOnBrokers(ctx context.Context, cfg Config, ids []int32) (map[int32][]string, error) {
-	tc, err := cfg.prepare()
-	if err != nil {
-		return nil, err
-	}
-	k, err := newKafkaClient(cfg, tc)
-	if err != nil {
-		return nil, err
-	}
-	defer k.raw.Close()
+func (k *Client) ReplicasOnBrokers(ctx context.Context, ids []int32) (map[int32][]string, error) {
 	first, err := k.allMetadata(ctx, k.raw)
 	if err != nil {
-		return nil, fmt.Errorf("reading the cluster's partitions from %v: %w", cfg.BootstrapServers, err)
+		return nil, fmt.Errorf("reading the cluster's partitions from %v: %w", k.bootstrap, err)
 	}
 	found := map[int32]map[string]bool{}
 	collect(found, first, ids)
 	for _, b := range first.Brokers {
-		resp, err := k.allMetadata(ctx, k.broker(b.NodeID))
+		resp, err := k.allMetadata(ctx, k.Broker(b.NodeID))
 		if err != nil {
 			return nil, fmt.Errorf("reading the partitions broker %d knows: %w", b.NodeID, err)
 		}
@@ -52,8 +42,8 @@ func ReplicasOnBrokers(ctx context.Context, cfg Config, ids []int32) (map[int32]
 }
 
 // allMetadata asks r for every topic (a nil topic list means all of them).
-func (k *kafkaClient) allMetadata(ctx context.Context, r kmsg.Requestor) (*kmsg.MetadataResponse, error) {
-	ctx, cancel := k.withTimeout(ctx)
+func (k *Client) allMetadata(ctx context.Context, r kmsg.Requestor) (*kmsg.MetadataResponse, error) {
+	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	req := kmsg.NewPtrMetadataRequest()
 	resp, err := req.RequestWith(ctx, r)

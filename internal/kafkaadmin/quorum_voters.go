@@ -1,4 +1,4 @@
-package provider
+package kafkaadmin
 
 import (
 	"context"
@@ -18,8 +18,8 @@ const kraftVersionFeature = "kraft.version"
 // DescribeQuorum describes the KRaft metadata quorum: leader, voters (with
 // directory ids and controller endpoints), observers, and the finalized
 // kraft.version. Brokers forward the request to the active controller.
-func (k *kafkaClient) DescribeQuorum(ctx context.Context) (Quorum, error) {
-	q, err := k.describeQuorumOnly(ctx)
+func (k *Client) DescribeQuorum(ctx context.Context) (Quorum, error) {
+	q, err := k.DescribeQuorumOnly(ctx)
 	if err != nil {
 		return Quorum{}, err
 	}
@@ -29,9 +29,9 @@ func (k *kafkaClient) DescribeQuorum(ctx context.Context) (Quorum, error) {
 	return q, nil
 }
 
-// describeQuorumOnly sends DescribeQuorum (v2: directory ids and endpoints).
-func (k *kafkaClient) describeQuorumOnly(ctx context.Context) (Quorum, error) {
-	ctx, cancel := k.withTimeout(ctx)
+// DescribeQuorumOnly sends DescribeQuorum (v2: directory ids and endpoints).
+func (k *Client) DescribeQuorumOnly(ctx context.Context) (Quorum, error) {
+	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	req := kmsg.NewPtrDescribeQuorumRequest()
 	t := kmsg.NewDescribeQuorumRequestTopic()
@@ -88,13 +88,13 @@ func messageOf(m *string) string {
 
 // finalizedFeature is a feature's finalized level as a broker's ApiVersions
 // answer shows it; 0 when the feature is not finalized (Kafka's default).
-func (k *kafkaClient) finalizedFeature(ctx context.Context, name string) (int16, error) {
+func (k *Client) finalizedFeature(ctx context.Context, name string) (int16, error) {
 	return k.finalizedFeatureOn(ctx, k.raw, name)
 }
 
 // finalizedFeatureOn is finalizedFeature as r (one broker, or any) shows it.
-func (k *kafkaClient) finalizedFeatureOn(ctx context.Context, r kmsg.Requestor, name string) (int16, error) {
-	ctx, cancel := k.withTimeout(ctx)
+func (k *Client) finalizedFeatureOn(ctx context.Context, r kmsg.Requestor, name string) (int16, error) {
+	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	req := kmsg.NewPtrApiVersionsRequest()
 	req.ClientSoftwareName, req.ClientSoftwareVersion = "umbrellakafka", "1"
@@ -120,7 +120,7 @@ func (k *kafkaClient) finalizedFeatureOn(ctx context.Context, r kmsg.Requestor, 
 // left alone. The node must run with process.roles including controller and
 // listen on ep; a broker-only node is an observer too, but the leader cannot
 // reach its controller endpoint and Kafka refuses the change.
-func (k *kafkaClient) AddVoter(ctx context.Context, id int32, ep QuorumEndpoint) error {
+func (k *Client) AddVoter(ctx context.Context, id int32, ep QuorumEndpoint) error {
 	q, err := k.DescribeQuorum(ctx)
 	if err != nil {
 		return fmt.Errorf("adding voter %d: %w", id, err)
@@ -138,12 +138,12 @@ func (k *kafkaClient) AddVoter(ctx context.Context, id int32, ep QuorumEndpoint)
 	if q, err = k.DescribeQuorum(ctx); err != nil {
 		return fmt.Errorf("adding voter %d: %w", id, err)
 	}
-	if err := checkStepMajority(q, voterStep{Add: true, ID: id}); err != nil {
+	if err := checkStepMajority(q, VoterStep{Add: true, ID: id}); err != nil {
 		return fmt.Errorf("adding voter %d: %w", id, err)
 	}
 	if err := k.sendAddVoter(ctx, obs, ep); err != nil {
 		// The change may have been applied before the answer was lost.
-		if q, derr := k.describeQuorumOnly(ctx); derr == nil {
+		if q, derr := k.DescribeQuorumOnly(ctx); derr == nil {
 			if _, ok := q.Voter(id); ok {
 				return nil
 			}
@@ -158,12 +158,12 @@ func (k *kafkaClient) AddVoter(ctx context.Context, id int32, ep QuorumEndpoint)
 
 // waitCaughtUpObserver waits until node id follows the metadata log within
 // quorumMaxLag of the high watermark and returns its entry.
-func (k *kafkaClient) waitCaughtUpObserver(ctx context.Context, id int32) (QuorumReplica, error) {
+func (k *Client) waitCaughtUpObserver(ctx context.Context, id int32) (QuorumReplica, error) {
 	var obs QuorumReplica
 	why := ""
-	err := poll(ctx, observerWait(ctx, k.timeout), fmt.Sprintf("waiting for node %d to catch up with the metadata log", id),
+	err := Poll(ctx, observerWait(ctx, k.timeout), fmt.Sprintf("waiting for node %d to catch up with the metadata log", id),
 		func(ctx context.Context) (bool, error) {
-			q, err := k.describeQuorumOnly(ctx)
+			q, err := k.DescribeQuorumOnly(ctx)
 			if err != nil {
 				why = err.Error()
 				return false, nil
@@ -174,7 +174,7 @@ func (k *kafkaClient) waitCaughtUpObserver(ctx context.Context, id int32) (Quoru
 					"with this cluster; start it with process.roles=broker,controller", id, q.ObserverIDs())
 				return false, nil
 			}
-			if why = q.lag(o); why != "" {
+			if why = q.Lag(o); why != "" {
 				return false, nil
 			}
 			obs = o
@@ -188,7 +188,7 @@ func (k *kafkaClient) waitCaughtUpObserver(ctx context.Context, id int32) (Quoru
 
 // sendAddVoter sends AddRaftVoter, retrying while the quorum is between
 // leaders or finishing another change.
-func (k *kafkaClient) sendAddVoter(ctx context.Context, obs QuorumReplica, ep QuorumEndpoint) error {
+func (k *Client) sendAddVoter(ctx context.Context, obs QuorumReplica, ep QuorumEndpoint) error {
 	req := kmsg.NewPtrAddRaftVoterRequest()
 	req.TimeoutMillis = int32(k.timeout / time.Millisecond)
 	req.VoterID = obs.ID
@@ -209,7 +209,7 @@ func (k *kafkaClient) sendAddVoter(ctx context.Context, obs QuorumReplica, ep Qu
 			return 0, nil, err
 		}
 		if errors.Is(kerr.ErrorForCode(resp.ErrorCode), kerr.RequestTimedOut) {
-			if q, derr := k.describeQuorumOnly(ctx); derr == nil {
+			if q, derr := k.DescribeQuorumOnly(ctx); derr == nil {
 				if _, ok := q.Voter(obs.ID); ok {
 					return 0, nil, nil
 				}
@@ -228,16 +228,16 @@ var errRetryTimedOut = errors.New("REQUEST_TIMED_OUT: the leader could not reach
 
 // sendVoterChange sends one voter change until Kafka answers it without a
 // retriable error. hint says what to check when Kafka refuses it.
-func (k *kafkaClient) sendVoterChange(ctx context.Context, what string, send func(context.Context) (int16, *string, error), hint string) error {
+func (k *Client) sendVoterChange(ctx context.Context, what string, send func(context.Context) (int16, *string, error), hint string) error {
 	return k.sendVoterChangeWithin(ctx, k.timeout, what, send, hint)
 }
 
 // sendVoterChangeWithin is sendVoterChange asking again for up to wait.
-func (k *kafkaClient) sendVoterChangeWithin(ctx context.Context, wait time.Duration, what string,
+func (k *Client) sendVoterChangeWithin(ctx context.Context, wait time.Duration, what string,
 	send func(context.Context) (int16, *string, error), hint string) error {
 	var last, refused error
-	err := poll(ctx, wait, what, func(ctx context.Context) (bool, error) {
-		rctx, cancel := k.withTimeout(ctx)
+	err := Poll(ctx, wait, what, func(ctx context.Context) (bool, error) {
+		rctx, cancel := k.WithTimeout(ctx)
 		defer cancel()
 		code, msg, err := send(rctx)
 		if errors.Is(err, errRetryTimedOut) {
@@ -271,7 +271,7 @@ func (k *kafkaClient) sendVoterChangeWithin(ctx context.Context, wait time.Durat
 // lists it and has a leader. A node that does not vote is left alone. It
 // refuses to remove the last voter or to leave fewer than a majority of the
 // remaining voters caught up.
-func (k *kafkaClient) RemoveVoter(ctx context.Context, id int32) error {
+func (k *Client) RemoveVoter(ctx context.Context, id int32) error {
 	q, err := k.DescribeQuorum(ctx)
 	if err != nil {
 		return fmt.Errorf("removing voter %d: %w", id, err)
@@ -283,7 +283,7 @@ func (k *kafkaClient) RemoveVoter(ctx context.Context, id int32) error {
 	if !ok {
 		return nil
 	}
-	if err := checkStepMajority(q, voterStep{ID: id}); err != nil {
+	if err := checkStepMajority(q, VoterStep{ID: id}); err != nil {
 		return fmt.Errorf("removing voter %d: %w", id, err)
 	}
 	req := kmsg.NewPtrRemoveRaftVoterRequest()
@@ -298,7 +298,7 @@ func (k *kafkaClient) RemoveVoter(ctx context.Context, id int32) error {
 		return resp.ErrorCode, resp.ErrorMessage, nil
 	}, "describe the quorum (kafka-metadata-quorum.sh describe --status) and retry")
 	if err != nil {
-		if q, derr := k.describeQuorumOnly(ctx); derr == nil {
+		if q, derr := k.DescribeQuorumOnly(ctx); derr == nil {
 			if _, ok := q.Voter(id); !ok {
 				return nil
 			}
@@ -316,12 +316,12 @@ func (k *kafkaClient) RemoveVoter(ctx context.Context, id int32) error {
 // controller starts a JVM first) past the request timeout.
 type observerWaitKey struct{}
 
-// withObserverWait bounds waitCaughtUpObserver by d in ctx.
-func withObserverWait(ctx context.Context, d time.Duration) context.Context {
+// WithObserverWait bounds waitCaughtUpObserver by d in ctx.
+func WithObserverWait(ctx context.Context, d time.Duration) context.Context {
 	return context.WithValue(ctx, observerWaitKey{}, d)
 }
 
-// observerWait is the wait set by withObserverWait, else def.
+// observerWait is the wait set by WithObserverWait, else def.
 func observerWait(ctx context.Context, def time.Duration) time.Duration {
 	if d, ok := ctx.Value(observerWaitKey{}).(time.Duration); ok && d > 0 {
 		return d
@@ -350,10 +350,10 @@ func voterProgress(ctx context.Context) func(string) {
 }
 
 // waitVoters polls DescribeQuorum until done holds and the quorum has a leader.
-func (k *kafkaClient) waitVoters(ctx context.Context, what string, done func(Quorum) bool) error {
+func (k *Client) waitVoters(ctx context.Context, what string, done func(Quorum) bool) error {
 	last := ""
-	err := poll(ctx, k.timeout, what, func(ctx context.Context) (bool, error) {
-		q, err := k.describeQuorumOnly(ctx)
+	err := Poll(ctx, k.timeout, what, func(ctx context.Context) (bool, error) {
+		q, err := k.DescribeQuorumOnly(ctx)
 		if err != nil {
 			last = err.Error()
 			return false, nil
@@ -374,7 +374,7 @@ func (k *kafkaClient) waitVoters(ctx context.Context, what string, done func(Quo
 // majority of caught-up voters. endpoint gives a node's controller listener
 // (the address AddRaftVoter registers). It returns the steps taken: none when
 // the voters already match, so it can be run again after an interruption.
-func (k *kafkaClient) EnsureVoters(ctx context.Context, want []int32, endpoint func(id int32) QuorumEndpoint,
+func (k *Client) EnsureVoters(ctx context.Context, want []int32, endpoint func(id int32) QuorumEndpoint,
 	progress func(string)) ([]string, error) {
 	if err := checkWantedVoters(want); err != nil {
 		return nil, err
@@ -420,7 +420,7 @@ func (k *kafkaClient) EnsureVoters(ctx context.Context, want []int32, endpoint f
 // records the voters' directory ids from their fetches. The nodes then move
 // to controller.quorum.bootstrap.servers at their next restart. A quorum that
 // is already dynamic is left alone.
-func (k *kafkaClient) EnableDynamicQuorum(ctx context.Context) error {
+func (k *Client) EnableDynamicQuorum(ctx context.Context) error {
 	v, err := k.finalizedFeature(ctx, kraftVersionFeature)
 	if err != nil {
 		return fmt.Errorf("enabling the dynamic quorum: %w", err)
@@ -455,14 +455,14 @@ func (k *kafkaClient) EnableDynamicQuorum(ctx context.Context) error {
 	// that still shows 0 would make the next DescribeQuorum report a static
 	// quorum.
 	lag := ""
-	err = poll(ctx, k.timeout, "waiting for every broker to show kraft.version 1", func(ctx context.Context) (bool, error) {
-		ids, err := k.brokerIDs(ctx)
+	err = Poll(ctx, k.timeout, "waiting for every broker to show kraft.version 1", func(ctx context.Context) (bool, error) {
+		ids, err := k.BrokerIDs(ctx)
 		if err != nil {
 			lag = err.Error()
 			return false, nil
 		}
 		for _, id := range ids {
-			if v, err := k.finalizedFeatureOn(ctx, k.broker(id), kraftVersionFeature); err != nil || v < 1 {
+			if v, err := k.finalizedFeatureOn(ctx, k.Broker(id), kraftVersionFeature); err != nil || v < 1 {
 				lag = fmt.Sprintf("broker %d shows kraft.version %d (%v)", id, v, err)
 				return false, nil
 			}

@@ -1,4 +1,4 @@
-package provider
+package kafkaadmin
 
 import (
 	"cmp"
@@ -28,7 +28,7 @@ type settleWant struct {
 	configs bool
 	// done judges one broker's view; it returns false with what the broker
 	// shows. c is the zero value when configs is false.
-	done func(m topicMeta, c topicConfigs) (bool, string)
+	done func(m TopicMeta, c TopicConfigs) (bool, string)
 }
 
 // settleReq is a caller waiting in a settler.
@@ -45,7 +45,7 @@ type settleReq struct {
 // leaves as soon as a round shows it settled. It is what waitEveryBroker does
 // for one topic, shared (see waitEveryBroker on why every broker is asked).
 type settler struct {
-	k *kafkaClient
+	k *Client
 
 	mu      sync.Mutex
 	waiting []*settleReq
@@ -103,8 +103,8 @@ func (s *settler) work() {
 // settleView is one broker's answers in a round.
 type settleView struct {
 	id      int32
-	metas   map[string]topicMeta
-	configs map[string]topicConfigs
+	metas   map[string]TopicMeta
+	configs map[string]TopicConfigs
 	errs    map[string]error // Kafka's per-topic errors
 	err     error            // the request failed as a whole
 }
@@ -131,7 +131,7 @@ func (s *settler) round(reqs []*settleReq) {
 }
 
 // judge decides one request after a round: a Kafka error ends it, every
-// broker showing it done settles it, anything else records the lag.
+// Broker showing it done settles it, anything else records the lag.
 func judge(r *settleReq, views []settleView, err error) (error, bool) {
 	if err != nil {
 		if isKafkaError(err) {
@@ -170,7 +170,7 @@ func (s *settler) ask(ctx context.Context, reqs []*settleReq) ([]settleView, err
 		}
 	}
 	topics, withConfigs = sortedUnique(topics), sortedUnique(withConfigs)
-	brokers, err := s.k.batchers().brokers.get(func() ([]int32, error) { return s.k.brokerIDs(ctx) })
+	brokers, err := s.k.batchers().brokers.get(func() ([]int32, error) { return s.k.BrokerIDs(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -194,25 +194,25 @@ func (s *settler) ask(ctx context.Context, reqs []*settleReq) ([]settleView, err
 
 // view is one broker's answers about topics (metadata) and withConfigs
 // (DescribeConfigs).
-func (k *kafkaClient) view(ctx context.Context, id int32, topics, withConfigs []string) settleView {
+func (k *Client) view(ctx context.Context, id int32, topics, withConfigs []string) settleView {
 	v := settleView{id: id, errs: map[string]error{}}
-	v.metas, v.err = k.metadataMany(ctx, k.broker(id), topics, v.errs)
+	v.metas, v.err = k.metadataMany(ctx, k.Broker(id), topics, v.errs)
 	if v.err != nil || len(withConfigs) == 0 {
 		return v
 	}
-	v.configs, v.err = k.configsMany(ctx, k.broker(id), withConfigs, v.errs)
+	v.configs, v.err = k.ConfigsMany(ctx, k.Broker(id), withConfigs, v.errs)
 	return v
 }
 
-// brokerIDs asks any broker for the cluster's broker IDs, sorted.
-func (k *kafkaClient) brokerIDs(ctx context.Context) ([]int32, error) {
-	rctx, cancel := k.withTimeout(ctx)
+// BrokerIDs asks any broker for the cluster's broker IDs, sorted.
+func (k *Client) BrokerIDs(ctx context.Context) ([]int32, error) {
+	rctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	req := kmsg.NewPtrMetadataRequest()
 	req.Topics = []kmsg.MetadataRequestTopic{}
 	resp, err := req.RequestWith(rctx, k.raw)
 	if err != nil {
-		return nil, fmt.Errorf("listing the brokers (Metadata): %w%s", err, hintSuffix(requestHint(err)))
+		return nil, fmt.Errorf("listing the brokers (Metadata): %w%s", err, HintSuffix(RequestHint(err)))
 	}
 	if len(resp.Brokers) == 0 {
 		return nil, errors.New("listing the brokers (Metadata): the answer lists no brokers")
@@ -235,8 +235,8 @@ func brokersOf(bs []kmsg.MetadataResponseBroker) []placement.Broker {
 	return out
 }
 
-// hintSuffix is ": hint", or nothing without a hint.
-func hintSuffix(h string) string {
+// HintSuffix is ": hint", or nothing without a hint.
+func HintSuffix(h string) string {
 	if h == "" {
 		return ""
 	}
@@ -246,8 +246,8 @@ func hintSuffix(h string) string {
 // metadataMany issues one metadata request for topics through r and returns
 // each topic's view (see metadataFrom); a topic Kafka answered with a
 // non-retriable error goes to errs instead.
-func (k *kafkaClient) metadataMany(ctx context.Context, r kmsg.Requestor, topics []string, errs map[string]error) (map[string]topicMeta, error) {
-	ctx, cancel := k.withTimeout(ctx)
+func (k *Client) metadataMany(ctx context.Context, r kmsg.Requestor, topics []string, errs map[string]error) (map[string]TopicMeta, error) {
+	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	req := kmsg.NewPtrMetadataRequest()
 	for _, topic := range topics {
@@ -261,9 +261,9 @@ func (k *kafkaClient) metadataMany(ctx context.Context, r kmsg.Requestor, topics
 		return nil, err
 	}
 	brokers := brokersOf(resp.Brokers)
-	metas := make(map[string]topicMeta, len(topics))
+	metas := make(map[string]TopicMeta, len(topics))
 	for _, topic := range topics {
-		metas[topic] = topicMeta{Brokers: brokers}
+		metas[topic] = TopicMeta{Brokers: brokers}
 	}
 	for _, t := range resp.Topics {
 		topic := deref(t.Topic)
@@ -280,11 +280,11 @@ func (k *kafkaClient) metadataMany(ctx context.Context, r kmsg.Requestor, topics
 	return metas, nil
 }
 
-// configsMany issues one DescribeConfigs request for topics through r and
+// ConfigsMany issues one DescribeConfigs request for topics through r and
 // returns each topic's dynamic configs (see configsFrom); a topic Kafka
 // answered with an error other than UNKNOWN_TOPIC_OR_PARTITION goes to errs.
-func (k *kafkaClient) configsMany(ctx context.Context, r kmsg.Requestor, topics []string, errs map[string]error) (map[string]topicConfigs, error) {
-	ctx, cancel := k.withTimeout(ctx)
+func (k *Client) ConfigsMany(ctx context.Context, r kmsg.Requestor, topics []string, errs map[string]error) (map[string]TopicConfigs, error) {
+	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	req := kmsg.NewPtrDescribeConfigsRequest()
 	for _, topic := range topics {
@@ -297,7 +297,7 @@ func (k *kafkaClient) configsMany(ctx context.Context, r kmsg.Requestor, topics 
 	if err != nil {
 		return nil, err
 	}
-	configs := make(map[string]topicConfigs, len(topics))
+	configs := make(map[string]TopicConfigs, len(topics))
 	for _, rc := range resp.Resources {
 		cfg, err := topicConfigsOf(rc)
 		if err != nil {
@@ -310,14 +310,14 @@ func (k *kafkaClient) configsMany(ctx context.Context, r kmsg.Requestor, topics 
 }
 
 // topicConfigsOf reads one resource of a DescribeConfigs answer.
-func topicConfigsOf(rc kmsg.DescribeConfigsResponseResource) (topicConfigs, error) {
+func topicConfigsOf(rc kmsg.DescribeConfigsResponseResource) (TopicConfigs, error) {
 	if err := kerr.ErrorForCode(rc.ErrorCode); err != nil {
 		if errors.Is(err, kerr.UnknownTopicOrPartition) {
-			return topicConfigs{}, nil
+			return TopicConfigs{}, nil
 		}
-		return topicConfigs{}, topicError(rc.ResourceName, "DescribeConfigs", err, deref(rc.ErrorMessage))
+		return TopicConfigs{}, TopicError(rc.ResourceName, "DescribeConfigs", err, deref(rc.ErrorMessage))
 	}
-	cfg := topicConfigs{Exists: true, Dynamic: map[string]string{}}
+	cfg := TopicConfigs{Exists: true, Dynamic: map[string]string{}}
 	for _, c := range rc.Configs {
 		if c.Source == kmsg.ConfigSourceDynamicTopicConfig {
 			cfg.Dynamic[c.Name] = deref(c.Value)

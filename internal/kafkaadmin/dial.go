@@ -1,4 +1,4 @@
-package provider
+package kafkaadmin
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/kubetunnel"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
 
 // inClusterNameError is a failed lookup of a broker's in-cluster name from
@@ -55,7 +57,7 @@ func notLookedUp(network, host string) error {
 func directDialer(timeout time.Duration, tc *tls.Config) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	nd := &net.Dialer{Timeout: timeout, Resolver: resolver}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if host, _, err := net.SplitHostPort(addr); err == nil && inClusterHost(host) && !inPod() {
+		if host, _, err := net.SplitHostPort(addr); err == nil && rules.InClusterHost(host, "") && !inPod() {
 			return nil, notLookedUp(network, host)
 		}
 		var conn net.Conn
@@ -122,7 +124,7 @@ func closedDuringHandshake(err error) bool {
 func hintInCluster(err error) error {
 	var op *net.OpError
 	var dns *net.DNSError
-	if !errors.As(err, &op) || !errors.As(op.Err, &dns) || !dns.IsNotFound || !inClusterHost(dns.Name) {
+	if !errors.As(err, &op) || !errors.As(op.Err, &dns) || !dns.IsNotFound || !rules.InClusterHost(dns.Name, "") {
 		return err
 	}
 	hinted := *op

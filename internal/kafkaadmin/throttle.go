@@ -1,4 +1,4 @@
-package provider
+package kafkaadmin
 
 import (
 	"cmp"
@@ -25,16 +25,16 @@ const ReassignThrottleBytesPerSecond = 50 << 20
 
 // The throttle configs a reassignment sets and removes afterwards.
 const (
-	leaderThrottledReplicas   = "leader.replication.throttled.replicas"
-	followerThrottledReplicas = "follower.replication.throttled.replicas"
-	leaderThrottledRate       = "leader.replication.throttled.rate"
-	followerThrottledRate     = "follower.replication.throttled.rate"
+	LeaderThrottledReplicas   = "leader.replication.throttled.replicas"
+	FollowerThrottledReplicas = "follower.replication.throttled.replicas"
+	LeaderThrottledRate       = "leader.replication.throttled.rate"
+	FollowerThrottledRate     = "follower.replication.throttled.rate"
 )
 
-// assignment returns the topic's replicas by partition in Kafka's order (the
-// preferred leader first, unlike topicMeta.Replicas) and the cluster's brokers.
-func (k *kafkaClient) assignment(ctx context.Context, topic string) ([][]int32, []placement.Broker, error) {
-	ctx, cancel := k.withTimeout(ctx)
+// Assignment returns the topic's replicas by partition in Kafka's order (the
+// preferred leader first, unlike TopicMeta.Replicas) and the cluster's brokers.
+func (k *Client) Assignment(ctx context.Context, topic string) ([][]int32, []placement.Broker, error) {
+	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	req := kmsg.NewPtrMetadataRequest()
 	rt := kmsg.NewMetadataRequestTopic()
@@ -50,7 +50,7 @@ func (k *kafkaClient) assignment(ctx context.Context, topic string) ([][]int32, 
 			continue
 		}
 		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
-			return nil, nil, topicError(topic, "Metadata", err, "")
+			return nil, nil, TopicError(topic, "Metadata", err, "")
 		}
 		parts := slices.Clone(t.Partitions)
 		slices.SortFunc(parts, func(a, b kmsg.MetadataResponseTopicPartition) int { return cmp.Compare(a.Partition, b.Partition) })
@@ -60,7 +60,7 @@ func (k *kafkaClient) assignment(ctx context.Context, topic string) ([][]int32, 
 		}
 		return out, brokers, nil
 	}
-	return nil, nil, topicError(topic, "Metadata", kerr.UnknownTopicOrPartition, "")
+	return nil, nil, TopicError(topic, "Metadata", kerr.UnknownTopicOrPartition, "")
 }
 
 // reassignThrottle is what a reassignment throttles: the topic's replicas
@@ -120,7 +120,7 @@ func throttleFor(current, target [][]int32) (t reassignThrottle, ok bool) {
 // throttleUsers counts, per broker, the reassignments of this provider
 // process that throttle it. The engine updates topics in parallel (a new
 // topicDefaults.replicationFactor changes every topic at once), and the
-// broker rates are shared: the first reassignment to finish must not lift
+// Broker rates are shared: the first reassignment to finish must not lift
 // the rate under the others still copying.
 type throttleUsers struct {
 	mu     sync.Mutex // held across the alter requests, so a set and a clear never interleave
@@ -155,8 +155,8 @@ func (u *throttleUsers) release(brokers []int32) []int32 {
 var brokerThrottles throttleUsers
 
 // setThrottle sets the topic's throttled replica lists and the rate on every
-// broker involved.
-func (k *kafkaClient) setThrottle(ctx context.Context, topic string, t reassignThrottle) error {
+// Broker involved.
+func (k *Client) setThrottle(ctx context.Context, topic string, t reassignThrottle) error {
 	brokerThrottles.mu.Lock()
 	defer brokerThrottles.mu.Unlock()
 	brokerThrottles.acquire(t.Brokers)
@@ -165,11 +165,11 @@ func (k *kafkaClient) setThrottle(ctx context.Context, topic string, t reassignT
 	}
 	brokerThrottles.topics[topic] = true
 	return k.alterThrottle(ctx, topic, t.Brokers, []kadm.AlterConfig{
-		{Op: kadm.SetConfig, Name: leaderThrottledReplicas, Value: kadm.StringPtr(t.Leader)},
-		{Op: kadm.SetConfig, Name: followerThrottledReplicas, Value: kadm.StringPtr(t.Follower)},
+		{Op: kadm.SetConfig, Name: LeaderThrottledReplicas, Value: kadm.StringPtr(t.Leader)},
+		{Op: kadm.SetConfig, Name: FollowerThrottledReplicas, Value: kadm.StringPtr(t.Follower)},
 	}, []kadm.AlterConfig{
-		{Op: kadm.SetConfig, Name: leaderThrottledRate, Value: kadm.StringPtr(t.rate())},
-		{Op: kadm.SetConfig, Name: followerThrottledRate, Value: kadm.StringPtr(t.rate())},
+		{Op: kadm.SetConfig, Name: LeaderThrottledRate, Value: kadm.StringPtr(t.rate())},
+		{Op: kadm.SetConfig, Name: FollowerThrottledRate, Value: kadm.StringPtr(t.rate())},
 	})
 }
 
@@ -178,23 +178,23 @@ func (k *kafkaClient) setThrottle(ctx context.Context, topic string, t reassignT
 // runs after the reassignment whether it succeeded or not (also when
 // setThrottle failed halfway), on a context of its own so that a cancelled
 // update still cleans up.
-func (k *kafkaClient) clearThrottle(ctx context.Context, topic string, t reassignThrottle) error {
+func (k *Client) clearThrottle(ctx context.Context, topic string, t reassignThrottle) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), k.timeout)
 	defer cancel()
 	brokerThrottles.mu.Lock()
 	defer brokerThrottles.mu.Unlock()
 	delete(brokerThrottles.topics, topic)
 	return k.alterThrottle(ctx, topic, brokerThrottles.release(t.Brokers), []kadm.AlterConfig{
-		{Op: kadm.DeleteConfig, Name: leaderThrottledReplicas},
-		{Op: kadm.DeleteConfig, Name: followerThrottledReplicas},
+		{Op: kadm.DeleteConfig, Name: LeaderThrottledReplicas},
+		{Op: kadm.DeleteConfig, Name: FollowerThrottledReplicas},
 	}, []kadm.AlterConfig{
-		{Op: kadm.DeleteConfig, Name: leaderThrottledRate},
-		{Op: kadm.DeleteConfig, Name: followerThrottledRate},
+		{Op: kadm.DeleteConfig, Name: LeaderThrottledRate},
+		{Op: kadm.DeleteConfig, Name: FollowerThrottledRate},
 	})
 }
 
-func (k *kafkaClient) alterThrottle(ctx context.Context, topic string, brokers []int32, topicOps, brokerOps []kadm.AlterConfig) error {
-	actx, cancel := k.withTimeout(ctx)
+func (k *Client) alterThrottle(ctx context.Context, topic string, brokers []int32, topicOps, brokerOps []kadm.AlterConfig) error {
+	actx, cancel := k.WithTimeout(ctx)
 	defer cancel()
 	resps, err := k.adm.AlterTopicConfigs(actx, topicOps, topic)
 	if err != nil {
@@ -203,7 +203,7 @@ func (k *kafkaClient) alterThrottle(ctx context.Context, topic string, brokers [
 	var errs []error
 	for _, r := range resps {
 		if r.Err != nil {
-			errs = append(errs, topicError(topic, "IncrementalAlterConfigs (throttled replicas)", r.Err, r.ErrMessage))
+			errs = append(errs, TopicError(topic, "IncrementalAlterConfigs (throttled replicas)", r.Err, r.ErrMessage))
 		}
 	}
 	if len(brokers) == 0 {
@@ -216,7 +216,7 @@ func (k *kafkaClient) alterThrottle(ctx context.Context, topic string, brokers [
 	for _, r := range bresps {
 		if r.Err != nil {
 			errs = append(errs, fmt.Errorf("broker %s: %w", r.Name,
-				topicError(topic, "IncrementalAlterConfigs (broker throttle rates)", r.Err, r.ErrMessage)))
+				TopicError(topic, "IncrementalAlterConfigs (broker throttle rates)", r.Err, r.ErrMessage)))
 		}
 	}
 	return errors.Join(errs...)
