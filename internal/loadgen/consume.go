@@ -64,24 +64,10 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyResult, error) {
 	if err != nil {
 		return VerifyResult{}, err
 	}
-	admin, err := kgo.NewClient(base...)
+	starts, ends, err := topicBounds(ctx, base, cfg.Topic)
 	if err != nil {
-		return VerifyResult{}, fmt.Errorf("verify: client: %w", err)
+		return VerifyResult{}, err
 	}
-	defer admin.Close()
-	if err := awaitCluster(ctx, admin, DefaultSetupTimeout); err != nil {
-		return VerifyResult{}, fmt.Errorf("verify: %w", err)
-	}
-	adm := kadm.NewClient(admin)
-	starts, err := listOffsets(ctx, adm.ListStartOffsets, cfg.Topic)
-	if err != nil {
-		return VerifyResult{}, fmt.Errorf("verify: start offsets: %w", err)
-	}
-	ends, err := listOffsets(ctx, adm.ListEndOffsets, cfg.Topic)
-	if err != nil {
-		return VerifyResult{}, fmt.Errorf("verify: end offsets: %w", err)
-	}
-
 	next := map[int32]int64{} // per partition: the offset still to read
 	from := map[int32]kgo.Offset{}
 	for p, end := range ends {
@@ -90,8 +76,7 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyResult, error) {
 			from[p] = kgo.NewOffset().At(start)
 		}
 	}
-	found := map[int64]int{}
-	var records, other int64
+	r := &verifyRead{runID: cfg.RunID, next: next, ends: ends, found: map[int64]int{}}
 	if len(from) > 0 {
 		cl, err := kgo.NewClient(append(base,
 			kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: from}))...)
@@ -99,40 +84,81 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyResult, error) {
 			return VerifyResult{}, fmt.Errorf("verify: consumer: %w", err)
 		}
 		defer cl.Close()
-		for len(next) > 0 {
-			fs := cl.PollFetches(ctx)
-			if ctx.Err() != nil {
-				return VerifyResult{}, fmt.Errorf("verify: reading %s: %w (still to read, partition: next offset "+
-					"-> end: %s)", cfg.Topic, ctx.Err(), remaining(next, ends))
-			}
-			var ferr error
-			fs.EachError(func(t string, p int32, err error) {
-				if !kerr.IsRetriable(err) {
-					ferr = errors.Join(ferr, fmt.Errorf("%s[%d]: %w", t, p, err))
-				}
-			})
-			if ferr != nil {
-				return VerifyResult{}, fmt.Errorf("verify: %w", ferr)
-			}
-			fs.EachRecord(func(r *kgo.Record) {
-				if _, ok := next[r.Partition]; !ok || r.Offset >= ends[r.Partition] {
-					return // past the end listed at the start: written after Verify began
-				}
-				if run, seq, ok := ParseValue(r.Value); ok && run == cfg.RunID {
-					found[seq]++
-					records++
-				} else {
-					other++
-				}
-				if next[r.Partition] = r.Offset + 1; next[r.Partition] >= ends[r.Partition] {
-					delete(next, r.Partition)
-				}
-			})
+		if err := r.readAll(ctx, cl, cfg.Topic); err != nil {
+			return VerifyResult{}, err
 		}
 	}
-	res := Compare(cfg.RunID, cfg.Acked, found, cfg.SampleSize)
-	res.Records, res.OtherRecords = records, other
+	res := Compare(cfg.RunID, cfg.Acked, r.found, cfg.SampleSize)
+	res.Records, res.OtherRecords = r.records, r.other
 	return res, nil
+}
+
+// topicBounds lists the topic's start and end offsets per partition, once
+// the cluster answers.
+func topicBounds(ctx context.Context, base []kgo.Opt, topic string) (starts, ends map[int32]int64, err error) {
+	admin, err := kgo.NewClient(base...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("verify: client: %w", err)
+	}
+	defer admin.Close()
+	if err := awaitCluster(ctx, admin, DefaultSetupTimeout); err != nil {
+		return nil, nil, fmt.Errorf("verify: %w", err)
+	}
+	adm := kadm.NewClient(admin)
+	if starts, err = listOffsets(ctx, adm.ListStartOffsets, topic); err != nil {
+		return nil, nil, fmt.Errorf("verify: start offsets: %w", err)
+	}
+	if ends, err = listOffsets(ctx, adm.ListEndOffsets, topic); err != nil {
+		return nil, nil, fmt.Errorf("verify: end offsets: %w", err)
+	}
+	return starts, ends, nil
+}
+
+// verifyRead is Verify's reading state: the offset still to read per
+// partition, the end listed at the start, and what was found.
+type verifyRead struct {
+	runID          string
+	next, ends     map[int32]int64
+	found          map[int64]int
+	records, other int64
+}
+
+// readAll polls until every partition is read up to its listed end.
+func (v *verifyRead) readAll(ctx context.Context, cl *kgo.Client, topic string) error {
+	for len(v.next) > 0 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return fmt.Errorf("verify: reading %s: %w (still to read, partition: next offset "+
+				"-> end: %s)", topic, ctx.Err(), remaining(v.next, v.ends))
+		}
+		var ferr error
+		fs.EachError(func(t string, p int32, err error) {
+			if !kerr.IsRetriable(err) {
+				ferr = errors.Join(ferr, fmt.Errorf("%s[%d]: %w", t, p, err))
+			}
+		})
+		if ferr != nil {
+			return fmt.Errorf("verify: %w", ferr)
+		}
+		fs.EachRecord(v.count)
+	}
+	return nil
+}
+
+// count records one fetched record: a seq of the run, or another record.
+func (v *verifyRead) count(r *kgo.Record) {
+	if _, ok := v.next[r.Partition]; !ok || r.Offset >= v.ends[r.Partition] {
+		return // past the end listed at the start: written after Verify began
+	}
+	if run, seq, ok := ParseValue(r.Value); ok && run == v.runID {
+		v.found[seq]++
+		v.records++
+	} else {
+		v.other++
+	}
+	if v.next[r.Partition] = r.Offset + 1; v.next[r.Partition] >= v.ends[r.Partition] {
+		delete(v.next, r.Partition)
+	}
 }
 
 // listOffsets returns partition -> offset of one topic, failing on any

@@ -129,23 +129,11 @@ func GroupConsume(ctx context.Context, cfg GroupConsumeConfig) (GroupConsumeSumm
 	if cfg.CommitInterval == 0 {
 		cfg.CommitInterval = DefaultCommitInterval
 	}
-	base, err := cfg.Client.Opts()
+	cl, err := groupClient(ctx, cfg)
 	if err != nil {
 		return GroupConsumeSummary{}, err
 	}
-	cl, err := kgo.NewClient(append(base,
-		kgo.ConsumerGroup(cfg.Group),
-		kgo.ConsumeTopics(cfg.Topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.AutoCommitInterval(cfg.CommitInterval),
-	)...)
-	if err != nil {
-		return GroupConsumeSummary{}, fmt.Errorf("consume: client: %w", err)
-	}
 	defer cl.Close()
-	if _, err := topicPartitions(ctx, cl, cfg.Topic); err != nil {
-		return GroupConsumeSummary{}, fmt.Errorf("consume: %w", err)
-	}
 	adm := kadm.NewClient(cl)
 
 	start := time.Now()
@@ -168,29 +156,46 @@ func GroupConsume(ctx context.Context, cfg GroupConsumeConfig) (GroupConsumeSumm
 			reportConsumeProgress(progressCtx, adm, cfg, start, &consumed)
 		}()
 	}
+	consumeUntilDone(runCtx, cl, cfg, &sum, &consumed)
+	stopProgress()
+	progress.Wait()
+	sum.Consumed = consumed.Load()
+	finishGroupConsume(cl, adm, cfg, &sum)
+	sum.DurationMs = time.Since(start).Milliseconds()
+	return sum, nil
+}
 
+// groupClient is the group member's client, checked to see the topic.
+func groupClient(ctx context.Context, cfg GroupConsumeConfig) (*kgo.Client, error) {
+	base, err := cfg.Client.Opts()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(base,
+		kgo.ConsumerGroup(cfg.Group),
+		kgo.ConsumeTopics(cfg.Topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.AutoCommitInterval(cfg.CommitInterval),
+	)...)
+	if err != nil {
+		return nil, fmt.Errorf("consume: client: %w", err)
+	}
+	if _, err := topicPartitions(ctx, cl, cfg.Topic); err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("consume: %w", err)
+	}
+	return cl, nil
+}
+
+// consumeUntilDone polls until runCtx ends or a fetch error waiting cannot
+// fix (recorded in sum.Error), counting the topic's records in consumed and
+// each distinct fetch error in sum.FetchErrors.
+func consumeUntilDone(runCtx context.Context, cl *kgo.Client, cfg GroupConsumeConfig, sum *GroupConsumeSummary, consumed *atomic.Int64) {
 	for runCtx.Err() == nil {
 		fs := cl.PollFetches(runCtx)
 		var fatal error
 		fs.EachError(func(t string, p int32, err error) {
-			if runCtx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-				return // the run ending
-			}
-			if errors.Is(err, kgo.ErrClientClosed) {
-				fatal = errors.Join(fatal, err)
-				return
-			}
-			text := err.Error()
-			if t != "" {
-				text = fmt.Sprintf("%s[%d]: %v", t, p, err)
-			}
-			sum.FetchErrors[text]++
-			if sum.FetchErrors[text] == 1 && cfg.Progress != nil {
-				fmt.Fprintf(cfg.Progress, "kafka-loadgen: consume: %s (counted in fetchErrors; going on unless it is an authorization error)\n", text)
-			}
-			if isAuthError(err) {
-				fatal = errors.Join(fatal, fmt.Errorf("%s: give the user Read on topic %s and on group %s", text, cfg.Topic, cfg.Group))
-			}
+			fatal = errors.Join(fatal, fetchError(runCtx, cfg, sum, t, p, err))
 		})
 		fs.EachRecord(func(r *kgo.Record) {
 			if r.Topic == cfg.Topic {
@@ -199,16 +204,40 @@ func GroupConsume(ctx context.Context, cfg GroupConsumeConfig) (GroupConsumeSumm
 		})
 		if fatal != nil {
 			sum.Error = fatal.Error()
-			break
+			return
 		}
 	}
-	stopProgress()
-	progress.Wait()
-	sum.Consumed = consumed.Load()
+}
 
-	// The final commit of everything polled, then the group's view read back
-	// while still a member, then leave; all within finalTimeout, so a pod
-	// that got SIGTERM is done before its grace period ends.
+// fetchError counts one fetch error in sum.FetchErrors (reporting its first
+// sighting) and returns it when it ends the run: a closed client or an
+// authorization error. Errors of the run ending are ignored.
+func fetchError(runCtx context.Context, cfg GroupConsumeConfig, sum *GroupConsumeSummary, t string, p int32, err error) error {
+	if runCtx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return nil // the run ending
+	}
+	if errors.Is(err, kgo.ErrClientClosed) {
+		return err
+	}
+	text := err.Error()
+	if t != "" {
+		text = fmt.Sprintf("%s[%d]: %v", t, p, err)
+	}
+	sum.FetchErrors[text]++
+	if sum.FetchErrors[text] == 1 && cfg.Progress != nil {
+		fmt.Fprintf(cfg.Progress, "kafka-loadgen: consume: %s (counted in fetchErrors; going on unless it is an authorization error)\n", text)
+	}
+	if isAuthError(err) {
+		return fmt.Errorf("%s: give the user Read on topic %s and on group %s", text, cfg.Topic, cfg.Group)
+	}
+	return nil
+}
+
+// finishGroupConsume makes the final commit of everything polled, reads the
+// group's view back while still a member, then leaves; all within
+// finalTimeout, so a pod that got SIGTERM is done before its grace period
+// ends.
+func finishGroupConsume(cl *kgo.Client, adm *kadm.Client, cfg GroupConsumeConfig, sum *GroupConsumeSummary) {
 	fctx, fcancel := context.WithTimeout(context.Background(), finalTimeout)
 	defer fcancel()
 	if err := cl.CommitUncommittedOffsets(fctx); err != nil {
@@ -236,9 +265,6 @@ func GroupConsume(ctx context.Context, cfg GroupConsumeConfig) (GroupConsumeSumm
 		sum.ReadError = err.Error()
 	}
 	_ = cl.LeaveGroupContext(fctx) // the broker also drops a silent member after the session timeout
-	end := time.Now()
-	sum.DurationMs = end.Sub(start).Milliseconds()
-	return sum, nil
 }
 
 // GroupLag returns the group's lag on the topic (the sum over its partitions

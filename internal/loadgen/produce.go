@@ -115,24 +115,11 @@ func Produce(ctx context.Context, cfg ProduceConfig) (Summary, error) {
 	if cfg.FlushTimeout == 0 {
 		cfg.FlushTimeout = DefaultFlushTimeout
 	}
-	base, err := cfg.Client.Opts()
+	cl, partitions, err := producerClient(ctx, cfg)
 	if err != nil {
 		return Summary{}, err
 	}
-	cl, err := kgo.NewClient(append(base,
-		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.UnknownTopicRetries(-1),
-		kgo.MaxBufferedRecords(cfg.MaxInFlight),
-	)...)
-	if err != nil {
-		return Summary{}, fmt.Errorf("produce: client: %w", err)
-	}
 	defer cl.Close()
-	partitions, err := topicPartitions(ctx, cl, cfg.Topic)
-	if err != nil {
-		return Summary{}, fmt.Errorf("produce: %w", err)
-	}
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -150,7 +137,41 @@ func Produce(ctx context.Context, cfg ProduceConfig) (Summary, error) {
 		defer close(done)
 		go reportProgress(done, tally, cfg.Progress, cfg.ProgressEvery)
 	}
+	sendAll(runCtx, cl, cfg, partitions, tally)
 
+	flushCtx, cancel := context.WithTimeout(context.Background(), cfg.FlushTimeout)
+	defer cancel()
+	_ = cl.Flush(flushCtx) // on timeout the unacknowledged records are the summary's Pending
+	return tally.Summary(time.Now()), nil
+}
+
+// producerClient is the acks=all producer, with the topic's partition count.
+func producerClient(ctx context.Context, cfg ProduceConfig) (*kgo.Client, int, error) {
+	base, err := cfg.Client.Opts()
+	if err != nil {
+		return nil, 0, err
+	}
+	cl, err := kgo.NewClient(append(base,
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.UnknownTopicRetries(-1),
+		kgo.MaxBufferedRecords(cfg.MaxInFlight),
+	)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("produce: client: %w", err)
+	}
+	partitions, err := topicPartitions(ctx, cl, cfg.Topic)
+	if err != nil {
+		cl.Close()
+		return nil, 0, fmt.Errorf("produce: %w", err)
+	}
+	return cl, partitions, nil
+}
+
+// sendAll produces records round-robin over the partitions, at most
+// cfg.MaxInFlight unacknowledged and paced to cfg.Rate, until cfg.Count are
+// sent or runCtx ends; tally records each send and its outcome.
+func sendAll(runCtx context.Context, cl *kgo.Client, cfg ProduceConfig, partitions int, tally *Tally) {
 	slots := make(chan struct{}, cfg.MaxInFlight)
 	keys := make([][]byte, partitions)
 	for p := range keys {
@@ -160,27 +181,18 @@ func Produce(ctx context.Context, cfg ProduceConfig) (Summary, error) {
 	start := time.Now()
 	pace := time.NewTimer(0)
 	defer pace.Stop()
-send:
 	for seq := int64(0); cfg.Count == 0 || seq < cfg.Count; seq++ {
-		if cfg.Rate > 0 {
-			due := start.Add(time.Duration(float64(seq) / cfg.Rate * float64(time.Second)))
-			if wait := time.Until(due); wait > 0 {
-				pace.Reset(wait)
-				select {
-				case <-runCtx.Done():
-					break send
-				case <-pace.C:
-				}
-			}
+		if !waitTurn(runCtx, pace, start, seq, cfg.Rate) {
+			return
 		}
 		select {
 		case <-runCtx.Done():
-			break send
+			return
 		case slots <- struct{}{}:
 		}
 		if runCtx.Err() != nil {
 			<-slots
-			break
+			return
 		}
 		p := int32(seq % int64(partitions))
 		tally.Sent(seq, time.Now())
@@ -197,11 +209,26 @@ send:
 			<-slots
 		})
 	}
+}
 
-	flushCtx, cancel := context.WithTimeout(context.Background(), cfg.FlushTimeout)
-	defer cancel()
-	_ = cl.Flush(flushCtx) // on timeout the unacknowledged records are the summary's Pending
-	return tally.Summary(time.Now()), nil
+// waitTurn waits until record seq is due at rate records per second from
+// start (at once with rate 0); false when runCtx ended first.
+func waitTurn(runCtx context.Context, pace *time.Timer, start time.Time, seq int64, rate float64) bool {
+	if rate <= 0 {
+		return true
+	}
+	due := start.Add(time.Duration(float64(seq) / rate * float64(time.Second)))
+	wait := time.Until(due)
+	if wait <= 0 {
+		return true
+	}
+	pace.Reset(wait)
+	select {
+	case <-runCtx.Done():
+		return false
+	case <-pace.C:
+		return true
+	}
 }
 
 // MaxPadBytes bounds PadBytes below Kafka's default max.message.bytes.

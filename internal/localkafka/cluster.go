@@ -1,6 +1,7 @@
 package localkafka
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -128,66 +128,91 @@ type node struct {
 // (see the package doc). On any failure it stops what it started and returns
 // an error naming the node and its log files.
 func Start(ctx context.Context, o Options) (*Cluster, error) {
+	libs, err := o.resolve()
+	if err != nil {
+		return nil, err
+	}
+	c, err := newCluster(o, libs)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.prepare(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.launch(ctx); err != nil {
+		_ = c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// resolve checks the options, fills in their defaults (Dir made absolute)
+// and returns the Kafka libs folder to run.
+func (o *Options) resolve() (libs string, err error) {
+	if err := o.check(); err != nil {
+		return "", err
+	}
+	if o.Dir, err = filepath.Abs(o.Dir); err != nil {
+		return "", err
+	}
+	o.HeapOpts = cmp.Or(o.HeapOpts, DefaultHeapOpts)
+	o.Java = cmp.Or(o.Java, "java")
+	o.StartTimeout = cmp.Or(o.StartTimeout, DefaultStartTimeout)
+	o.StopTimeout = cmp.Or(o.StopTimeout, DefaultStopTimeout)
+	libs = o.KafkaLibs
+	if libs == "" {
+		if libs, err = FindLibs(); err != nil {
+			return "", err
+		}
+	} else if err := checkLibs(libs); err != nil {
+		return "", err
+	}
+	if _, err := exec.LookPath(o.Java); err != nil {
+		return "", fmt.Errorf("localkafka: the java launcher %q: %w (Kafka %s needs JDK 17 or newer)", o.Java, err, KafkaVersion)
+	}
+	if running, err := RunningNodes(o.Dir); err != nil {
+		return "", err
+	} else if len(running) > 0 {
+		return "", fmt.Errorf("localkafka: a cluster already runs in %s (nodes and pids: %v): stop it first "+
+			"(localkafka.StopDir, or go run ./cmd/localkafka -dir %s stop)", o.Dir, running, o.Dir)
+	}
+	return libs, nil
+}
+
+// check refuses options that cannot make a cluster, before anything is
+// written; o.Nodes 0 takes the stack's broker count.
+func (o *Options) check() error {
 	if o.Spec == nil {
-		return nil, errors.New("localkafka: Options.Spec is nil: load a stack with LoadStack or build one with config.Build")
+		return errors.New("localkafka: Options.Spec is nil: load a stack with LoadStack or build one with config.Build")
 	}
 	if o.Nodes == 0 {
 		o.Nodes = o.Spec.Brokers
 	}
 	if o.Nodes != o.Spec.Brokers {
-		return nil, fmt.Errorf("localkafka: Options.Nodes = %d but stack %s has brokers = %d: the nodes run the stack's "+
+		return fmt.Errorf("localkafka: Options.Nodes = %d but stack %s has brokers = %d: the nodes run the stack's "+
 			"configuration, so start %d nodes or use a stack with %d brokers", o.Nodes, o.Spec.Stack, o.Spec.Brokers,
 			o.Spec.Brokers, o.Nodes)
 	}
 	if len(o.ClientPorts) > o.Nodes {
-		return nil, fmt.Errorf("localkafka: %d client ports given for %d nodes", len(o.ClientPorts), o.Nodes)
+		return fmt.Errorf("localkafka: %d client ports given for %d nodes", len(o.ClientPorts), o.Nodes)
 	}
 	if o.Security != nil {
 		if err := o.Security.validate(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := checkSecureStack(o); err != nil {
-		return nil, err
+	if err := checkSecureStack(*o); err != nil {
+		return err
 	}
 	if o.Dir == "" {
-		return nil, errors.New("localkafka: Options.Dir is empty: give the folder for the nodes' data and logs")
+		return errors.New("localkafka: Options.Dir is empty: give the folder for the nodes' data and logs")
 	}
-	dir, err := filepath.Abs(o.Dir)
-	if err != nil {
-		return nil, err
-	}
-	o.Dir = dir
-	if o.HeapOpts == "" {
-		o.HeapOpts = DefaultHeapOpts
-	}
-	if o.Java == "" {
-		o.Java = "java"
-	}
-	if o.StartTimeout == 0 {
-		o.StartTimeout = DefaultStartTimeout
-	}
-	if o.StopTimeout == 0 {
-		o.StopTimeout = DefaultStopTimeout
-	}
-	libs := o.KafkaLibs
-	if libs == "" {
-		if libs, err = FindLibs(); err != nil {
-			return nil, err
-		}
-	} else if err := checkLibs(libs); err != nil {
-		return nil, err
-	}
-	if _, err := exec.LookPath(o.Java); err != nil {
-		return nil, fmt.Errorf("localkafka: the java launcher %q: %w (Kafka %s needs JDK 17 or newer)", o.Java, err, KafkaVersion)
-	}
-	if running, err := RunningNodes(dir); err != nil {
-		return nil, err
-	} else if len(running) > 0 {
-		return nil, fmt.Errorf("localkafka: a cluster already runs in %s (nodes and pids: %v): stop it first "+
-			"(localkafka.StopDir, or go run ./cmd/localkafka -dir %s stop)", dir, running, dir)
-	}
+	return nil
+}
 
+// newCluster picks every node's ports and describes the network the
+// configuration builders read; nothing is written yet.
+func newCluster(o Options, libs string) (*Cluster, error) {
 	// pickPorts hands out ports in (client, controller) pairs: the external
 	// listener takes the client half of one pair per node, the secured
 	// listeners both halves (SASL_SSL, MTLS) of another.
@@ -210,6 +235,7 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 			c.nodes[id].internalPort = clientPorts[o.Nodes+externalPorts(o)+securityPorts(o)+id]
 		}
 	}
+	dir := o.Dir
 	c.net = components.Network{
 		Host:           func(int) string { return Host },
 		ClientPort:     func(id int) int { return c.nodes[id].clientPort },
@@ -220,89 +246,53 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	if o.Spec.Secure() {
 		c.net.InternalPort = func(id int) int { return c.nodes[id].internalPort }
 		c.net.TLSDir = filepath.Join(dir, stackTLSDir)
-		if err := c.writeStackPKI(); err != nil {
-			return nil, err
-		}
-	}
-	if o.Security != nil {
-		if err := c.writeTLS(); err != nil {
-			return nil, err
-		}
-	}
-	if err := c.writeFiles(); err != nil {
-		return nil, err
-	}
-	if err := c.format(ctx); err != nil {
-		return nil, err
-	}
-	c.admin, err = kgo.NewClient(append(c.adminTLS(), kgo.SeedBrokers(c.Bootstrap()...), kgo.DialTimeout(2*time.Second))...)
-	if err != nil {
-		return nil, err
-	}
-	c.adm = kadm.NewClient(c.admin)
-	for _, n := range c.nodes {
-		if err := c.startProcess(n); err != nil {
-			_ = c.Stop()
-			return nil, err
-		}
-	}
-	if err := c.waitReady(ctx, c.nodeIDs()); err != nil {
-		_ = c.Stop()
-		return nil, err
-	}
-	if o.Security != nil {
-		if err := c.createSuperUser(ctx); err != nil {
-			_ = c.Stop()
-			return nil, err
-		}
 	}
 	return c, nil
 }
 
-// pickPorts returns each node's client and controller port: the fixed client
-// ports given (checked free) and free loopback ports outside the ephemeral
-// range for the rest (ports.go: a node restarts on the same ports). All
-// listeners stay open until every port is chosen, so no port is picked twice.
-func pickPorts(nodes int, fixed []int) (client, controller []int, err error) {
-	var open []net.Listener
-	defer func() {
-		for _, l := range open {
-			l.Close()
-		}
-	}()
-	listen := func(port int) (int, error) {
-		var l net.Listener
-		var err error
-		if port != 0 {
-			l, err = net.Listen("tcp", net.JoinHostPort(Host, strconv.Itoa(port)))
-		} else {
-			l, err = listenFree(Host) // outside the ephemeral range (ports.go)
-		}
-		if err != nil {
-			if port != 0 {
-				return 0, fmt.Errorf("localkafka: client port %d on %s is taken (another local cluster? stop it "+
-					"with go run ./cmd/localkafka stop): %w", port, Host, err)
-			}
-			return 0, fmt.Errorf("localkafka: picking a free port on %s: %w", Host, err)
-		}
-		open = append(open, l)
-		return l.Addr().(*net.TCPAddr).Port, nil
-	}
-	client = make([]int, nodes)
-	controller = make([]int, nodes)
-	for i := range client {
-		want := 0
-		if i < len(fixed) {
-			want = fixed[i]
-		}
-		if client[i], err = listen(want); err != nil {
-			return nil, nil, err
-		}
-		if controller[i], err = listen(0); err != nil {
-			return nil, nil, err
+// prepare writes the certificates and every node's files, formats the
+// storage and makes the admin client; no process runs yet.
+func (c *Cluster) prepare(ctx context.Context) error {
+	if c.spec.Secure() {
+		if err := c.writeStackPKI(); err != nil {
+			return err
 		}
 	}
-	return client, controller, nil
+	if c.opts.Security != nil {
+		if err := c.writeTLS(); err != nil {
+			return err
+		}
+	}
+	if err := c.writeFiles(); err != nil {
+		return err
+	}
+	if err := c.format(ctx); err != nil {
+		return err
+	}
+	var err error
+	c.admin, err = kgo.NewClient(append(c.adminTLS(), kgo.SeedBrokers(c.Bootstrap()...), kgo.DialTimeout(2*time.Second))...)
+	if err != nil {
+		return err
+	}
+	c.adm = kadm.NewClient(c.admin)
+	return nil
+}
+
+// launch starts every node and waits until the cluster is usable; the
+// caller stops the cluster when it fails.
+func (c *Cluster) launch(ctx context.Context) error {
+	for _, n := range c.nodes {
+		if err := c.startProcess(n); err != nil {
+			return err
+		}
+	}
+	if err := c.waitReady(ctx, c.nodeIDs()); err != nil {
+		return err
+	}
+	if c.opts.Security != nil {
+		return c.createSuperUser(ctx)
+	}
+	return nil
 }
 
 // writeFiles writes each node's server.properties (from the program's own
@@ -358,89 +348,6 @@ func (c *Cluster) format(ctx context.Context) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-// jvmArgs is a node's java command line.
-func (c *Cluster) jvmArgs(id int) []string {
-	d := nodeDir(c.opts.Dir, id)
-	args := strings.Fields(c.opts.HeapOpts)
-	args = append(args,
-		// C1 only: on 2 cores C2's compile threads compete with startup
-		// (a 3-node start measured 22-23 s with C2, 16 s without);
-		// throughput is not what a local cluster is for.
-		"-XX:TieredStopAtLevel=1",
-		"-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
-		"-Dlog4j2.configurationFile="+filepath.Join(d, log4jFile),
-		"-Dkafka.logs.dir="+d)
-	args = append(args, c.opts.ExtraJVMOpts...)
-	return append(args, "-cp", classpath(c.libs), ServerClass, filepath.Join(d, propertiesFile))
-}
-
-// startProcess starts node n's JVM in its own session, output appended to
-// console.log, and records its pid.
-func (c *Cluster) startProcess(n *node) error {
-	d := nodeDir(c.opts.Dir, n.id)
-	console, err := os.OpenFile(filepath.Join(d, consoleFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	defer console.Close()
-	args := c.jvmArgs(n.id)
-	fmt.Fprintf(console, "=== localkafka: starting node %d at %s: %s %s\n", n.id, time.Now().Format(time.RFC3339),
-		c.opts.Java, strings.Join(args, " "))
-	cmd := exec.Command(c.opts.Java, args...)
-	cmd.Dir = d
-	cmd.Stdout, cmd.Stderr = console, console
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if !c.opts.Detach {
-		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("localkafka: node %d: starting %s: %w", n.id, c.opts.Java, err)
-	}
-	exited := make(chan struct{})
-	n.mu.Lock()
-	n.pid, n.exited, n.state = cmd.Process.Pid, exited, ""
-	n.mu.Unlock()
-	if err := writePid(c.opts.Dir, n.id, cmd.Process.Pid); err != nil {
-		_ = signalNode(cmd.Process.Pid, syscall.SIGKILL)
-		return err
-	}
-	go func() {
-		err := cmd.Wait()
-		state := "exited with status 0"
-		if err != nil {
-			state = err.Error()
-		}
-		n.mu.Lock()
-		n.state = state
-		n.mu.Unlock()
-		removePid(c.opts.Dir, n.id)
-		close(exited)
-	}()
-	return nil
-}
-
-// running returns the node's pid and exit channel if its process runs.
-func (n *node) running() (pid int, exited chan struct{}, ok bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.exited == nil {
-		return 0, nil, false
-	}
-	select {
-	case <-n.exited:
-		return 0, nil, false
-	default:
-		return n.pid, n.exited, true
-	}
-}
-
-// exitState says how the node's last process ended ("" while it runs).
-func (n *node) exitState() string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.state
 }
 
 func (c *Cluster) node(id int) (*node, error) {
@@ -518,94 +425,4 @@ func (c *Cluster) Admin() *kadm.Client { return c.adm }
 // closes it.
 func (c *Cluster) Client(opts ...kgo.Opt) (*kgo.Client, error) {
 	return kgo.NewClient(append(append(c.adminTLS(), kgo.SeedBrokers(c.Bootstrap()...)), opts...)...)
-}
-
-// Kill sends SIGKILL to node id (a crash: no controlled shutdown) and waits
-// until the process has exited.
-func (c *Cluster) Kill(id int) error {
-	n, err := c.node(id)
-	if err != nil {
-		return err
-	}
-	return c.signalAndWait(n, syscall.SIGKILL, 10*time.Second)
-}
-
-// StopNode shuts node id down with SIGTERM (a controlled shutdown: the
-// controller moves its leaderships and shrinks its ISRs first) and kills it
-// if it has not exited after the stop timeout.
-func (c *Cluster) StopNode(id int) error {
-	n, err := c.node(id)
-	if err != nil {
-		return err
-	}
-	return c.stopNode(n)
-}
-
-func (c *Cluster) stopNode(n *node) error {
-	err := c.signalAndWait(n, syscall.SIGTERM, c.opts.StopTimeout)
-	if err == nil {
-		return nil
-	}
-	if errKill := c.signalAndWait(n, syscall.SIGKILL, 10*time.Second); errKill != nil {
-		return errKill
-	}
-	return nil
-}
-
-// signalAndWait signals the node's process group and waits up to timeout for
-// the process to exit. A node that does not run is not an error.
-func (c *Cluster) signalAndWait(n *node, sig syscall.Signal, timeout time.Duration) error {
-	pid, exited, ok := n.running()
-	if !ok {
-		return nil
-	}
-	if err := signalNode(pid, sig); err != nil {
-		return fmt.Errorf("localkafka: node %d (pid %d): %s: %w", n.id, pid, sig, err)
-	}
-	select {
-	case <-exited:
-		return nil
-	case <-time.After(timeout):
-		return fmt.Errorf("localkafka: node %d (pid %d) still runs %s after %s (%s)", n.id, pid, timeout, sig,
-			c.Logs(n.id))
-	}
-}
-
-// Restart starts node id again (stopping it first if it runs) and waits until
-// it is back: answering on its own client port and listed by the cluster.
-func (c *Cluster) Restart(ctx context.Context, id int) error {
-	n, err := c.node(id)
-	if err != nil {
-		return err
-	}
-	if err := c.stopNode(n); err != nil {
-		return err
-	}
-	if err := c.startProcess(n); err != nil {
-		return err
-	}
-	return c.waitReady(ctx, []int{id})
-}
-
-// Stop ends every node: SIGTERM to all at once, SIGKILL to those still
-// running after the stop timeout. It returns once no node process runs.
-// Calling it again does nothing.
-func (c *Cluster) Stop() error {
-	c.stopOnce.Do(func() {
-		var wg sync.WaitGroup
-		errs := make([]error, len(c.nodes))
-		for i, n := range c.nodes {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = c.stopNode(n)
-			}()
-		}
-		wg.Wait()
-		if c.admin != nil {
-			c.admin.Close()
-		}
-		c.stopErr = errors.Join(errs...)
-	})
-	return c.stopErr
 }

@@ -61,3 +61,49 @@ func FreePort(host string) (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// pickPorts returns each node's client and controller port: the fixed client
+// ports given (checked free) and free loopback ports outside the ephemeral
+// range for the rest (ports.go: a node restarts on the same ports). All
+// listeners stay open until every port is chosen, so no port is picked twice.
+func pickPorts(nodes int, fixed []int) (client, controller []int, err error) {
+	var open []net.Listener
+	defer func() {
+		for _, l := range open {
+			l.Close()
+		}
+	}()
+	listen := func(port int) (int, error) {
+		var l net.Listener
+		var err error
+		if port != 0 {
+			l, err = net.Listen("tcp", net.JoinHostPort(Host, strconv.Itoa(port)))
+		} else {
+			l, err = listenFree(Host) // outside the ephemeral range (ports.go)
+		}
+		if err != nil {
+			if port != 0 {
+				return 0, fmt.Errorf("localkafka: client port %d on %s is taken (another local cluster? stop it "+
+					"with go run ./cmd/localkafka stop): %w", port, Host, err)
+			}
+			return 0, fmt.Errorf("localkafka: picking a free port on %s: %w", Host, err)
+		}
+		open = append(open, l)
+		return l.Addr().(*net.TCPAddr).Port, nil
+	}
+	client = make([]int, nodes)
+	controller = make([]int, nodes)
+	for i := range client {
+		want := 0
+		if i < len(fixed) {
+			want = fixed[i]
+		}
+		if client[i], err = listen(want); err != nil {
+			return nil, nil, err
+		}
+		if controller[i], err = listen(0); err != nil {
+			return nil, nil, err
+		}
+	}
+	return client, controller, nil
+}
