@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/pki"
+	"github.com/umbrella-platform/umbrella-streaming/internal/testpki"
 )
 
 // ListenerCertificates without any Kafka: the generated chain verifies as
@@ -107,30 +107,18 @@ func mustParseCert(t *testing.T, s string) *x509.Certificate {
 }
 
 // mustParseKey parses an unencrypted PKCS#8 "PRIVATE KEY" and checks it
-// belongs to certPEM.
+// belongs to certPEM (testpki.KeyFor).
 func mustParseKey(t *testing.T, keyPEM, certPEM string) *ecdsa.PrivateKey {
 	t.Helper()
-	b, rest := pem.Decode([]byte(keyPEM))
-	require.NotNil(t, b)
-	assert.Empty(t, strings.TrimSpace(string(rest)))
-	require.Equal(t, "PRIVATE KEY", b.Type, "Kafka's PEM keystore reads unencrypted PKCS#8 only")
-	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	key, err := testpki.KeyFor(keyPEM, certPEM)
 	require.NoError(t, err)
-	key, ok := k.(*ecdsa.PrivateKey)
-	require.True(t, ok, "an ECDSA key")
-	assert.Equal(t, "P-256", key.Curve.Params().Name)
-	assert.True(t, key.PublicKey.Equal(mustParseCert(t, certPEM).PublicKey), "the key belongs to its certificate")
 	return key
 }
 
 // verify checks cert against the CA alone for usage and, if not "", host.
 func verify(t *testing.T, caPEM, certPEM, host string, usage x509.ExtKeyUsage) error {
 	t.Helper()
-	pool := x509.NewCertPool()
-	require.True(t, pool.AppendCertsFromPEM([]byte(caPEM)))
-	_, err := mustParseCert(t, certPEM).Verify(x509.VerifyOptions{Roots: pool, DNSName: host,
-		KeyUsages: []x509.ExtKeyUsage{usage}})
-	return err
+	return testpki.VerifyAt(caPEM, certPEM, host, usage, time.Time{})
 }
 
 // TestListenerCertificatesChain guards what brokers and clients will check:

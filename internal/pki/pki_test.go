@@ -1,4 +1,4 @@
-package pki
+package pki_test
 
 import (
 	"crypto/ecdsa"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/umbrella-platform/umbrella-streaming/internal/pki"
+	"github.com/umbrella-platform/umbrella-streaming/internal/testpki"
 )
 
 // The CA and leaves without any resource around them: their shape (what
@@ -21,48 +23,35 @@ import (
 // validity window drops.
 var testNow = time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.FixedZone("CET", 3600))
 
-func mustCA(t *testing.T, cn string, days int) (Pair, Signer) {
+func mustCA(t *testing.T, cn string, days int) (pki.Pair, pki.Signer) {
 	t.Helper()
-	ca, err := NewCA(cn, days, testNow)
+	ca, err := pki.NewCA(cn, days, testNow)
 	require.NoError(t, err)
-	s, err := LoadSigner(ca.CertPEM, ca.KeyPEM)
+	s, err := pki.LoadSigner(ca.CertPEM, ca.KeyPEM)
 	require.NoError(t, err)
 	return ca, s
 }
 
 func mustParseCert(t *testing.T, s string) *x509.Certificate {
 	t.Helper()
-	cert, err := ParseCertificate(s)
+	cert, err := pki.ParseCertificate(s)
 	require.NoError(t, err)
 	return cert
 }
 
 // mustParseKey parses an unencrypted PKCS#8 "PRIVATE KEY" and checks it
-// belongs to certPEM.
+// belongs to certPEM (testpki.KeyFor).
 func mustParseKey(t *testing.T, keyPEM, certPEM string) *ecdsa.PrivateKey {
 	t.Helper()
-	b, rest := pem.Decode([]byte(keyPEM))
-	require.NotNil(t, b)
-	assert.Empty(t, strings.TrimSpace(string(rest)))
-	require.Equal(t, "PRIVATE KEY", b.Type, "Kafka's PEM keystore reads unencrypted PKCS#8 only")
-	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	key, err := testpki.KeyFor(keyPEM, certPEM)
 	require.NoError(t, err)
-	key, ok := k.(*ecdsa.PrivateKey)
-	require.True(t, ok, "an ECDSA key")
-	assert.Equal(t, "P-256", key.Curve.Params().Name)
-	assert.True(t, key.PublicKey.Equal(mustParseCert(t, certPEM).PublicKey), "the key belongs to its certificate")
 	return key
 }
 
-// verify checks cert against the CA alone, at the pinned clock, for usage
-// and, if not "", host.
+// verify checks cert against the CA alone for usage and, if not "", host.
 func verify(t *testing.T, caPEM, certPEM, host string, usage x509.ExtKeyUsage) error {
 	t.Helper()
-	pool := x509.NewCertPool()
-	require.True(t, pool.AppendCertsFromPEM([]byte(caPEM)))
-	_, err := mustParseCert(t, certPEM).Verify(x509.VerifyOptions{Roots: pool, DNSName: host,
-		KeyUsages: []x509.ExtKeyUsage{usage}, CurrentTime: testNow})
-	return err
+	return testpki.VerifyAt(caPEM, certPEM, host, usage, testNow)
 }
 
 // TestNewCA guards the CA: self-signed, signs leaves only, the validity
@@ -81,7 +70,7 @@ func TestNewCA(t *testing.T) {
 	mustParseKey(t, ca.KeyPEM, ca.CertPEM)
 
 	start := time.Date(2026, 3, 4, 4, 6, 7, 0, time.UTC)
-	assert.True(t, start.Add(-Backdate).Equal(cert.NotBefore), "NotBefore %s", cert.NotBefore)
+	assert.True(t, start.Add(-pki.Backdate).Equal(cert.NotBefore), "NotBefore %s", cert.NotBefore)
 	assert.True(t, start.Add(3650*24*time.Hour).Equal(cert.NotAfter), "NotAfter %s", cert.NotAfter)
 	assert.True(t, ca.NotAfter.Equal(cert.NotAfter), "the pair says when it expires")
 	assert.Equal(t, 1, cert.SerialNumber.Sign(), "a positive serial")
@@ -94,7 +83,7 @@ func TestNewCA(t *testing.T) {
 func TestIssue(t *testing.T) {
 	ca, s := mustCA(t, "kafka-broker CA", 3650)
 	names := []string{"*.kafka-headless.ns.svc", "localhost", "127.0.0.1", "localhost", "::1", "127.0.0.1"}
-	server, err := s.Issue("kafka-broker", names, ServerUsages(), 365, testNow)
+	server, err := s.Issue("kafka-broker", names, pki.ServerUsages(), 365, testNow)
 	require.NoError(t, err)
 	cert := mustParseCert(t, server.CertPEM)
 	assert.Equal(t, "CN=kafka-broker", cert.Subject.String(), "the whole subject is the CN: principal User:kafka-broker")
@@ -115,7 +104,7 @@ func TestIssue(t *testing.T) {
 	assert.NoError(t, verify(t, ca.CertPEM, server.CertPEM, "", x509.ExtKeyUsageClientAuth))
 	assert.Error(t, verify(t, ca.CertPEM, server.CertPEM, "kafka-headless.ns.svc", x509.ExtKeyUsageServerAuth))
 
-	client, err := s.Issue("umbrella-deployer", nil, ClientUsages(), 365, testNow)
+	client, err := s.Issue("umbrella-deployer", nil, pki.ClientUsages(), 365, testNow)
 	require.NoError(t, err)
 	ccert := mustParseCert(t, client.CertPEM)
 	assert.Equal(t, "CN=umbrella-deployer", ccert.Subject.String())
@@ -138,12 +127,12 @@ func TestIssue(t *testing.T) {
 // refused with the fix (it would stop verifying before its notAfter).
 func TestIssueRefusesLeafOutlivingCA(t *testing.T) {
 	_, ca := mustCA(t, "kafka-broker CA", 60)
-	_, err := ca.Issue("late", nil, ClientUsages(), 30, testNow.Add(40*24*time.Hour))
+	_, err := ca.Issue("late", nil, pki.ClientUsages(), 30, testNow.Add(40*24*time.Hour))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "after its CA expires (")
 	assert.Contains(t, err.Error(), "lower validityDays, or raise caValidityDays (which replaces the CA: every client must then trust the new one)")
 
-	_, err = ca.Issue("in time", nil, ClientUsages(), 30, testNow.Add(30*24*time.Hour))
+	_, err = ca.Issue("in time", nil, pki.ClientUsages(), 30, testNow.Add(30*24*time.Hour))
 	assert.NoError(t, err, "a leaf ending with its CA is fine")
 }
 
@@ -154,17 +143,17 @@ func TestLoadSignerRefusals(t *testing.T) {
 	garbage := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("garbage")}))
 	garbageKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("garbage")}))
 
-	_, err := LoadSigner("not pem", ca.KeyPEM)
+	_, err := pki.LoadSigner("not pem", ca.KeyPEM)
 	assert.EqualError(t, err, "the state's caCertPem or caKeyPem is not PEM")
-	_, err = LoadSigner(ca.CertPEM, "")
+	_, err = pki.LoadSigner(ca.CertPEM, "")
 	assert.EqualError(t, err, "the state's caCertPem or caKeyPem is not PEM")
-	_, err = LoadSigner(garbage, ca.KeyPEM)
+	_, err = pki.LoadSigner(garbage, ca.KeyPEM)
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "parsing the state's caCertPem: "), err.Error())
-	_, err = LoadSigner(ca.CertPEM, garbageKey)
+	_, err = pki.LoadSigner(ca.CertPEM, garbageKey)
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "parsing the state's caKeyPem: "), err.Error())
-	_, err = LoadSigner(ca.CertPEM, other.KeyPEM)
+	_, err = pki.LoadSigner(ca.CertPEM, other.KeyPEM)
 	assert.EqualError(t, err, "the state's caKeyPem is not the key of caCertPem")
 }
 
@@ -172,11 +161,11 @@ func TestLoadSignerRefusals(t *testing.T) {
 // of anything else.
 func TestParseCertificate(t *testing.T) {
 	ca, _ := mustCA(t, "kafka-broker CA", 10)
-	cert, err := ParseCertificate(ca.CertPEM + ca.KeyPEM)
+	cert, err := pki.ParseCertificate(ca.CertPEM + ca.KeyPEM)
 	require.NoError(t, err)
 	assert.Equal(t, "CN=kafka-broker CA", cert.Subject.String())
 	for _, bad := range []string{"", "not pem", ca.KeyPEM} {
-		_, err := ParseCertificate(bad)
+		_, err := pki.ParseCertificate(bad)
 		assert.EqualError(t, err, "the state holds a certificate that is not PEM", "%q", bad)
 	}
 }
@@ -184,26 +173,26 @@ func TestParseCertificate(t *testing.T) {
 // TestFirstExpiry: the earliest notAfter among the certificates.
 func TestFirstExpiry(t *testing.T) {
 	_, s := mustCA(t, "kafka-broker CA", 100)
-	long, err := s.Issue("long", nil, ClientUsages(), 90, testNow)
+	long, err := s.Issue("long", nil, pki.ClientUsages(), 90, testNow)
 	require.NoError(t, err)
-	short, err := s.Issue("short", nil, ClientUsages(), 30, testNow)
+	short, err := s.Issue("short", nil, pki.ClientUsages(), 30, testNow)
 	require.NoError(t, err)
-	first, err := FirstExpiry(long.CertPEM, short.CertPEM, long.CertPEM)
+	first, err := pki.FirstExpiry(long.CertPEM, short.CertPEM, long.CertPEM)
 	require.NoError(t, err)
 	assert.True(t, short.NotAfter.Equal(first), "first %s", first)
-	first, err = FirstExpiry()
+	first, err = pki.FirstExpiry()
 	require.NoError(t, err)
 	assert.True(t, first.IsZero())
-	_, err = FirstExpiry(long.CertPEM, "not pem")
+	_, err = pki.FirstExpiry(long.CertPEM, "not pem")
 	assert.EqualError(t, err, "the state holds a certificate that is not PEM")
 }
 
 // TestUsagesAreFresh: a caller changing its usages cannot change another's.
 func TestUsagesAreFresh(t *testing.T) {
-	u := ServerUsages()
+	u := pki.ServerUsages()
 	u[0] = x509.ExtKeyUsageAny
-	assert.Equal(t, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, ServerUsages())
-	c := ClientUsages()
+	assert.Equal(t, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, pki.ServerUsages())
+	c := pki.ClientUsages()
 	c[0] = x509.ExtKeyUsageAny
-	assert.Equal(t, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, ClientUsages())
+	assert.Equal(t, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, pki.ClientUsages())
 }
