@@ -177,8 +177,16 @@ func TestRealKafkaFiveNodesReplicationFactor(t *testing.T) {
 	require.NoError(t, cl.WaitReassigned(context.Background(), topic, 5))
 	grown, _, err := cl.Assignment(context.Background(), topic)
 	require.NoError(t, err)
-	want, err := placement.ResizeReplicas(before, 3, []placement.Broker{{ID: 0}, {ID: 1}, {ID: 2}, {ID: 3}, {ID: 4}})
+	beforeByID := map[placement.PartitionID][]int32{}
+	for p, r := range before {
+		beforeByID[placement.PartitionID{Topic: topic, Partition: int32(p)}] = r
+	}
+	plan, err := placement.ResizeReplicas(beforeByID, 3, []placement.Broker{{ID: 0}, {ID: 1}, {ID: 2}, {ID: 3}, {ID: 4}})
 	require.NoError(t, err)
+	want := slices.Clone(before)
+	for p, r := range plan.Moves {
+		want[p.Partition] = r
+	}
 	assert.Equal(t, want, grown, "RF 2 -> 3 from %v", before)
 	var leader, follower []string
 	var involved []int32

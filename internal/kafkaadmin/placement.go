@@ -252,7 +252,7 @@ func (k *Client) drain(ctx context.Context, n int, throttle int64, progress func
 	res.BytesMoved, _ = k.movedBytes(ctx, v.Current, plan) // a figure: an unread size counts 0
 	progress(fmt.Sprintf("moving %d replicas (%s) of %d partitions off brokers outside %s",
 		res.ReplicasMoved, placement.HumanBytes(res.BytesMoved), res.Partitions, placement.IDRange(n)))
-	return res, k.applyPlan(ctx, v.Current, plan, throttle, progress)
+	return res, k.applyPlan(ctx, v.Current, plan, clusterScope(throttle, progress))
 }
 
 // waitRegistered waits until brokers 0..n-1 are all registered (new broker

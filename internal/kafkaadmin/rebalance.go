@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -129,132 +128,7 @@ func (k *Client) Rebalance(ctx context.Context, brokers []int32, throttle int64,
 	res.BytesMoved, _ = k.movedBytes(ctx, current, plan) // a figure: an unread size counts 0
 	progress(fmt.Sprintf("moving %d replicas (%d bytes) of %d partitions onto brokers %v",
 		res.ReplicasMoved, res.BytesMoved, res.Partitions, brokers))
-	return res, k.applyPlan(ctx, current, plan, throttle, progress)
-}
-
-// applyPlan throttles the moves topic by topic, submits them in one
-// AlterPartitionAssignments, waits for them, elects the preferred leaders
-// and removes the throttles, also when something failed.
-func (k *Client) applyPlan(ctx context.Context, current map[placement.PartitionID][]int32, plan placement.Plan, rate int64,
-	progress func(string),
-) (err error) {
-	byTopic := map[string][]placement.PartitionID{}
-	for p := range plan.Moves {
-		byTopic[p.Topic] = append(byTopic[p.Topic], p)
-	}
-	for _, topic := range slices.Sorted(maps.Keys(byTopic)) {
-		before, after := topicLists(current, plan.Moves, byTopic[topic])
-		throttle, ok := throttleFor(before, after)
-		if !ok {
-			continue
-		}
-		throttle.Rate = rate
-		defer func() {
-			if cerr := k.clearThrottle(ctx, topic, throttle); cerr != nil {
-				err = errors.Join(err, fmt.Errorf("removing the reassignment throttle (remove it with kafka-configs "+
-					"--delete-config): %w", cerr))
-			}
-		}()
-		if err := k.setThrottle(ctx, topic, throttle); err != nil {
-			return err
-		}
-	}
-	var req kadm.AlterPartitionAssignmentsReq
-	set := kadm.TopicsSet{}
-	for p, replicas := range plan.Moves {
-		req.Assign(p.Topic, p.Partition, replicas)
-		set.Add(p.Topic, p.Partition)
-	}
-	actx, cancel := k.WithTimeout(ctx)
-	resps, err := k.adm.AlterPartitionAssignments(actx, req)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("AlterPartitionAssignments request failed: %w", err)
-	}
-	for _, r := range resps.Sorted() {
-		if r.Err != nil {
-			return TopicError(r.Topic, fmt.Sprintf("AlterPartitionAssignments partition %d", r.Partition), r.Err, r.ErrMessage)
-		}
-	}
-	progress(fmt.Sprintf("submitted the moves of %d partitions", len(plan.Moves)))
-	if _, err := k.waitNoReassignment(ctx, progress); err != nil {
-		return err
-	}
-	if err := k.waitAssignmentShown(ctx, plan.Moves); err != nil {
-		return err
-	}
-	return k.ElectPreferred(ctx, set)
-}
-
-// waitAssignmentShown waits until every broker's own metadata shows each
-// moved partition on its new brokers: the controller reports a reassignment
-// done before every broker has applied it, and a client asking a lagging
-// Broker would still see the old replicas.
-func (k *Client) waitAssignmentShown(ctx context.Context, moves map[placement.PartitionID][]int32) error {
-	return Poll(ctx, k.timeout, "waiting until every broker shows the new replicas", func(ctx context.Context) (bool, error) {
-		shown, _, err := k.ClusterAssignment(ctx)
-		if err != nil {
-			return false, err
-		}
-		for p, r := range moves {
-			if !slices.Equal(slices.Sorted(slices.Values(shown[p])), slices.Sorted(slices.Values(r))) {
-				return false, nil
-			}
-		}
-		return true, nil
-	})
-}
-
-// topicLists are the partitions' lists before and after, indexed by
-// partition number as throttleFor wants them (gaps left empty).
-func topicLists(current, moves map[placement.PartitionID][]int32, parts []placement.PartitionID) (before, after [][]int32) {
-	n := 0
-	for _, p := range parts {
-		n = max(n, int(p.Partition)+1)
-	}
-	before, after = make([][]int32, n), make([][]int32, n)
-	for _, p := range parts {
-		before[p.Partition], after[p.Partition] = current[p], moves[p]
-	}
-	return before, after
-}
-
-// waitNoReassignment polls ListPartitionReassignments until no partition of
-// the cluster is being reassigned and returns how many were at first. The
-// wait is bounded by ctx only: moving data can take far longer than one
-// request.
-func (k *Client) waitNoReassignment(ctx context.Context, progress func(string)) (int, error) {
-	first := -1
-	delay := 200 * time.Millisecond
-	for {
-		n, err := k.reassigningPartitions(ctx)
-		var inCluster *inClusterNameError
-		switch {
-		case err != nil && (isKafkaError(err) || ctx.Err() != nil || errors.As(err, &inCluster)):
-			// An in-cluster name from outside the cluster never resolves: asking
-			// again would only hide the fix the error names.
-			return max(first, 0), err
-		case err != nil:
-			// No answer (a broker restarting mid-move): ask again.
-			progress(fmt.Sprintf("asking which partitions are still reassigning: %v; asking again", err))
-		case first < 0 && n == 0:
-			return 0, nil
-		case n == 0:
-			return first, nil
-		default:
-			if first < 0 {
-				first = n
-			}
-			progress(fmt.Sprintf("%d partitions still reassigning", n))
-		}
-		select {
-		case <-ctx.Done():
-			return first, fmt.Errorf("waiting for %d partition reassignments: %w (they continue in the cluster; "+
-				"the next run waits for them and goes on)", n, ctx.Err())
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, 2*time.Second)
-	}
+	return res, k.applyPlan(ctx, current, plan, clusterScope(throttle, progress))
 }
 
 // clearLeftoverThrottles removes reassignment throttles that no reassignment
@@ -335,30 +209,6 @@ func (k *Client) clearLeftoverThrottles(ctx context.Context, progress func(strin
 	return nil
 }
 
-// reassigningPartitions counts the partitions the cluster is reassigning.
-// It asks with a null topic list, which means every topic (kadm's
-// ListPartitionReassignments sends nothing for an empty set and reports
-// none).
-func (k *Client) reassigningPartitions(ctx context.Context) (int, error) {
-	ctx, cancel := k.WithTimeout(ctx)
-	defer cancel()
-	req := kmsg.NewPtrListPartitionReassignmentsRequest()
-	req.TimeoutMillis = int32(k.timeout / time.Millisecond)
-	resp, err := req.RequestWith(ctx, k.raw)
-	if err != nil {
-		return 0, fmt.Errorf("ListPartitionReassignments request failed: %w", err)
-	}
-	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
-		return 0, fmt.Errorf("ListPartitionReassignments: %w (%s)%s", err, deref(resp.ErrorMessage),
-			HintSuffix(kafkaHint("", "ListPartitionReassignments", err, "")))
-	}
-	n := 0
-	for _, t := range resp.Topics {
-		n += len(t.Partitions)
-	}
-	return n, nil
-}
-
 // ElectPreferred makes each partition's first replica its leader where it
 // is not: a move changes preferred leaders, and Kafka's own automatic
 // rebalance only runs every few minutes. A replica that has just joined the
@@ -430,7 +280,7 @@ func (k *Client) movedBytes(ctx context.Context, current map[placement.Partition
 // earlier, interrupted run left running (returning how many) and removes the
 // throttles it left behind.
 func (k *Client) finishEarlierMoves(ctx context.Context, progress func(string)) (int, error) {
-	running, err := k.waitNoReassignment(ctx, progress)
+	running, err := k.waitNoReassignment(ctx, nil, 0, clusterScope(0, progress))
 	if err != nil {
 		return running, err
 	}

@@ -49,7 +49,7 @@ func PlanDrain(current map[PartitionID][]int32, leaving []int32, targets []Broke
 			if !slices.Contains(leaving, r) {
 				continue
 			}
-			to := pickTarget(next, r, order, rack, load, -1)
+			to := pickBroker(next, r, order, rack, load, -1, lowestID)
 			next[i] = to
 			load[to]++
 			plan.ReplicasMoved++

@@ -1,12 +1,19 @@
+// Package placement decides where replicas go, as pure functions of the
+// cluster's current assignment: no Kafka request, no context. Each planner
+// (ResizeReplicas for a replication factor change, PlanRebalance for a
+// rebalance, PlanDrain for a scale-in) returns one Plan, which
+// internal/kafkaadmin applies one way whatever planned it.
 package placement
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 )
 
-// Broker is one Kafka broker as the placement function sees it: its node ID
-// and its rack (empty when the broker has no broker.rack).
+// Broker is one Kafka broker as the planners see it: its node ID and its
+// rack (empty when the broker has no broker.rack).
 type Broker struct {
 	// ID is the broker's node.id.
 	ID int32
@@ -14,65 +21,87 @@ type Broker struct {
 	Rack string
 }
 
-// PlaceReplicas returns a balanced, deterministic replica assignment: element
-// p is the replica list of partition p, its first entry the preferred leader.
-//
-// It is a pure function of its arguments. Brokers are sorted by ID; when they
-// carry more than one distinct rack they are interleaved rack by rack (racks
-// sorted by name), so that consecutive brokers sit in different racks.
-// Partition p is led by the (p mod n)-th broker of that order, which spreads
-// leaders round-robin; followers are taken from the brokers that follow the
-// leader, first preferring racks the partition does not use yet, then any
-// broker it does not use yet. With one rack or none this is the plain
-// "leader, next, next" ring, which gives every broker the same number of
-// replicas when partitions is a multiple of the broker count.
-//
-// It returns an error naming the field, value and limit when partitions or
-// replicationFactor is below 1, when replicationFactor exceeds the number of
-// brokers, or when broker IDs repeat.
-func PlaceReplicas(partitions, replicationFactor int, brokers []Broker) ([][]int32, error) {
-	switch {
-	case partitions < 1:
-		return nil, fmt.Errorf("partitions = %d is below 1: a topic needs at least one partition", partitions)
-	}
-	if err := CheckReplicationFactor(replicationFactor, brokers); err != nil {
-		return nil, err
-	}
-	order, err := placementOrder(brokers)
-	if err != nil {
-		return nil, err
-	}
-	n := len(order)
-	racked := distinctRacks(order) > 1
-
-	assignment := make([][]int32, partitions)
-	for p := range partitions {
-		start := p % n
-		replicas := []int32{order[start].ID}
-		usedBroker := map[int32]bool{order[start].ID: true}
-		usedRack := map[string]bool{order[start].Rack: true}
-		if racked {
-			// First pass: one replica per rack not yet used by this partition.
-			for i := 1; i < n && len(replicas) < replicationFactor; i++ {
-				b := order[(start+i)%n]
-				if !usedRack[b.Rack] {
-					replicas = append(replicas, b.ID)
-					usedBroker[b.ID], usedRack[b.Rack] = true, true
-				}
-			}
-		}
-		// Second pass: any broker not yet used, in ring order.
-		for i := 1; i < n && len(replicas) < replicationFactor; i++ {
-			b := order[(start+i)%n]
-			if !usedBroker[b.ID] {
-				replicas = append(replicas, b.ID)
-				usedBroker[b.ID] = true
-			}
-		}
-		assignment[p] = replicas
-	}
-	return assignment, nil
+// PartitionID names one partition of one topic.
+type PartitionID struct {
+	Topic     string
+	Partition int32
 }
+
+// ComparePartitions orders partitions by topic, then by partition number:
+// the order every planner walks them in, so that plans are deterministic.
+func ComparePartitions(a, b PartitionID) int {
+	return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+}
+
+// Plan is what a planner decides: the partitions whose replica list
+// changes, with their new lists, and how many replicas must be copied to a
+// broker that does not hold them yet.
+type Plan struct {
+	// Moves are the new replica lists (first entry the preferred leader) of the
+	// partitions that change, data moves and leader swaps alike.
+	Moves map[PartitionID][]int32
+	// ReplicasMoved counts the replicas that land on a new broker (the data to
+	// copy); leader swaps within a replica list copy nothing.
+	ReplicasMoved int
+}
+
+// planOf is the Plan that turns current into target: the partitions whose
+// list differs, and the replicas target adds.
+func planOf(parts []PartitionID, current, target map[PartitionID][]int32) Plan {
+	plan := Plan{Moves: map[PartitionID][]int32{}}
+	for _, p := range parts {
+		if slices.Equal(target[p], current[p]) {
+			continue
+		}
+		plan.Moves[p] = target[p]
+		for _, r := range target[p] {
+			if !slices.Contains(current[p], r) {
+				plan.ReplicasMoved++
+			}
+		}
+	}
+	return plan
+}
+
+// noBroker is pickBroker's "none": no broker qualifies, or (as leaving) no
+// replica gives up its rack.
+const noBroker int32 = -1
+
+// pickBroker is the one chooser of the planners: the broker to take a
+// replica of the partition holding replicas. It is one the partition does not
+// use; on a rack the partition does not use if there is one, counting the
+// racks of replicas except leaving (the replica that moves gives its rack up;
+// noBroker when a replica is added); the least loaded; then the lowest
+// tie(broker), which keeps the result deterministic. With maxLoad >= 0 only
+// brokers loaded below maxLoad qualify. It returns noBroker if none does.
+func pickBroker(replicas []int32, leaving int32, order []Broker, rack map[int32]string, load map[int32]int,
+	maxLoad int, tie func(Broker) int,
+) int32 {
+	usedRack := map[string]bool{}
+	for _, r := range replicas {
+		if r != leaving {
+			usedRack[rack[r]] = true
+		}
+	}
+	best, bestKey := noBroker, [3]int{}
+	for _, b := range order {
+		if slices.Contains(replicas, b.ID) || (maxLoad >= 0 && load[b.ID] >= maxLoad) {
+			continue
+		}
+		sameRack := 0
+		if usedRack[b.Rack] {
+			sameRack = 1
+		}
+		key := [3]int{sameRack, load[b.ID], tie(b)}
+		if best == noBroker || slices.Compare(key[:], bestKey[:]) < 0 {
+			best, bestKey = b.ID, key
+		}
+	}
+	return best
+}
+
+// lowestID is pickBroker's tie-break for moves: the lowest broker ID.
+func lowestID(b Broker) int { return int(b.ID) }
 
 // placementOrder sorts brokers by ID and, when more than one rack is present,
 // interleaves them rack by rack.

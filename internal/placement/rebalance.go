@@ -1,33 +1,10 @@
 package placement
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"slices"
 )
-
-// PartitionID names one partition of one topic.
-type PartitionID struct {
-	Topic     string
-	Partition int32
-}
-
-func ComparePartitions(a, b PartitionID) int {
-	return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
-}
-
-// Plan is what PlanRebalance decides: the partitions whose replica
-// list changes, with their new lists, and how many replicas must be copied
-// to a broker that does not hold them yet.
-type Plan struct {
-	// Moves are the new replica lists (first entry the preferred leader) of the
-	// partitions that change, data moves and leader swaps alike.
-	Moves map[PartitionID][]int32
-	// ReplicasMoved counts the replicas that land on a new broker (the data to
-	// copy); leader swaps within a replica list copy nothing.
-	ReplicasMoved int
-}
 
 // PlanRebalance spreads the cluster's replicas over brokers (issue 17): the
 // replicas of brokers not in the list move to brokers in it (scale-in), and
@@ -78,7 +55,7 @@ func PlanRebalance(current map[PartitionID][]int32, brokers []Broker) (Plan, err
 			if _, kept := rack[r]; kept {
 				continue
 			}
-			to := pickTarget(target[p], r, order, rack, load, -1)
+			to := pickBroker(target[p], r, order, rack, load, -1, lowestID)
 			target[p][i] = to
 			load[to]++
 		}
@@ -86,47 +63,7 @@ func PlanRebalance(current map[PartitionID][]int32, brokers []Broker) (Plan, err
 	balanceReplicas(parts, target, order, rack, load)
 	balanceLeaders(parts, target, order)
 
-	plan := Plan{Moves: map[PartitionID][]int32{}}
-	for _, p := range parts {
-		if slices.Equal(target[p], current[p]) {
-			continue
-		}
-		plan.Moves[p] = target[p]
-		for _, r := range target[p] {
-			if !slices.Contains(current[p], r) {
-				plan.ReplicasMoved++
-			}
-		}
-	}
-	return plan, nil
-}
-
-// pickTarget chooses the broker to take the replica on leaving out of
-// replicas: one the partition does not use, on a rack it does not use if
-// there is one (not counting leaving's own rack), least loaded, lowest ID.
-// With maxLoad >= 0 only brokers loaded below maxLoad qualify; -1 if none does.
-func pickTarget(replicas []int32, leaving int32, order []Broker, rack map[int32]string, load map[int32]int, maxLoad int) int32 {
-	usedRack := map[string]bool{}
-	for _, r := range replicas {
-		if r != leaving {
-			usedRack[rack[r]] = true
-		}
-	}
-	best, bestKey := int32(-1), [3]int{}
-	for _, b := range order {
-		if slices.Contains(replicas, b.ID) || (maxLoad >= 0 && load[b.ID] >= maxLoad) {
-			continue
-		}
-		sameRack := 0
-		if usedRack[b.Rack] {
-			sameRack = 1
-		}
-		key := [3]int{sameRack, load[b.ID], int(b.ID)}
-		if best < 0 || slices.Compare(key[:], bestKey[:]) < 0 {
-			best, bestKey = b.ID, key
-		}
-	}
-	return best
+	return planOf(parts, current, target), nil
 }
 
 // racksOf counts the distinct racks of replicas.
@@ -156,8 +93,8 @@ func balanceReplicas(parts []PartitionID, target map[PartitionID][]int32, order 
 			if i < 0 {
 				continue
 			}
-			to := pickTarget(target[p], from, order, rack, load, load[from]-1)
-			if to < 0 {
+			to := pickBroker(target[p], from, order, rack, load, load[from]-1, lowestID)
+			if to == noBroker {
 				continue
 			}
 			next := slices.Clone(target[p])

@@ -18,15 +18,20 @@ func brokersWithRacks(racks ...string) []Broker {
 	return out
 }
 
-// clusterOn places topics×partitions at rf on brokers with PlaceReplicas,
-// as the topics of a smaller cluster were placed.
+// clusterOn places topics×partitions at rf on brokers (sorted by ID) as
+// Kafka's own placement does without racks, and as the topics of a smaller
+// cluster were placed: partition p led by broker p mod n, its followers the
+// brokers that follow.
 func clusterOn(t *testing.T, topics, partitions, rf int, brokers []Broker) map[PartitionID][]int32 {
 	t.Helper()
+	require.LessOrEqual(t, rf, len(brokers))
 	out := map[PartitionID][]int32{}
 	for i := range topics {
-		a, err := PlaceReplicas(partitions, rf, brokers)
-		require.NoError(t, err)
-		for p, r := range a {
+		for p := range partitions {
+			r := make([]int32, rf)
+			for j := range r {
+				r[j] = brokers[(p+j)%len(brokers)].ID
+			}
 			out[PartitionID{fmt.Sprintf("topic-%d", i), int32(p)}] = r
 		}
 	}

@@ -50,7 +50,7 @@ func TestResizeReplicas(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ResizeReplicas(tt.current, tt.rf, tt.brokers)
+			got, err := resize(tt.current, tt.rf, tt.brokers)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
@@ -58,8 +58,46 @@ func TestResizeReplicas(t *testing.T) {
 }
 
 func TestResizeReplicasRefuses(t *testing.T) {
-	_, err := ResizeReplicas([][]int32{{0}}, 3, []Broker{{ID: 0}, {ID: 1}})
+	_, err := resize([][]int32{{0}}, 3, []Broker{{ID: 0}, {ID: 1}})
 	assert.EqualError(t, err, "replicationFactor = 3 exceeds brokers (2): lower replicationFactor or add brokers")
-	_, err = ResizeReplicas([][]int32{{0}}, 0, []Broker{{ID: 0}})
+	_, err = resize([][]int32{{0}}, 0, []Broker{{ID: 0}})
 	assert.EqualError(t, err, "replicationFactor = 0 is below 1: every partition needs at least one replica")
+}
+
+// resize runs ResizeReplicas on one topic's replica lists (element p is
+// partition p) and returns the lists after its plan.
+func resize(current [][]int32, rf int, brokers []Broker) ([][]int32, error) {
+	byID := map[PartitionID][]int32{}
+	for p, r := range current {
+		byID[PartitionID{"t", int32(p)}] = r
+	}
+	plan, err := ResizeReplicas(byID, rf, brokers)
+	if err != nil {
+		return nil, err
+	}
+	after := apply(byID, plan)
+	out := make([][]int32, len(current))
+	for p := range out {
+		out[p] = after[PartitionID{"t", int32(p)}]
+	}
+	return out, nil
+}
+
+// TestResizeReplicasPlan: the plan holds only the partitions that change and
+// counts the replicas added, as PlanRebalance's and PlanDrain's do.
+func TestResizeReplicasPlan(t *testing.T) {
+	current := map[PartitionID][]int32{{"t", 0}: {0, 1}, {"t", 1}: {1, 2}, {"t", 2}: {2, 0, 1}}
+	five := []Broker{{ID: 0}, {ID: 1}, {ID: 2}, {ID: 3}, {ID: 4}}
+	grow, err := ResizeReplicas(current, 3, five)
+	require.NoError(t, err)
+	// Loads before: 0 -> 2, 1 -> 3, 2 -> 2, 3 and 4 -> 0. t-0 takes 3 (the
+	// first empty broker after leader 0), t-1 then 4; t-2 has 3 already.
+	assert.Equal(t, Plan{Moves: map[PartitionID][]int32{{"t", 0}: {0, 1, 3}, {"t", 1}: {1, 2, 4}}, ReplicasMoved: 2}, grow)
+	shrink, err := ResizeReplicas(current, 2, five)
+	require.NoError(t, err)
+	// t-2 drops 1, the busiest follower; nothing is copied.
+	assert.Equal(t, Plan{Moves: map[PartitionID][]int32{{"t", 2}: {2, 0}}}, shrink)
+	same, err := ResizeReplicas(current, 3, five)
+	require.NoError(t, err)
+	assert.Equal(t, grow, same, "deterministic")
 }
