@@ -6,9 +6,11 @@
 //
 // It starts a 3-node localkafka cluster with the prod stack's spec (its
 // broker settings and heap, C2 on as in production), measures topics through
-// the engine there, then produce/consume throughput, stops it, and measures
-// throughput again on a second 3-node cluster whose broker settings are
-// Kafka's defaults.
+// the engine there (next to the raw floor, the engine with a do-nothing
+// provider and a plain kafkaadmin client making the provider's calls, issue
+// 26), then produce/consume throughput, stops it, and measures throughput
+// again on a second 3-node cluster whose broker settings are Kafka's
+// defaults.
 package main
 
 import (
@@ -52,7 +54,7 @@ func main() {
 		work       = flag.String("work", "", "folder for clusters and state (default: a new temp folder, removed after)")
 		skipTopics = flag.Bool("skip-topics", false, "skip the topics benchmark")
 		skipPerf   = flag.Bool("skip-throughput", false, "skip the throughput benchmark")
-		parallel   = flag.Int("parallel", 0, "engine --parallel and provider-alone concurrency (0: the CLI's default, 4 × GOMAXPROCS)")
+		parallel   = flag.Int("parallel", 0, "engine --parallel, and the concurrency of the provider alone and of the kafkaadmin client floor (0: the CLI's default, 4 × GOMAXPROCS)")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -69,7 +69,7 @@ func RunProvider(ctx context.Context, bootstrap []string, n, parallel int) (Prov
 	}
 	states := make([]*structpb.Struct, n)
 	var t ProviderTimes
-	t.Create, err = parallelEach(parallel, names, func(i int, name string) error {
+	t.Create, err = parallelEach("provider alone", parallel, names, func(i int, name string) error {
 		in, err := structpb.NewStruct(map[string]any{
 			"name": name, "partitions": float64(TopicPartitions), "replicationFactor": float64(TopicReplicationFactor),
 		})
@@ -96,7 +96,7 @@ func RunProvider(ctx context.Context, bootstrap []string, n, parallel int) (Prov
 	if err != nil {
 		return t, err
 	}
-	t.CheckDiff, err = parallelEach(parallel, names, func(i int, name string) error {
+	t.CheckDiff, err = parallelEach("provider alone", parallel, names, func(i int, name string) error {
 		chk, err := srv.Check(ctx, &pulumirpc.CheckRequest{Urn: urn(name), Olds: states[i], News: states[i]})
 		if err != nil {
 			return fmt.Errorf("Check: %w", err)
@@ -115,7 +115,7 @@ func RunProvider(ctx context.Context, bootstrap []string, n, parallel int) (Prov
 	if err != nil {
 		return t, err
 	}
-	t.Read, err = parallelEach(parallel, names, func(i int, name string) error {
+	t.Read, err = parallelEach("provider alone", parallel, names, func(i int, name string) error {
 		r, err := srv.Read(ctx, &pulumirpc.ReadRequest{Id: name, Urn: urn(name), Properties: states[i], Inputs: states[i]})
 		if err != nil {
 			return fmt.Errorf("Read: %w", err)
@@ -128,7 +128,7 @@ func RunProvider(ctx context.Context, bootstrap []string, n, parallel int) (Prov
 	if err != nil {
 		return t, err
 	}
-	t.Delete, err = parallelEach(parallel, names, func(i int, name string) error {
+	t.Delete, err = parallelEach("provider alone", parallel, names, func(i int, name string) error {
 		if _, err := srv.Delete(ctx, &pulumirpc.DeleteRequest{Id: name, Urn: urn(name), Properties: states[i]}); err != nil {
 			return fmt.Errorf("Delete: %w", err)
 		}
@@ -137,9 +137,10 @@ func RunProvider(ctx context.Context, bootstrap []string, n, parallel int) (Prov
 	return t, err
 }
 
-// parallelEach calls f for every name, at most parallel at once, and returns
-// the wall time and the first error (naming the topic).
-func parallelEach(parallel int, names []string, f func(i int, name string) error) (time.Duration, error) {
+// parallelEach calls f for every name, at most parallel at once (a
+// goroutine per name, bounded by a semaphore), and returns the wall time and
+// the first error (naming what ran and the topic).
+func parallelEach(what string, parallel int, names []string, f func(i int, name string) error) (time.Duration, error) {
 	if parallel < 1 {
 		parallel = 1
 	}
@@ -156,7 +157,7 @@ func parallelEach(parallel int, names []string, f func(i int, name string) error
 			if err := f(i, name); err != nil {
 				mu.Lock()
 				if first == nil {
-					first = fmt.Errorf("bench: provider alone: topic %s: %w", name, err)
+					first = fmt.Errorf("bench: %s: topic %s: %w", what, name, err)
 				}
 				mu.Unlock()
 			}

@@ -21,8 +21,9 @@ type TopicsOptions struct {
 	Sizes []int
 	// Workspace holds the stacks.
 	Workspace *Workspace
-	// Parallel is the engine's --parallel and how many provider calls run at
-	// once without the engine; 0 means the CLI's default, EngineParallel().
+	// Parallel is the engine's --parallel and how many provider calls (and
+	// kafkaadmin client calls) run at once without the engine; 0 means the
+	// CLI's default, EngineParallel().
 	Parallel int
 	// Progress receives one line per finished step; nil discards them.
 	Progress io.Writer
@@ -40,15 +41,18 @@ type TopicsResult struct {
 	Noop EngineTimes
 	// Provider is umbrellakafka with no engine.
 	Provider ProviderTimes
-	// Parallel is the concurrency Provider ran with.
+	// Client is the client floor: the provider's kafkaadmin calls made by a
+	// plain kafkaadmin.Client, no provider, no engine (issue 26).
+	Client ClientTimes
+	// Parallel is the concurrency Provider and Client ran with.
 	Parallel int
 	// LoadBefore and LoadAfter are /proc/loadavg's three figures around this N.
 	LoadBefore, LoadAfter string
 }
 
 // RunTopics measures every size in turn: the raw floor, umbrellakafka
-// through the engine, umbrellakafka alone and the no-op provider through the
-// engine, after one small warm-up round of each (a fresh broker JVM, CLI and
+// through the engine, umbrellakafka alone, the kafkaadmin client floor and
+// the no-op provider through the engine, after one small warm-up round of each (a fresh broker JVM, CLI and
 // plugin cache are slower the first time). Every step leaves no topic
 // behind; leftovers of an interrupted run are deleted first.
 func RunTopics(ctx context.Context, o TopicsOptions) ([]TopicsResult, error) {
@@ -64,6 +68,9 @@ func RunTopics(ctx context.Context, o TopicsOptions) ([]TopicsResult, error) {
 	}
 	start := time.Now()
 	if _, err := RunFloor(ctx, o.Client, 20); err != nil {
+		return nil, fmt.Errorf("warm-up: %w", err)
+	}
+	if _, err := RunClient(ctx, o.Bootstrap, 20, o.Parallel); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
 	if err := o.Workspace.Warm(ctx, "warmup-kafka", TopicsProgram(20, o.Bootstrap)); err != nil {
@@ -91,6 +98,10 @@ func RunTopics(ctx context.Context, o TopicsOptions) ([]TopicsResult, error) {
 			return results, err
 		}
 		fmt.Fprintf(o.Progress, "topics: N=%d umbrellakafka alone done (load %s)\n", n, LoadAvg())
+		if r.Client, err = RunClient(ctx, o.Bootstrap, n, o.Parallel); err != nil {
+			return results, err
+		}
+		fmt.Fprintf(o.Progress, "topics: N=%d kafkaadmin client floor done (load %s)\n", n, LoadAvg())
 		if r.Noop, err = o.Workspace.RunEngine(ctx, fmt.Sprintf("noop-%d", n), n, NoopProgram(n),
 			EngineRun{Checkpointed: true, Parallel: engineParallel}); err != nil {
 			return results, err
@@ -146,18 +157,19 @@ func PrintTopics(w io.Writer, cluster string, rs []TopicsResult) {
 	}
 	fmt.Fprintf(w, "\n### Where the time goes (same run; umbrellakafka alone = its gRPC surface called in-process, no engine, %d calls at once = the engine's parallelism)\n\n",
 		rs[0].Parallel)
-	fmt.Fprintln(w, "| N | phase | engine + umbrellakafka s (with checkpoints / skipped) | engine + no-op provider s (with checkpoints / skipped) | umbrellakafka alone s | load before → after |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| N | phase | engine + umbrellakafka s (with checkpoints / skipped) | engine + no-op provider s (with checkpoints / skipped) | umbrellakafka alone s | kafkaadmin client s | load before → after |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	for _, r := range rs {
-		e, z, p := r.Engine, r.Noop, r.Provider
-		fmt.Fprintf(w, "| %d | create up | %s / %s | %s / %s | %s | %s → %s |\n", r.N, secs(e.Create), secs(e.CreateSkip),
-			secs(z.Create), secs(z.CreateSkip), secs(p.Create), r.LoadBefore, r.LoadAfter)
-		fmt.Fprintf(w, "| %d | no-op up | %s | %s | %s | |\n", r.N, secs(e.NoopUp), secs(z.NoopUp), secs(p.CheckDiff))
-		fmt.Fprintf(w, "| %d | refresh | %s | %s | %s | |\n", r.N, secs(e.Refresh), secs(z.Refresh), secs(p.Read))
-		fmt.Fprintf(w, "| %d | destroy | %s / %s | %s / %s | %s | |\n", r.N, secs(e.Destroy), secs(e.DestroySkip),
-			secs(z.Destroy), secs(z.DestroySkip), secs(p.Delete))
+		e, z, p, c := r.Engine, r.Noop, r.Provider, r.Client
+		fmt.Fprintf(w, "| %d | create up | %s / %s | %s / %s | %s | %s | %s → %s |\n", r.N, secs(e.Create),
+			secs(e.CreateSkip), secs(z.Create), secs(z.CreateSkip), secs(p.Create), secs(c.Create), r.LoadBefore, r.LoadAfter)
+		fmt.Fprintf(w, "| %d | no-op up | %s | %s | %s | – | |\n", r.N, secs(e.NoopUp), secs(z.NoopUp), secs(p.CheckDiff))
+		fmt.Fprintf(w, "| %d | refresh | %s | %s | %s | – | |\n", r.N, secs(e.Refresh), secs(z.Refresh), secs(p.Read))
+		fmt.Fprintf(w, "| %d | destroy | %s / %s | %s / %s | %s | %s | |\n", r.N, secs(e.Destroy), secs(e.DestroySkip),
+			secs(z.Destroy), secs(z.DestroySkip), secs(p.Delete), secs(c.Delete))
 	}
 	printNoopGoal(w, rs)
+	printClientGoal(w, rs)
 	last := rs[len(rs)-1]
 	fmt.Fprintf(w, "\nIssue 3's goal (engine ≤ 2× the raw floor at N = %d):\n", last.N)
 	for _, ph := range topicPhases {
