@@ -17,8 +17,8 @@ import (
 	"github.com/umbrella-platform/umbrella-streaming/internal/poll"
 )
 
-// reassignment is what ListPartitionReassignments says about one topic.
-type reassignment struct {
+// Reassignment is what ListPartitionReassignments says about one topic.
+type Reassignment struct {
 	// TargetRF is the replication factor the topic has once every ongoing
 	// reassignment finishes: for a moving partition its replicas minus the
 	// ones being removed, else its replicas. Metadata alone shows the
@@ -30,7 +30,7 @@ type reassignment struct {
 
 // ReassignmentOf lists the ongoing reassignments of the topic's partitions
 // (meta is its metadata) and computes the target replication factor.
-func (k *Client) ReassignmentOf(ctx context.Context, topic string, meta TopicMeta) (reassignment, error) {
+func (k *Client) ReassignmentOf(ctx context.Context, topic string, meta TopicMeta) (Reassignment, error) {
 	set := kadm.TopicsSet{}
 	for p := range meta.Partitions {
 		set.Add(topic, int32(p))
@@ -39,10 +39,10 @@ func (k *Client) ReassignmentOf(ctx context.Context, topic string, meta TopicMet
 	defer cancel()
 	pending, err := k.adm.ListPartitionReassignments(ctx, set)
 	if err != nil {
-		return reassignment{}, requestError(topic, "ListPartitionReassignments", err)
+		return Reassignment{}, requestError(topic, "ListPartitionReassignments", err)
 	}
 	moving := pending[topic]
-	r := reassignment{Moving: len(moving)}
+	r := Reassignment{Moving: len(moving)}
 	for p, replicas := range meta.Replicas {
 		n := len(replicas)
 		if m, ok := moving[int32(p)]; ok {
@@ -56,7 +56,7 @@ func (k *Client) ReassignmentOf(ctx context.Context, topic string, meta TopicMet
 // ReassignmentInProgressError refuses an update that would start a
 // reassignment while one started outside Pulumi (kafka-reassign-partitions,
 // Cruise Control) is still moving data: a new one would override it.
-func ReassignmentInProgressError(topic string, r reassignment, want int) error {
+func ReassignmentInProgressError(topic string, r Reassignment, want int) error {
 	return fmt.Errorf("topic %q: a partition reassignment started outside Pulumi is in progress (%d partition(s) "+
 		"moving, to replication factor %d), and replicationFactor = %d would override it. Wait until it finishes "+
 		"(kafka-reassign-partitions --verify, or kafka-reassign-partitions --list), then run pulumi up again; or "+
