@@ -37,9 +37,30 @@ type ProviderTimes struct {
 // without its own costs: no program, no state, no checkpoints, no process
 // boundary.
 func RunProvider(ctx context.Context, bootstrap []string, n, parallel int) (ProviderTimes, error) {
-	srv, err := p.RawServer(provider.Name, provider.Version, provider.Provider())(nil)
+	srv, err := configuredProvider(ctx, bootstrap)
 	if err != nil {
 		return ProviderTimes{}, err
+	}
+	r := &providerRun{ctx: ctx, srv: srv, states: make([]*structpb.Struct, n)}
+	names := TopicNames(n)
+	var t ProviderTimes
+	for _, phase := range []struct {
+		took *time.Duration
+		call func(i int, name string) error
+	}{{&t.Create, r.create}, {&t.CheckDiff, r.checkDiff}, {&t.Read, r.read}, {&t.Delete, r.delete}} {
+		if *phase.took, err = parallelEach("provider alone", parallel, names, phase.call); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
+}
+
+// configuredProvider is a fresh in-process umbrellakafka provider, through
+// CheckConfig and Configure for PLAINTEXT brokers at bootstrap.
+func configuredProvider(ctx context.Context, bootstrap []string) (pulumirpc.ResourceProviderServer, error) {
+	srv, err := p.RawServer(provider.Name, provider.Version, provider.Provider())(nil)
+	if err != nil {
+		return nil, err
 	}
 	servers := make([]any, len(bootstrap))
 	for i, b := range bootstrap {
@@ -47,94 +68,98 @@ func RunProvider(ctx context.Context, bootstrap []string, n, parallel int) (Prov
 	}
 	cfg, err := structpb.NewStruct(map[string]any{"bootstrapServers": servers, "tlsEnabled": false}) // PLAINTEXT
 	if err != nil {
-		return ProviderTimes{}, err
+		return nil, err
 	}
 	provURN := "urn:pulumi:bench::" + Project + "::pulumi:providers:umbrellakafka::kafka"
 	checked, err := srv.CheckConfig(ctx, &pulumirpc.CheckRequest{Urn: provURN, News: cfg})
 	if err != nil {
-		return ProviderTimes{}, fmt.Errorf("bench: provider CheckConfig: %w", err)
+		return nil, fmt.Errorf("bench: provider CheckConfig: %w", err)
 	}
 	if len(checked.Failures) > 0 {
-		return ProviderTimes{}, fmt.Errorf("bench: provider CheckConfig: %v", checked.Failures)
+		return nil, fmt.Errorf("bench: provider CheckConfig: %v", checked.Failures)
 	}
 	if _, err := srv.Configure(ctx, &pulumirpc.ConfigureRequest{
 		Args: checked.Inputs, AcceptSecrets: true, AcceptResources: true,
 	}); err != nil {
-		return ProviderTimes{}, fmt.Errorf("bench: provider Configure: %w", err)
+		return nil, fmt.Errorf("bench: provider Configure: %w", err)
 	}
+	return srv, nil
+}
 
-	names := TopicNames(n)
-	urn := func(name string) string {
-		return "urn:pulumi:bench::" + Project + "::umbrellakafka:index:Topic::" + name
-	}
-	states := make([]*structpb.Struct, n)
-	var t ProviderTimes
-	t.Create, err = parallelEach("provider alone", parallel, names, func(i int, name string) error {
-		in, err := structpb.NewStruct(map[string]any{
-			"name": name, "partitions": float64(TopicPartitions), "replicationFactor": float64(TopicReplicationFactor),
-		})
-		if err != nil {
-			return err
-		}
-		chk, err := srv.Check(ctx, &pulumirpc.CheckRequest{Urn: urn(name), News: in})
-		if err != nil {
-			return fmt.Errorf("Check: %w", err)
-		}
-		if len(chk.Failures) > 0 {
-			return fmt.Errorf("Check: %v", chk.Failures)
-		}
-		cr, err := srv.Create(ctx, &pulumirpc.CreateRequest{Urn: urn(name), Properties: chk.Inputs})
-		if err != nil {
-			return fmt.Errorf("Create: %w", err)
-		}
-		if cr.Id != name {
-			return fmt.Errorf("Create: id %q", cr.Id)
-		}
-		states[i] = cr.Properties
-		return nil
+// providerRun makes the per-topic calls of one RunProvider; states are the
+// topics' recorded states, by index.
+type providerRun struct {
+	ctx    context.Context
+	srv    pulumirpc.ResourceProviderServer
+	states []*structpb.Struct
+}
+
+func topicURN(name string) string {
+	return "urn:pulumi:bench::" + Project + "::umbrellakafka:index:Topic::" + name
+}
+
+// create is create up's Check and Create.
+func (r *providerRun) create(i int, name string) error {
+	in, err := structpb.NewStruct(map[string]any{
+		"name": name, "partitions": float64(TopicPartitions), "replicationFactor": float64(TopicReplicationFactor),
 	})
 	if err != nil {
-		return t, err
+		return err
 	}
-	t.CheckDiff, err = parallelEach("provider alone", parallel, names, func(i int, name string) error {
-		chk, err := srv.Check(ctx, &pulumirpc.CheckRequest{Urn: urn(name), Olds: states[i], News: states[i]})
-		if err != nil {
-			return fmt.Errorf("Check: %w", err)
-		}
-		d, err := srv.Diff(ctx, &pulumirpc.DiffRequest{
-			Id: name, Urn: urn(name), OldInputs: states[i], Olds: states[i], News: chk.Inputs,
-		})
-		if err != nil {
-			return fmt.Errorf("Diff: %w", err)
-		}
-		if d.Changes == pulumirpc.DiffResponse_DIFF_SOME {
-			return fmt.Errorf("Diff: changes %v", d.Diffs)
-		}
-		return nil
+	chk, err := r.srv.Check(r.ctx, &pulumirpc.CheckRequest{Urn: topicURN(name), News: in})
+	if err != nil {
+		return fmt.Errorf("Check: %w", err)
+	}
+	if len(chk.Failures) > 0 {
+		return fmt.Errorf("Check: %v", chk.Failures)
+	}
+	cr, err := r.srv.Create(r.ctx, &pulumirpc.CreateRequest{Urn: topicURN(name), Properties: chk.Inputs})
+	if err != nil {
+		return fmt.Errorf("Create: %w", err)
+	}
+	if cr.Id != name {
+		return fmt.Errorf("Create: id %q", cr.Id)
+	}
+	r.states[i] = cr.Properties
+	return nil
+}
+
+// checkDiff is a no-op up's Check and Diff, which must find no change.
+func (r *providerRun) checkDiff(i int, name string) error {
+	chk, err := r.srv.Check(r.ctx, &pulumirpc.CheckRequest{Urn: topicURN(name), Olds: r.states[i], News: r.states[i]})
+	if err != nil {
+		return fmt.Errorf("Check: %w", err)
+	}
+	d, err := r.srv.Diff(r.ctx, &pulumirpc.DiffRequest{
+		Id: name, Urn: topicURN(name), OldInputs: r.states[i], Olds: r.states[i], News: chk.Inputs,
 	})
 	if err != nil {
-		return t, err
+		return fmt.Errorf("Diff: %w", err)
 	}
-	t.Read, err = parallelEach("provider alone", parallel, names, func(i int, name string) error {
-		r, err := srv.Read(ctx, &pulumirpc.ReadRequest{Id: name, Urn: urn(name), Properties: states[i], Inputs: states[i]})
-		if err != nil {
-			return fmt.Errorf("Read: %w", err)
-		}
-		if r.Id != name {
-			return fmt.Errorf("Read: id %q (the topic is gone?)", r.Id)
-		}
-		return nil
-	})
+	if d.Changes == pulumirpc.DiffResponse_DIFF_SOME {
+		return fmt.Errorf("Diff: changes %v", d.Diffs)
+	}
+	return nil
+}
+
+// read is refresh's Read, which must find the topic.
+func (r *providerRun) read(i int, name string) error {
+	rr, err := r.srv.Read(r.ctx, &pulumirpc.ReadRequest{Id: name, Urn: topicURN(name), Properties: r.states[i], Inputs: r.states[i]})
 	if err != nil {
-		return t, err
+		return fmt.Errorf("Read: %w", err)
 	}
-	t.Delete, err = parallelEach("provider alone", parallel, names, func(i int, name string) error {
-		if _, err := srv.Delete(ctx, &pulumirpc.DeleteRequest{Id: name, Urn: urn(name), Properties: states[i]}); err != nil {
-			return fmt.Errorf("Delete: %w", err)
-		}
-		return nil
-	})
-	return t, err
+	if rr.Id != name {
+		return fmt.Errorf("Read: id %q (the topic is gone?)", rr.Id)
+	}
+	return nil
+}
+
+// delete is destroy's Delete.
+func (r *providerRun) delete(i int, name string) error {
+	if _, err := r.srv.Delete(r.ctx, &pulumirpc.DeleteRequest{Id: name, Urn: topicURN(name), Properties: r.states[i]}); err != nil {
+		return fmt.Errorf("Delete: %w", err)
+	}
+	return nil
 }
 
 // parallelEach calls f for every name, at most parallel at once (a
