@@ -275,9 +275,9 @@ func buildBroker(p *problems, s *Spec, b *RawBroker) {
 	// replication factor, which is bounded here.
 	if rf := s.Broker.DefaultReplicationFactor; rf < 1 || rf > rules.MaxReplicationFactor {
 		checkReplicationFactor(p, "broker.defaultReplicationFactor", rf, "set it to the number of copies you want (1 dev, 3 prod)")
-	} else if s.Brokers >= 1 && s.Broker.DefaultReplicationFactor > s.Brokers {
-		p.add("broker.defaultReplicationFactor", s.Broker.DefaultReplicationFactor, fmt.Sprintf("exceeds brokers (%d): Kafka cannot place more copies than brokers", s.Brokers),
-			fmt.Sprintf("lower it to %d or raise brokers", s.Brokers))
+	} else {
+		p.addMessage(rules.ReplicationFactorAboveBrokers("broker.defaultReplicationFactor", rf, s.Brokers,
+			fmt.Sprintf("lower it to %d or raise brokers", s.Brokers)))
 	}
 	if s.Broker.MinInsyncReplicas < 1 {
 		p.add("broker.minInsyncReplicas", s.Broker.MinInsyncReplicas, "must be at least 1", "set it to 1 (dev) or 2 (prod, with RF 3)")

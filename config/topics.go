@@ -185,22 +185,14 @@ func checkTopic(p *problems, field string, r RawTopic, s *Spec) {
 
 // checkPartitions: at least one, and a count Kafka can carry (32-bit).
 func checkPartitions(p *problems, field string, n int) {
-	if n < 1 {
-		p.add(field, n, "must be at least 1", "set partitions to 1 or more")
-	} else if n > rules.MaxPartitions {
-		p.add(field, n, fmt.Sprintf("exceeds %d, the most partitions Kafka can give a topic (a 32-bit count)", rules.MaxPartitions), "lower it; a few partitions per consumer is plenty")
-	}
+	p.addMessage(rules.Partitions(field, n))
 }
 
 // checkReplicationFactor: at least one copy, and a factor Kafka can carry
 // (16-bit). Whether the cluster has that many brokers is checked on the
 // resolved topic (checkResolved) or by buildBroker.
 func checkReplicationFactor(p *problems, field string, n int, fix string) {
-	if n < 1 {
-		p.add(field, n, "must be at least 1", fix)
-	} else if n > rules.MaxReplicationFactor {
-		p.add(field, n, fmt.Sprintf("exceeds %d, the largest replication factor Kafka can store (a 16-bit number)", rules.MaxReplicationFactor), fix)
-	}
+	p.addMessage(rules.ReplicationFactor(field, n, fix))
 }
 
 // checkRetentionHours: -1 (forever) or 1 up to Kafka's log.retention.hours
@@ -272,10 +264,8 @@ func topicMinISR(s *Spec, t TopicSpec) int {
 // checkResolved checks one resolved topic against the cluster it lands on.
 func checkResolved(p *problems, t TopicSpec, s *Spec) {
 	field := "topics." + t.Name
-	if s.Brokers >= 1 && t.ReplicationFactor > s.Brokers {
-		p.add(field+".replicationFactor", t.ReplicationFactor, fmt.Sprintf("exceeds brokers (%d): Kafka cannot place more copies than brokers", s.Brokers),
-			fmt.Sprintf("lower it to %d (topicDefaults or topicOverrides.%s) or raise brokers", s.Brokers, t.Name))
-	}
+	p.addMessage(rules.ReplicationFactorAboveBrokers(field+".replicationFactor", t.ReplicationFactor, s.Brokers,
+		fmt.Sprintf("lower it to %d (topicDefaults or topicOverrides.%s) or raise brokers", s.Brokers, t.Name)))
 	minISR := topicMinISR(s, t)
 	if t.ReplicationFactor >= 1 && minISR > t.ReplicationFactor {
 		p.add(field+".replicationFactor", t.ReplicationFactor, fmt.Sprintf("is below min.insync.replicas (%d): every acks=all write would fail with NOT_ENOUGH_REPLICAS", minISR),

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -322,23 +323,18 @@ func diffCerts(olds ListenerCertificatesState, news ListenerCertificatesArgs) p.
 	return p.DiffResponse{HasChanges: len(d) > 0, DetailedDiff: d}
 }
 
-// certInputs is the state's copy of the inputs, defaults applied.
+// certInputs is the state's copy of the inputs, defaults applied. Zero days
+// is below CertMinValidityDays, which Check refuses, so an unset and a zero
+// validity both take the default.
 func certInputs(in ListenerCertificatesArgs) ListenerCertificatesState {
 	return ListenerCertificatesState{
 		ServerCommonName:  in.ServerCommonName,
 		ServerNames:       slices.Clone(in.ServerNames),
 		ClientCommonNames: slices.Clone(in.ClientCommonNames),
-		ValidityDays:      derefOr(in.ValidityDays, CertDefaultValidityDays),
+		ValidityDays:      cmp.Or(deref(in.ValidityDays), CertDefaultValidityDays),
 		Rotation:          deref(in.Rotation),
-		CAValidityDays:    derefOr(in.CAValidityDays, CADefaultValidityDays),
+		CAValidityDays:    cmp.Or(deref(in.CAValidityDays), CADefaultValidityDays),
 	}
-}
-
-func derefOr(v *int, def int) int {
-	if v == nil {
-		return def
-	}
-	return *v
 }
 
 // certsID is the resource ID: there is nothing remote to name, so the CA's

@@ -263,6 +263,8 @@ func (k *kafkaConn) get() (*kafkaadmin.Client, error) {
 	return k.cl, k.err
 }
 
+// deref is *v, or the zero value when v is nil (an unset optional input or
+// Kafka field): the one such helper of the package.
 func deref[T any](v *T) T {
 	if v == nil {
 		var zero T

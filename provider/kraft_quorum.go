@@ -243,15 +243,13 @@ func diffKraftQuorum(olds KraftQuorumState, news KraftQuorumArgs) p.DiffResponse
 	changed("controllerEndpoints", !maps.Equal(olds.ControllerEndpoints, news.ControllerEndpoints))
 	changed("controllerListener", deref(olds.ControllerListener) != deref(news.ControllerListener))
 	changed("mode", olds.Mode != news.Mode)
-	changed("enableDynamic", derefBool(olds.EnableDynamic) != derefBool(news.EnableDynamic))
+	changed("enableDynamic", deref(olds.EnableDynamic) != deref(news.EnableDynamic))
 	changed("timeoutSeconds", quorumWaitOf(olds.KraftQuorumArgs) != quorumWaitOf(news))
 	if len(quorumPlan(olds.CurrentVoters, news)) > 0 {
 		d["currentVoters"] = p.PropertyDiff{Kind: p.Update}
 	}
 	return p.DiffResponse{HasChanges: len(d) > 0, DetailedDiff: d}
 }
-
-func derefBool(b *bool) bool { return b != nil && *b }
 
 // quorumWaitOf is the timeoutSeconds input, defaulted.
 func quorumWaitOf(a KraftQuorumArgs) time.Duration {
@@ -372,7 +370,7 @@ func previewQuorumLine(q kafkaadmin.Quorum, in KraftQuorumArgs) string {
 	steps := quorumPlan(ints(q.VoterIDs()), in)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: voters now %v (kraft.version %d, leader %d)", quorumHead(in), q.VoterIDs(), q.KRaftVersion, q.LeaderID)
-	if derefBool(in.EnableDynamic) && q.KRaftVersion < 1 {
+	if deref(in.EnableDynamic) && q.KRaftVersion < 1 {
 		b.WriteString("; will finalize kraft.version 1 (static -> dynamic quorum)")
 	}
 	if len(steps) == 0 {
@@ -389,7 +387,7 @@ func changeQuorum(ctx context.Context, cl *kafkaadmin.Client, state KraftQuorumS
 	in := state.KraftQuorumArgs
 	log := p.GetLogger(ctx)
 	start := time.Now()
-	if derefBool(in.EnableDynamic) {
+	if deref(in.EnableDynamic) {
 		if err := cl.EnableDynamicQuorum(ctx); err != nil {
 			return state, fmt.Errorf("%s: %w", quorumHead(in), err)
 		}

@@ -472,7 +472,7 @@ func TestRealKafkaOneNode(t *testing.T) {
 		assert.False(t, c.exists(t, "too-many-replicas"))
 	})
 
-	// Check refuses these two at preview (operator_test.go); Create is called
+	// Check refuses these two at preview (topic_operator_test.go); Create is called
 	// without it, to prove Kafka's own refusal still surfaces.
 	t.Run("unknown config key", func(t *testing.T) {
 		_, err := s.Create(p.CreateRequest{Urn: urn("typo"), Properties: topicProps("typo", 1, 1, map[string]string{"retention.msec": "1000"})})

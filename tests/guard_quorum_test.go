@@ -11,7 +11,7 @@ import (
 // The quorum's form (static or dynamic, and which controllers formatted the
 // cluster) comes from what the last deployment recorded, and a change of
 // controllers is wired around the StatefulSet. The same story on real Kafka
-// is in provider/quorum_realkafka_test.go, on real pods in tests/realnode.
+// is in provider/voter_changes_realkafka_test.go, on real pods in tests/realnode.
 
 // withQuorum adds a quorum record to a deployed stack's outputs.
 func withQuorum(m resource.PropertyMap, rec map[string]any) resource.PropertyMap {

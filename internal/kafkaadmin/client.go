@@ -99,6 +99,8 @@ func New(c Connection) (*Client, error) {
 // Close closes the client's connections.
 func (k *Client) Close() { k.raw.Close() }
 
+// deref is *v, or the zero value when v is nil (an optional field of a
+// Kafka answer): the one such helper of the package.
 func deref[T any](v *T) T {
 	if v == nil {
 		var zero T

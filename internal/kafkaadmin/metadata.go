@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/umbrella-platform/umbrella-streaming/internal/placement"
+	"github.com/umbrella-platform/umbrella-streaming/internal/poll"
 )
 
 // TopicMeta is what one direct metadata request says about a topic.
@@ -112,39 +113,64 @@ const (
 	goneCheckDelay = 200 * time.Millisecond
 )
 
+// confirmGone calls find at once and then every goneCheckDelay until it
+// reports found, fails, or has reported nothing goneChecks times in a row;
+// last is true on that final call, which may still fail to refuse an
+// uncertain absence. It returns find's error as it is, and a context that
+// ends between calls as "<what>: confirming that it is gone: <ctx error>".
+func confirmGone(ctx context.Context, what string, find func(ctx context.Context, last bool) (found bool, err error)) error {
+	check := 0
+	var failed error
+	err := poll.Until(ctx, goneCheckDelay, 0, func(ctx context.Context) (bool, error) {
+		check++
+		found, err := find(ctx, check == goneChecks)
+		failed = err
+		return found || check == goneChecks, err
+	})
+	if err != nil && failed == nil {
+		return fmt.Errorf("%s: confirming that it is gone: %w", what, err)
+	}
+	return err
+}
+
 // Lookup finds the topic on the first broker, in ID order, that knows it,
 // and returns that broker's view and ID. meta.Exists is false only when the
 // absence is confirmed (see goneChecks). Brokers that do not answer are
 // skipped; if one never answered, absence is not confirmed and lookup fails.
 func (k *Client) Lookup(ctx context.Context, topic string) (meta TopicMeta, broker int32, err error) {
-	for check := 1; ; check++ {
-		cluster, err := k.metadata(ctx, topic)
-		if err != nil {
+	err = confirmGone(ctx, fmt.Sprintf("topic %q", topic), func(ctx context.Context, last bool) (bool, error) {
+		meta, broker, err = k.lookupOnce(ctx, topic, last)
+		return meta.Exists, err
+	})
+	if err != nil {
+		return TopicMeta{}, -1, err
+	}
+	return meta, broker, nil
+}
+
+// lookupOnce is one round of Lookup: every broker asked once. Without the
+// topic on any broker it returns the cluster's brokers and -1, or, on the
+// last round, an error when a broker did not answer.
+func (k *Client) lookupOnce(ctx context.Context, topic string, last bool) (TopicMeta, int32, error) {
+	cluster, err := k.metadata(ctx, topic)
+	if err != nil {
+		return TopicMeta{}, -1, err
+	}
+	var silent error
+	for _, b := range cluster.Brokers {
+		m, err := k.metadataFrom(ctx, k.Broker(b.ID), topic)
+		switch {
+		case err != nil && isKafkaError(err):
 			return TopicMeta{}, -1, err
-		}
-		var silent error
-		for _, b := range cluster.Brokers {
-			m, err := k.metadataFrom(ctx, k.Broker(b.ID), topic)
-			switch {
-			case err != nil && isKafkaError(err):
-				return TopicMeta{}, -1, err
-			case err != nil:
-				silent = fmt.Errorf("broker %d: %w", b.ID, err)
-			case m.Exists:
-				return m, b.ID, nil
-			}
-		}
-		if check == goneChecks {
-			if silent != nil {
-				return TopicMeta{}, -1, fmt.Errorf("topic %q: no broker that answered knows it, but not every "+
-					"broker answered, so it is not certain that it is gone: %w", topic, silent)
-			}
-			return TopicMeta{Brokers: cluster.Brokers}, -1, nil
-		}
-		select {
-		case <-ctx.Done():
-			return TopicMeta{}, -1, fmt.Errorf("topic %q: confirming that it is gone: %w", topic, ctx.Err())
-		case <-time.After(goneCheckDelay):
+		case err != nil:
+			silent = fmt.Errorf("broker %d: %w", b.ID, err)
+		case m.Exists:
+			return m, b.ID, nil
 		}
 	}
+	if last && silent != nil {
+		return TopicMeta{}, -1, fmt.Errorf("topic %q: no broker that answered knows it, but not every "+
+			"broker answered, so it is not certain that it is gone: %w", topic, silent)
+	}
+	return TopicMeta{Brokers: cluster.Brokers}, -1, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -232,23 +231,20 @@ func (k *Client) WaitScramGone(ctx context.Context, user, mech string) error {
 // it is missing goneChecks times in a row (a broker that has not applied a
 // create yet describes no credential either, see lookup).
 func (k *Client) LookupScram(ctx context.Context, user, mech string) (iterations int, found bool, err error) {
-	for check := 1; ; check++ {
+	err = confirmGone(ctx, fmt.Sprintf("UserScramCredential %q", ScramID(user, mech)), func(ctx context.Context, _ bool) (bool, error) {
 		views, err := k.scramEveryBroker(ctx, user)
 		if err != nil {
-			return 0, false, err
+			return false, err
 		}
 		for _, id := range sortedIDs(views) {
-			if n, ok := views[id][mech]; ok {
-				return n, true, nil
+			if iterations, found = views[id][mech]; found {
+				return true, nil
 			}
 		}
-		if check == goneChecks {
-			return 0, false, nil
-		}
-		select {
-		case <-ctx.Done():
-			return 0, false, fmt.Errorf("UserScramCredential %q: confirming that it is gone: %w", ScramID(user, mech), ctx.Err())
-		case <-time.After(goneCheckDelay):
-		}
+		return false, nil
+	})
+	if err != nil {
+		return 0, false, err
 	}
+	return iterations, found, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/placement"
+	"github.com/umbrella-platform/umbrella-streaming/internal/poll"
 )
 
 // settleInterval is the pause between two rounds of a settler.
@@ -84,20 +85,21 @@ func (s *settler) finish(r *settleReq, err error) {
 	r.result <- err
 }
 
-// work runs rounds until nobody waits.
+// work runs rounds, settleInterval apart, until nobody waits. Each request
+// carries its own deadline (see round), so the loop itself has none.
 func (s *settler) work() {
-	for {
+	_ = poll.Until(context.Background(), settleInterval, 0, func(context.Context) (bool, error) {
 		s.mu.Lock()
 		reqs := slices.Clone(s.waiting)
 		if len(reqs) == 0 {
 			s.running = false
 			s.mu.Unlock()
-			return
+			return true, nil
 		}
 		s.mu.Unlock()
 		s.round(reqs)
-		time.Sleep(settleInterval)
-	}
+		return false, nil
+	})
 }
 
 // settleView is one broker's answers in a round.

@@ -82,7 +82,7 @@ type Options struct {
 	Security *Security
 	// DynamicQuorum starts the nodes with a dynamic KRaft quorum (kraft.version
 	// 1, controller.quorum.bootstrap.servers) instead of the stack's static
-	// voters, so controllers can be added and removed live (see quorum.go).
+	// voters, so controllers can be added and removed live (see controllers.go).
 	DynamicQuorum bool
 }
 
@@ -100,7 +100,7 @@ type Cluster struct {
 	pki   *stackPKI   // a secure stack's certificates (secure_stack.go)
 
 	// specMu guards spec and dynamic, which SetControllers and
-	// UseDynamicQuorum change on a running cluster (quorum.go).
+	// UseDynamicQuorum change on a running cluster (controllers.go).
 	specMu  sync.Mutex
 	dynamic bool
 

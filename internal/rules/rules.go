@@ -1,7 +1,8 @@
 // Package rules is the one home of the naming rules that both the stack config
 // (package config) and the topic provider (package provider) enforce: Kafka's
-// topic-name rule, the Kubernetes DNS label and subdomain, and the check that a
-// host is an in-cluster name. Each rule and its message live here once, so the
+// topic-name rule, a topic's partition count and replication factor (topic.go),
+// the Kubernetes DNS label and subdomain, and the check that a host is an
+// in-cluster name. Each rule and its message live here once, so the
 // program and the provider cannot drift apart.
 //
 // It is a leaf package (standard library only), so the provider binary does not

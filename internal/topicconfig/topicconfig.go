@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -239,7 +240,7 @@ func (d Def) checkDecimal(v string) (string, string) {
 }
 
 func (d Def) checkString(v string) (string, string) {
-	if d.Values == nil || contains(d.Values, v) {
+	if d.Values == nil || slices.Contains(d.Values, v) {
 		return "", ""
 	}
 	problem := fmt.Sprintf("is not a value Kafka accepts for %s (allowed, case-sensitive: %s)", d.Name, strings.Join(d.Values, ", "))
@@ -282,19 +283,10 @@ func (d Def) checkList(v string) (string, string) {
 		return "", ""
 	}
 	for _, it := range items {
-		if d.Values != nil && !contains(d.Values, it) {
+		if d.Values != nil && !slices.Contains(d.Values, it) {
 			return fmt.Sprintf("has the item %q, which Kafka does not accept in %s (allowed items, case-sensitive: %s)", it, d.Name, strings.Join(d.Values, ", ")),
 				"use a comma-separated list of " + strings.Join(d.Values, ", ")
 		}
 	}
 	return "", ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -20,7 +20,7 @@ import (
 // resumed by the next, and a run with nothing to change sends nothing.
 //
 // The pure part lives here (the quorum as described, the next step, the
-// majority check); quorum_kafka.go sends the requests.
+// majority check); voter_changes.go sends the requests.
 
 // metadataTopic is the KRaft metadata log's topic (partition 0).
 const metadataTopic = "__cluster_metadata"
