@@ -11,18 +11,18 @@ import (
 	"github.com/umbrella-platform/umbrella-streaming/sdk/go/umbrellakafka"
 )
 
-func TestTopicProviderAccess(t *testing.T) {
+func TestKafkaAdminProviderAccess(t *testing.T) {
 	raw := config.Raw{ClusterID: pulumi.StringRef("5BlkQlAaBVX6rb9uzmmt7w")}
 	s, err := config.Build("dev", raw)
 	require.NoError(t, err)
-	assert.Nil(t, BuildTopicProvider(s, nil).Kubernetes, "direct access: no kubernetes option")
-	assert.Equal(t, pulumi.Bool(false), BuildTopicProvider(s, nil).TlsEnabled,
+	assert.Nil(t, BuildKafkaAdminProvider(s, nil).Kubernetes, "direct access: no kubernetes option")
+	assert.Equal(t, pulumi.Bool(false), BuildKafkaAdminProvider(s, nil).TlsEnabled,
 		"the brokers listen PLAINTEXT; the provider's default (TLS, as pulumi-kafka) must be overridden")
 
-	raw.Topics = &config.RawTopics{Access: pulumi.StringRef(config.TopicAccessKubernetes)}
+	raw.Topics = &config.RawTopics{Access: pulumi.StringRef(config.AdminAccessKubernetes)}
 	s, err = config.Build("dev", raw)
 	require.NoError(t, err)
-	args := BuildTopicProvider(s, nil)
+	args := BuildKafkaAdminProvider(s, nil)
 	assert.Equal(t, pulumi.StringArray{pulumi.String("kafka.umbrella-streaming.svc.cluster.local:9092")}, args.BootstrapServers)
 	assert.Equal(t, &umbrellakafka.KubernetesAccessArgs{
 		Namespace:        pulumi.String("umbrella-streaming"),
