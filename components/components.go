@@ -13,7 +13,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/umbrella-platform/umbrella-streaming/config"
-	"github.com/umbrella-platform/umbrella-streaming/sdk/go/umbrellakafka"
 )
 
 // Component type tokens.
@@ -207,19 +206,16 @@ type TopicsArgs struct {
 	Spec *config.Spec
 	// Image runs the topic Job (job manager).
 	Image pulumi.StringInput
-	// TLS is the deployer's identity in secure mode (nil in plaintext mode).
-	TLS *ProviderTLS
+	// Admin is the Kafka admin connection the topics are made through
+	// (provider manager only; nil for the job).
+	Admin *KafkaAdmin
 }
 
 // Topics owns the platform topics through the configured manager. It is
-// registered in two steps: NewTopics registers the component and, for the
-// provider manager, the topic provider (which the drain before the
-// StatefulSet already needs); Declare registers the topics once the brokers
-// exist.
+// registered in two steps: NewTopics registers the component; Declare
+// registers the topics once the brokers exist.
 type Topics struct {
 	pulumi.ResourceState
-	// Provider is the topic provider (provider manager only; nil for the job).
-	Provider *umbrellakafka.Provider
 	// Table is the resolved topic table: name → {partitions, replicationFactor, config}.
 	Table pulumi.MapOutput `pulumi:"table"`
 
@@ -245,19 +241,15 @@ func TopicTable(s *config.Spec) pulumi.Map {
 	return table
 }
 
-// NewTopics registers the Topics component and, for the provider manager, its
-// topic provider.
+// NewTopics registers the Topics component. The provider manager needs the
+// Kafka admin connection (args.Admin).
 func NewTopics(ctx *pulumi.Context, name string, args *TopicsArgs, opts ...pulumi.ResourceOption) (*Topics, error) {
+	if args.Spec.TopicManager == config.TopicManagerProvider && args.Admin == nil {
+		return nil, fmt.Errorf("topics %s: topics.manager = provider needs the Kafka admin connection (TopicsArgs.Admin)", name)
+	}
 	c := &Topics{name: name, args: args}
 	if err := ctx.RegisterComponentResource(TopicsType, name, c, opts...); err != nil {
 		return nil, err
-	}
-	if args.Spec.TopicManager == config.TopicManagerProvider {
-		prov, err := umbrellakafka.NewProvider(ctx, name+"-kafka", BuildTopicProvider(args.Spec, args.TLS), pulumi.Parent(c))
-		if err != nil {
-			return nil, fmt.Errorf("topics %s: provider: %w", name, err)
-		}
-		c.Provider = prov
 	}
 	return c, nil
 }
@@ -278,7 +270,7 @@ func (c *Topics) Declare(ctx *pulumi.Context, brokers pulumi.Resource) error {
 			return fmt.Errorf("topics %s: job: %w", name, err)
 		}
 	case config.TopicManagerProvider:
-		if err := registerProviderTopics(ctx, s, c.Provider, parent, pulumi.DependsOn([]pulumi.Resource{brokers})); err != nil {
+		if err := registerProviderTopics(ctx, s, c.args.Admin.Provider, parent, pulumi.DependsOn([]pulumi.Resource{brokers})); err != nil {
 			return fmt.Errorf("topics %s: %w", name, err)
 		}
 	}

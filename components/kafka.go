@@ -99,7 +99,7 @@ func BuildHeadlessService(s *config.Spec) *corev1.ServiceArgs {
 }
 
 // headlessInternalPort is the INTERNAL listener's port on the headless
-// Service in secure mode: the deploy-time provider's bootstrap address
+// Service in secure mode: the Kafka admin provider's bootstrap address
 // (InternalBootstrapAddress) resolves through it.
 func headlessInternalPort(s *config.Spec) []corev1.ServicePortInput {
 	if !s.Secure() {

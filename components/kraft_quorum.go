@@ -62,14 +62,15 @@ func BuildKraftQuorum(s *config.Spec, mode string) *umbrellakafka.KraftQuorumArg
 }
 
 // ManagesQuorum reports whether the program keeps the quorum's voters: with
-// the topic provider (it reaches Kafka) on a dynamic quorum.
+// the Kafka admin connection (it reaches Kafka) on a dynamic quorum.
 func ManagesQuorum(s *config.Spec) bool {
 	return s.Quorum.Dynamic && s.TopicManager == config.TopicManagerProvider
 }
 
-// NewQuorum registers the component and its shrink, through the topic
-// provider.
-func NewQuorum(ctx *pulumi.Context, name string, s *config.Spec, prov *umbrellakafka.Provider, opts ...pulumi.ResourceOption) (*Quorum, error) {
+// NewQuorum registers the component and its shrink, through the Kafka
+// admin connection.
+func NewQuorum(ctx *pulumi.Context, name string, s *config.Spec, admin *KafkaAdmin, opts ...pulumi.ResourceOption) (*Quorum, error) {
+	prov := admin.Provider
 	c := &Quorum{name: name, spec: s, prov: prov}
 	if err := ctx.RegisterComponentResource(QuorumType, name, c, opts...); err != nil {
 		return nil, err

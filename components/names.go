@@ -156,7 +156,7 @@ const (
 	// BrokerPrincipalName is the CN of the broker certificate, shared by every
 	// broker: User:kafka-broker, a super user (replication, the quorum).
 	BrokerPrincipalName = "kafka-broker"
-	// DeployerPrincipalName is the CN of the deploy-time provider's client
+	// DeployerPrincipalName is the CN of the Kafka admin provider's client
 	// certificate: User:umbrella-deployer, a super user (topics, users, ACLs).
 	DeployerPrincipalName = "umbrella-deployer"
 	// PrincipalMappingRules turn a certificate subject whose first RDN is

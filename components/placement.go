@@ -53,9 +53,10 @@ func BuildReplicaPlacement(s *config.Spec, mode string) *umbrellakafka.ReplicaPl
 	}
 }
 
-// NewPlacement registers the component and its drain, through the topic
-// provider.
-func NewPlacement(ctx *pulumi.Context, name string, s *config.Spec, prov *umbrellakafka.Provider, opts ...pulumi.ResourceOption) (*Placement, error) {
+// NewPlacement registers the component and its drain, through the Kafka
+// admin connection.
+func NewPlacement(ctx *pulumi.Context, name string, s *config.Spec, admin *KafkaAdmin, opts ...pulumi.ResourceOption) (*Placement, error) {
+	prov := admin.Provider
 	c := &Placement{name: name, spec: s, prov: prov}
 	if err := ctx.RegisterComponentResource(PlacementType, name, c, opts...); err != nil {
 		return nil, err

@@ -28,7 +28,7 @@ func policyPorts(ports ...int) networkingv1.NetworkPolicyPortArray {
 //     monitoring is on (it reads offsets there; on a secure stack it logs in
 //     with SCRAM like a service, so it needs no other port).
 //
-// In secure mode the INTERNAL port (replication, and the deploy-time provider's
+// In secure mode the INTERNAL port (replication, and the Kafka admin provider's
 // mTLS listener) joins rule 4 and the rules of labelled namespaces and pods
 // (1 and 3: a deploy machine inside the cluster, topics.access direct), not
 // rule 2: the services in the allowed namespaces only need the client port.

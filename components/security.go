@@ -16,7 +16,7 @@ import (
 
 // Authenticated, encrypted listeners (security.mode sasl-scram, issue 16).
 //
-// The brokers' certificates and the deploy-time provider's client certificate
+// The brokers' certificates and the Kafka admin provider's client certificate
 // come from one umbrellakafka ListenerCertificates resource: generated once by
 // the provider, kept as secrets in the Pulumi state, re-issued only when
 // security.certificateRotation changes (same CA, so old and new certificates
@@ -72,7 +72,7 @@ func BrokerCertNames(namespace string) []string {
 // ClusterDomain is the cluster DNS domain BootstrapAddress uses.
 const ClusterDomain = "cluster.local"
 
-// InternalBootstrapAddress is what the deploy-time provider dials in secure
+// InternalBootstrapAddress is what the Kafka admin provider dials in secure
 // mode: the mTLS INTERNAL listener of any broker through the headless Service
 // (the client Service only carries the client port).
 func InternalBootstrapAddress(namespace string) string {
@@ -201,7 +201,7 @@ type Security struct {
 	TLSSecret *corev1.Secret
 	// TLSChecksum rolls the brokers when their certificate changes.
 	TLSChecksum pulumi.StringOutput
-	// ProviderTLS is what the deploy-time provider connects with.
+	// ProviderTLS is what the Kafka admin provider connects with.
 	ProviderTLS *ProviderTLS
 	// CACert is the CA certificate every client trusts.
 	CACert pulumi.StringOutput `pulumi:"caCert"`
@@ -209,7 +209,7 @@ type Security struct {
 	NotAfter pulumi.StringOutput `pulumi:"certificatesNotAfter"`
 }
 
-// ProviderTLS is the deploy-time provider's mTLS identity.
+// ProviderTLS is the Kafka admin provider's mTLS identity.
 type ProviderTLS struct {
 	CACert, ClientCert, ClientKey pulumi.StringOutput
 }
@@ -226,7 +226,7 @@ func NewSecurity(ctx *pulumi.Context, name string, s *config.Spec, opts ...pulum
 	pki, err := umbrellakafka.NewProvider(ctx, name+"-pki", &umbrellakafka.ProviderArgs{
 		BootstrapServers: pulumi.StringArray{pulumi.String(InternalBootstrapAddress(s.Namespace))},
 		TlsEnabled:       pulumi.Bool(true),
-		Timeout:          pulumi.Int(TopicProviderTimeoutSeconds),
+		Timeout:          pulumi.Int(KafkaAdminTimeoutSeconds),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("security %s: pki provider: %w", name, err)
@@ -252,8 +252,8 @@ func NewSecurity(ctx *pulumi.Context, name string, s *config.Spec, opts ...pulum
 // ServiceAccessArgs are the inputs of ServiceAccess.
 type ServiceAccessArgs struct {
 	Spec *config.Spec
-	// Provider is the topic provider, connected as the deployer.
-	Provider *umbrellakafka.Provider
+	// Admin is the Kafka admin connection, connected as the deployer.
+	Admin *KafkaAdmin
 	// CACert goes into every credentials Secret.
 	CACert pulumi.StringOutput
 }
@@ -279,7 +279,7 @@ func NewServiceAccess(ctx *pulumi.Context, name string, args *ServiceAccessArgs,
 	if err := ctx.RegisterComponentResource(ServiceAccessType, name, c, opts...); err != nil {
 		return nil, err
 	}
-	parent, prov := pulumi.Parent(c), pulumi.Provider(args.Provider)
+	parent, prov := pulumi.Parent(c), pulumi.Provider(args.Admin.Provider)
 	acls, err := config.ServiceACLs(s.Services, s.Topics)
 	if err != nil {
 		return nil, fmt.Errorf("service access %s: %w", name, err)

@@ -120,8 +120,8 @@ func TestStackFilesLoad(t *testing.T) {
 	assert.Equal(t, "100Gi", prod.Storage.Size)
 	assert.True(t, prod.Availability.PodDisruptionBudget)
 	assert.Equal(t, SpreadRequired, prod.Availability.Spread)
-	assert.True(t, prod.TopicProvider.ProtectTopics)
-	assert.False(t, prod.TopicProvider.AllowReplace)
+	assert.True(t, prod.KafkaAdmin.ProtectTopics)
+	assert.False(t, prod.KafkaAdmin.AllowReplace)
 	for _, tp := range prod.Topics {
 		assert.Equal(t, 3, tp.ReplicationFactor, tp.Name)
 	}

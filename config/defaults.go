@@ -52,7 +52,7 @@ const (
 	DefaultTopicPartitions        = 1
 	DefaultTopicReplicationFactor = 1
 	DefaultTopicManager           = TopicManagerProvider
-	DefaultTopicAccess            = TopicAccessDirect
+	DefaultAdminAccess            = AdminAccessDirect
 	DefaultProtectTopics          = false
 	DefaultAllowReplace           = false
 	DefaultNetworkPolicyEnabled   = true

@@ -22,7 +22,7 @@ func TestRenderModeIsValidatedByBuild(t *testing.T) {
 	// The dev stack's shape: provider manager reached through the Kubernetes
 	// API. It is consistent as written, so it renders.
 	r := validDev()
-	r.Topics = &RawTopics{Manager: sp(TopicManagerProvider), Access: sp(TopicAccessKubernetes)}
+	r.Topics = &RawTopics{Manager: sp(TopicManagerProvider), Access: sp(AdminAccessKubernetes)}
 	s, err = BuildFor("dev", r, ModeRender)
 	require.NoError(t, err)
 	assert.Equal(t, TopicManagerJob, s.TopicManager)

@@ -13,6 +13,7 @@ type Raw struct {
 	TopicDefaults  *RawTopic           `json:"topicDefaults,omitempty"`
 	TopicOverrides map[string]RawTopic `json:"topicOverrides,omitempty"`
 	Topics         *RawTopics          `json:"topics,omitempty"`
+	KafkaAdmin     *RawKafkaAdmin      `json:"kafkaAdmin,omitempty"`
 	NetworkPolicy  *RawNetworkPolicy   `json:"networkPolicy,omitempty"`
 	Monitoring     *RawMonitoring      `json:"monitoring,omitempty"`
 	Availability   *RawAvailability    `json:"availability,omitempty"`
@@ -77,14 +78,29 @@ type RawTopic struct {
 
 // RawTopics is the `topics` config object: who manages topics and how.
 type RawTopics struct {
-	Manager          *string  `json:"manager,omitempty"`
+	Manager *string `json:"manager,omitempty"`
+	// BootstrapServers is the older name of kafkaAdmin.bootstrapServers, still
+	// read (RawKafkaAdmin).
 	BootstrapServers []string `json:"bootstrapServers,omitempty"`
 	Protect          *bool    `json:"protect,omitempty"`
 	AllowReplace     *bool    `json:"allowReplace,omitempty"`
-	// Access is how the provider reaches the brokers: direct or kubernetes.
+	// Access is the older name of kafkaAdmin.access, still read (RawKafkaAdmin).
 	Access *string `json:"access,omitempty"`
 	// Extra lists topics beyond the seven-topic inventory (name → settings).
 	Extra map[string]RawTopic `json:"extra,omitempty"`
+}
+
+// RawKafkaAdmin is the `kafkaAdmin` config object: how the program's Kafka
+// admin connection (topics, replica placement, quorum, service users and
+// ACLs) reaches the brokers. Stacks written before it say the same under
+// topics (topics.access, topics.bootstrapServers), which is still read; a
+// stack may set both only to the same value.
+type RawKafkaAdmin struct {
+	// Access is how the admin connection reaches the brokers: direct or kubernetes.
+	Access *string `json:"access,omitempty"`
+	// BootstrapServers are the addresses it dials; empty: the in-cluster
+	// client Service (the internal listener in secure mode).
+	BootstrapServers []string `json:"bootstrapServers,omitempty"`
 }
 
 // RawNetworkPolicy is the `networkPolicy` config object.

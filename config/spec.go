@@ -25,16 +25,17 @@ const (
 	TopicManagerJob = "job"
 )
 
-// How the topic provider reaches the brokers (topics.access).
+// How the Kafka admin connection reaches the brokers (kafkaAdmin.access, or
+// its alias topics.access).
 const (
-	// TopicAccessDirect dials the bootstrap servers and every advertised broker
+	// AdminAccessDirect dials the bootstrap servers and every advertised broker
 	// address over the network: the deploy machine runs inside the cluster, or
 	// reaches the brokers some other way.
-	TopicAccessDirect = "direct"
-	// TopicAccessKubernetes reaches every broker pod through the Kubernetes API
+	AdminAccessDirect = "direct"
+	// AdminAccessKubernetes reaches every broker pod through the Kubernetes API
 	// (pods/portforward), with the Kubernetes provider's kubeconfig: for deploy
 	// machines outside the cluster.
-	TopicAccessKubernetes = "kubernetes"
+	AdminAccessKubernetes = "kubernetes"
 )
 
 // Security modes (security.mode).
@@ -65,7 +66,7 @@ type Spec struct {
 	// kept in stack config so a reinstall formats storage with the same id.
 	ClusterID string
 	// Controllers is the size of the KRaft quorum: pods 0..Controllers-1 run
-	// combined broker+controller. Odd; with the topic provider it can change
+	// combined broker+controller. Odd; with the Kafka admin connection it can change
 	// on a live cluster (a dynamic quorum, see Quorum).
 	Controllers int
 	// Quorum is how the quorum keeps its voters. Config says nothing about it:
@@ -88,8 +89,11 @@ type Spec struct {
 	Topics []TopicSpec
 	// TopicManager is TopicManagerProvider or TopicManagerJob.
 	TopicManager string
-	// TopicProvider configures the umbrellakafka provider when TopicManager is provider.
-	TopicProvider TopicProviderSpec
+	// KafkaAdmin is how the program's Kafka admin connection (the umbrellakafka
+	// provider of components.KafkaAdmin) reaches the brokers, when TopicManager
+	// is provider: it runs the topics, the replica placement, the quorum and the
+	// service users and ACLs.
+	KafkaAdmin KafkaAdminSpec
 	// NetworkPolicy restricts who reaches the brokers.
 	NetworkPolicy NetworkPolicySpec
 	// Monitoring configures the JMX exporter, PodMonitor, alerts and dashboard.
@@ -184,8 +188,13 @@ type TopicSpec struct {
 	Consumers string
 }
 
-// TopicProviderSpec configures the umbrellakafka provider.
-type TopicProviderSpec struct {
+// KafkaAdminSpec configures the umbrellakafka provider the program reaches
+// Kafka through (components.KafkaAdmin). BootstrapServers and Access say how
+// it connects (kafkaAdmin.*, or their aliases topics.bootstrapServers and
+// topics.access); ProtectTopics and AllowReplace are the topic rails the
+// provider enforces, and stay where a topic setting is written
+// (topics.protect, topics.allowReplace).
+type KafkaAdminSpec struct {
 	// BootstrapServers are the addresses the deploy machine dials; empty means the
 	// in-cluster client Service.
 	BootstrapServers []string
@@ -193,7 +202,7 @@ type TopicProviderSpec struct {
 	ProtectTopics bool
 	// AllowReplace lets a topic rename (delete + create) through; off in prod.
 	AllowReplace bool
-	// Access is TopicAccessDirect or TopicAccessKubernetes.
+	// Access is AdminAccessDirect or AdminAccessKubernetes.
 	Access string
 }
 

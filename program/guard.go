@@ -41,7 +41,7 @@ func GuardValues(s *config.Spec) pulumi.StringMap {
 // tls is the deployer's identity in secure mode (nil in plaintext mode).
 type BrokerCheck func(ctx context.Context, s *config.Spec, tls *DeployerTLS, removed []int32) (map[int32][]string, error)
 
-// LiveBrokerCheck asks the running cluster, reached the way the topic provider
+// LiveBrokerCheck asks the running cluster, reached the way the Kafka admin provider
 // reaches it (Connection), which of the removed brokers hold replicas.
 func LiveBrokerCheck(ctx context.Context, s *config.Spec, tls *DeployerTLS, removed []int32) (map[int32][]string, error) {
 	if s.Secure() && tls == nil {
@@ -57,7 +57,7 @@ func LiveBrokerCheck(ctx context.Context, s *config.Spec, tls *DeployerTLS, remo
 }
 
 // Connection is the connection of the program's pre-flight reads: the one
-// description the topic provider's settings are made from
+// description the Kafka admin provider's settings are made from
 // (components.KafkaConnection), with the deployer's identity in secure mode
 // (tls; nil in plaintext mode).
 func Connection(s *config.Spec, tls *DeployerTLS) kafkaadmin.Connection {

@@ -114,6 +114,12 @@ func RunWith(opts Options) pulumi.RunFunc {
 	}
 }
 
+// Names of the components that own the Kafka admin connection and the topics.
+const (
+	KafkaAdminName = "kafka-admin"
+	TopicsName     = "topics"
+)
+
 func deploy(ctx *pulumi.Context, s *config.Spec, opts Options, prev Previous) error {
 	var base []pulumi.ResourceOption
 	if opts.RenderDir != "" {
@@ -152,7 +158,18 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options, prev Previous) er
 		}
 		deployer = sec.ProviderTLS
 	}
-	topics, err := components.NewTopics(ctx, "topics", &components.TopicsArgs{Spec: s, Image: image, TLS: deployer}, inNS...)
+	// The Kafka admin connection (topics.manager provider) runs the topics,
+	// the placement, the quorum and the service access. Its provider was
+	// "topics-kafka" under the Topics component before it had a component of
+	// its own, and keeps that identity through an alias.
+	var admin *components.KafkaAdmin
+	if s.TopicManager == config.TopicManagerProvider {
+		if admin, err = components.NewKafkaAdmin(ctx, KafkaAdminName, &components.KafkaAdminArgs{
+			Spec: s, TLS: deployer, FormerTopics: TopicsName}, inNS...); err != nil {
+			return err
+		}
+	}
+	topics, err := components.NewTopics(ctx, TopicsName, &components.TopicsArgs{Spec: s, Image: image, Admin: admin}, inNS...)
 	if err != nil {
 		return err
 	}
@@ -161,8 +178,8 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options, prev Previous) er
 	// balance fills added ones after it grows (components.Placement).
 	var placement *components.Placement
 	var before []pulumi.Resource
-	if topics.Provider != nil {
-		if placement, err = components.NewPlacement(ctx, "placement", s, topics.Provider, inNS...); err != nil {
+	if admin != nil {
+		if placement, err = components.NewPlacement(ctx, "placement", s, admin, inNS...); err != nil {
 			return err
 		}
 		before = append(before, placement.Drain)
@@ -171,7 +188,7 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options, prev Previous) er
 	// nodes roll to their new roles, and join after (components.Quorum).
 	var quorum *components.Quorum
 	if components.ManagesQuorum(s) {
-		if quorum, err = components.NewQuorum(ctx, "quorum", s, topics.Provider, inNS...); err != nil {
+		if quorum, err = components.NewQuorum(ctx, "quorum", s, admin, inNS...); err != nil {
 			return err
 		}
 		before = append(before, quorum.Shrink)
@@ -205,7 +222,7 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options, prev Previous) er
 	if s.Secure() {
 		access := append(append([]pulumi.ResourceOption{}, base...), pulumi.DependsOn([]pulumi.Resource{ns, cluster.StatefulSet}))
 		users, err := components.NewServiceAccess(ctx, "service-access", &components.ServiceAccessArgs{
-			Spec: s, Provider: topics.Provider, CACert: sec.CACert}, access...)
+			Spec: s, Admin: admin, CACert: sec.CACert}, access...)
 		if err != nil {
 			return err
 		}

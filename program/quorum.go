@@ -33,7 +33,7 @@ func QuorumRecord(q config.QuorumSpec) pulumi.StringMap {
 //   - never deployed: a new cluster, dynamic from its first start;
 //   - recorded dynamic: as recorded;
 //   - static (recorded, or deployed before the record existed): kept while
-//     controllers stay; a change of controllers with the topic provider
+//     controllers stay; a change of controllers with the Kafka admin connection
 //     migrates it to dynamic in that update (kraft.version 1, then the
 //     roll); with topics.manager job the guard refuses the change instead.
 func ResolveQuorum(prev, rec map[string]string, s *config.Spec) config.QuorumSpec {

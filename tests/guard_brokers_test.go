@@ -119,23 +119,23 @@ func TestRaisingBrokersIsNeverChecked(t *testing.T) {
 	assert.Contains(t, cm, resource.PropertyKey("node-2.properties"))
 }
 
-// The guard's live check reaches the brokers exactly as the topic provider the
+// The guard's live check reaches the brokers exactly as the Kafka admin provider the
 // program registers does: both come from the same spec, by two builders. In
 // secure prod both connect as the deployer over mTLS (the guard with the
 // identity the last deployment exported), in both access modes.
-func TestGuardReachesTheBrokersLikeTheTopicProvider(t *testing.T) {
+func TestGuardReachesTheBrokersLikeTheKafkaAdmin(t *testing.T) {
 	deployer := &program.DeployerTLS{CACert: "mock-ca-cert", ClientCert: "mock-cert-umbrella-deployer", ClientKey: "mock-key-umbrella-deployer"}
 	for _, stack := range []string{"dev", "prod"} {
-		for _, access := range []string{config.TopicAccessKubernetes, config.TopicAccessDirect} {
+		for _, access := range []string{config.AdminAccessKubernetes, config.AdminAccessDirect} {
 			t.Run(stack+"/"+access, func(t *testing.T) {
 				cfg := stackConfig(t, stack)
 				cfg["umbrella-streaming:topics"] = `{"manager":"provider","access":"` + access + `"}`
-				if access == config.TopicAccessDirect {
+				if access == config.AdminAccessDirect {
 					cfg["umbrella-streaming:topics"] = `{"manager":"provider","access":"direct","bootstrapServers":["127.0.0.1:19092"]}`
 				}
 				rec, err := run(t, stack, cfg, nil)
 				require.NoError(t, err)
-				registered := rec.one(t, "pulumi:providers:umbrellakafka", "topics-kafka").Inputs
+				registered := rec.one(t, "pulumi:providers:umbrellakafka", "kafka-admin").Inputs
 
 				setConfig(t, cfg)
 				var pc kafkaadmin.Connection

@@ -62,7 +62,7 @@ func TestDevStackShape(t *testing.T) {
 		assert.Equal(t, 1.0, tp.Inputs["replicationFactor"].NumberValue(), tp.Name)
 		assert.Equal(t, tp.Name, tp.Inputs["name"].StringValue())
 	}
-	prov := rec.one(t, "pulumi:providers:umbrellakafka", "topics-kafka")
+	prov := rec.one(t, "pulumi:providers:umbrellakafka", "kafka-admin")
 	assert.Equal(t, []any{"kafka.umbrella-streaming.svc.cluster.local:9092"}, prov.Inputs["bootstrapServers"].Mappable())
 	assert.Equal(t, "umbrella-streaming", prov.Inputs["kubernetes"].ObjectValue()["namespace"].StringValue(), "dev reaches the brokers through the Kubernetes API")
 }
@@ -96,7 +96,7 @@ func TestProdStackShape(t *testing.T) {
 		assert.Equal(t, 3.0, tp.Inputs["replicationFactor"].NumberValue(), tp.Name)
 		assert.Equal(t, 3.0, tp.Inputs["partitions"].NumberValue(), tp.Name)
 	}
-	prov := rec.one(t, "pulumi:providers:umbrellakafka", "topics-kafka")
+	prov := rec.one(t, "pulumi:providers:umbrellakafka", "kafka-admin")
 	assert.Equal(t, true, prov.Inputs["protectTopics"].Mappable())
 	assert.Equal(t, false, prov.Inputs["allowReplace"].Mappable())
 	assert.Equal(t, []any{"kafka-headless.umbrella-streaming.svc.cluster.local:9094"}, prov.Inputs["bootstrapServers"].Mappable(),

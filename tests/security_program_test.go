@@ -47,7 +47,7 @@ func TestProdStackIsSecure(t *testing.T) {
 	assert.NotEmpty(t, pod["metadata"].ObjectValue()["annotations"].ObjectValue()[components.TLSChecksumAnnotation].StringValue(),
 		"a re-issued certificate rolls the brokers")
 
-	prov := rec.one(t, "pulumi:providers:umbrellakafka", "topics-kafka").Inputs
+	prov := rec.one(t, "pulumi:providers:umbrellakafka", "kafka-admin").Inputs
 	assert.Equal(t, []any{"kafka-headless.umbrella-streaming.svc.cluster.local:9094"}, prov["bootstrapServers"].Mappable())
 	assert.Equal(t, true, prov["tlsEnabled"].Mappable())
 	assert.Equal(t, "mock-ca-cert", unsecret(prov["caCert"]).StringValue())

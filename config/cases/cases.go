@@ -199,9 +199,9 @@ var Bad = []Case{
 
 	// config.Stack-file keys and fields the program does not know (config/keys.go).
 	{"unknown key", StackText{"brokrs": "3"},
-		`brokrs = "3": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, monitoring, networkPolicy, resources, security, services, storage, topicDefaults, topicOverrides, topics); rename it to brokers`},
+		`brokrs = "3": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, kafkaAdmin, monitoring, networkPolicy, resources, security, services, storage, topicDefaults, topicOverrides, topics); rename it to brokers`},
 	{"unknown key, nothing near", StackText{"kafkaVersion": "4.1.1"},
-		`kafkaVersion = "4.1.1": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, monitoring, networkPolicy, resources, security, services, storage, topicDefaults, topicOverrides, topics); remove it, or use one of those names`},
+		`kafkaVersion = "4.1.1": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, kafkaAdmin, monitoring, networkPolicy, resources, security, services, storage, topicDefaults, topicOverrides, topics); remove it, or use one of those names`},
 	{"unknown field, case differs", StackText{"broker": `{"minInSyncReplicas":2}`},
 		`broker.minInSyncReplicas = 2: is not a field of broker, so nothing would read it (fields: autoCreateTopics, compressionType, defaultReplicationFactor, heapOpts, minInsyncReplicas, numPartitions, retentionBytes, retentionHours); rename it to minInsyncReplicas`},
 	{"unknown field, letters swapped", StackText{"storage": `{"szie":"10Gi"}`},
@@ -378,15 +378,15 @@ var BadAccess = []Case{
 	{"access unknown", func(r *config.Raw) { r.Topics = &config.RawTopics{Access: sp("tunnel")} },
 		`topics.access = "tunnel": unknown access mode (allowed: direct, kubernetes); use direct (the deploy machine reaches every broker's address) or kubernetes (through the Kubernetes API, from outside the cluster)`},
 	{"access kubernetes with the job manager", func(r *config.Raw) {
-		r.Topics = &config.RawTopics{Manager: sp(config.TopicManagerJob), Access: sp(config.TopicAccessKubernetes)}
+		r.Topics = &config.RawTopics{Manager: sp(config.TopicManagerJob), Access: sp(config.AdminAccessKubernetes)}
 	},
 		`topics.access = "kubernetes": applies only to topics.manager = provider (the job already runs inside the cluster); remove topics.access or set topics.manager = provider`},
 	{"access kubernetes with a loopback bootstrap server", func(r *config.Raw) {
-		r.Topics = &config.RawTopics{Access: sp(config.TopicAccessKubernetes), BootstrapServers: []string{"127.0.0.1:19092"}}
+		r.Topics = &config.RawTopics{Access: sp(config.AdminAccessKubernetes), BootstrapServers: []string{"127.0.0.1:19092"}}
 	},
 		`topics.bootstrapServers[0] = "127.0.0.1:19092": is not an in-cluster name in namespace umbrella-streaming, which topics.access = kubernetes needs to find the broker pod; leave bootstrapServers empty (the kafka Service) or use kafka-0.kafka-headless.umbrella-streaming.svc:9092`},
 	{"access kubernetes with another namespace's service", func(r *config.Raw) {
-		r.Topics = &config.RawTopics{Access: sp(config.TopicAccessKubernetes), BootstrapServers: []string{"kafka.other.svc.cluster.local:9092"}}
+		r.Topics = &config.RawTopics{Access: sp(config.AdminAccessKubernetes), BootstrapServers: []string{"kafka.other.svc.cluster.local:9092"}}
 	},
 		`topics.bootstrapServers[0] = "kafka.other.svc.cluster.local:9092": is not an in-cluster name in namespace umbrella-streaming, which topics.access = kubernetes needs to find the broker pod; leave bootstrapServers empty (the kafka Service) or use kafka-0.kafka-headless.umbrella-streaming.svc:9092`},
 }

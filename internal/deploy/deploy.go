@@ -254,3 +254,10 @@ func (s *Stack) Remove(ctx context.Context) error {
 func (s *Stack) PreviewRefresh(ctx context.Context) (auto.PreviewResult, error) {
 	return s.stack.PreviewRefresh(ctx, optrefresh.ProgressStreams(s.opts.Progress))
 }
+
+// Export returns the stack's checkpoint (`pulumi stack export`): every
+// resource's URN, parent, provider reference and state as the engine holds
+// them.
+func (s *Stack) Export(ctx context.Context) (apitype.UntypedDeployment, error) {
+	return s.stack.Export(ctx)
+}

@@ -68,7 +68,7 @@ func Script(root, name string, args ...string) (string, error) {
 }
 
 // ToolsAndProvider puts the cached tools (scripts/tools.sh env) and a fresh build
-// of the topic provider (in <root>/bin) on PATH. UMBRELLA_PROVIDER_PREBUILT=1 keeps
+// of the umbrellakafka provider plugin (in <root>/bin) on PATH. UMBRELLA_PROVIDER_PREBUILT=1 keeps
 // bin/ as it is (to test a provider built elsewhere).
 func ToolsAndProvider(root string) error {
 	env, err := exec.Command("bash", filepath.Join(root, "scripts/tools.sh"), "env").Output()
@@ -81,7 +81,7 @@ func ToolsAndProvider(root string) error {
 		build := exec.Command("go", "build", "-o", filepath.Join(bin, "pulumi-resource-umbrellakafka"), "./cmd/pulumi-resource-umbrellakafka")
 		build.Dir = root
 		if out, err := build.CombinedOutput(); err != nil {
-			return fmt.Errorf("building the topic provider: %v\n%s", err, out)
+			return fmt.Errorf("building the umbrellakafka provider plugin: %v\n%s", err, out)
 		}
 	}
 	os.Setenv("PATH", bin+":"+os.Getenv("PATH"))
