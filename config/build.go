@@ -90,15 +90,6 @@ func orEmpty[T any](p *T) *T {
 	return p
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Build applies defaults to raw and validates the result for ModeApply. It
 // returns a *ValidationError listing every problem, or a Spec in which every
 // field is set.
@@ -212,7 +203,7 @@ func buildImage(p *problems, s *Spec, img *RawImage) {
 	if ref, field := brokerImageField(s.Image); strings.TrimSpace(ref) != "" {
 		checkPinned(p, field, ref)
 	}
-	if !contains(PullPolicies, s.Image.PullPolicy) {
+	if !slices.Contains(PullPolicies, s.Image.PullPolicy) {
 		p.add("image.pullPolicy", s.Image.PullPolicy, "unknown pull policy (allowed: "+strings.Join(PullPolicies, ", ")+")", "use Always (re-checks registry credentials on every start)")
 	}
 }
@@ -295,7 +286,7 @@ func buildBroker(p *problems, s *Spec, b *RawBroker) {
 	if s.Broker.RetentionBytes < -1 || s.Broker.RetentionBytes == 0 {
 		p.add("broker.retentionBytes", s.Broker.RetentionBytes, "must be positive, or -1 for no size limit", "use -1 (time-based retention only)")
 	}
-	if !contains(CompressionTypes, s.Broker.CompressionType) {
+	if !slices.Contains(CompressionTypes, s.Broker.CompressionType) {
 		p.add("broker.compressionType", s.Broker.CompressionType, "unknown compression type (allowed: "+strings.Join(CompressionTypes, ", ")+")",
 			"use producer to keep what producers send (gzip)")
 	}
@@ -517,7 +508,7 @@ func buildAvailability(p *problems, s *Spec, av *RawAvailability) {
 		PodDisruptionBudget: orBool(av.PodDisruptionBudget, DefaultPodDisruptionBudget),
 		Spread:              orStr(av.Spread, DefaultSpread),
 	}
-	if !contains(SpreadModes, s.Availability.Spread) {
+	if !slices.Contains(SpreadModes, s.Availability.Spread) {
 		p.add("availability.spread", s.Availability.Spread, "unknown spread mode (allowed: none, preferred, required)", "use required in prod (one broker per node)")
 	}
 }
@@ -526,7 +517,7 @@ func buildAvailability(p *problems, s *Spec, av *RawAvailability) {
 func buildGuards(p *problems, s *Spec, overrides []string) {
 	guarded := GuardedFields()
 	for i, g := range overrides {
-		if !contains(guarded, g) {
+		if !slices.Contains(guarded, g) {
 			p.add(fmt.Sprintf("guardOverrides[%d]", i), g, "is not a guarded field (guarded: "+strings.Join(guarded, ", ")+")", "remove it")
 		}
 	}

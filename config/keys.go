@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -78,7 +79,7 @@ func checkKeys(p *problems, src Source) {
 	sorted := append([]string(nil), known...)
 	sort.Strings(sorted)
 	for _, k := range src.Keys {
-		if contains(known, k) {
+		if slices.Contains(known, k) {
 			continue
 		}
 		text, _ := src.Lookup(k)

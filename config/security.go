@@ -17,7 +17,7 @@ func buildSecurity(p *problems, s *Spec, sec *RawSecurity, configuredManager str
 		CertificateRotation:     orInt(sec.CertificateRotation, DefaultCertificateRotation),
 		CertificateValidityDays: orInt(sec.CertificateValidityDays, DefaultCertificateValidityDays),
 	}
-	if !contains(SecurityModes, s.Security.Mode) {
+	if !slices.Contains(SecurityModes, s.Security.Mode) {
 		p.add("security.mode", s.Security.Mode, "unknown security mode (allowed: "+strings.Join(SecurityModes, ", ")+")",
 			"use none (plaintext listeners, dev) or sasl-scram (authenticated, encrypted listeners, prod)")
 	}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,7 +170,7 @@ func checkTopic(p *problems, field string, r RawTopic, s *Spec) {
 	if r.RetentionHours != nil {
 		checkRetentionHours(p, field+".retentionHours", *r.RetentionHours)
 	}
-	if r.CleanupPolicy != nil && !contains(CleanupPolicies, *r.CleanupPolicy) {
+	if r.CleanupPolicy != nil && !slices.Contains(CleanupPolicies, *r.CleanupPolicy) {
 		p.add(field+".cleanupPolicy", *r.CleanupPolicy, "unknown cleanup policy (allowed: "+strings.Join(CleanupPolicies, ", ")+")", "use delete or compact")
 	}
 	checkSetTwice(p, field, r)

@@ -3,6 +3,7 @@ package program
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,7 +96,7 @@ func GuardViolations(ctx context.Context, previous map[string]string, s *config.
 			prev, ok = g.Unrecorded, true
 		}
 		current := g.Value(s)
-		if !ok || !g.Refuses(prev, current) || contains(s.GuardOverrides, g.Field) {
+		if !ok || !g.Refuses(prev, current) || slices.Contains(s.GuardOverrides, g.Field) {
 			continue
 		}
 		changed := fmt.Sprintf("%s changed from %q to %q on a deployed stack", g.Field, prev, current)
@@ -182,15 +183,6 @@ func sample(items []string, n int) string {
 		return strings.Join(items, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // GuardError is returned when a guarded field changed.
