@@ -22,7 +22,7 @@ import (
 // promote or demote it one voter at a time while the cluster serves.
 //
 // What Kafka 4.1.1 does, as the real-Kafka tests show
-// (provider/quorum_realkafka_test.go):
+// (provider/voter_changes_realkafka_test.go):
 //
 //   - A new cluster: every node has controller.quorum.bootstrap.servers and
 //     no controller.quorum.voters (the storage tool refuses a dynamic format

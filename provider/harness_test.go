@@ -27,7 +27,7 @@ import (
 //   - config sources: kfake reports only ~10 topic config keys, so filtering
 //     of broker/static/default sources is only partly exercised;
 //   - racks: every kfake broker reports the same rack, so rack-aware placement
-//     is covered by the pure PlaceReplicas tests only;
+//     is covered by the pure planner tests only (internal/placement: ResizeReplicas, PlanRebalance, PlanDrain);
 //   - asynchronous create/delete: kfake's metadata is immediately consistent,
 //     so the wait-for-metadata loops return on their first poll.
 
