@@ -7,6 +7,7 @@ import (
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
+	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
 
 // configsBeforeReplicas reports whether Update applies the config changes
@@ -100,8 +101,7 @@ func checkUpdate(ctx context.Context, cl *kafkaadmin.Client, topic string, in To
 		return meta, moves, kafkaadmin.ReassignmentInProgressError(topic, moves, in.ReplicationFactor)
 	}
 	if in.ReplicationFactor != moves.TargetRF && in.ReplicationFactor > len(meta.Brokers) {
-		return meta, moves, fmt.Errorf("topic %q: replicationFactor = %d exceeds brokers "+
-			"(%d): lower replicationFactor or add brokers", topic, in.ReplicationFactor, len(meta.Brokers))
+		return meta, moves, fmt.Errorf("topic %q: %s", topic, rules.TopicReplicasAboveBrokers(in.ReplicationFactor, len(meta.Brokers)))
 	}
 	return meta, moves, nil
 }

@@ -7,9 +7,12 @@ package placement
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
 
 // Broker is one Kafka broker as the planners see it: its node ID and its
@@ -151,8 +154,7 @@ func CheckReplicationFactor(replicationFactor int, brokers []Broker) error {
 	case replicationFactor < 1:
 		return fmt.Errorf("replicationFactor = %d is below 1: every partition needs at least one replica", replicationFactor)
 	case replicationFactor > len(brokers):
-		return fmt.Errorf("replicationFactor = %d exceeds brokers (%d): lower replicationFactor or add brokers",
-			replicationFactor, len(brokers))
+		return errors.New(rules.TopicReplicasAboveBrokers(replicationFactor, len(brokers)))
 	}
 	return nil
 }

@@ -40,3 +40,11 @@ func ReplicationFactorAboveBrokers(field string, rf, brokers int, fix string) st
 	}
 	return Message(field, rf, fmt.Sprintf("exceeds brokers (%d): Kafka cannot place more copies than brokers", brokers), fix)
 }
+
+// TopicReplicasAboveBrokers is the message the Kafka layer (the planner and
+// the provider's Topic) gives a replication factor rf above the brokers the
+// cluster has, the brokers it counted being the limit: Kafka places at most
+// one copy of a partition per broker.
+func TopicReplicasAboveBrokers(rf, brokers int) string {
+	return fmt.Sprintf("replicationFactor = %d exceeds brokers (%d): lower replicationFactor or add brokers", rf, brokers)
+}
