@@ -235,19 +235,24 @@ func newCluster(o Options, libs string) (*Cluster, error) {
 			c.nodes[id].internalPort = clientPorts[o.Nodes+externalPorts(o)+securityPorts(o)+id]
 		}
 	}
-	dir := o.Dir
-	c.net = components.Network{
+	c.net = c.loopbackNetwork(o.Dir)
+	if o.Spec.Secure() {
+		c.net.InternalPort = func(id int) int { return c.nodes[id].internalPort }
+		c.net.TLSDir = filepath.Join(o.Dir, stackTLSDir)
+	}
+	return c, nil
+}
+
+// loopbackNetwork is where the nodes listen and keep their logs: every node
+// on Host, on its own ports, with its data under dir.
+func (c *Cluster) loopbackNetwork(dir string) components.Network {
+	return components.Network{
 		Host:           func(int) string { return Host },
 		ClientPort:     func(id int) int { return c.nodes[id].clientPort },
 		ControllerPort: func(id int) int { return c.nodes[id].controllerPort },
 		BindHost:       Host,
 		LogDir:         func(id int) string { return filepath.Join(nodeDir(dir, id), dataDir) },
 	}
-	if o.Spec.Secure() {
-		c.net.InternalPort = func(id int) int { return c.nodes[id].internalPort }
-		c.net.TLSDir = filepath.Join(dir, stackTLSDir)
-	}
-	return c, nil
 }
 
 // prepare writes the certificates and every node's files, formats the

@@ -25,13 +25,7 @@ func unstartedCluster(t *testing.T, dynamic bool) *Cluster {
 	for id := range 3 {
 		c.nodes = append(c.nodes, &node{id: id, clientPort: 19092 + id, controllerPort: 19192 + id})
 	}
-	c.net = components.Network{
-		Host:           func(int) string { return Host },
-		ClientPort:     func(id int) int { return c.nodes[id].clientPort },
-		ControllerPort: func(id int) int { return c.nodes[id].controllerPort },
-		BindHost:       Host,
-		LogDir:         func(id int) string { return filepath.Join(nodeDir(dir, id), dataDir) },
-	}
+	c.net = c.loopbackNetwork(dir)
 	return c
 }
 
