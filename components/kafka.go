@@ -256,57 +256,6 @@ func TopologySpread(s *config.Spec) corev1.TopologySpreadConstraintArray {
 // tlsChecksum (secure mode only, else nil) is TLSChecksum of the brokers'
 // certificate, so that re-issuing it rolls the brokers one at a time.
 func BuildStatefulSet(s *config.Spec, image, tlsChecksum pulumi.StringInput) *appsv1.StatefulSetArgs {
-	startup, readiness, liveness := Probes(s)
-	mounts := corev1.VolumeMountArray{
-		&corev1.VolumeMountArgs{Name: pulumi.String(DataVolumeName), MountPath: pulumi.String(DataMountPath)},
-		&corev1.VolumeMountArgs{Name: pulumi.String(ConfigVolumeName), MountPath: pulumi.String(ConfigMountPath), ReadOnly: pulumi.Bool(true)},
-		&corev1.VolumeMountArgs{Name: pulumi.String(RunVolumeName), MountPath: pulumi.String(RunMountPath)},
-		&corev1.VolumeMountArgs{Name: pulumi.String(KafkaLogsVolumeName), MountPath: pulumi.String(KafkaLogsPath)},
-		&corev1.VolumeMountArgs{Name: pulumi.String(TmpVolumeName), MountPath: pulumi.String(TmpPath)},
-	}
-	volumes := corev1.VolumeArray{
-		&corev1.VolumeArgs{Name: pulumi.String(ConfigVolumeName), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
-			Name: pulumi.String(ConfigMapName), DefaultMode: pulumi.Int(0o444)}},
-		emptyDir(RunVolumeName, RunSizeLimit),
-		emptyDir(KafkaLogsVolumeName, KafkaLogsSizeLimit),
-		emptyDir(TmpVolumeName, TmpSizeLimit),
-	}
-	annotations := pulumi.StringMap{ConfigChecksumAnnotation: pulumi.String(ConfigChecksum(s))}
-	if s.Secure() {
-		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String(TLSVolumeName), MountPath: pulumi.String(TLSMountPath), ReadOnly: pulumi.Bool(true)})
-		// 0440 and the pod's fsGroup: the broker's group reads the key, nobody else.
-		volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String(TLSVolumeName), Secret: &corev1.SecretVolumeSourceArgs{
-			SecretName: pulumi.String(TLSSecretName), DefaultMode: pulumi.Int(0o440)}})
-		if tlsChecksum != nil {
-			annotations[TLSChecksumAnnotation] = tlsChecksum
-		}
-	}
-	var initContainers corev1.ContainerArray
-	if s.Monitoring.Enabled {
-		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String(AgentVolumeName), MountPath: pulumi.String(AgentMountPath), ReadOnly: pulumi.Bool(true)})
-		volumes = append(volumes, emptyDir(AgentVolumeName, AgentSizeLimit))
-		initContainers = corev1.ContainerArray{&corev1.ContainerArgs{
-			Name:            pulumi.String(AgentVolumeName),
-			Image:           pulumi.String(s.Monitoring.AgentImage),
-			ImagePullPolicy: pulumi.String(s.Image.PullPolicy),
-			// -f: when the pod sandbox is recreated the init container runs again over
-			// the emptyDir that still holds the earlier, read-only copy.
-			Command:         pulumi.StringArray{pulumi.String("cp"), pulumi.String("-f"), pulumi.String(s.Monitoring.AgentJarPath), pulumi.String(AgentMountPath + "/" + AgentJarName)},
-			SecurityContext: ContainerSecurityContext(),
-			VolumeMounts: corev1.VolumeMountArray{
-				&corev1.VolumeMountArgs{Name: pulumi.String(AgentVolumeName), MountPath: pulumi.String(AgentMountPath)},
-			},
-			Resources: &corev1.ResourceRequirementsArgs{
-				Requests: pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("16Mi"), "ephemeral-storage": pulumi.String("16Mi")},
-				Limits:   pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("64Mi"), "ephemeral-storage": pulumi.String("64Mi")},
-			},
-		}}
-	}
-	var pvcStorageClass pulumi.StringPtrInput
-	if s.Storage.StorageClass != "" {
-		pvcStorageClass = pulumi.String(s.Storage.StorageClass)
-	}
-	podLabels := CommonLabels(s, "broker")
 	return &appsv1.StatefulSetArgs{
 		Metadata: meta(s, StatefulSetName, "broker"),
 		Spec: &appsv1.StatefulSetSpecArgs{
@@ -321,50 +270,146 @@ func BuildStatefulSet(s *config.Spec, image, tlsChecksum pulumi.StringInput) *ap
 				WhenDeleted: pulumi.String("Retain"),
 				WhenScaled:  pulumi.String("Retain"),
 			},
-			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{
-					Labels:      strMap(podLabels),
-					Annotations: annotations,
-				},
-				Spec: &corev1.PodSpecArgs{
-					// A Service named kafka would otherwise inject KAFKA_PORT=tcp://… into
-					// the environment of every pod in the namespace.
-					EnableServiceLinks:            pulumi.Bool(false),
-					AutomountServiceAccountToken:  pulumi.Bool(false),
-					TerminationGracePeriodSeconds: pulumi.Int(120),
-					SecurityContext:               PodSecurityContext(),
-					TopologySpreadConstraints:     TopologySpread(s),
-					InitContainers:                initContainers,
-					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
-						Name:            pulumi.String(ContainerName),
-						Image:           image,
-						ImagePullPolicy: pulumi.String(s.Image.PullPolicy),
-						Command:         pulumi.StringArray{pulumi.String("/bin/bash"), pulumi.String(ConfigMountPath + "/" + StartScript)},
-						Ports:           BrokerPorts(s),
-						Env:             BrokerEnv(s),
-						Resources: &corev1.ResourceRequirementsArgs{
-							Requests: pulumi.StringMap{"cpu": pulumi.String(s.Resources.RequestsCPU), "memory": pulumi.String(s.Resources.RequestsMemory), "ephemeral-storage": pulumi.String(EphemeralRequest)},
-							Limits:   pulumi.StringMap{"cpu": pulumi.String(s.Resources.LimitsCPU), "memory": pulumi.String(s.Resources.LimitsMemory), "ephemeral-storage": pulumi.String(EphemeralLimit)},
-						},
-						StartupProbe:    startup,
-						ReadinessProbe:  readiness,
-						LivenessProbe:   liveness,
-						SecurityContext: ContainerSecurityContext(),
-						VolumeMounts:    mounts,
-					}},
-					Volumes: volumes,
-				},
-			},
-			VolumeClaimTemplates: corev1.PersistentVolumeClaimTypeArray{
-				&corev1.PersistentVolumeClaimTypeArgs{
-					Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(DataVolumeName), Labels: strMap(SelectorLabels())},
-					Spec: &corev1.PersistentVolumeClaimSpecArgs{
-						AccessModes:      pulumi.StringArray{pulumi.String("ReadWriteOnce")},
-						StorageClassName: pvcStorageClass,
-						Resources: &corev1.VolumeResourceRequirementsArgs{
-							Requests: pulumi.StringMap{"storage": pulumi.String(s.Storage.Size)},
-						},
-					},
+			Template:             buildPodTemplate(s, image, tlsChecksum),
+			VolumeClaimTemplates: volumeClaimTemplates(s),
+		},
+	}
+}
+
+// buildPodTemplate returns the broker pod template. It is split out of
+// BuildStatefulSet so that the StatefulSet-level policy (replicas, retention,
+// update strategy) reads apart from what runs inside each pod.
+func buildPodTemplate(s *config.Spec, image, tlsChecksum pulumi.StringInput) *corev1.PodTemplateSpecArgs {
+	mounts, volumes := brokerVolumes(s)
+	return &corev1.PodTemplateSpecArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Labels:      strMap(CommonLabels(s, "broker")),
+			Annotations: podAnnotations(s, tlsChecksum),
+		},
+		Spec: &corev1.PodSpecArgs{
+			// A Service named kafka would otherwise inject KAFKA_PORT=tcp://… into
+			// the environment of every pod in the namespace.
+			EnableServiceLinks:            pulumi.Bool(false),
+			AutomountServiceAccountToken:  pulumi.Bool(false),
+			TerminationGracePeriodSeconds: pulumi.Int(120),
+			SecurityContext:               PodSecurityContext(),
+			TopologySpreadConstraints:     TopologySpread(s),
+			InitContainers:                agentInitContainers(s),
+			Containers:                    corev1.ContainerArray{brokerContainer(s, image, mounts)},
+			Volumes:                       volumes,
+		},
+	}
+}
+
+// podAnnotations returns the pod-template checksums. They live on the pod
+// template, not the StatefulSet, because a change there is what rolls the
+// brokers: the configuration always, the TLS certificate in secure mode when
+// its checksum is known.
+func podAnnotations(s *config.Spec, tlsChecksum pulumi.StringInput) pulumi.StringMap {
+	annotations := pulumi.StringMap{ConfigChecksumAnnotation: pulumi.String(ConfigChecksum(s))}
+	if s.Secure() && tlsChecksum != nil {
+		annotations[TLSChecksumAnnotation] = tlsChecksum
+	}
+	return annotations
+}
+
+// brokerVolumes returns the broker container's mounts and the pod's volumes
+// together, since each optional feature (TLS, the monitoring agent) adds one
+// of each and the two lists must stay in step. The data volume has no entry in
+// volumes: it comes from volumeClaimTemplates.
+func brokerVolumes(s *config.Spec) (corev1.VolumeMountArray, corev1.VolumeArray) {
+	mounts := corev1.VolumeMountArray{
+		&corev1.VolumeMountArgs{Name: pulumi.String(DataVolumeName), MountPath: pulumi.String(DataMountPath)},
+		&corev1.VolumeMountArgs{Name: pulumi.String(ConfigVolumeName), MountPath: pulumi.String(ConfigMountPath), ReadOnly: pulumi.Bool(true)},
+		&corev1.VolumeMountArgs{Name: pulumi.String(RunVolumeName), MountPath: pulumi.String(RunMountPath)},
+		&corev1.VolumeMountArgs{Name: pulumi.String(KafkaLogsVolumeName), MountPath: pulumi.String(KafkaLogsPath)},
+		&corev1.VolumeMountArgs{Name: pulumi.String(TmpVolumeName), MountPath: pulumi.String(TmpPath)},
+	}
+	volumes := corev1.VolumeArray{
+		&corev1.VolumeArgs{Name: pulumi.String(ConfigVolumeName), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
+			Name: pulumi.String(ConfigMapName), DefaultMode: pulumi.Int(0o444)}},
+		emptyDir(RunVolumeName, RunSizeLimit),
+		emptyDir(KafkaLogsVolumeName, KafkaLogsSizeLimit),
+		emptyDir(TmpVolumeName, TmpSizeLimit),
+	}
+	if s.Secure() {
+		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String(TLSVolumeName), MountPath: pulumi.String(TLSMountPath), ReadOnly: pulumi.Bool(true)})
+		// 0440 and the pod's fsGroup: the broker's group reads the key, nobody else.
+		volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String(TLSVolumeName), Secret: &corev1.SecretVolumeSourceArgs{
+			SecretName: pulumi.String(TLSSecretName), DefaultMode: pulumi.Int(0o440)}})
+	}
+	if s.Monitoring.Enabled {
+		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String(AgentVolumeName), MountPath: pulumi.String(AgentMountPath), ReadOnly: pulumi.Bool(true)})
+		volumes = append(volumes, emptyDir(AgentVolumeName, AgentSizeLimit))
+	}
+	return mounts, volumes
+}
+
+// agentInitContainers returns the init container that copies the monitoring
+// agent's jar into its emptyDir, or nil when monitoring is off, so that the
+// broker image itself never has to carry the agent.
+func agentInitContainers(s *config.Spec) corev1.ContainerArray {
+	if !s.Monitoring.Enabled {
+		return nil
+	}
+	return corev1.ContainerArray{&corev1.ContainerArgs{
+		Name:            pulumi.String(AgentVolumeName),
+		Image:           pulumi.String(s.Monitoring.AgentImage),
+		ImagePullPolicy: pulumi.String(s.Image.PullPolicy),
+		// -f: when the pod sandbox is recreated the init container runs again over
+		// the emptyDir that still holds the earlier, read-only copy.
+		Command:         pulumi.StringArray{pulumi.String("cp"), pulumi.String("-f"), pulumi.String(s.Monitoring.AgentJarPath), pulumi.String(AgentMountPath + "/" + AgentJarName)},
+		SecurityContext: ContainerSecurityContext(),
+		VolumeMounts: corev1.VolumeMountArray{
+			&corev1.VolumeMountArgs{Name: pulumi.String(AgentVolumeName), MountPath: pulumi.String(AgentMountPath)},
+		},
+		Resources: &corev1.ResourceRequirementsArgs{
+			Requests: pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("16Mi"), "ephemeral-storage": pulumi.String("16Mi")},
+			Limits:   pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("64Mi"), "ephemeral-storage": pulumi.String("64Mi")},
+		},
+	}}
+}
+
+// brokerContainer returns the Kafka broker container. Ports, environment and
+// probes come from their own builders; mounts from brokerVolumes, so that the
+// container and the pod's volumes are built from one list.
+func brokerContainer(s *config.Spec, image pulumi.StringInput, mounts corev1.VolumeMountArray) *corev1.ContainerArgs {
+	startup, readiness, liveness := Probes(s)
+	return &corev1.ContainerArgs{
+		Name:            pulumi.String(ContainerName),
+		Image:           image,
+		ImagePullPolicy: pulumi.String(s.Image.PullPolicy),
+		Command:         pulumi.StringArray{pulumi.String("/bin/bash"), pulumi.String(ConfigMountPath + "/" + StartScript)},
+		Ports:           BrokerPorts(s),
+		Env:             BrokerEnv(s),
+		Resources: &corev1.ResourceRequirementsArgs{
+			Requests: pulumi.StringMap{"cpu": pulumi.String(s.Resources.RequestsCPU), "memory": pulumi.String(s.Resources.RequestsMemory), "ephemeral-storage": pulumi.String(EphemeralRequest)},
+			Limits:   pulumi.StringMap{"cpu": pulumi.String(s.Resources.LimitsCPU), "memory": pulumi.String(s.Resources.LimitsMemory), "ephemeral-storage": pulumi.String(EphemeralLimit)},
+		},
+		StartupProbe:    startup,
+		ReadinessProbe:  readiness,
+		LivenessProbe:   liveness,
+		SecurityContext: ContainerSecurityContext(),
+		VolumeMounts:    mounts,
+	}
+}
+
+// volumeClaimTemplates returns the brokers' data PVC template (seed pvc.yaml),
+// one claim per pod. StorageClassName stays unset when the spec names none, so
+// that the cluster's default class applies.
+func volumeClaimTemplates(s *config.Spec) corev1.PersistentVolumeClaimTypeArray {
+	var storageClass pulumi.StringPtrInput
+	if s.Storage.StorageClass != "" {
+		storageClass = pulumi.String(s.Storage.StorageClass)
+	}
+	return corev1.PersistentVolumeClaimTypeArray{
+		&corev1.PersistentVolumeClaimTypeArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(DataVolumeName), Labels: strMap(SelectorLabels())},
+			Spec: &corev1.PersistentVolumeClaimSpecArgs{
+				AccessModes:      pulumi.StringArray{pulumi.String("ReadWriteOnce")},
+				StorageClassName: storageClass,
+				Resources: &corev1.VolumeResourceRequirementsArgs{
+					Requests: pulumi.StringMap{"storage": pulumi.String(s.Storage.Size)},
 				},
 			},
 		},

@@ -159,84 +159,113 @@ func (w *Workspace) RunEngine(ctx context.Context, stack string, n int, prog pul
 		return EngineTimes{}, fmt.Errorf("bench: stack %s: %w", stack, err)
 	}
 	var t EngineTimes
-	var out bytes.Buffer
+	e := newEngineStack(ctx, st, n, r.Parallel)
 	fail := func(op string, err error) (EngineTimes, error) {
-		return t, fmt.Errorf("bench: stack %s: %s: %w\n%s", stack, op, err, tail(out.String(), 4000))
-	}
-	upOpts := []optup.Option{optup.ProgressStreams(&out), optup.ErrorProgressStreams(&out)}
-	destroyOpts := []optdestroy.Option{optdestroy.ProgressStreams(&out), optdestroy.ErrorProgressStreams(&out)}
-	refreshOpts := []optrefresh.Option{optrefresh.ProgressStreams(&out), optrefresh.ErrorProgressStreams(&out)}
-	if r.Parallel > 0 {
-		upOpts = append(upOpts, optup.Parallel(r.Parallel))
-		destroyOpts = append(destroyOpts, optdestroy.Parallel(r.Parallel))
-		refreshOpts = append(refreshOpts, optrefresh.Parallel(r.Parallel))
-	}
-	up := func(want map[string]int) (time.Duration, error) {
-		out.Reset()
-		start := time.Now()
-		res, err := st.Up(ctx, upOpts...)
-		d := time.Since(start)
-		if err != nil {
-			return d, err
-		}
-		return d, checkChanges(res.Summary.ResourceChanges, want)
-	}
-	destroy := func() (time.Duration, error) {
-		out.Reset()
-		start := time.Now()
-		res, err := st.Destroy(ctx, destroyOpts...)
-		d := time.Since(start)
-		if err != nil {
-			return d, err
-		}
-		// The stack resource and the provider go too.
-		return d, checkChanges(res.Summary.ResourceChanges, map[string]int{"delete": n + 2})
-	}
-	refresh := func() (time.Duration, error) {
-		out.Reset()
-		start := time.Now()
-		res, err := st.Refresh(ctx, refreshOpts...)
-		d := time.Since(start)
-		if err != nil {
-			return d, err
-		}
-		return d, checkChanges(res.Summary.ResourceChanges, map[string]int{"same": n + 2})
+		return t, fmt.Errorf("bench: stack %s: %s: %w\n%s", stack, op, err, tail(e.out.String(), 4000))
 	}
 	// The stack resource, the provider and n resources.
 	created := map[string]int{"create": n + 2}
 	same := map[string]int{"same": n + 2}
 	if r.Checkpointed {
-		if t.Create, err = up(created); err != nil {
+		if t.Create, err = e.up(created); err != nil {
 			return fail("create up", err)
 		}
-		if t.NoopUp, err = up(same); err != nil {
+		if t.NoopUp, err = e.up(same); err != nil {
 			return fail("no-op up", err)
 		}
-		if t.Refresh, err = refresh(); err != nil {
+		if t.Refresh, err = e.refresh(); err != nil {
 			return fail("refresh", err)
 		}
-		if t.Destroy, err = destroy(); err != nil {
+		if t.Destroy, err = e.destroy(); err != nil {
 			return fail("destroy", err)
 		}
 	}
 	ws := st.Workspace()
 	ws.SetEnvVar("PULUMI_SKIP_CHECKPOINTS", "true")
 	defer ws.UnsetEnvVar("PULUMI_SKIP_CHECKPOINTS")
-	if t.CreateSkip, err = up(created); err != nil {
+	if t.CreateSkip, err = e.up(created); err != nil {
 		return fail("create up (skip checkpoints)", err)
 	}
 	if !r.Checkpointed {
-		if t.NoopUp, err = up(same); err != nil {
+		if t.NoopUp, err = e.up(same); err != nil {
 			return fail("no-op up (skip checkpoints)", err)
 		}
-		if t.Refresh, err = refresh(); err != nil {
+		if t.Refresh, err = e.refresh(); err != nil {
 			return fail("refresh (skip checkpoints)", err)
 		}
 	}
-	if t.DestroySkip, err = destroy(); err != nil {
+	if t.DestroySkip, err = e.destroy(); err != nil {
 		return fail("destroy (skip checkpoints)", err)
 	}
 	return t, nil
+}
+
+// engineStack times one stack's Automation API calls for RunEngine. It is
+// split out of RunEngine so that the phase sequence there reads on its own;
+// out holds the last call's progress output, for the error of a failed one.
+type engineStack struct {
+	ctx         context.Context
+	st          auto.Stack
+	n           int
+	out         *bytes.Buffer
+	upOpts      []optup.Option
+	destroyOpts []optdestroy.Option
+	refreshOpts []optrefresh.Option
+}
+
+// newEngineStack streams every call's progress into one buffer and passes
+// parallel (when above 0) as --parallel to up, destroy and refresh alike.
+func newEngineStack(ctx context.Context, st auto.Stack, n, parallel int) *engineStack {
+	out := &bytes.Buffer{}
+	e := &engineStack{
+		ctx: ctx, st: st, n: n, out: out,
+		upOpts:      []optup.Option{optup.ProgressStreams(out), optup.ErrorProgressStreams(out)},
+		destroyOpts: []optdestroy.Option{optdestroy.ProgressStreams(out), optdestroy.ErrorProgressStreams(out)},
+		refreshOpts: []optrefresh.Option{optrefresh.ProgressStreams(out), optrefresh.ErrorProgressStreams(out)},
+	}
+	if parallel > 0 {
+		e.upOpts = append(e.upOpts, optup.Parallel(parallel))
+		e.destroyOpts = append(e.destroyOpts, optdestroy.Parallel(parallel))
+		e.refreshOpts = append(e.refreshOpts, optrefresh.Parallel(parallel))
+	}
+	return e
+}
+
+// up times one up and checks its change summary is exactly want.
+func (e *engineStack) up(want map[string]int) (time.Duration, error) {
+	e.out.Reset()
+	start := time.Now()
+	res, err := e.st.Up(e.ctx, e.upOpts...)
+	d := time.Since(start)
+	if err != nil {
+		return d, err
+	}
+	return d, checkChanges(res.Summary.ResourceChanges, want)
+}
+
+// destroy times one destroy, which must delete every resource.
+func (e *engineStack) destroy() (time.Duration, error) {
+	e.out.Reset()
+	start := time.Now()
+	res, err := e.st.Destroy(e.ctx, e.destroyOpts...)
+	d := time.Since(start)
+	if err != nil {
+		return d, err
+	}
+	// The stack resource and the provider go too.
+	return d, checkChanges(res.Summary.ResourceChanges, map[string]int{"delete": e.n + 2})
+}
+
+// refresh times one refresh, which must find every resource unchanged.
+func (e *engineStack) refresh() (time.Duration, error) {
+	e.out.Reset()
+	start := time.Now()
+	res, err := e.st.Refresh(e.ctx, e.refreshOpts...)
+	d := time.Since(start)
+	if err != nil {
+		return d, err
+	}
+	return d, checkChanges(res.Summary.ResourceChanges, map[string]int{"same": e.n + 2})
 }
 
 // Warm runs one up and one destroy of prog on stack, untimed: the first

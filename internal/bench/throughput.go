@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/localkafka"
 )
@@ -104,6 +105,34 @@ func RunPerf(ctx context.Context, name string, c *localkafka.Cluster, o PerfOpti
 		return res, err
 	}
 	defer cl.Close()
+	if err := createPerfTopics(ctx, name, cl); err != nil {
+		return res, err
+	}
+	t := perfTools{
+		ctx: ctx, name: name, timeout: o.Timeout, dir: c.Dir(), libs: c.Libs(),
+		bootstrap: strings.Join(c.Bootstrap(), ","),
+		logCfg:    filepath.Join(c.Dir(), "tools-log4j2.properties"), // written by localkafka.Start
+	}
+	if res.Produce, err = t.produce(o); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(o.Progress, "throughput: %s: produce done (load %s)\n", name, LoadAvg())
+	if res.Consume, err = t.consume(o); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(o.Progress, "throughput: %s: consume done (load %s)\n", name, LoadAvg())
+	if res.E2E, err = t.endToEnd(o); err != nil {
+		return res, err
+	}
+	res.LoadAfter = LoadAvg()
+	fmt.Fprintf(o.Progress, "throughput: %s: end-to-end latency done (load %s)\n", name, res.LoadAfter)
+	return res, nil
+}
+
+// createPerfTopics creates PerfTopic and E2ETopic (3 partitions, RF 3) and
+// waits until every broker knows them, so that no tool's first requests
+// measure metadata propagation.
+func createPerfTopics(ctx context.Context, name string, cl *kgo.Client) error {
 	topics := []string{PerfTopic, E2ETopic}
 	created, err := kadm.NewClient(cl).CreateTopics(ctx, TopicPartitions, TopicReplicationFactor, nil, topics...)
 	if err == nil {
@@ -114,74 +143,98 @@ func RunPerf(ctx context.Context, name string, c *localkafka.Cluster, o PerfOpti
 		})
 	}
 	if err != nil {
-		return res, fmt.Errorf("bench: %s: creating %v: %w", name, topics, err)
+		return fmt.Errorf("bench: %s: creating %v: %w", name, topics, err)
 	}
-	if err := waitBrokers(ctx, cl, topics, true); err != nil {
-		return res, err
-	}
-	bootstrap := strings.Join(c.Bootstrap(), ",")
-	logCfg := filepath.Join(c.Dir(), "tools-log4j2.properties") // written by localkafka.Start
-	run := func(class string, args ...string) (string, time.Duration, error) {
-		tctx, cancel := context.WithTimeout(ctx, o.Timeout)
-		defer cancel()
-		full := append(append([]string{}, toolJVM...), "-Dlog4j2.configurationFile="+logCfg,
-			"-cp", filepath.Join(c.Libs(), "*"), class)
-		cmd := exec.CommandContext(tctx, "java", append(full, args...)...)
-		var out, errOut bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		start := time.Now()
-		err := cmd.Run()
-		d := time.Since(start)
-		if err != nil {
-			return out.String(), d, fmt.Errorf("bench: %s: %s: %w\n%s\n%s", name, class, err,
-				tail(out.String(), 2000), tail(errOut.String(), 2000))
-		}
-		return out.String(), d, nil
-	}
+	return waitBrokers(ctx, cl, topics, true)
+}
 
-	out, wall, err := run(ProducerPerfClass, "--topic", PerfTopic, "--num-records", strconv.Itoa(o.Records),
-		"--throughput", "-1", "--record-size", strconv.Itoa(o.RecordSize),
-		"--producer-props", "acks=all", "compression.type=gzip", "bootstrap.servers="+bootstrap)
+// perfTools runs Kafka's perf tools against one cluster of RunPerf. It is
+// split out of RunPerf so that each tool's arguments and parsing read as one
+// step; name labels errors, dir is the cluster's folder.
+type perfTools struct {
+	ctx                          context.Context
+	name                         string
+	timeout                      time.Duration
+	dir, libs, bootstrap, logCfg string
+}
+
+// run runs class as `java -cp <libs>/* <class> args...` like Kafka's
+// scripts, bounded by the timeout, and returns its stdout and wall time; an
+// error carries the tails of stdout and stderr.
+func (t perfTools) run(class string, args ...string) (string, time.Duration, error) {
+	tctx, cancel := context.WithTimeout(t.ctx, t.timeout)
+	defer cancel()
+	full := append(append([]string{}, toolJVM...), "-Dlog4j2.configurationFile="+t.logCfg,
+		"-cp", filepath.Join(t.libs, "*"), class)
+	cmd := exec.CommandContext(tctx, "java", append(full, args...)...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
 	if err != nil {
-		return res, err
+		return out.String(), d, fmt.Errorf("bench: %s: %s: %w\n%s\n%s", t.name, class, err,
+			tail(out.String(), 2000), tail(errOut.String(), 2000))
 	}
-	if res.Produce, err = parseProduce(out); err != nil {
-		return res, fmt.Errorf("bench: %s: %w", name, err)
-	}
-	res.Produce.Wall = wall
-	fmt.Fprintf(o.Progress, "throughput: %s: produce done (load %s)\n", name, LoadAvg())
+	return out.String(), d, nil
+}
 
-	out, wall, err = run(ConsumerPerfClass, "--bootstrap-server", bootstrap, "--topic", PerfTopic,
+// produce runs ProducerPerformance: o.Records records of o.RecordSize bytes
+// to PerfTopic, acks=all, gzip, unthrottled.
+func (t perfTools) produce(o PerfOptions) (ProduceStats, error) {
+	out, wall, err := t.run(ProducerPerfClass, "--topic", PerfTopic, "--num-records", strconv.Itoa(o.Records),
+		"--throughput", "-1", "--record-size", strconv.Itoa(o.RecordSize),
+		"--producer-props", "acks=all", "compression.type=gzip", "bootstrap.servers="+t.bootstrap)
+	if err != nil {
+		return ProduceStats{}, err
+	}
+	s, err := parseProduce(out)
+	if err != nil {
+		return s, fmt.Errorf("bench: %s: %w", t.name, err)
+	}
+	s.Wall = wall
+	return s, nil
+}
+
+// consume runs ConsumerPerformance over the records produce wrote, in a
+// fresh consumer group, and fails if it read fewer than o.Records.
+func (t perfTools) consume(o PerfOptions) (ConsumeStats, error) {
+	out, wall, err := t.run(ConsumerPerfClass, "--bootstrap-server", t.bootstrap, "--topic", PerfTopic,
 		"--messages", strconv.Itoa(o.Records), "--group", "bench-consumer-"+strconv.FormatInt(time.Now().UnixNano(), 36),
 		"--timeout", "30000")
 	if err != nil {
-		return res, err
+		return ConsumeStats{}, err
 	}
-	if res.Consume, err = parseConsume(out); err != nil {
-		return res, fmt.Errorf("bench: %s: %w", name, err)
+	s, err := parseConsume(out)
+	if err != nil {
+		return s, fmt.Errorf("bench: %s: %w", t.name, err)
 	}
-	if res.Consume.Records < o.Records {
-		return res, fmt.Errorf("bench: %s: ConsumerPerformance read %d records, want %d", name, res.Consume.Records, o.Records)
+	if s.Records < o.Records {
+		return s, fmt.Errorf("bench: %s: ConsumerPerformance read %d records, want %d", t.name, s.Records, o.Records)
 	}
-	res.Consume.Wall = wall
-	fmt.Fprintf(o.Progress, "throughput: %s: consume done (load %s)\n", name, LoadAvg())
+	s.Wall = wall
+	return s, nil
+}
 
-	props := filepath.Join(c.Dir(), "e2e.properties")
+// endToEnd runs EndToEndLatency on E2ETopic: o.E2ERecords records of
+// o.RecordSize bytes, acks=all, gzip (through a producer properties file,
+// the tool's only way to set it).
+func (t perfTools) endToEnd(o PerfOptions) (LatencyStats, error) {
+	props := filepath.Join(t.dir, "e2e.properties")
 	if err := os.WriteFile(props, []byte("compression.type=gzip\n"), 0o644); err != nil {
-		return res, err
+		return LatencyStats{}, err
 	}
-	out, wall, err = run(EndToEndClass, bootstrap, E2ETopic, strconv.Itoa(o.E2ERecords), "all",
+	out, wall, err := t.run(EndToEndClass, t.bootstrap, E2ETopic, strconv.Itoa(o.E2ERecords), "all",
 		strconv.Itoa(o.RecordSize), props)
 	if err != nil {
-		return res, err
+		return LatencyStats{}, err
 	}
-	if res.E2E, err = parseE2E(out); err != nil {
-		return res, fmt.Errorf("bench: %s: %w", name, err)
+	s, err := parseE2E(out)
+	if err != nil {
+		return s, fmt.Errorf("bench: %s: %w", t.name, err)
 	}
-	res.E2E.Records, res.E2E.Wall = o.E2ERecords, wall
-	res.LoadAfter = LoadAvg()
-	fmt.Fprintf(o.Progress, "throughput: %s: end-to-end latency done (load %s)\n", name, res.LoadAfter)
-	return res, nil
+	s.Records, s.Wall = o.E2ERecords, wall
+	return s, nil
 }
 
 var produceLine = regexp.MustCompile(`(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\), ([\d.]+) ms avg latency, ` +
