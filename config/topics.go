@@ -14,43 +14,11 @@ import (
 // resolveTopics merges the inventory (plus topics.extra) with topicDefaults and
 // topicOverrides, validating each value. The result is sorted by name.
 func resolveTopics(p *problems, raw Raw, tops *RawTopics, s *Spec) []TopicSpec {
-	def := orEmpty(raw.TopicDefaults)
-	defParts := orInt(def.Partitions, DefaultTopicPartitions)
-	defRF := orInt(def.ReplicationFactor, DefaultTopicReplicationFactor)
-	checkTopic(p, "topicDefaults", *def, s)
-	if def.Name != nil {
-		p.add("topicDefaults.name", *def.Name, "would give every topic the same name",
-			"remove it; rename one topic with topicOverrides.<topic>.name or topics.extra.<topic>.name")
-		d := *def
-		d.Name = nil
-		def = &d
-	}
-
-	type entry struct {
-		inv   InventoryTopic
-		extra *RawTopic
-		field string
-	}
-	entries := make([]entry, 0, len(Inventory)+len(tops.Extra))
-	for _, t := range Inventory {
-		entries = append(entries, entry{inv: t})
-	}
-	extraNames := make([]string, 0, len(tops.Extra))
-	for n := range tops.Extra {
-		extraNames = append(extraNames, n)
-	}
-	sort.Strings(extraNames)
-	for _, n := range extraNames {
-		rt := tops.Extra[n]
-		entries = append(entries, entry{inv: InventoryTopic{Name: n, Key: "", Producers: "", Consumers: ""}, extra: &rt, field: "topics.extra." + n})
-	}
-
-	// Kafka treats '.' and '_' alike in metric names and refuses topics that collide.
-	seen := map[string]string{}
-	seenField := map[string]string{} // where each name was set, to point a collision at a rename
+	base := resolveTopicDefaults(p, raw, s)
+	names := newTopicNames()
 	ids := map[string]bool{}
 	var out []TopicSpec
-	for _, e := range entries {
+	for _, e := range topicEntries(tops) {
 		id := e.inv.Name
 		if e.extra != nil {
 			if msg := rules.TopicName(e.field, id); msg != "" {
@@ -60,47 +28,139 @@ func resolveTopics(p *problems, raw Raw, tops *RawTopics, s *Spec) []TopicSpec {
 			checkTopic(p, e.field, *e.extra, s)
 		}
 		ids[id] = true
-		t := TopicSpec{ID: id, Name: id, Key: e.inv.Key, Producers: e.inv.Producers, Consumers: e.inv.Consumers,
-			Partitions: defParts, ReplicationFactor: defRF, Config: map[string]string{}}
-		applyTopic(&t, *def)
-		field := orField(e.field, "topics")
-		if e.extra != nil {
-			applyTopic(&t, *e.extra)
-			if e.extra.Name != nil {
-				field = e.field + ".name"
-			}
-		}
-		if o, ok := raw.TopicOverrides[id]; ok {
-			checkTopic(p, "topicOverrides."+id, o, s)
-			applyTopic(&t, o)
-			if o.Name != nil {
-				field = "topicOverrides." + id + ".name"
-			}
-		}
+		t, field := mergeTopic(p, raw, e, base, s)
 		if t.Name != id {
 			if msg := rules.TopicName(field, t.Name); msg != "" {
 				p.addMessage(msg)
 				continue
 			}
 		}
-		norm := strings.ReplaceAll(t.Name, ".", "_")
-		if prev, dup := seen[norm]; dup {
-			what := "duplicates topic " + strconv.Quote(prev)
-			if prev != t.Name {
-				what = "collides with topic " + strconv.Quote(prev) + " ('.' and '_' are the same to Kafka)"
-			}
-			if field == "topics" && strings.HasSuffix(seenField[norm], ".name") {
-				field = seenField[norm]
-			}
-			p.add(field, t.Name, what, "rename it or remove one of them")
+		if !names.claim(p, t.Name, field) {
 			continue
 		}
-		seen[norm] = t.Name
-		seenField[norm] = field
 		checkResolved(p, t, s)
 		out = append(out, t)
 	}
-	// Overrides must name a known topic (by its id): a typo would otherwise be silently ignored.
+	checkOverrideIDs(p, raw, tops, ids)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// topicBase is what every topic starts from: topicDefaults over the
+// project's defaults.
+type topicBase struct {
+	partitions, replicationFactor int
+	// raw is topicDefaults without its name, applied to every topic.
+	raw RawTopic
+}
+
+// resolveTopicDefaults reads and checks topicDefaults. A name there is
+// refused and dropped, so it does not also surface as a collision of every
+// topic with the first.
+func resolveTopicDefaults(p *problems, raw Raw, s *Spec) topicBase {
+	def := orEmpty(raw.TopicDefaults)
+	base := topicBase{
+		partitions:        orInt(def.Partitions, DefaultTopicPartitions),
+		replicationFactor: orInt(def.ReplicationFactor, DefaultTopicReplicationFactor),
+		raw:               *def,
+	}
+	checkTopic(p, "topicDefaults", *def, s)
+	if def.Name != nil {
+		p.add("topicDefaults.name", *def.Name, "would give every topic the same name",
+			"remove it; rename one topic with topicOverrides.<topic>.name or topics.extra.<topic>.name")
+		base.raw.Name = nil
+	}
+	return base
+}
+
+// topicEntry is one topic to resolve: an inventory topic, or one of
+// topics.extra with its entry and field.
+type topicEntry struct {
+	inv   InventoryTopic
+	extra *RawTopic
+	field string
+}
+
+// topicEntries lists the inventory in its order, then topics.extra sorted by
+// name, so problems come out in a stable order.
+func topicEntries(tops *RawTopics) []topicEntry {
+	entries := make([]topicEntry, 0, len(Inventory)+len(tops.Extra))
+	for _, t := range Inventory {
+		entries = append(entries, topicEntry{inv: t})
+	}
+	extraNames := make([]string, 0, len(tops.Extra))
+	for n := range tops.Extra {
+		extraNames = append(extraNames, n)
+	}
+	sort.Strings(extraNames)
+	for _, n := range extraNames {
+		rt := tops.Extra[n]
+		entries = append(entries, topicEntry{inv: InventoryTopic{Name: n, Key: "", Producers: "", Consumers: ""}, extra: &rt, field: "topics.extra." + n})
+	}
+	return entries
+}
+
+// mergeTopic applies topicDefaults, the extra entry and the topic's override,
+// in that order, to one entry. It returns the topic and the field its name
+// was last set by, so a problem with the name points where to fix it.
+func mergeTopic(p *problems, raw Raw, e topicEntry, base topicBase, s *Spec) (TopicSpec, string) {
+	id := e.inv.Name
+	t := TopicSpec{ID: id, Name: id, Key: e.inv.Key, Producers: e.inv.Producers, Consumers: e.inv.Consumers,
+		Partitions: base.partitions, ReplicationFactor: base.replicationFactor, Config: map[string]string{}}
+	applyTopic(&t, base.raw)
+	field := orField(e.field, "topics")
+	if e.extra != nil {
+		applyTopic(&t, *e.extra)
+		if e.extra.Name != nil {
+			field = e.field + ".name"
+		}
+	}
+	if o, ok := raw.TopicOverrides[id]; ok {
+		checkTopic(p, "topicOverrides."+id, o, s)
+		applyTopic(&t, o)
+		if o.Name != nil {
+			field = "topicOverrides." + id + ".name"
+		}
+	}
+	return t, field
+}
+
+// topicNames are the topic names taken so far. Kafka treats '.' and '_' alike
+// in metric names and refuses topics that collide, so names are kept
+// normalised, each with the field that set it, to point a collision at a
+// rename.
+type topicNames struct {
+	byNorm  map[string]string
+	fieldOf map[string]string
+}
+
+func newTopicNames() topicNames {
+	return topicNames{byNorm: map[string]string{}, fieldOf: map[string]string{}}
+}
+
+// claim takes name for the topic set by field, or records why it cannot and
+// returns false.
+func (n topicNames) claim(p *problems, name, field string) bool {
+	norm := strings.ReplaceAll(name, ".", "_")
+	if prev, dup := n.byNorm[norm]; dup {
+		what := "duplicates topic " + strconv.Quote(prev)
+		if prev != name {
+			what = "collides with topic " + strconv.Quote(prev) + " ('.' and '_' are the same to Kafka)"
+		}
+		if field == "topics" && strings.HasSuffix(n.fieldOf[norm], ".name") {
+			field = n.fieldOf[norm]
+		}
+		p.add(field, name, what, "rename it or remove one of them")
+		return false
+	}
+	n.byNorm[norm] = name
+	n.fieldOf[norm] = field
+	return true
+}
+
+// checkOverrideIDs: overrides must name a known topic (by its id), since a
+// typo would otherwise be silently ignored.
+func checkOverrideIDs(p *problems, raw Raw, tops *RawTopics, ids map[string]bool) {
 	ovNames := make([]string, 0, len(raw.TopicOverrides))
 	for n := range raw.TopicOverrides {
 		ovNames = append(ovNames, n)
@@ -111,8 +171,6 @@ func resolveTopics(p *problems, raw Raw, tops *RawTopics, s *Spec) []TopicSpec {
 			p.add("topicOverrides."+n, n, "names no topic in the inventory or topics.extra", "fix the name (known: "+strings.Join(knownTopicNames(tops), ", ")+") or add it under topics.extra")
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
 }
 
 func orField(f, d string) string {

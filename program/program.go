@@ -120,123 +120,236 @@ const (
 	TopicsName     = "topics"
 )
 
+// deploy registers the components in dependency order and exports the
+// outputs. Each step below is one concern; the order of the calls is the order
+// the resources are registered in, which previews and the mock tests compare.
 func deploy(ctx *pulumi.Context, s *config.Spec, opts Options, prev Previous) error {
-	var base []pulumi.ResourceOption
-	if opts.RenderDir != "" {
-		render, err := kubernetes.NewProvider(ctx, "render", &kubernetes.ProviderArgs{
-			RenderYamlToDirectory: pulumi.String(opts.RenderDir),
-			// The SDK would default this from $KUBECONFIG, which the provider refuses
-			// next to renderYamlToDirectory: rendering needs no cluster.
-			Kubeconfig: pulumi.StringPtr(""),
-		})
-		if err != nil {
-			return fmt.Errorf("render provider: %w", err)
-		}
-		base = append(base, pulumi.Providers(render))
+	base, err := renderOptions(ctx, opts)
+	if err != nil {
+		return err
 	}
 	ns, err := components.NewNamespace(ctx, "umbrella-streaming", s, base...)
 	if err != nil {
 		return err
 	}
-	inNS := append(append([]pulumi.ResourceOption{}, base...), pulumi.DependsOn([]pulumi.Resource{ns}))
+	d := &deployment{ctx: ctx, s: s, base: base, ns: ns}
+	image, err := d.brokerImage(opts.ProjectDir)
+	if err != nil {
+		return err
+	}
+	sec, err := d.security()
+	if err != nil {
+		return err
+	}
+	admin, err := d.kafkaAdmin(sec)
+	if err != nil {
+		return err
+	}
+	topics, err := components.NewTopics(ctx, TopicsName, &components.TopicsArgs{Spec: s, Image: image, Admin: admin}, d.inNS()...)
+	if err != nil {
+		return err
+	}
+	moves, err := d.replicaMoves(admin)
+	if err != nil {
+		return err
+	}
+	cluster, err := components.NewKafkaCluster(ctx, "kafka", &components.KafkaClusterArgs{Spec: s, Image: image, Security: sec, Before: moves.before}, d.inNS()...)
+	if err != nil {
+		return err
+	}
+	if err := d.clusterAddOns(); err != nil {
+		return err
+	}
+	if err := d.afterBrokers(topics, moves, cluster.StatefulSet); err != nil {
+		return err
+	}
+	if err := d.lagExporter(sec, admin, cluster.StatefulSet); err != nil {
+		return err
+	}
+	exportOutputs(ctx, s, prev, ns, cluster, topics)
+	return nil
+}
 
-	image := pulumi.String(s.Image.Name).ToStringOutput()
-	if s.Image.Build {
-		dir := filepath.Join(opts.ProjectDir, components.DefaultImageBuild)
-		img, err := components.NewKafkaImage(ctx, "kafka-image", s, dir)
+// deployment is what deploy's steps share, so each step takes only what is
+// its own.
+type deployment struct {
+	ctx *pulumi.Context
+	s   *config.Spec
+	// base are the options of every component: the render provider when
+	// rendering, else none.
+	base []pulumi.ResourceOption
+	ns   *components.Namespace
+}
+
+// inNS is base plus a dependency on the namespace: every namespaced component
+// waits for its namespace.
+func (d *deployment) inNS() []pulumi.ResourceOption {
+	return d.after(d.ns)
+}
+
+// after is base plus a dependency on deps, in a fresh slice so no step's
+// options leak into another's.
+func (d *deployment) after(deps ...pulumi.Resource) []pulumi.ResourceOption {
+	return append(append([]pulumi.ResourceOption{}, d.base...), pulumi.DependsOn(deps))
+}
+
+// renderOptions returns the options every component gets: when rendering, the
+// render provider, which writes YAML instead of applying it; else none.
+func renderOptions(ctx *pulumi.Context, opts Options) ([]pulumi.ResourceOption, error) {
+	if opts.RenderDir == "" {
+		return nil, nil
+	}
+	render, err := kubernetes.NewProvider(ctx, "render", &kubernetes.ProviderArgs{
+		RenderYamlToDirectory: pulumi.String(opts.RenderDir),
+		// The SDK would default this from $KUBECONFIG, which the provider refuses
+		// next to renderYamlToDirectory: rendering needs no cluster.
+		Kubeconfig: pulumi.StringPtr(""),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("render provider: %w", err)
+	}
+	return []pulumi.ResourceOption{pulumi.Providers(render)}, nil
+}
+
+// brokerImage is the image the brokers and the topics Job run: image.name, or
+// the image this program builds from projectDir when image.build is set.
+func (d *deployment) brokerImage(projectDir string) (pulumi.StringOutput, error) {
+	image := pulumi.String(d.s.Image.Name).ToStringOutput()
+	if d.s.Image.Build {
+		dir := filepath.Join(projectDir, components.DefaultImageBuild)
+		img, err := components.NewKafkaImage(d.ctx, "kafka-image", d.s, dir)
 		if err != nil {
-			return err
+			return image, err
 		}
 		image = img.Ref
 	}
+	return image, nil
+}
 
-	var sec *components.Security
+// security registers the certificates of a secure stack; nil in plaintext
+// mode.
+func (d *deployment) security() (*components.Security, error) {
+	if !d.s.Secure() {
+		return nil, nil
+	}
+	return components.NewSecurity(d.ctx, "security", d.s, d.inNS()...)
+}
+
+// kafkaAdmin registers the Kafka admin connection (topics.manager provider),
+// which runs the topics, the placement, the quorum and the service access;
+// nil with the Job. Its provider was "topics-kafka" under the Topics component
+// before it had a component of its own, and keeps that identity through an
+// alias. On a secure stack it connects as the deployer.
+func (d *deployment) kafkaAdmin(sec *components.Security) (*components.KafkaAdmin, error) {
+	if d.s.TopicManager != config.TopicManagerProvider {
+		return nil, nil
+	}
 	var deployer *components.ProviderTLS
-	if s.Secure() {
-		if sec, err = components.NewSecurity(ctx, "security", s, inNS...); err != nil {
-			return err
-		}
+	if sec != nil {
 		deployer = sec.ProviderTLS
 	}
-	// The Kafka admin connection (topics.manager provider) runs the topics,
-	// the placement, the quorum and the service access. Its provider was
-	// "topics-kafka" under the Topics component before it had a component of
-	// its own, and keeps that identity through an alias.
-	var admin *components.KafkaAdmin
-	if s.TopicManager == config.TopicManagerProvider {
-		if admin, err = components.NewKafkaAdmin(ctx, KafkaAdminName, &components.KafkaAdminArgs{
-			Spec: s, TLS: deployer, FormerTopics: TopicsName}, inNS...); err != nil {
-			return err
-		}
-	}
-	topics, err := components.NewTopics(ctx, TopicsName, &components.TopicsArgs{Spec: s, Image: image, Admin: admin}, inNS...)
-	if err != nil {
-		return err
-	}
-	// With the provider, replicas follow `brokers` in the same update: the
-	// drain empties removed brokers before the StatefulSet shrinks, the
-	// balance fills added ones after it grows (components.Placement).
-	var placement *components.Placement
-	var before []pulumi.Resource
+	return components.NewKafkaAdmin(d.ctx, KafkaAdminName, &components.KafkaAdminArgs{
+		Spec: d.s, TLS: deployer, FormerTopics: TopicsName}, d.inNS()...)
+}
+
+// moves are the components that move replicas and voters around a change of
+// brokers or controllers, each nil when not managed.
+type moves struct {
+	placement *components.Placement
+	quorum    *components.Quorum
+	// before are what the StatefulSet waits for: the drain and the shrink.
+	before []pulumi.Resource
+}
+
+// replicaMoves registers the placement and the quorum. With the provider,
+// replicas follow `brokers` in the same update: the drain empties removed
+// brokers before the StatefulSet shrinks, the balance fills added ones after
+// it grows (components.Placement). The quorum follows `controllers` the same
+// way: voters leave before the nodes roll to their new roles, and join after
+// (components.Quorum).
+func (d *deployment) replicaMoves(admin *components.KafkaAdmin) (moves, error) {
+	var m moves
+	var err error
 	if admin != nil {
-		if placement, err = components.NewPlacement(ctx, "placement", s, admin, inNS...); err != nil {
-			return err
+		if m.placement, err = components.NewPlacement(d.ctx, "placement", d.s, admin, d.inNS()...); err != nil {
+			return m, err
 		}
-		before = append(before, placement.Drain)
+		m.before = append(m.before, m.placement.Drain)
 	}
-	// The quorum follows `controllers` the same way: voters leave before the
-	// nodes roll to their new roles, and join after (components.Quorum).
-	var quorum *components.Quorum
-	if components.ManagesQuorum(s) {
-		if quorum, err = components.NewQuorum(ctx, "quorum", s, admin, inNS...); err != nil {
-			return err
+	if components.ManagesQuorum(d.s) {
+		if m.quorum, err = components.NewQuorum(d.ctx, "quorum", d.s, admin, d.inNS()...); err != nil {
+			return m, err
 		}
-		before = append(before, quorum.Shrink)
+		m.before = append(m.before, m.quorum.Shrink)
 	}
-	cluster, err := components.NewKafkaCluster(ctx, "kafka", &components.KafkaClusterArgs{Spec: s, Image: image, Security: sec, Before: before}, inNS...)
-	if err != nil {
+	return m, nil
+}
+
+// clusterAddOns registers what guards and watches the brokers without
+// depending on them: the network policy and the monitoring.
+func (d *deployment) clusterAddOns() error {
+	if _, err := components.NewBrokerPolicy(d.ctx, "kafka-policy", d.s, d.inNS()...); err != nil {
 		return err
 	}
-	if _, err := components.NewBrokerPolicy(ctx, "kafka-policy", s, inNS...); err != nil {
+	_, err := components.NewMonitoring(d.ctx, "kafka-monitoring", d.s, d.inNS()...)
+	return err
+}
+
+// afterBrokers registers what needs running brokers: the topics, then the
+// balance onto added brokers and the voters that join.
+func (d *deployment) afterBrokers(topics *components.Topics, m moves, brokers pulumi.Resource) error {
+	if err := topics.Declare(d.ctx, brokers); err != nil {
 		return err
 	}
-	if _, err := components.NewMonitoring(ctx, "kafka-monitoring", s, inNS...); err != nil {
-		return err
-	}
-	if err := topics.Declare(ctx, cluster.StatefulSet); err != nil {
-		return err
-	}
-	if placement != nil {
-		if err := placement.Balance(ctx, cluster.StatefulSet); err != nil {
+	if m.placement != nil {
+		if err := m.placement.Balance(d.ctx, brokers); err != nil {
 			return err
 		}
 	}
-	if quorum != nil {
-		if err := quorum.Grow(ctx, cluster.StatefulSet); err != nil {
+	if m.quorum != nil {
+		if err := m.quorum.Grow(d.ctx, brokers); err != nil {
 			return err
 		}
 	}
-	// The lag exporter reads offsets once the brokers run; on a secure stack
-	// it logs in with the credentials ServiceAccess writes for it.
-	exporterDeps := []pulumi.Resource{ns, cluster.StatefulSet}
-	if s.Secure() {
-		access := append(append([]pulumi.ResourceOption{}, base...), pulumi.DependsOn([]pulumi.Resource{ns, cluster.StatefulSet}))
-		users, err := components.NewServiceAccess(ctx, "service-access", &components.ServiceAccessArgs{
-			Spec: s, Admin: admin, CACert: sec.CACert}, access...)
+	return nil
+}
+
+// lagExporter registers the lag exporter, which reads offsets once the
+// brokers run; on a secure stack it logs in with the credentials
+// ServiceAccess writes for it, registered here first.
+func (d *deployment) lagExporter(sec *components.Security, admin *components.KafkaAdmin, brokers pulumi.Resource) error {
+	exporterDeps := []pulumi.Resource{d.ns, brokers}
+	if d.s.Secure() {
+		users, err := d.serviceAccess(sec, admin, brokers)
 		if err != nil {
 			return err
 		}
 		exporterDeps = append(exporterDeps, users.Of[config.LagExporterServiceName]...)
-		// The guard's live check on the next preview connects as the deployer (guard.go).
-		ctx.Export(DeployerTLSOutput, pulumi.ToSecret(pulumi.StringMap{
-			"caCert": deployer.CACert, "clientCert": deployer.ClientCert, "clientKey": deployer.ClientKey}))
-		ctx.Export("certificatesNotAfter", sec.NotAfter)
 	}
-	if _, err := components.NewLagExporter(ctx, components.LagExporterName, &components.LagExporterArgs{Spec: s, After: exporterDeps},
-		append(append([]pulumi.ResourceOption{}, base...), pulumi.DependsOn([]pulumi.Resource{ns}))...); err != nil {
-		return err
-	}
+	_, err := components.NewLagExporter(d.ctx, components.LagExporterName, &components.LagExporterArgs{Spec: d.s, After: exporterDeps}, d.inNS()...)
+	return err
+}
 
+// serviceAccess registers the service users and ACLs of a secure stack once
+// the brokers run, and exports the deployer's credentials, which the guard's
+// live check on the next preview connects as (guard.go), and the
+// certificates' expiry.
+func (d *deployment) serviceAccess(sec *components.Security, admin *components.KafkaAdmin, brokers pulumi.Resource) (*components.ServiceAccess, error) {
+	users, err := components.NewServiceAccess(d.ctx, "service-access", &components.ServiceAccessArgs{
+		Spec: d.s, Admin: admin, CACert: sec.CACert}, d.after(d.ns, brokers)...)
+	if err != nil {
+		return nil, err
+	}
+	deployer := sec.ProviderTLS
+	d.ctx.Export(DeployerTLSOutput, pulumi.ToSecret(pulumi.StringMap{
+		"caCert": deployer.CACert, "clientCert": deployer.ClientCert, "clientKey": deployer.ClientKey}))
+	d.ctx.Export("certificatesNotAfter", sec.NotAfter)
+	return users, nil
+}
+
+// exportOutputs exports the stack outputs: what clients and operators read,
+// and the records the next run's guard reads back (guard.go).
+func exportOutputs(ctx *pulumi.Context, s *config.Spec, prev Previous, ns *components.Namespace, cluster *components.KafkaCluster, topics *components.Topics) {
 	ctx.Export("namespace", ns.Name)
 	ctx.Export("bootstrap", cluster.Bootstrap)
 	ctx.Export("brokers", pulumi.Int(s.Brokers))
@@ -246,5 +359,4 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options, prev Previous) er
 	ctx.Export(GuardOutput, GuardValues(s))
 	ctx.Export(QuorumOutput, QuorumRecord(s.Quorum))
 	ctx.Export(RetainedVolumesOutput, pulumi.ToStringArray(RetainedVolumes(prev, s)))
-	return nil
 }
