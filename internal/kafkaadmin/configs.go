@@ -47,12 +47,7 @@ type TopicConfigs struct {
 func (k *Client) ConfigsFrom(ctx context.Context, r kmsg.Requestor, topic string) (TopicConfigs, error) {
 	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
-	req := kmsg.NewPtrDescribeConfigsRequest()
-	res := kmsg.NewDescribeConfigsRequestResource()
-	res.ResourceType = kmsg.ConfigResourceTypeTopic
-	res.ResourceName = topic
-	req.Resources = append(req.Resources, res)
-	resp, err := req.RequestWith(ctx, r)
+	resp, err := topicConfigsRequest(topic).RequestWith(ctx, r)
 	if err != nil {
 		return TopicConfigs{}, requestError(topic, "DescribeConfigs", err)
 	}
@@ -173,4 +168,16 @@ func (k *Client) ReconcileConfigs(ctx context.Context, topic string, old, desire
 		return unmanaged, TopicError(topic, "IncrementalAlterConfigs", r.Err, r.ErrMessage)
 	}
 	return unmanaged, k.waitConfigs(ctx, topic, desired, removedKeys(old, desired))
+}
+
+// topicConfigsRequest asks for the configs of the topics named.
+func topicConfigsRequest(topics ...string) *kmsg.DescribeConfigsRequest {
+	req := kmsg.NewPtrDescribeConfigsRequest()
+	for _, topic := range topics {
+		res := kmsg.NewDescribeConfigsRequestResource()
+		res.ResourceType = kmsg.ConfigResourceTypeTopic
+		res.ResourceName = topic
+		req.Resources = append(req.Resources, res)
+	}
+	return req
 }

@@ -53,12 +53,7 @@ func (k *Client) metadata(ctx context.Context, topic string) (TopicMeta, error) 
 func (k *Client) metadataFrom(ctx context.Context, r kmsg.Requestor, topic string) (TopicMeta, error) {
 	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
-	req := kmsg.NewPtrMetadataRequest()
-	rt := kmsg.NewMetadataRequestTopic()
-	rt.Topic = kmsg.StringPtr(topic)
-	req.Topics = append(req.Topics, rt)
-	req.AllowAutoTopicCreation = false
-	resp, err := req.RequestWith(ctx, r)
+	resp, err := metadataRequest(topic).RequestWith(ctx, r)
 	if err != nil {
 		return TopicMeta{}, requestError(topic, "Metadata", err)
 	}
@@ -173,4 +168,17 @@ func (k *Client) lookupOnce(ctx context.Context, topic string, last bool) (Topic
 			"broker answered, so it is not certain that it is gone: %w", topic, silent)
 	}
 	return TopicMeta{Brokers: cluster.Brokers}, -1, nil
+}
+
+// metadataRequest asks about the topics named (a topic Kafka does not have
+// is reported, never created).
+func metadataRequest(topics ...string) *kmsg.MetadataRequest {
+	req := kmsg.NewPtrMetadataRequest()
+	for _, topic := range topics {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(topic)
+		req.Topics = append(req.Topics, rt)
+	}
+	req.AllowAutoTopicCreation = false
+	return req
 }

@@ -251,14 +251,7 @@ func HintSuffix(h string) string {
 func (k *Client) metadataMany(ctx context.Context, r kmsg.Requestor, topics []string, errs map[string]error) (map[string]TopicMeta, error) {
 	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
-	req := kmsg.NewPtrMetadataRequest()
-	for _, topic := range topics {
-		rt := kmsg.NewMetadataRequestTopic()
-		rt.Topic = kmsg.StringPtr(topic)
-		req.Topics = append(req.Topics, rt)
-	}
-	req.AllowAutoTopicCreation = false
-	resp, err := req.RequestWith(ctx, r)
+	resp, err := metadataRequest(topics...).RequestWith(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -288,14 +281,7 @@ func (k *Client) metadataMany(ctx context.Context, r kmsg.Requestor, topics []st
 func (k *Client) ConfigsMany(ctx context.Context, r kmsg.Requestor, topics []string, errs map[string]error) (map[string]TopicConfigs, error) {
 	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
-	req := kmsg.NewPtrDescribeConfigsRequest()
-	for _, topic := range topics {
-		res := kmsg.NewDescribeConfigsRequestResource()
-		res.ResourceType = kmsg.ConfigResourceTypeTopic
-		res.ResourceName = topic
-		req.Resources = append(req.Resources, res)
-	}
-	resp, err := req.RequestWith(ctx, r)
+	resp, err := topicConfigsRequest(topics...).RequestWith(ctx, r)
 	if err != nil {
 		return nil, err
 	}

@@ -36,11 +36,7 @@ const (
 func (k *Client) Assignment(ctx context.Context, topic string) ([][]int32, []placement.Broker, error) {
 	ctx, cancel := k.WithTimeout(ctx)
 	defer cancel()
-	req := kmsg.NewPtrMetadataRequest()
-	rt := kmsg.NewMetadataRequestTopic()
-	rt.Topic = kmsg.StringPtr(topic)
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, k.raw)
+	resp, err := metadataRequest(topic).RequestWith(ctx, k.raw)
 	if err != nil {
 		return nil, nil, requestError(topic, "Metadata", err)
 	}
