@@ -112,12 +112,12 @@ func (Topic) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResp
 		}
 	}
 	if known("partitions") {
-		if msg := validatePartitions(args.Partitions); msg != "" {
+		if msg := rules.Partitions("partitions", args.Partitions); msg != "" {
 			failures = append(failures, p.CheckFailure{Property: "partitions", Reason: msg})
 		}
 	}
 	if known("replicationFactor") {
-		if msg := validateReplicationFactor(args.ReplicationFactor); msg != "" {
+		if msg := rules.ReplicationFactor("replicationFactor", args.ReplicationFactor, topicRFFix); msg != "" {
 			failures = append(failures, p.CheckFailure{Property: "replicationFactor", Reason: msg})
 		}
 	}
@@ -143,27 +143,8 @@ func internalTopic(name string) string {
 			"or choose a name that does not start with \"__\"")
 }
 
-func validatePartitions(n int) string {
-	switch {
-	case n < 1:
-		return fmt.Sprintf("partitions = %d is below 1: a topic needs at least one partition; set partitions >= 1", n)
-	case n > rules.MaxPartitions:
-		return fmt.Sprintf("partitions = %d exceeds Kafka's limit of %d: lower it", n, rules.MaxPartitions)
-	}
-	return ""
-}
-
-func validateReplicationFactor(n int) string {
-	switch {
-	case n < 1:
-		return fmt.Sprintf("replicationFactor = %d is below 1: set it between 1 and the number of brokers "+
-			"(3 on a production cluster)", n)
-	case n > rules.MaxReplicationFactor:
-		return fmt.Sprintf("replicationFactor = %d exceeds Kafka's limit of %d: set it at most to the number of brokers",
-			n, rules.MaxReplicationFactor)
-	}
-	return ""
-}
+// topicRFFix is the fix a Topic's out-of-range replicationFactor is told.
+const topicRFFix = "set it between 1 and the number of brokers (3 on a production cluster)"
 
 // Diff compares the recorded state with the new inputs field by field.
 func (Topic) Diff(ctx context.Context, req infer.DiffRequest[TopicArgs, TopicState]) (infer.DiffResponse, error) {

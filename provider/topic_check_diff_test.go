@@ -36,9 +36,9 @@ func TestCheck(t *testing.T) {
 		{"non-ASCII", topicProps("café", 1, 1, nil), []p.CheckFailure{{Property: "name",
 			Reason: `name = "café": invalid topic name: has characters outside [a-zA-Z0-9._-]; ` + nameFix}}},
 		{"zero partitions", topicProps("t", 0, 1, nil), []p.CheckFailure{{Property: "partitions",
-			Reason: "partitions = 0 is below 1: a topic needs at least one partition; set partitions >= 1"}}},
+			Reason: "partitions = 0: must be at least 1; set partitions to 1 or more"}}},
 		{"zero replication factor", topicProps("t", 1, 0, nil), []p.CheckFailure{{Property: "replicationFactor",
-			Reason: "replicationFactor = 0 is below 1: set it between 1 and the number of brokers (3 on a production cluster)"}}},
+			Reason: "replicationFactor = 0: must be at least 1; set it between 1 and the number of brokers (3 on a production cluster)"}}},
 		{"unknown name is checked later", topicProps("x", 1, 1, nil).Set("name", property.New(property.Computed)), nil},
 	}
 	for _, tt := range tests {

@@ -152,7 +152,7 @@ func distinctRacks(brokers []Broker) int {
 func CheckReplicationFactor(replicationFactor int, brokers []Broker) error {
 	switch {
 	case replicationFactor < 1:
-		return fmt.Errorf("replicationFactor = %d is below 1: every partition needs at least one replica", replicationFactor)
+		return errors.New(rules.ReplicationFactor("replicationFactor", replicationFactor, "every partition needs at least one replica"))
 	case replicationFactor > len(brokers):
 		return errors.New(rules.TopicReplicasAboveBrokers(replicationFactor, len(brokers)))
 	}

@@ -61,7 +61,7 @@ func TestResizeReplicasRefuses(t *testing.T) {
 	_, err := resize([][]int32{{0}}, 3, []Broker{{ID: 0}, {ID: 1}})
 	assert.EqualError(t, err, "replicationFactor = 3 exceeds brokers (2): lower replicationFactor or add brokers")
 	_, err = resize([][]int32{{0}}, 0, []Broker{{ID: 0}})
-	assert.EqualError(t, err, "replicationFactor = 0 is below 1: every partition needs at least one replica")
+	assert.EqualError(t, err, "replicationFactor = 0: must be at least 1; every partition needs at least one replica")
 }
 
 // resize runs ResizeReplicas on one topic's replica lists (element p is
