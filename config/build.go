@@ -1,7 +1,6 @@
 package config
 
 import (
-	"encoding/base64"
 	"fmt"
 	"regexp"
 	"slices"
@@ -15,7 +14,6 @@ import (
 var (
 	labelKeyRE   = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`)
 	labelValueRE = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$`)
-	clusterIDRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
 )
 
 // Mode is how the program will use the spec. It is an input to validation, not
@@ -129,9 +127,8 @@ func buildQuorum(p *problems, s *Spec, raw Raw) {
 	case raw.ClusterID == nil || s.ClusterID == "":
 		p.add("clusterId", s.ClusterID, "missing: the KRaft cluster id must be fixed in stack config so a reinstall keeps its data",
 			"generate one with `kafka-storage.sh random-uuid` (22 base64url characters) and run `pulumi config set clusterId <id>`")
-	case !validClusterID(s.ClusterID):
-		p.add("clusterId", s.ClusterID, "not a Kafka cluster id (22 characters of [A-Za-z0-9_-] encoding 16 bytes)",
-			"generate one with `kafka-storage.sh random-uuid`")
+	case !rules.ValidClusterID(s.ClusterID):
+		p.add("clusterId", s.ClusterID, rules.ClusterIDProblem, rules.ClusterIDFix)
 	case s.ClusterID == ImageDefaultClusterID:
 		p.add("clusterId", s.ClusterID, "is the apache/kafka image's built-in default, shared by every cluster that forgot to set one",
 			"generate a fresh id with `kafka-storage.sh random-uuid`")
@@ -427,19 +424,3 @@ func buildGuards(p *problems, s *Spec, overrides []string) {
 	sort.Strings(s.GuardOverrides)
 }
 
-func validClusterID(id string) bool {
-	if !clusterIDRE.MatchString(id) {
-		return false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(id)
-	if err != nil || len(b) != 16 {
-		return false
-	}
-	// Kafka reserves the all-zero uuid.
-	for _, x := range b {
-		if x != 0 {
-			return true
-		}
-	}
-	return false
-}

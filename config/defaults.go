@@ -3,6 +3,8 @@ package config
 import (
 	"math"
 	"time"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
 
 // Defaults: the value every field takes when a stack leaves it unset, all in
@@ -82,7 +84,7 @@ const (
 const (
 	// ImageDefaultClusterID is the id the apache/kafka image falls back to when
 	// CLUSTER_ID is unset; every forgetful cluster shares it, so we refuse it.
-	ImageDefaultClusterID = "5L6g3nShT-eMCtK--X86sw"
+	ImageDefaultClusterID = rules.ImageDefaultClusterID
 	// MaxControllers bounds the quorum: every metadata write waits for a majority.
 	MaxControllers = 7
 	// MaxBrokers is the most broker pods: a StatefulSet's replicas and Kafka's
