@@ -423,4 +423,3 @@ func buildGuards(p *problems, s *Spec, overrides []string) {
 	s.GuardOverrides = append([]string(nil), overrides...)
 	sort.Strings(s.GuardOverrides)
 }
-
