@@ -16,8 +16,8 @@
 # Usage:
 #   scripts/images.sh build                  build what changed into the local OCI layout
 #   scripts/images.sh push [REGISTRY]        build, then push them all to REGISTRY
-#   scripts/images.sh archive DIR [REGISTRY] build, then write DIR/<name>.tar docker archives
-#                                            (for `ctr -n k8s.io images import`)
+#   scripts/images.sh archive DIR [REGISTRY [NAME...]]  build, then write DIR/<tag>.tar docker archives
+#                                            (for `ctr -n k8s.io images import`, `docker load`)
 #   scripts/images.sh verify                 run the images with runc: java, kafka-storage.sh
 #                                            random-uuid and writable folders as uid 1000
 #   scripts/images.sh selftest               build, verify, push to a throwaway registry on
@@ -25,6 +25,7 @@
 #   scripts/images.sh names [REGISTRY]       print every image reference
 #   scripts/images.sh ref NAME [REGISTRY]    print one: kafka, kafka-base, pause, kafka-loadgen
 #   scripts/images.sh layout                 print the OCI layout folder (tags: see `names`)
+#   scripts/images.sh tag NAME               print one image's tag in that layout
 # REGISTRY defaults to $UMBRELLA_REGISTRY (e.g. 127.0.0.1:5000); pushes use plain HTTP
 # (--dest-tls-verify=false): the registry is meant to be a local one.
 #
@@ -88,6 +89,20 @@ image_ref() { # registry tag
   echo "$reg/umbrella/$name:$version"
 }
 
+# The layout tag of an image name (kafka -> kafka-4.1.1-umbrella.1).
+tag_of() { # name
+  case "$1" in
+    pause) echo "$PAUSE_TAG" ;;
+    kafka-base) echo "$BASE_TAG" ;;
+    kafka) echo "$KAFKA_TAG" ;;
+    kafka-loadgen) echo "$LOADGEN_TAG" ;;
+    prometheus) echo "$PROMETHEUS_TAG" ;;
+    prometheus-operator) echo "$OPERATOR_TAG" ;;
+    prometheus-config-reloader) echo "$RELOADER_TAG" ;;
+    *) die "no image named '$1' (kafka, kafka-base, pause, kafka-loadgen, prometheus, prometheus-operator, prometheus-config-reloader)" ;;
+  esac
+}
+
 registry_arg() {
   local reg="${1:-${UMBRELLA_REGISTRY:-}}"
   [[ -n "$reg" ]] || die "no registry: pass one (e.g. 127.0.0.1:5000) or set UMBRELLA_REGISTRY"
@@ -119,6 +134,14 @@ is_current() { # tag inputs-hash
   umoci ls --layout "$OCI" 2>/dev/null | grep -xF "$1" >/dev/null
 }
 stamp() { mkdir -p "$CACHE/stamps"; echo "$2" >"$CACHE/stamps/$1"; }
+
+# The non-test Go files a main package is built from (its own and this module's packages it
+# imports), for an image's input hash.
+go_sources() { # package
+  # shellcheck disable=SC2016 # a go template, not shell
+  go list -deps -f '{{if not .Standard}}{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{range .EmbedFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{end}}' "$1" |
+    sed -n "s|^$PWD/||p" | sort
+}
 
 # Clamp every mtime under a folder to IMAGE_EPOCH (symlinks themselves, not their targets).
 clamp_times() { find "$1" -exec touch -h -d "@$IMAGE_EPOCH" {} +; }
@@ -234,9 +257,11 @@ build_base() {
   libs=$(scripts/tools.sh path kafka-libs) || die "the Kafka jars are missing: run scripts/tools.sh kafka"
   [[ -e "$libs/.complete" ]] || die "the Kafka jars in $libs are incomplete: run scripts/tools.sh kafka"
   local jars=("$libs"/*.jar) base_files=(infrastructure/kafka/base/bin/* infrastructure/kafka/base/config/*)
+  local run_sources
+  mapfile -t run_sources < <(go_sources ./cmd/kafka-docker-run)
   local inputs
-  inputs=$(sha_of_files <(recipe build_base debian_rootfs DEBIAN_SUITE BASE_PACKAGES JAVA_HOME_IN_IMAGE \
-    APPUSER_UID KAFKA_VERSION) "${base_files[@]}" "${jars[@]}")
+  inputs=$(sha_of_files <(recipe build_base debian_rootfs go_sources DEBIAN_SUITE BASE_PACKAGES JAVA_HOME_IN_IMAGE \
+    APPUSER_UID KAFKA_VERSION) "${base_files[@]}" "${jars[@]}" "${run_sources[@]}" go.sum <(go version))
   if is_current "$BASE_TAG" "$inputs"; then log "kafka-base: cached ($BASE_TAG)"; return; fi
 
   local rootfs_tar start bundle rootfs
@@ -265,6 +290,13 @@ build_base() {
   install -d -m 0755 -o "$APPUSER_UID" -g "$APPUSER_UID" "$rootfs/opt/kafka/config" "$rootfs/opt/kafka/logs" \
     "$rootfs/mnt/shared/config" "$rootfs/home/appuser"
   install -m 0644 -o "$APPUSER_UID" -g "$APPUSER_UID" infrastructure/kafka/base/config/* "$rootfs/opt/kafka/config/"
+  # apache/kafka's environment interface (README "Local development without Kubernetes"): its
+  # default command, at its path, and the log4j2.yaml each start begins from.
+  install -d -m 0755 "$rootfs/etc/kafka/docker"
+  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOTOOLCHAIN=local \
+    go build -trimpath -ldflags='-s -w -buildid=' -o "$rootfs/etc/kafka/docker/run" ./cmd/kafka-docker-run
+  chmod 0755 "$rootfs/etc/kafka/docker/run"
+  install -m 0644 infrastructure/kafka/base/config/log4j2.yaml "$rootfs/etc/kafka/docker/log4j2.yaml"
   # As in the official image: data and secrets owned by appuser, group root, group-writable.
   install -d -m 0775 -o "$APPUSER_UID" -g 0 "$rootfs/var/lib/kafka" "$rootfs/var/lib/kafka/data" \
     "$rootfs/etc/kafka" "$rootfs/etc/kafka/secrets"
@@ -274,14 +306,14 @@ build_base() {
     echo "appuser:!:$((IMAGE_EPOCH / 86400))::::::" >>"$rootfs/etc/shadow"
   }
   t=$SECONDS
-  repack "$BASE_TAG" "$bundle" "umbrella bin/ scripts, log4j2 configs, user appuser ($APPUSER_UID:$APPUSER_UID)"
+  repack "$BASE_TAG" "$bundle" "umbrella bin/ scripts, log4j2 configs, /etc/kafka/docker/run, user appuser ($APPUSER_UID:$APPUSER_UID)"
   log "kafka-base: umoci repack of the umbrella layer took $(took "$t")"
 
   umoci config --image "$OCI:$BASE_TAG" --created "$(created)" --no-history \
     --config.user "$APPUSER_UID:$APPUSER_UID" --config.workingdir /opt/kafka \
     --config.env "PATH=/opt/kafka/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     --config.env "JAVA_HOME=$JAVA_HOME_IN_IMAGE" --config.env "LANG=C.UTF-8" \
-    --config.cmd /opt/kafka/bin/kafka-server-start.sh \
+    --config.cmd /etc/kafka/docker/run \
     --config.exposedports 9092/tcp \
     --config.label "org.opencontainers.image.title=umbrella kafka-base" \
     --config.label "org.opencontainers.image.description=Apache Kafka $KAFKA_VERSION on Debian $DEBIAN_SUITE with OpenJDK 17 (umbrella-streaming)" \
@@ -417,12 +449,13 @@ push_all() { # registry
   done
 }
 
-archive_all() { # dir registry
-  local tag ref file start
-  mkdir -p "$1"
-  for tag in "${ALL_TAGS[@]}"; do
-    ref=$(image_ref "$2" "$tag")
-    file="$1/$tag.tar"
+archive_all() { # dir registry tag...
+  local dir="$1" reg="$2" tag ref file start
+  shift 2
+  mkdir -p "$dir"
+  for tag in "$@"; do
+    ref=$(image_ref "$reg" "$tag")
+    file="$dir/$tag.tar"
     start=$SECONDS
     rm -f "$file"
     skopeo copy --quiet "oci:$OCI:$tag" "docker-archive:$file:$ref"
@@ -524,10 +557,13 @@ main() {
       push_all "$reg"
       ;;
     archive)
-      [[ -n "${2:-}" ]] || die "usage: $0 archive DIR [REGISTRY]"
-      local reg; reg=$(registry_arg "${3:-}")
+      [[ -n "${2:-}" ]] || die "usage: $0 archive DIR [REGISTRY [NAME...]]"
+      local reg dir="$2" tags=() name; reg=$(registry_arg "${3:-}")
+      shift 3 || shift $#
+      for name in "$@"; do tags+=("$(tag_of "$name")"); done
+      ((${#tags[@]})) || tags=("${ALL_TAGS[@]}")
       build_all
-      archive_all "$2" "$reg"
+      archive_all "$dir" "$reg" "${tags[@]}"
       ;;
     verify) verify_images ;;
     selftest) selftest ;;
@@ -538,18 +574,11 @@ main() {
     ref)
       [[ $# -ge 2 ]] || die "usage: $0 ref kafka|kafka-base|pause [REGISTRY]"
       local reg tag; reg=$(registry_arg "${3:-}")
-      case "$2" in
-        pause) image_ref "$reg" "$PAUSE_TAG" ;;
-        kafka-base) image_ref "$reg" "$BASE_TAG" ;;
-        kafka) image_ref "$reg" "$KAFKA_TAG" ;;
-        kafka-loadgen) image_ref "$reg" "$LOADGEN_TAG" ;;
-        prometheus) image_ref "$reg" "$PROMETHEUS_TAG" ;;
-        prometheus-operator) image_ref "$reg" "$OPERATOR_TAG" ;;
-        prometheus-config-reloader) image_ref "$reg" "$RELOADER_TAG" ;;
-        *) die "no image named '$2' (kafka, kafka-base, pause, kafka-loadgen, prometheus, prometheus-operator, prometheus-config-reloader)" ;;
-      esac
+      tag=$(tag_of "$2")
+      image_ref "$reg" "$tag"
       ;;
     layout) echo "$OCI" ;;
+    tag) [[ $# -eq 2 ]] || die "usage: $0 tag NAME"; tag_of "$2" ;;
     -h|--help|help|"")
       sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
       [[ -n "$cmd" ]] || exit 2

@@ -5,13 +5,15 @@
 #                              containernetworking-plugins iptables ipset conntrack socat
 #                              umoci skopeo mmdebstrap buildah
 #   scripts/packages.sh prom   prometheus (promtool) for the monitoring tests
+#   scripts/packages.sh docker docker.io (dockerd 20.10, for scripts/docker.sh); its init script
+#                              is kept from starting a daemon with Docker's defaults (172.17/16)
 set -euo pipefail
 
 declare -A CHECK=(
   [shellcheck]=shellcheck [yamllint]=yamllint [prometheus]=promtool
   [containerd]=containerd [runc]=runc [containernetworking-plugins]=/usr/lib/cni/bridge
   [iptables]=iptables [ipset]=ipset [socat]=socat [conntrack]=conntrack [umoci]=umoci [skopeo]=skopeo
-  [mmdebstrap]=mmdebstrap [buildah]=buildah
+  [mmdebstrap]=mmdebstrap [buildah]=buildah [docker.io]=dockerd
 )
 
 want=()
@@ -20,7 +22,8 @@ for tier in "$@"; do
     lint) want+=(shellcheck yamllint) ;;
     node) want+=(containerd runc containernetworking-plugins iptables ipset conntrack socat umoci skopeo mmdebstrap buildah) ;;
     prom) want+=(prometheus) ;;
-    *) echo "[packages] unknown tier '$tier' (lint, node, prom)" >&2; exit 2 ;;
+    docker) want+=(docker.io) ;;
+    *) echo "[packages] unknown tier '$tier' (lint, node, prom, docker)" >&2; exit 2 ;;
   esac
 done
 
@@ -35,6 +38,13 @@ echo "[packages] installing ${missing[*]} from Debian" >&2
 sudo=()
 [[ $(id -u) -eq 0 ]] || sudo=(sudo)
 "${sudo[@]}" apt-get update -qq
+# No package may start a service here (docker.io's would start dockerd on 172.17.0.0/16):
+# invoke-rc.d asks policy-rc.d, and 101 means "not allowed".
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+  "${sudo[@]}" chmod 0755 /usr/sbin/policy-rc.d
+  trap '"${sudo[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 for p in "${missing[@]}"; do
   c="${CHECK[$p]}"

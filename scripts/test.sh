@@ -12,6 +12,8 @@
 #        -tags integration the real Pulumi engine against a real kube-apiserver + kwok,
 #                          with real Kafka behind the topics (tests/integration/), and
 #                          the engine alone refusing bad config (internal/deploy/)
+#        -tags compose     `docker compose up` on the shipped compose file: Debian's dockerd
+#                          (scripts/docker.sh), Compose v2, the project's own image (tests/compose/)
 #        -tags realnode    the real engine, a real kubelet + containerd node, the project's
 #                          own images from a local registry: real broker pods (tests/realnode/)
 #      Each test starts and stops what it needs and leaves nothing running.
@@ -60,11 +62,11 @@ fi
 
 scripts/packages.sh lint
 if [[ "${UMBRELLA_UNIT_ONLY:-}" != 1 ]]; then
-  scripts/packages.sh prom node
+  scripts/packages.sh prom node docker
 fi
 
 log "go vet ./... (and every build-tagged test file)"
-go vet -tags "integration realkafka monitoring realnode" ./... # the tags only add files
+go vet -tags "integration realkafka monitoring realnode compose" ./... # the tags only add files
 
 log "building the topic provider plugin into ./bin"
 go build -o bin/pulumi-resource-umbrellakafka ./cmd/pulumi-resource-umbrellakafka
@@ -124,6 +126,9 @@ if ! wait "$node_prep"; then
 fi
 trap - EXIT
 grep -E '^\[tools\] (built|node tools ready)|^\[images\] .*built' "$node_prep_log" || true
+
+log "docker compose up on a real Docker engine, with the project's own image"
+run_slow compose compose ./tests/compose/
 
 log "tests on the real node: real pods from the project's own images"
 run_slow realnode realnode ./tests/realnode/

@@ -56,11 +56,15 @@ KUBE_ROUTER_DEPS=d1
 # service discovery ("field kubernetes_sd_configs not found"), which every PodMonitor needs.
 PROMETHEUS_VERSION=3.16.0
 PROMETHEUS_MODULE_VERSION=0.316.0
+# Docker Compose v2, the CLI plugin (`docker compose`), for the compose story (scripts/docker.sh).
+# The newest v2 the module proxy serves; v5 lists too but may need a newer Go.
+COMPOSE_VERSION=2.40.3
 
 # Build order for `all` (one after another: the machine has 2 cores).
-ALL_TOOLS=(etcd kwok kube pulumi kubernetes-provider kube-score kafka jmx-exporter prometheus-crds coredns registry kube-router prometheus-operator prometheus)
-# Only the real node tier uses these (scripts/node.sh, scripts/monitoring.sh).
-NODE_TOOLS=(coredns registry kube-router prometheus-operator prometheus)
+ALL_TOOLS=(etcd kwok kube pulumi kubernetes-provider kube-score kafka jmx-exporter prometheus-crds coredns registry kube-router prometheus-operator prometheus compose)
+# Only the real node tier and the compose story use these (scripts/node.sh, scripts/monitoring.sh,
+# scripts/docker.sh).
+NODE_TOOLS=(coredns registry kube-router prometheus-operator prometheus compose)
 
 ETCD_DIR="$TOOLS_DIR/etcd-v$ETCD_VERSION"
 KWOK_DIR="$TOOLS_DIR/kwok-v$KWOK_VERSION"
@@ -76,6 +80,7 @@ REGISTRY_DIR="$TOOLS_DIR/registry-v$REGISTRY_VERSION"
 KUBE_ROUTER_DIR="$TOOLS_DIR/kube-router-v$KUBE_ROUTER_VERSION-$KUBE_ROUTER_DEPS"
 PROM_OPERATOR_DIR="$TOOLS_DIR/prometheus-operator-v$PROM_OPERATOR_VERSION"
 PROMETHEUS_DIR="$TOOLS_DIR/prometheus-v$PROMETHEUS_VERSION"
+COMPOSE_DIR="$TOOLS_DIR/compose-v$COMPOSE_VERSION"
 
 # Builds never reach for a newer Go toolchain, and never touch the caller's module.
 export GOTOOLCHAIN=local
@@ -103,6 +108,7 @@ tool_desc() {
     kube-router) echo "kube-router v$KUBE_ROUTER_VERSION (network-policy controller)" ;;
     prometheus-operator) echo "Prometheus Operator v$PROM_OPERATOR_VERSION (operator, config reloader)" ;;
     prometheus) echo "Prometheus v$PROMETHEUS_VERSION (Kubernetes service discovery only)" ;;
+    compose) echo "Docker Compose v$COMPOSE_VERSION (CLI plugin)" ;;
     *) return 1 ;;
   esac
 }
@@ -115,6 +121,7 @@ tool_estimate() {
     coredns|registry) echo "~2-4 min" ;;
     kube-router) echo "~6-10 min" ;;
     prometheus-operator|prometheus) echo "~4-10 min" ;;
+    compose) echo "~5-8 min" ;;
     pulumi) echo "~9 min" ;;
     kubernetes-provider) echo "10-16 min, 4.5 GB memory" ;;
     kube-score) echo "~1 min" ;;
@@ -138,6 +145,7 @@ tool_outputs() {
     kube-router) echo "$KUBE_ROUTER_DIR/kube-router" ;;
     prometheus-operator) echo "$PROM_OPERATOR_DIR/operator $PROM_OPERATOR_DIR/prometheus-config-reloader" ;;
     prometheus) echo "$PROMETHEUS_DIR/prometheus" ;;
+    compose) echo "$COMPOSE_DIR/docker-compose" ;;
   esac
 }
 
@@ -482,6 +490,20 @@ build_prometheus() {
   "$PROMETHEUS_DIR/prometheus" --version
 }
 
+# Docker Compose v2 as a static CLI plugin (scripts/docker.sh links it where the docker CLI
+# looks: $DOCKER_CONFIG/cli-plugins/docker-compose).
+build_compose() {
+  local mod; mod=$(scratch_module "compose-v$COMPOSE_VERSION")
+  cd "$mod"
+  export GOFLAGS="-mod=mod ${GOFLAGS:-}"
+  local m=github.com/docker/compose/v2
+  go get "$m/cmd@v$COMPOSE_VERSION"
+  CGO_ENABLED=0 go_build_into "$COMPOSE_DIR/.out" "-s -w -X $m/internal.Version=v$COMPOSE_VERSION" "$m/cmd"
+  mv -f "$COMPOSE_DIR/.out/cmd" "$COMPOSE_DIR/docker-compose"
+  rmdir "$COMPOSE_DIR/.out"
+  "$COMPOSE_DIR/docker-compose" version
+}
+
 # ---------------------------------------------------------------------------------------------
 # Running one build: lock, log, heartbeat, timing, loud failure.
 
@@ -546,6 +568,7 @@ tool_path() {
     prometheus-operator) p="$PROM_OPERATOR_DIR/operator" ;;
     prometheus-config-reloader) p="$PROM_OPERATOR_DIR/prometheus-config-reloader" ;;
     prometheus) p="$PROMETHEUS_DIR/prometheus" ;;
+    compose) p="$COMPOSE_DIR/docker-compose" ;;
     pulumi) p="$PULUMI_DIR/pulumi" ;;
     pulumi-resource-kubernetes|kubernetes-provider) p="$PROVIDER_DIR/pulumi-resource-kubernetes" ;;
     kube-score) p="$KUBE_SCORE_DIR/kube-score" ;;
@@ -558,7 +581,7 @@ tool_path() {
     kafka|kafka-home) p="$KAFKA_DIR" ;;
     kafka-libs) p="$KAFKA_DIR/libs" ;;
     jmx-exporter) p="$JMX_DIR/jmx_prometheus_javaagent.jar" ;;
-    *) die "unknown path name '$1' (etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns registry kube-router prometheus-operator prometheus-config-reloader prometheus pulumi pulumi-resource-kubernetes kube-score kwok-stages kwok-portforward-crd podmonitor-crd prometheusrule-crd prometheus-operator-crds prometheus-operator-rbac kafka-home kafka-libs jmx-exporter)" ;;
+    *) die "unknown path name '$1' (etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns registry kube-router prometheus-operator prometheus-config-reloader prometheus compose pulumi pulumi-resource-kubernetes kube-score kwok-stages kwok-portforward-crd podmonitor-crd prometheusrule-crd prometheus-operator-crds prometheus-operator-rbac kafka-home kafka-libs jmx-exporter)" ;;
   esac
   echo "$p"
   [[ -e "$p" ]] || { log "$1 is not built yet ($p); run: $0"; return 1; }
