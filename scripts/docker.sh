@@ -91,6 +91,9 @@ start_daemon() {
   daemon_json >"$STATE/daemon.json"
   # dockerd sets FORWARD to DROP; stop puts back what was there before.
   [[ -f "$STATE/forward-policy" ]] || iptables -S FORWARD | awk '$1 == "-P" {print $3}' >"$STATE/forward-policy"
+  # ... and turns IPv4 forwarding on, which stop turns back off if it was.
+  [[ -f "$STATE/ip-forward" ]] || cat /proc/sys/net/ipv4/ip_forward >"$STATE/ip-forward"
+  guard_forwarding
   log "starting dockerd $(dockerd --version | awk '{print $3}' | tr -d ,) (log: $STATE/dockerd.log)"
   HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=localhost,127.0.0.1 \
     setsid dockerd --config-file "$STATE/daemon.json" --data-root "$STATE/data" --exec-root "$RUN/exec" \
@@ -102,8 +105,13 @@ start_daemon() {
     sleep 0.5
   done
   log "dockerd ready in $((SECONDS - start)) s: $(docker_ version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}}), client {{.Client.Version}}')"
-  # Nothing from a container leaves 198.18.0.0/15: DOCKER-USER is the chain dockerd evaluates
-  # before its own accepts (stop deletes it with the others).
+}
+
+# Nothing from a container leaves 198.18.0.0/15. DOCKER-USER is the chain dockerd jumps to from
+# FORWARD before its own accepts; it makes the chain (keeping what is in it) and the jump with its
+# first network, so ours is in place before any network exists. stop deletes it with the others.
+guard_forwarding() {
+  iptables -N DOCKER-USER 2>/dev/null || true
   iptables -C DOCKER-USER -s "$POOL" ! -d 198.18.0.0/15 -j DROP 2>/dev/null ||
     iptables -I DOCKER-USER -s "$POOL" ! -d 198.18.0.0/15 -j DROP
 }
@@ -161,9 +169,11 @@ stop() {
 # the jumps to them, bridges of its networks, mounts under its roots, and FORWARD set to DROP.
 cleanup_host() {
   local table rule chain link
+  # Whatever fails below, the FORWARD policy goes back first: the real node tier's pods need it.
+  iptables -P FORWARD "$(cat "$STATE/forward-policy" 2>/dev/null || echo ACCEPT)"
   for table in filter nat; do
     # Jumps from the built-in chains into DOCKER*, and the per-bridge rules naming br-*.
-    iptables -t "$table" -S | grep -E '^-A (INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) .*(-j DOCKER|br-[0-9a-f]{12})' |
+    iptables -t "$table" -S | { grep -E '^-A (INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) .*(-j DOCKER|br-[0-9a-f]{12})' || true; } |
       while read -r rule; do
         # shellcheck disable=SC2086 # the rule's own words
         iptables -t "$table" ${rule/-A/-D}
@@ -179,11 +189,9 @@ cleanup_host() {
     ip link delete "$link"
   done
   # Mounts under our roots (container root filesystems, network namespaces), deepest first.
-  findmnt -rn -o TARGET | grep -E "^($STATE/data|$RUN)(/|$)" | sort -r | while read -r m; do umount -l "$m" || true; done
-  local policy
-  policy=$(cat "$STATE/forward-policy" 2>/dev/null || echo ACCEPT)
-  iptables -P FORWARD "$policy"
-  rm -f "$STATE/forward-policy" "$SOCK" "$PIDFILE"
+  findmnt -rn -o TARGET | { grep -E "^($STATE/data|$RUN)(/|$)" || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
+  [[ ! -f "$STATE/ip-forward" ]] || cat "$STATE/ip-forward" >/proc/sys/net/ipv4/ip_forward
+  rm -f "$STATE/forward-policy" "$STATE/ip-forward" "$SOCK" "$PIDFILE"
 }
 
 main() {

@@ -60,13 +60,17 @@ func startEngine(t *testing.T) *engine {
 	t.Helper()
 	require.Equal(t, 0, os.Geteuid(), "the compose story runs dockerd: run it as root (scripts/test.sh does)")
 	start := time.Now()
-	out, err := exec.Command("bash", root+"/scripts/docker.sh", "start").CombinedOutput()
-	require.NoError(t, err, "scripts/docker.sh start:\n%s", out)
-	figure(t, "compose engine start and image load: %.1f s", time.Since(start).Seconds())
+	before := hostNetwork(t)
+	// Stopped even when start fails half-way: stop removes whatever start got to, and the
+	// machine's forwarding is as it was (the real node tier's pods depend on it).
 	t.Cleanup(func() {
 		out, err := exec.Command("bash", root+"/scripts/docker.sh", "stop").CombinedOutput()
 		assert.NoError(t, err, "scripts/docker.sh stop:\n%s", out)
+		assert.Equal(t, before, hostNetwork(t), "iptables chains, bridges and forwarding after scripts/docker.sh stop")
 	})
+	out, err := exec.Command("bash", root+"/scripts/docker.sh", "start").CombinedOutput()
+	require.NoError(t, err, "scripts/docker.sh start:\n%s", out)
+	figure(t, "compose engine start and image load: %.1f s", time.Since(start).Seconds())
 	out, err = exec.Command("bash", root+"/scripts/docker.sh", "env").Output()
 	require.NoError(t, err)
 	e := &engine{env: os.Environ(), network: project + "_default"}
@@ -87,6 +91,33 @@ func startEngine(t *testing.T) *engine {
 	t.Logf("engine: %s", e.must(t, time.Minute, "docker", "version", "--format", "engine {{.Server.Version}} (API {{.Server.APIVersion}}), client {{.Client.Version}}"))
 	t.Logf("compose: %s", e.must(t, time.Minute, "docker", "compose", "version", "--short"))
 	return e
+}
+
+// hostNetwork is what dockerd changes on the host: the FORWARD policy, IPv4
+// forwarding, DOCKER* chains and br-* bridges.
+func hostNetwork(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	for _, table := range []string{"filter", "nat"} {
+		out, err := exec.Command("iptables", "-t", table, "-S").Output()
+		require.NoError(t, err)
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, "-P FORWARD") || strings.Contains(l, "DOCKER") || strings.Contains(l, "br-") {
+				b.WriteString(table + " " + l + "\n")
+			}
+		}
+	}
+	fwd, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
+	require.NoError(t, err)
+	b.WriteString("ip_forward " + string(fwd))
+	links, err := exec.Command("ip", "-o", "link", "show").Output()
+	require.NoError(t, err)
+	for _, l := range strings.Split(string(links), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && strings.HasPrefix(f[1], "br-") {
+			b.WriteString("link " + f[1] + "\n")
+		}
+	}
+	return b.String()
 }
 
 // run runs a command with the engine's environment and returns its combined output.
