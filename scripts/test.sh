@@ -3,8 +3,8 @@
 #   1. lint tools from Debian (shellcheck, yamllint) when missing;
 #   2. go vet, and the unit tests (builders, validation, provider on kfake, program
 #      under mocks, scripts);
-#   3. the cached external tools (scripts/tools.sh engine; ~30-45 min cold, seconds warm)
-#      and the real node tier's Debian packages (scripts/packages.sh node), then, one package
+#   3. the cached external tools (scripts/tools.sh engine; ~20 min cold, seconds warm, built
+#      while step 2 runs) and the Debian packages (scripts/packages.sh node docker), then, one package
 #      at a time, the tests against real things (the real node tier's own tools and images,
 #      scripts/tools.sh node and scripts/images.sh build, build meanwhile):
 #        -tags realkafka   real Kafka 4.1.1 nodes on 127.0.0.1 (provider/, tests/realkafka/)
@@ -61,8 +61,33 @@ if [[ "${1:-}" == check-log ]]; then
 fi
 
 scripts/packages.sh lint
+# Background builds, each in its own process group, stopped if we exit early.
+background=()
+stop_background() {
+  local pg
+  for pg in "${background[@]}"; do kill -- "-$pg" 2>/dev/null || true; done
+}
+trap stop_background EXIT
 if [[ "${UMBRELLA_UNIT_ONLY:-}" != 1 ]]; then
   scripts/packages.sh prom node docker
+  # The engine tier's tools build while vet and the unit tests run: on a cold machine both
+  # spend minutes waiting on module downloads and linking, which the other fills.
+  engine_tools_log="${TMPDIR:-/tmp}/umbrella-engine-tools.log"
+  log "building the engine tier's tools meanwhile (cached by version; log: $engine_tools_log)"
+  setsid scripts/tools.sh engine >"$engine_tools_log" 2>&1 &
+  engine_tools=$!
+  background+=("$engine_tools")
+  # The real node tier's and the compose story's own tools (CoreDNS, registry, kube-router,
+  # the Prometheus Operator, Prometheus, Compose) and the images build at the lowest priority
+  # from the start to the compose story: they fill the cores whenever the work ahead of them
+  # waits (downloads, links, JVMs, the engine). The images need two engine tools (the Kafka
+  # jars and the JMX agent); tools.sh's per-tool locks make this wait for, not redo, them.
+  node_prep_log="${TMPDIR:-/tmp}/umbrella-node-prep.log"
+  log "building the real node tier's tools and images meanwhile (log: $node_prep_log)"
+  setsid nice -n 15 bash -c 'scripts/tools.sh node && scripts/tools.sh kafka jmx-exporter && scripts/images.sh build' \
+    >"$node_prep_log" 2>&1 &
+  node_prep=$!
+  background+=("$node_prep")
 fi
 
 log "go vet ./... (and every build-tagged test file)"
@@ -88,18 +113,14 @@ if [[ "${UMBRELLA_UNIT_ONLY:-}" == 1 ]]; then
   exit 0
 fi
 
-log "external tools of the engine tier (cached by version; a cold build prints progress)"
-scripts/tools.sh engine
+log "waiting for the engine tier's tools"
+if ! wait "$engine_tools"; then
+  echo "[test] FAILED: building the engine tier's tools; the end of $engine_tools_log:" >&2
+  tail -40 "$engine_tools_log" >&2
+  exit 1
+fi
+grep -E '^\[tools\] (built|engine tools ready)' "$engine_tools_log" || true
 eval "$(scripts/tools.sh env)"
-
-# The real node tier's own tools (CoreDNS, registry, kube-router, the Prometheus Operator,
-# Prometheus) and the images build, niced, while the engine tier runs: that tier waits on
-# JVMs and the engine more than it computes. Its own process group, stopped if we exit early.
-node_prep_log="${TMPDIR:-/tmp}/umbrella-node-prep.log"
-log "building the real node tier's tools and images meanwhile (log: $node_prep_log)"
-setsid nice -n 10 bash -c 'scripts/tools.sh node && scripts/images.sh build' >"$node_prep_log" 2>&1 &
-node_prep=$!
-trap 'kill -- "-$node_prep" 2>/dev/null || true' EXIT
 
 log "tests against real Kafka, Prometheus, the engine and the API server (one package at a time)"
 # run_slow LOGNAME TAGS PACKAGE...: fails loudly, and fails if a package ran no
