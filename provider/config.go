@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
+	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
 
 // DefaultTimeoutSeconds bounds every Kafka request (and every wait for
@@ -195,15 +195,7 @@ func (c Config) connection(t *kafkaadmin.TLS) kafkaadmin.Connection {
 }
 
 // scopesFromEnv splits a comma-separated scope list, dropping empty items.
-func scopesFromEnv(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func scopesFromEnv(v string) []string { return rules.SplitList(v) }
 
 func (c *Config) validate() error {
 	if err := c.validateSASL(); err != nil {

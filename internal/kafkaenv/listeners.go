@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
 
 // Listener is one entry of listeners or advertised.listeners, NAME://host:port.
@@ -107,14 +109,5 @@ func ParseVoters(v string) ([]Voter, error) {
 	return out, nil
 }
 
-// splitList splits a comma-separated value, trimming blanks and dropping empty
-// entries, as Kafka's list configs do.
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+// splitList reads a comma-separated value as Kafka's list configs do.
+func splitList(v string) []string { return rules.SplitList(v) }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
 
 // Exit codes of Main.
@@ -252,13 +254,6 @@ func ParseRate(s string) (float64, error) {
 	return r, nil
 }
 
-// SplitList splits a comma-separated list, dropping empty items and spaces.
-func SplitList(s string) []string {
-	var out []string
-	for _, item := range strings.Split(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
-}
+// SplitList splits a comma-separated list, dropping empty items and spaces
+// (rules.SplitList).
+func SplitList(s string) []string { return rules.SplitList(s) }

@@ -129,3 +129,16 @@ func InClusterHost(host, namespace string) bool {
 	svc := "." + namespace + ".svc"
 	return strings.HasSuffix(host, svc) || strings.Contains(host, svc+".")
 }
+
+// SplitList splits a comma-separated value the way Kafka reads its list
+// configs: items trimmed of blanks, empty items dropped. The flags and
+// environment variables that take lists read them the same way.
+func SplitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}

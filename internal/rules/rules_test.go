@@ -100,3 +100,9 @@ func TestEditDistance(t *testing.T) {
 		assert.Equal(t, c.want, editDistance(c.a, c.b), "%q→%q", c.a, c.b)
 	}
 }
+
+func TestSplitList(t *testing.T) {
+	assert.Equal(t, []string{"a", "b c", "d"}, SplitList(" a, b c ,,d, "))
+	assert.Nil(t, SplitList(" , "))
+	assert.Nil(t, SplitList(""))
+}
