@@ -236,7 +236,9 @@ func TestComposeStory(t *testing.T) {
 	e := startEngine(t)
 	// A run stopped half-way leaves its projects behind: start clean.
 	e.compose(t, project, composeFile, "down", "-v", "--remove-orphans")
-	t.Cleanup(func() { _, _ = e.run(2*time.Minute, "docker", "compose", "-p", project, "-f", composeFile, "down", "-v") })
+	t.Cleanup(func() {
+		_, _ = e.run(2*time.Minute, "docker", "compose", "-p", project, "-f", composeFile, "down", "-v")
+	})
 
 	var first map[string]topic
 	var host, net run
