@@ -119,6 +119,7 @@ stop_group() { # name
   stop_proc "$1"
 }
 
+# With WAIT_LOG set (a component's name), a timeout shows the end of that component's log.
 wait_for() { # description timeout command...
   local what="$1" timeout="$2" start=$SECONDS; shift 2
   until "$@" >/dev/null 2>&1; do
@@ -132,7 +133,13 @@ wait_for() { # description timeout command...
         die "$name failed (log: $LOGS/$name.log); clean up with: scripts/node.sh stop"
       fi
     done
-    (( SECONDS - start > timeout )) && die "timed out after ${timeout}s waiting for $what (logs: $LOGS)"
+    if (( SECONDS - start > timeout )); then
+      if [[ -n "${WAIT_LOG:-}" && -f "$LOGS/$WAIT_LOG.log" ]]; then
+        log "last lines of $LOGS/$WAIT_LOG.log:"
+        tail -n 30 "$LOGS/$WAIT_LOG.log" | sed 's/^/[node]   | /' >&2
+      fi
+      die "timed out after ${timeout}s waiting for $what (logs: $LOGS)"
+    fi
     sleep 0.5
   done
 }
@@ -297,7 +304,7 @@ addressType: IPv4
 endpoints: [{addresses: ["$API_RELAY_IP"], conditions: {ready: true}}]
 ports: [{name: https, port: 443, protocol: TCP}]
 EOF
-  wait_for "the API server through the relay" 30 curl -sk -o /dev/null "https://$API_RELAY_IP/version"
+  wait_for "the API server through the relay" 60 curl -sk -o /dev/null "https://$API_RELAY_IP/version"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -341,7 +348,9 @@ start_coredns() {
 }
 EOF
   launch coredns "$(command -v coredns)" -conf "$STATE_DIR/Corefile"
-  wait_for "CoreDNS ready" 60 curl -fsS "http://127.0.0.1:$ready/ready"
+  # Ready once its Kubernetes plugin has synced with the API server: on a loaded machine (the
+  # engine tier's JVMs alongside, 2026-12-06) that once took over 60 s.
+  WAIT_LOG=coredns wait_for "CoreDNS ready" 180 curl -fsS "http://127.0.0.1:$ready/ready"
 }
 
 free_port() {
@@ -421,7 +430,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     endpoint = ["http://$REGISTRY"]
 EOF
   launch "containerd-$i" containerd --config "$d/containerd.toml"
-  wait_for "containerd of node $i" 30 test -S "$d/containerd/containerd.sock"
+  wait_for "containerd of node $i" 60 test -S "$d/containerd/containerd.sock"
 }
 
 start_kubelet() { # i
@@ -497,7 +506,7 @@ conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeou
 iptables: {masqueradeAll: false, localhostNodePorts: false}
 EOF
   launch kube-proxy "$(command -v kube-proxy)" --config "$STATE_DIR/kube-proxy.yaml" --v=1
-  wait_for "kube-proxy healthz" 60 curl -fsS "http://127.0.0.1:$health/healthz"
+  wait_for "kube-proxy healthz" 120 curl -fsS "http://127.0.0.1:$health/healthz"
 }
 
 # kube-router's network-policy controller alone, one for the machine (see build_kube_router
@@ -535,8 +544,8 @@ EOF
   launch kube-router "$(command -v kube-router)" --kubeconfig "$STATE_DIR/kube-router.kubeconfig" \
     --hostname-override "$(node_name 1)" --run-firewall=true --run-router=false --run-service-proxy=false \
     --service-cluster-ip-range "$SERVICE_CIDR" --health-port "$health" --metrics-port 0 --v=1
-  wait_for "kube-router healthz" 60 curl -fsS "http://127.0.0.1:$health/healthz"
-  wait_for "kube-router's first policy sync" 60 iptables -S KUBE-ROUTER-FORWARD
+  wait_for "kube-router healthz" 120 curl -fsS "http://127.0.0.1:$health/healthz"
+  wait_for "kube-router's first policy sync" 120 iptables -S KUBE-ROUTER-FORWARD
 }
 
 # Stops the policy controller and removes what it programmed: its chains (KUBE-ROUTER-*,
@@ -638,7 +647,7 @@ cmd_start() {
   for ((i = 1; i <= n; i++)); do start_containerd "$i"; done
   for ((i = 1; i <= n; i++)); do start_kubelet "$i"; done
   start_kube_proxy
-  wait_for "$n node(s) Ready" 120 nodes_ready
+  wait_for "$n node(s) Ready" 180 nodes_ready
   start_api_relay
   start_policy
   {

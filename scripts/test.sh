@@ -3,10 +3,12 @@
 #   1. lint tools from Debian (shellcheck, yamllint) when missing;
 #   2. go vet, and the unit tests (builders, validation, provider on kfake, program
 #      under mocks, scripts);
-#   3. the cached external tools (scripts/tools.sh engine; ~20 min cold, seconds warm, built
-#      while step 2 runs) and the Debian packages (scripts/packages.sh node docker), then, one package
-#      at a time, the tests against real things (the real node tier's own tools and images,
-#      scripts/tools.sh node and scripts/images.sh build, build meanwhile):
+#   3. the Debian packages (scripts/packages.sh prom node docker) and, built from the start
+#      while step 2 runs, the cached tools and images (scripts/tools.sh engine, scripts/tools.sh
+#      node and scripts/images.sh build; ~34 min cold, seconds warm); then two lanes at once,
+#      each running its packages one at a time against real things:
+#        engine lane: -tags realkafka, monitoring, integration
+#        node lane:   -tags compose, then -tags realnode
 #        -tags realkafka   real Kafka 4.1.1 nodes on 127.0.0.1 (provider/, tests/realkafka/)
 #        -tags monitoring  the JMX exporter, Prometheus and promtool (tests/monitoring/)
 #        -tags integration the real Pulumi engine against a real kube-apiserver + kwok,
@@ -61,22 +63,54 @@ if [[ "${1:-}" == check-log ]]; then
 fi
 
 scripts/packages.sh lint
-# Background builds, each in its own process group, stopped if we exit early.
+# Background builds, each in its own process group (stopped if we exit early), each
+# leaving its exit status in $run_dir/NAME.rc: the lanes below are subshells, which
+# cannot `wait` for a process their parent started.
+run_dir=$(mktemp -d "${TMPDIR:-/tmp}/umbrella-test.XXXXXX")
 background=()
 stop_background() {
   local pg
   for pg in "${background[@]}"; do kill -- "-$pg" 2>/dev/null || true; done
+  rm -rf "$run_dir"
 }
 trap stop_background EXIT
+# start_build NAME LOG COMMAND...
+start_build() {
+  local name="$1" build_log="$2"; shift 2
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  setsid bash -c '"${@:2}"; echo $? >"$1"' _ "$run_dir/$name.rc" "$@" >"$build_log" 2>&1 &
+  background+=("$!")
+  eval "${name//-/_}_pid=$!"
+}
+# await_build NAME LOG: returns once NAME's build ended; fails, with the end of its
+# log, if it failed or vanished without a status.
+await_build() {
+  local name="$1" build_log="$2" pid_var="${1//-/_}_pid" rc
+  until [[ -s "$run_dir/$name.rc" ]]; do
+    if ! kill -0 "${!pid_var}" 2>/dev/null && [[ ! -s "$run_dir/$name.rc" ]]; then
+      rc=gone; break
+    fi
+    sleep 2
+  done
+  [[ "${rc:-}" == gone ]] || rc=$(<"$run_dir/$name.rc")
+  if [[ "$rc" != 0 ]]; then
+    echo "[test] FAILED: building $name (status $rc); the end of $build_log:" >&2
+    tail -40 "$build_log" >&2
+    return 1
+  fi
+}
+engine_tools_log="${TMPDIR:-/tmp}/umbrella-engine-tools.log"
+node_prep_log="${TMPDIR:-/tmp}/umbrella-node-prep.log"
 if [[ "${UMBRELLA_UNIT_ONLY:-}" != 1 ]]; then
   scripts/packages.sh prom node docker
-  # The engine tier's tools build while vet and the unit tests run: on a cold machine both
-  # spend minutes waiting on module downloads and linking, which the other fills.
-  engine_tools_log="${TMPDIR:-/tmp}/umbrella-engine-tools.log"
-  log "building the engine tier's tools meanwhile (cached by version; log: $engine_tools_log)"
-  setsid scripts/tools.sh engine >"$engine_tools_log" 2>&1 &
-  engine_tools=$!
-  background+=("$engine_tools")
+  # Every tool and image builds from the start, while vet and the unit tests run: on a cold
+  # machine the builds are the first ~34 minutes, and the real node tier needs both sets
+  # (the engine's tools include the control plane and kubelet). The tools are cached by
+  # version and the images by content, so a warm run passes here in seconds.
+  log "building the engine tier's tools meanwhile (log: $engine_tools_log)"
+  start_build engine-tools "$engine_tools_log" scripts/tools.sh engine
+  log "building the real node tier's tools and images meanwhile (log: $node_prep_log)"
+  start_build node-prep "$node_prep_log" bash -c 'scripts/tools.sh node && scripts/images.sh build'
 fi
 
 log "go vet ./... (and every build-tagged test file)"
@@ -102,28 +136,6 @@ if [[ "${UMBRELLA_UNIT_ONLY:-}" == 1 ]]; then
   exit 0
 fi
 
-log "waiting for the engine tier's tools"
-if ! wait "$engine_tools"; then
-  echo "[test] FAILED: building the engine tier's tools; the end of $engine_tools_log:" >&2
-  tail -40 "$engine_tools_log" >&2
-  exit 1
-fi
-grep -E '^\[tools\] (built|engine tools ready)' "$engine_tools_log" || true
-eval "$(scripts/tools.sh env)"
-
-# The real node tier's and the compose story's own tools (CoreDNS, registry, kube-router, the
-# Prometheus Operator, Prometheus, Compose) and the images build, niced, while the engine tier
-# runs: that tier waits on JVMs and the engine more than it computes, so they fill its idle
-# cores. (Started any earlier, they take cores from the tools above, which the engine tier
-# waits for: on a cold machine, 2026-12-06, the engine tier then started 34.5 minutes in,
-# against 26.7 when they built here.)
-node_prep_log="${TMPDIR:-/tmp}/umbrella-node-prep.log"
-log "building the real node tier's tools and images meanwhile (log: $node_prep_log)"
-setsid nice -n 10 bash -c 'scripts/tools.sh node && scripts/images.sh build' >"$node_prep_log" 2>&1 &
-node_prep=$!
-background+=("$node_prep")
-
-log "tests against real Kafka, Prometheus, the engine and the API server (one package at a time)"
 # run_slow LOGNAME TAGS PACKAGE...: fails loudly, and fails if a package ran no
 # test or reported nothing (check_log).
 run_slow() {
@@ -138,20 +150,41 @@ run_slow() {
   fi
   check_log "$full_log" "$@"
 }
-run_slow engine "integration realkafka monitoring" ./provider/ ./internal/loadgen/ ./internal/lagexporter/ ./internal/deploy/ ./tests/realkafka/ ./tests/monitoring/ ./tests/integration/
 
-log "waiting for the real node tier's tools and images"
-if ! wait "$node_prep"; then
-  echo "[test] FAILED: building the real node tier's tools or images; the end of $node_prep_log:" >&2
-  tail -40 "$node_prep_log" >&2
+# Two lanes at once, each starting when its own builds are done. Both mostly wait (on JVMs
+# starting, elections, the engine, pods), and neither shares a port, a directory or a
+# network with the other; the compose story and the real node tier share iptables' FORWARD
+# chain, so they run one after the other in the same lane.
+engine_lane() {
+  await_build engine-tools "$engine_tools_log"
+  grep -E '^\[tools\] (built|engine tools ready)' "$engine_tools_log" || true
+  eval "$(scripts/tools.sh env)"
+  log "tests against real Kafka, Prometheus, the engine and the API server (one package at a time)"
+  run_slow engine "integration realkafka monitoring" ./provider/ ./internal/loadgen/ ./internal/lagexporter/ ./internal/deploy/ ./tests/realkafka/ ./tests/monitoring/ ./tests/integration/
+  log "engine lane passed"
+}
+node_lane() {
+  await_build engine-tools "$engine_tools_log"
+  await_build node-prep "$node_prep_log"
+  grep -E '^\[tools\] (built|node tools ready)|^\[images\] .*built' "$node_prep_log" || true
+  eval "$(scripts/tools.sh env)"
+  log "docker compose up on a real Docker engine, with the project's own image"
+  run_slow compose compose ./tests/compose/
+  log "tests on the real node: real pods from the project's own images"
+  run_slow realnode realnode ./tests/realnode/
+  log "node lane passed"
+}
+log "two lanes: the engine tier, and the compose story then the real node tier"
+engine_lane > >(sed -u 's/^/[engine lane] /') 2>&1 &
+engine_lane_pid=$!
+node_lane > >(sed -u 's/^/[node lane] /') 2>&1 &
+node_lane_pid=$!
+engine_status=0 node_status=0
+wait "$engine_lane_pid" || engine_status=$?
+wait "$node_lane_pid" || node_status=$?
+sleep 1 # the lanes' sed prefixers flush their last lines
+if ((engine_status || node_status)); then
+  echo "[test] FAILED: engine lane exit $engine_status, node lane exit $node_status (see above)" >&2
   exit 1
 fi
-trap - EXIT
-grep -E '^\[tools\] (built|node tools ready)|^\[images\] .*built' "$node_prep_log" || true
-
-log "docker compose up on a real Docker engine, with the project's own image"
-run_slow compose compose ./tests/compose/
-
-log "tests on the real node: real pods from the project's own images"
-run_slow realnode realnode ./tests/realnode/
 log "all tests passed"
