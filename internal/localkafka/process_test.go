@@ -43,7 +43,10 @@ func fakeNode(t *testing.T, dir, script string) *exec.Cmd {
 // period running out.
 func TestStopDirWaitsForSIGTERM(t *testing.T) {
 	dir := t.TempDir()
-	cmd := fakeNode(t, dir, "sleep 30")
+	// Not a lone command: dash runs the last simple command of -c in its own
+	// process (exec), and the node's command line would become "sleep 30"
+	// at a moment load decides (failed the cold CI of 2026-12-06).
+	cmd := fakeNode(t, dir, "sleep 30; :")
 	running, err := RunningNodes(dir)
 	require.NoError(t, err)
 	require.Equal(t, map[int]int{0: cmd.Process.Pid}, running)
