@@ -56,7 +56,8 @@ type KafkaImage struct {
 	Ref pulumi.StringOutput `pulumi:"ref"`
 }
 
-// NewKafkaImage builds infrastructure/kafka/Dockerfile as s.Image.BuildName.
+// NewKafkaImage builds infrastructure/kafka/Dockerfile as s.Image.BuildName, on
+// the official image of the stack's Kafka release.
 func NewKafkaImage(ctx *pulumi.Context, name string, s *config.Spec, contextDir string, opts ...pulumi.ResourceOption) (*KafkaImage, error) {
 	c := &KafkaImage{}
 	if err := ctx.RegisterComponentResource(KafkaImageType, name, c, opts...); err != nil {
@@ -68,6 +69,8 @@ func NewKafkaImage(ctx *pulumi.Context, name string, s *config.Spec, contextDir 
 			Context:    pulumi.String(contextDir),
 			Dockerfile: pulumi.String(contextDir + "/Dockerfile"),
 			Platform:   pulumi.String("linux/amd64"),
+			// The official image of the stack's Kafka release (kafka.version).
+			Args: pulumi.StringMap{"KAFKA_BASE_IMAGE": pulumi.String("apache/kafka:" + s.Kafka.Version)},
 		},
 		SkipPush: pulumi.Bool(!s.Image.Push),
 	}, pulumi.Parent(c))

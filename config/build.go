@@ -100,6 +100,7 @@ func BuildFor(stack string, raw Raw, mode Mode) (*Spec, error) {
 	var p problems
 	s := &Spec{Stack: stack, Namespace: DefaultNamespace}
 	buildQuorum(&p, s, raw)
+	buildKafka(&p, s, orEmpty(raw.Kafka))
 	buildImage(&p, s, orEmpty(raw.Image))
 	buildStorage(&p, s, orEmpty(raw.Storage))
 	buildResources(&p, s, orEmpty(raw.Resources))
@@ -184,9 +185,9 @@ func brokerImageField(img ImageSpec) (ref, field string) {
 // buildImage sets the image the brokers run.
 func buildImage(p *problems, s *Spec, img *RawImage) {
 	s.Image = ImageSpec{
-		Name:       orStr(img.Name, DefaultImage),
+		Name:       orStr(img.Name, DefaultImageFor(s.Kafka.Version)),
 		Build:      orBool(img.Build, DefaultImageBuild),
-		BuildName:  orStr(img.BuildName, DefaultBuildImageName),
+		BuildName:  orStr(img.BuildName, DefaultImageFor(s.Kafka.Version)),
 		Push:       orBool(img.Push, DefaultImagePush),
 		PullPolicy: orStr(img.PullPolicy, DefaultPullPolicy),
 	}
@@ -198,6 +199,7 @@ func buildImage(p *problems, s *Spec, img *RawImage) {
 	}
 	if ref, field := brokerImageField(s.Image); strings.TrimSpace(ref) != "" {
 		checkPinned(p, field, ref)
+		checkImageVersion(p, field, ref, s.Kafka.Version)
 	}
 	if !slices.Contains(PullPolicies, s.Image.PullPolicy) {
 		p.add("image.pullPolicy", s.Image.PullPolicy, "unknown pull policy (allowed: "+strings.Join(PullPolicies, ", ")+")", "use Always (re-checks registry credentials on every start)")

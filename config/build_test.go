@@ -34,6 +34,7 @@ func TestDefaultsAreTheSeedValues(t *testing.T) {
 	assert.Equal(t, "umbrella-streaming", s.Namespace)
 	assert.Equal(t, ImageSpec{Name: "registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1", BuildName: DefaultBuildImageName, PullPolicy: "Always"}, s.Image)
 	assert.Equal(t, StorageSpec{Size: "10Gi"}, s.Storage)
+	assert.Equal(t, KafkaSpec{Version: "4.1.1"}, s.Kafka, "the plan's release, the metadata version left as formatted")
 	assert.Equal(t, ResourcesSpec{RequestsCPU: "250m", RequestsMemory: "512Mi", LimitsCPU: "1", LimitsMemory: "2Gi"}, s.Resources)
 	assert.Equal(t, BrokerSpec{MinInsyncReplicas: 1, DefaultReplicationFactor: 1, NumPartitions: 1, RetentionHours: 168,
 		RetentionBytes: -1, CompressionType: "producer", HeapOpts: DefaultHeapOpts}, s.Broker)
@@ -221,4 +222,27 @@ func TestDecodeRejectsWrongTypes(t *testing.T) {
 	_, err = Load("dev", map[string]string{"clusterId": "5BlkQlAaBVX6rb9uzmmt7w", "broker": `{"minInsyncReplicas":"2"}`})
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []string{`broker = "{\"minInsyncReplicas\":\"2\"}": cannot be read as an object: field "minInsyncReplicas" wants a int, got a JSON string; check the key's type in Pulumi.yaml's config block`}, ve.Problems)
+}
+
+// Every release a stack may name runs the project's image of that release,
+// its agent copied from it, unless the stack names another image; the
+// metadata version is kept as written.
+func TestKafkaVersionPicksTheProjectImage(t *testing.T) {
+	for _, v := range KafkaVersions {
+		r := validDev()
+		r.Kafka = &RawKafka{Version: &v, MetadataVersion: sp("latest")}
+		s, err := Build("dev", r)
+		require.NoError(t, err, v)
+		want := "registry.umbrella.internal/umbrella/kafka:" + v + "-umbrella.1"
+		assert.Equal(t, want, s.Image.Name, v)
+		assert.Equal(t, want, s.Image.BuildName, v)
+		assert.Equal(t, want, s.Monitoring.AgentImage, v)
+		assert.Equal(t, KafkaSpec{Version: v, MetadataVersion: "latest"}, s.Kafka)
+	}
+	r := validDev()
+	r.Kafka = &RawKafka{Version: sp("4.4.0"), MetadataVersion: sp("4.2")}
+	r.Image = &RawImage{Name: sp("registry.example/kafka@sha256:" + strings.Repeat("a", 64))}
+	s, err := Build("dev", r)
+	require.NoError(t, err, "a digest names no release, and an older metadata release is the operator's choice")
+	assert.Equal(t, "4.2", s.Kafka.MetadataVersion)
 }

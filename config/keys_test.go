@@ -32,7 +32,7 @@ func TestLoadReportsKeysThenDecodingThenValues(t *testing.T) {
 	})
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []string{
-		`brokrs = "3": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, kafkaAdmin, monitoring, networkPolicy, resources, security, services, storage, topicDefaults, topicOverrides, topics); rename it to brokers`,
+		`brokrs = "3": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, kafka, kafkaAdmin, monitoring, networkPolicy, resources, security, services, storage, topicDefaults, topicOverrides, topics); rename it to brokers`,
 		`brokers = "three": cannot be read as a whole number: not valid YAML/JSON of that type; check the key's type in Pulumi.yaml's config block`,
 		`storage.szie = "1Gi": is not a field of storage, so nothing would read it (fields: size, storageClass); rename it to size`,
 	}, ve.Problems, "values that cannot be read stop before BuildFor")

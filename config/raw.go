@@ -6,6 +6,7 @@ type Raw struct {
 	ClusterID      *string             `json:"clusterId,omitempty"`
 	Controllers    *int                `json:"controllers,omitempty"`
 	Brokers        *int                `json:"brokers,omitempty"`
+	Kafka          *RawKafka           `json:"kafka,omitempty"`
 	Image          *RawImage           `json:"image,omitempty"`
 	Storage        *RawStorage         `json:"storage,omitempty"`
 	Resources      *RawResources       `json:"resources,omitempty"`
@@ -22,6 +23,12 @@ type Raw struct {
 	// field set replaces that field of the service; a new name adds a service.
 	Services       map[string]RawService `json:"services,omitempty"`
 	GuardOverrides []string              `json:"guardOverrides,omitempty"`
+}
+
+// RawKafka is the `kafka` config object.
+type RawKafka struct {
+	Version         *string `json:"version,omitempty"`
+	MetadataVersion *string `json:"metadataVersion,omitempty"`
 }
 
 // RawImage is the `image` config object.

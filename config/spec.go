@@ -76,6 +76,8 @@ type Spec struct {
 	// Brokers is the total number of broker pods; pods beyond the controllers run
 	// broker-only, so Brokers can grow without touching the quorum.
 	Brokers int
+	// Kafka is the Kafka release the pods run and the cluster's metadata version.
+	Kafka KafkaSpec
 	// Image is the Kafka container image the StatefulSet runs.
 	Image ImageSpec
 	// Storage is each broker's data volume.

@@ -167,6 +167,9 @@ func deploy(ctx *pulumi.Context, s *config.Spec, opts Options, prev Previous) er
 		return err
 	}
 	exportOutputs(ctx, s, prev, ns, cluster, topics)
+	if moves.features != nil {
+		ctx.Export("metadataVersion", moves.features.MetadataVersion)
+	}
 	return nil
 }
 
@@ -253,20 +256,25 @@ func (d *deployment) kafkaAdmin(sec *components.Security) (*components.KafkaAdmi
 }
 
 // moves are the components that move replicas and voters around a change of
-// brokers or controllers, each nil when not managed.
+// brokers or controllers, and the metadata version around a change of the
+// Kafka software, each nil when not managed.
 type moves struct {
 	placement *components.Placement
 	quorum    *components.Quorum
-	// before are what the StatefulSet waits for: the drain and the shrink.
+	features  *components.Features
+	// before are what the StatefulSet waits for: the drain, the shrink and
+	// the features guard.
 	before []pulumi.Resource
 }
 
-// replicaMoves registers the placement and the quorum. With the provider,
+// replicaMoves registers the placement, the features and the quorum. With the provider,
 // replicas follow `brokers` in the same update: the drain empties removed
 // brokers before the StatefulSet shrinks, the balance fills added ones after
 // it grows (components.Placement). The quorum follows `controllers` the same
 // way: voters leave before the nodes roll to their new roles, and join after
-// (components.Quorum).
+// (components.Quorum). The metadata version follows kafka.version's roll: the
+// guard checks the software before the pods roll, the finalize sets the
+// metadata version after (components.Features).
 func (d *deployment) replicaMoves(admin *components.KafkaAdmin) (moves, error) {
 	var m moves
 	var err error
@@ -275,6 +283,10 @@ func (d *deployment) replicaMoves(admin *components.KafkaAdmin) (moves, error) {
 			return m, err
 		}
 		m.before = append(m.before, m.placement.Drain)
+		if m.features, err = components.NewFeatures(d.ctx, "features", d.s, admin, d.inNS()...); err != nil {
+			return m, err
+		}
+		m.before = append(m.before, m.features.Guard)
 	}
 	if components.ManagesQuorum(d.s) {
 		if m.quorum, err = components.NewQuorum(d.ctx, "quorum", d.s, admin, d.inNS()...); err != nil {
@@ -308,6 +320,11 @@ func (d *deployment) afterBrokers(topics *components.Topics, m moves, brokers pu
 	}
 	if m.quorum != nil {
 		if err := m.quorum.Grow(d.ctx, brokers); err != nil {
+			return err
+		}
+	}
+	if m.features != nil {
+		if err := m.features.Finalize(d.ctx, brokers); err != nil {
 			return err
 		}
 	}
@@ -354,6 +371,7 @@ func exportOutputs(ctx *pulumi.Context, s *config.Spec, prev Previous, ns *compo
 	ctx.Export("bootstrap", cluster.Bootstrap)
 	ctx.Export("brokers", pulumi.Int(s.Brokers))
 	ctx.Export("controllers", pulumi.Int(s.Controllers))
+	ctx.Export("kafkaVersion", pulumi.String(s.Kafka.Version))
 	ctx.Export("topicManager", pulumi.String(s.TopicManager))
 	ctx.Export("topics", topics.Table)
 	ctx.Export(GuardOutput, GuardValues(s))

@@ -48,7 +48,7 @@ func Provider() p.Provider {
 		WithResources(infer.Resource(Acl{}), infer.Resource(Quota{}), infer.Resource(UserScramCredential{})).
 		WithResources(infer.Resource(ListenerCertificates{})).
 		WithResources(infer.Resource(ReplicaPlacement{})).
-		WithResources(infer.Resource(KraftQuorum{})).
+		WithResources(infer.Resource(KraftQuorum{}), infer.Resource(ClusterFeatures{})).
 		WithFunctions(infer.Function(GetTopic{}), infer.Function(GetTopics{})).
 		Build()
 	if err != nil {

@@ -23,6 +23,11 @@ case "$action" in up | preview | down) ;; *) echo "usage: $0 [up|preview|down]" 
 [[ $(id -u) -eq 0 ]] || { echo "scripts/dev.sh needs root (the real node's network, mounts and containerd)" >&2; exit 1; }
 
 scripts/packages.sh node prom
+# The images are those of the dev stack's Kafka release (kafka.version in Pulumi.dev.yaml):
+# scripts/tools.sh and scripts/images.sh build, name and push that release's jars and images.
+UMBRELLA_KAFKA_VERSION=$(go run ./cmd/umbrella -stack dev kafka-version)
+export UMBRELLA_KAFKA_VERSION
+echo "[dev] Kafka $UMBRELLA_KAFKA_VERSION (kafka.version of the dev stack)" >&2
 scripts/tools.sh pulumi kubernetes-provider etcd kwok kube prometheus-crds kafka jmx-exporter coredns registry kube-router prometheus-operator
 eval "$(scripts/tools.sh env)"
 go build -o bin/pulumi-resource-umbrellakafka ./cmd/pulumi-resource-umbrellakafka

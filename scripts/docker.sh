@@ -76,6 +76,7 @@ link_compose() {
 start() {
   [[ $(id -u) -eq 0 ]] || die "run as root (dockerd)"
   command -v dockerd >/dev/null || die "dockerd is missing: run scripts/packages.sh docker"
+  stack_kafka_version
   link_compose
   if running; then
     log "dockerd already runs (pid $(cat "$PIDFILE"), $SOCK)"
@@ -138,7 +139,17 @@ load_images() {
   done
 }
 
+# The compose story runs the dev stack's Kafka release (kafka.version in Pulumi.dev.yaml), as
+# scripts/dev.sh does, unless UMBRELLA_KAFKA_VERSION names one.
+stack_kafka_version() {
+  if [[ -z "${UMBRELLA_KAFKA_VERSION:-}" ]]; then
+    UMBRELLA_KAFKA_VERSION=$(go run ./cmd/umbrella -stack dev kafka-version) || die "reading kafka.version of the dev stack"
+    export UMBRELLA_KAFKA_VERSION
+  fi
+}
+
 env_lines() {
+  stack_kafka_version
   printf 'export DOCKER_HOST=%q\n' "unix://$SOCK"
   printf 'export DOCKER_CONFIG=%q\n' "$STATE/config"
   printf 'export KAFKA_IMAGE=%q\n' "$(scripts/images.sh ref kafka "$REGISTRY_PREFIX")"

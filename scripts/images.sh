@@ -41,8 +41,14 @@ set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-KAFKA_VERSION=4.1.1
-KAFKA_IMAGE_TAG=4.1.1-umbrella.1 # keep in step with config.DefaultBuildImageName
+# The Kafka releases a stack may run (kafka.version); UMBRELLA_KAFKA_VERSION picks the one whose
+# kafka-base and kafka images this run builds, names and pushes (scripts/tools.sh takes the
+# same variable for the jars). Each release's images have their own tags, so several live in
+# one layout and registry side by side.
+KAFKA_VERSIONS=(4.1.1 4.1.2 4.2.2 4.3.2 4.4.0) # config.KafkaVersions; tests/images_test.go
+KAFKA_VERSION="${UMBRELLA_KAFKA_VERSION:-4.1.1}"
+KAFKA_IMAGE_REVISION=umbrella.1 # config.ImageRevision
+KAFKA_IMAGE_TAG="$KAFKA_VERSION-$KAFKA_IMAGE_REVISION"
 PAUSE_VERSION=1.0.0
 LOADGEN_VERSION=1.5.0 # cmd/kafka-loadgen: the durability tests' producer/verifier, run in pods; also /kafka-lag-exporter
 PROMETHEUS_VERSION=3.16.0    # scripts/tools.sh prometheus (Debian's has no Kubernetes discovery)
@@ -72,6 +78,8 @@ ALL_TAGS=("$PAUSE_TAG" "$BASE_TAG" "$KAFKA_TAG" "$LOADGEN_TAG" "$PROMETHEUS_TAG"
 
 log() { printf '[images] %s\n' "$*" >&2; }
 die() { printf '[images] ERROR: %s\n' "$*" >&2; exit 1; }
+[[ " ${KAFKA_VERSIONS[*]} " == *" $KAFKA_VERSION "* ]] ||
+  die "UMBRELLA_KAFKA_VERSION=$KAFKA_VERSION is not a release this project builds (${KAFKA_VERSIONS[*]}); use one of those"
 
 # The repository path of a layout tag: pause-1.0.0 -> umbrella/pause:1.0.0.
 image_ref() { # registry tag

@@ -34,7 +34,11 @@ PULUMI_VERSION=3.274.1
 K8S_PROVIDER_VERSION=4.25.0
 K8S_PROVIDER_MODULE_VERSION=v4.0.0-20260115033456-f47bc2d6f199 # the proxy serves 4.25.0 only so
 KUBE_SCORE_VERSION=1.20.0
-KAFKA_VERSION=4.1.1
+# The Kafka releases a stack may run (kafka.version; config.KafkaVersions, kept in step by
+# tests/images_test.go). UMBRELLA_KAFKA_VERSION picks the one whose jars `kafka` builds and
+# whose folder `env` and `path` name; each release has its own folder.
+KAFKA_VERSIONS=(4.1.1 4.1.2 4.2.2 4.3.2 4.4.0)
+KAFKA_VERSION="${UMBRELLA_KAFKA_VERSION:-4.1.1}"
 KAFKA_SCALA_VERSION=2.13
 JMX_EXPORTER_VERSION=1.0.1 # the newest 1.x that Maven Central lists for this artifact
 PROM_OPERATOR_VERSION=0.85.0
@@ -88,6 +92,8 @@ unset GOWORK GO111MODULE || true
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 die() { printf '[tools] ERROR: %s\n' "$*" >&2; exit 1; }
+[[ " ${KAFKA_VERSIONS[*]} " == *" $KAFKA_VERSION "* ]] ||
+  die "UMBRELLA_KAFKA_VERSION=$KAFKA_VERSION is not a release this project builds (${KAFKA_VERSIONS[*]}); use one of those"
 
 # ---------------------------------------------------------------------------------------------
 # Per tool: description, cold-build estimate, the files that must exist for it to count as built.

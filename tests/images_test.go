@@ -114,3 +114,33 @@ func TestImagesScriptNamesTheProgramsImage(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, "[images] ERROR: no registry: pass one (e.g. 127.0.0.1:5000) or set UMBRELLA_REGISTRY\n", string(out))
 }
+
+// The Kafka releases a stack may name (config.KafkaVersions) are exactly the
+// ones scripts/tools.sh and scripts/images.sh build, and each release's images
+// are tagged as the program names them; a release outside the list is refused
+// by both scripts, naming the list.
+func TestImageScriptsBuildEveryKafkaVersionTheConfigAccepts(t *testing.T) {
+	list := regexp.MustCompile(`(?m)^KAFKA_VERSIONS=\(([^)]*)\)`)
+	for _, script := range []string{"../scripts/tools.sh", "../scripts/images.sh"} {
+		b, err := os.ReadFile(script)
+		require.NoError(t, err)
+		m := list.FindSubmatch(b)
+		require.NotNil(t, m, "%s sets KAFKA_VERSIONS", script)
+		assert.Equal(t, config.KafkaVersions, strings.Fields(string(m[1])), script)
+	}
+	for _, v := range config.KafkaVersions {
+		cmd := exec.Command("bash", "../scripts/images.sh", "ref", "kafka", "registry.umbrella.internal")
+		cmd.Env = append(os.Environ(), "UMBRELLA_KAFKA_VERSION="+v)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		assert.Equal(t, config.DefaultImageFor(v), strings.TrimSpace(string(out)), "Kafka %s", v)
+	}
+	for _, script := range []string{"../scripts/tools.sh", "../scripts/images.sh"} {
+		cmd := exec.Command("bash", script, "list")
+		cmd.Env = append(os.Environ(), "UMBRELLA_KAFKA_VERSION=4.0.0")
+		out, err := cmd.CombinedOutput()
+		require.Error(t, err, "%s with Kafka 4.0.0: %s", script, out)
+		assert.Contains(t, string(out), "UMBRELLA_KAFKA_VERSION=4.0.0 is not a release this project builds ("+
+			strings.Join(config.KafkaVersions, " ")+"); use one of those", script)
+	}
+}

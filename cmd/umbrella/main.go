@@ -9,11 +9,14 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/umbrella-platform/umbrella-streaming/config"
 	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
 )
 
@@ -32,6 +35,7 @@ commands:
   destroy        delete the stack's resources (broker volumes are kept)
   outputs        print the stack's outputs as JSON
   render DIR     write every Kubernetes object as YAML into DIR (GitOps), applying nothing
+  kafka-version  print the Kafka release the stack runs (kafka.version), for the image scripts
 `
 
 func main() {
@@ -68,6 +72,9 @@ func run(ctx context.Context, stackName, state, project string, quiet bool, sets
 		opts.Progress = nil
 	}
 	cmd := args[0]
+	if cmd == "kafka-version" {
+		return printKafkaVersion(project, stackName, opts.Config)
+	}
 	if cmd == "render" {
 		if len(args) != 2 {
 			return fmt.Errorf("render needs a target folder: umbrella render DIR")
@@ -151,5 +158,22 @@ func printOutputs(ctx context.Context, st *deploy.Stack) error {
 		return err
 	}
 	fmt.Println(string(b))
+	return nil
+}
+
+// printKafkaVersion prints the validated kafka.version of the stack file with
+// the -set values over it: scripts/dev.sh builds and pushes that release's
+// images. A config the program would refuse is refused here the same way.
+func printKafkaVersion(project, stackName string, sets map[string]string) error {
+	values, err := config.ReadStackFile(filepath.Join(project, "Pulumi."+stackName+".yaml"))
+	if err != nil {
+		return err
+	}
+	maps.Copy(values, sets)
+	s, err := config.Load(stackName, values)
+	if err != nil {
+		return err
+	}
+	fmt.Println(s.Kafka.Version)
 	return nil
 }

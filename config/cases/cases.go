@@ -199,9 +199,9 @@ var Bad = []Case{
 
 	// config.Stack-file keys and fields the program does not know (config/keys.go).
 	{"unknown key", StackText{"brokrs": "3"},
-		`brokrs = "3": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, kafkaAdmin, monitoring, networkPolicy, resources, security, services, storage, topicDefaults, topicOverrides, topics); rename it to brokers`},
+		`brokrs = "3": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, kafka, kafkaAdmin, monitoring, networkPolicy, resources, security, services, storage, topicDefaults, topicOverrides, topics); rename it to brokers`},
 	{"unknown key, nothing near", StackText{"kafkaVersion": "4.1.1"},
-		`kafkaVersion = "4.1.1": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, kafkaAdmin, monitoring, networkPolicy, resources, security, services, storage, topicDefaults, topicOverrides, topics); remove it, or use one of those names`},
+		`kafkaVersion = "4.1.1": is not a config key of umbrella-streaming, so nothing would read it (keys: availability, broker, brokers, clusterId, controllers, guardOverrides, image, kafka, kafkaAdmin, monitoring, networkPolicy, resources, security, services, storage, topicDefaults, topicOverrides, topics); remove it, or use one of those names`},
 	{"unknown field, case differs", StackText{"broker": `{"minInSyncReplicas":2}`},
 		`broker.minInSyncReplicas = 2: is not a field of broker, so nothing would read it (fields: autoCreateTopics, compressionType, defaultReplicationFactor, heapOpts, minInsyncReplicas, numPartitions, retentionBytes, retentionHours); rename it to minInsyncReplicas`},
 	{"unknown field, letters swapped", StackText{"storage": `{"szie":"10Gi"}`},
@@ -305,6 +305,24 @@ var Bad = []Case{
 		`broker.heapOpts = "-Xms512m -Xmx1gb": -Xmx1gb is not a JVM size (a whole number with k, m, g or t), so the JVM would not start; write it like -Xmx1g or -Xmx1536m`},
 	{"heap percentage malformed", func(r *config.Raw) { r.Broker = &config.RawBroker{HeapOpts: sp("-XX:MaxRAMPercentage=150")} },
 		`broker.heapOpts = "-XX:MaxRAMPercentage=150": -XX:MaxRAMPercentage=150 is not a percentage from 0 to 100, so the JVM would not start; write it like -XX:MaxRAMPercentage=60`},
+	// The Kafka release and the metadata version (config/kafka.go).
+	{"kafka version not built", func(r *config.Raw) { r.Kafka = &config.RawKafka{Version: sp("4.0.0")} },
+		`kafka.version = "4.0.0": is not a Kafka release this project builds a broker image for (builds: 4.1.1, 4.1.2, 4.2.2, 4.3.2, 4.4.0); use one of those (a patch of your line is the safe step), or add the release to KAFKA_VERSIONS in scripts/images.sh and to config.KafkaVersions`},
+	{"metadata version as describe prints it", func(r *config.Raw) { r.Kafka = &config.RawKafka{MetadataVersion: sp("4.1-IV1")} },
+		`kafka.metadataVersion = "4.1-IV1": is not a metadata version; name a release as kafka-features.sh's --release-version does, such as 4.1 (where describe shows 4.1-IV1), or latest for the newest every node supports, or leave it unset to keep the cluster's`},
+	{"metadata version newer than the software", func(r *config.Raw) {
+		r.Kafka = &config.RawKafka{Version: sp("4.1.2"), MetadataVersion: sp("4.4")}
+	},
+		`kafka.metadataVersion = "4.4": belongs to Kafka 4.4, newer than kafka.version 4.1.2 can run; roll the software to a 4.4 release first (kafka.version, its own up), then raise the metadata version in the next`},
+	{"image tagged for another Kafka release", func(r *config.Raw) {
+		r.Kafka = &config.RawKafka{Version: sp("4.1.2")}
+		r.Image = &config.RawImage{Name: sp("registry.example/umbrella/kafka:4.1.1-umbrella.1")}
+	},
+		`image.name = "registry.example/umbrella/kafka:4.1.1-umbrella.1": is tagged for Kafka 4.1.1, but kafka.version is 4.1.2; leave image.name unset to run the project's 4.1.2 image (registry.umbrella.internal/umbrella/kafka:4.1.2-umbrella.1), or name your registry's 4.1.2 image`},
+	{"built image tagged for another Kafka release", func(r *config.Raw) {
+		r.Image = &config.RawImage{Build: bp(true), BuildName: sp("registry.example/umbrella/kafka:4.4.0")}
+	},
+		`image.buildName = "registry.example/umbrella/kafka:4.4.0": is tagged for Kafka 4.4.0, but kafka.version is 4.1.1; leave image.buildName unset to run the project's 4.1.1 image (registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1), or name your registry's 4.1.1 image`},
 	// config.Mutable image tags (config/image.go).
 	{"image tag latest", func(r *config.Raw) { r.Image = &config.RawImage{Name: sp("registry.example/umbrella/kafka:latest")} },
 		`image.name = "registry.example/umbrella/kafka:latest": has the tag latest, which every push moves: each pod start pulls whatever it names then, so brokers drift apart and a change behind the tag is neither shown by preview nor undone by rolling the stack back; pin a version tag such as registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1, or a digest (@sha256:…)`},

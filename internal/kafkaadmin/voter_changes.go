@@ -94,23 +94,11 @@ func (k *Client) finalizedFeature(ctx context.Context, name string) (int16, erro
 
 // finalizedFeatureOn is finalizedFeature as r (one broker, or any) shows it.
 func (k *Client) finalizedFeatureOn(ctx context.Context, r kmsg.Requestor, name string) (int16, error) {
-	ctx, cancel := k.WithTimeout(ctx)
-	defer cancel()
-	req := kmsg.NewPtrApiVersionsRequest()
-	req.ClientSoftwareName, req.ClientSoftwareVersion = "umbrellakafka", "1"
-	resp, err := req.RequestWith(ctx, r)
+	resp, err := k.apiVersionsOn(ctx, r)
 	if err != nil {
-		return 0, fmt.Errorf("ApiVersions request failed: %w", err)
+		return 0, err
 	}
-	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
-		return 0, fmt.Errorf("ApiVersions: %w", err)
-	}
-	for _, f := range resp.FinalizedFeatures {
-		if f.Name == name {
-			return f.MaxVersionLevel, nil
-		}
-	}
-	return 0, nil
+	return finalizedLevel(resp, name), nil
 }
 
 // AddVoter makes node id a voter of the KRaft quorum: it waits until the node

@@ -100,9 +100,13 @@ type Cluster struct {
 	pki   *stackPKI   // a secure stack's certificates (secure_stack.go)
 
 	// specMu guards spec and dynamic, which SetControllers and
-	// UseDynamicQuorum change on a running cluster (controllers.go).
+	// UseDynamicQuorum change on a running cluster (controllers.go), and
+	// nodeLibs (SetNodeLibs).
 	specMu  sync.Mutex
 	dynamic bool
+	// nodeLibs are the jars a node runs instead of libs from its next
+	// start: a software roll, one node at a time.
+	nodeLibs map[int]string
 
 	stopOnce sync.Once
 	stopErr  error

@@ -24,40 +24,49 @@ const (
 // tools cache's kafka-4.1.1/libs. The folder counts only once the build marked
 // it complete. The error says how to build it.
 func FindLibs() (string, error) {
-	var home string
-	switch {
-	case os.Getenv("UMBRELLA_KAFKA_HOME") != "":
-		home = os.Getenv("UMBRELLA_KAFKA_HOME")
-	default:
-		tools := os.Getenv("UMBRELLA_TOOLS_DIR")
-		if tools == "" {
-			cache := os.Getenv("XDG_CACHE_HOME")
-			if cache == "" {
-				h, err := os.UserHomeDir()
-				if err != nil {
-					return "", fmt.Errorf("locating the Kafka jars: %w; set UMBRELLA_KAFKA_HOME", err)
-				}
-				cache = filepath.Join(h, ".cache")
-			}
-			tools = filepath.Join(cache, "umbrella-streaming", "tools")
-		}
-		home = filepath.Join(tools, "kafka-"+KafkaVersion)
+	if home := os.Getenv("UMBRELLA_KAFKA_HOME"); home != "" {
+		libs := filepath.Join(home, "libs")
+		return libs, checkLibs(libs)
 	}
-	libs := filepath.Join(home, "libs")
+	return FindVersionLibs(KafkaVersion)
+}
+
+// FindVersionLibs returns the jars of Kafka release version in the tools
+// cache (`UMBRELLA_KAFKA_VERSION=version scripts/tools.sh kafka`): the
+// releases a software roll moves between.
+func FindVersionLibs(version string) (string, error) {
+	tools := os.Getenv("UMBRELLA_TOOLS_DIR")
+	if tools == "" {
+		cache := os.Getenv("XDG_CACHE_HOME")
+		if cache == "" {
+			h, err := os.UserHomeDir()
+			if err != nil {
+				return "", fmt.Errorf("locating the Kafka jars: %w; set UMBRELLA_KAFKA_HOME", err)
+			}
+			cache = filepath.Join(h, ".cache")
+		}
+		tools = filepath.Join(cache, "umbrella-streaming", "tools")
+	}
+	libs := filepath.Join(tools, "kafka-"+version, "libs")
 	if err := checkLibs(libs); err != nil {
 		return "", err
 	}
 	return libs, nil
 }
 
-// checkLibs reports whether libs holds a completed jar build.
+// checkLibs reports whether libs (a tools cache's kafka-<version>/libs) holds
+// a completed jar build.
 func checkLibs(libs string) error {
+	version, ok := strings.CutPrefix(filepath.Base(filepath.Dir(libs)), "kafka-")
+	if !ok {
+		version = KafkaVersion // a Kafka home of the operator's own
+	}
 	if _, err := os.Stat(filepath.Join(libs, ".complete")); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("the Kafka %s jars are not built (%s/.complete is missing): run scripts/tools.sh kafka",
-				KafkaVersion, libs)
+			return fmt.Errorf("the Kafka %s jars are not built (%s/.complete is missing): run UMBRELLA_KAFKA_VERSION=%s scripts/tools.sh kafka",
+				version, libs, version)
 		}
-		return fmt.Errorf("the Kafka %s jars: %w", KafkaVersion, err)
+		return fmt.Errorf("the Kafka %s jars: %w", version, err)
 	}
 	return nil
 }

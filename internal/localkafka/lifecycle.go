@@ -29,7 +29,36 @@ func (c *Cluster) jvmArgs(id int) []string {
 		"-Dlog4j2.configurationFile="+filepath.Join(d, log4jFile),
 		"-Dkafka.logs.dir="+d)
 	args = append(args, c.opts.ExtraJVMOpts...)
-	return append(args, "-cp", classpath(c.libs), ServerClass, filepath.Join(d, propertiesFile))
+	return append(args, "-cp", classpath(c.NodeLibs(id)), ServerClass, filepath.Join(d, propertiesFile))
+}
+
+// SetNodeLibs makes node id run the Kafka jars in libs from its next start
+// (Restart): a software upgrade or rollback, one node at a time, as a
+// StatefulSet rolls its pods onto a new image.
+func (c *Cluster) SetNodeLibs(id int, libs string) error {
+	if _, err := c.node(id); err != nil {
+		return err
+	}
+	if err := checkLibs(libs); err != nil {
+		return err
+	}
+	c.specMu.Lock()
+	defer c.specMu.Unlock()
+	if c.nodeLibs == nil {
+		c.nodeLibs = map[int]string{}
+	}
+	c.nodeLibs[id] = libs
+	return nil
+}
+
+// NodeLibs are the jars node id runs (or will at its next start).
+func (c *Cluster) NodeLibs(id int) string {
+	c.specMu.Lock()
+	defer c.specMu.Unlock()
+	if l, ok := c.nodeLibs[id]; ok {
+		return l
+	}
+	return c.libs
 }
 
 // startProcess starts node n's JVM in its own session, output appended to

@@ -23,6 +23,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 	switch typ {
 	case "umbrellakafka:index:Acl":
 		r = &Acl{}
+	case "umbrellakafka:index:ClusterFeatures":
+		r = &ClusterFeatures{}
 	case "umbrellakafka:index:KraftQuorum":
 		r = &KraftQuorum{}
 	case "umbrellakafka:index:ListenerCertificates":
