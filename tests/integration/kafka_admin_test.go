@@ -122,7 +122,8 @@ func TestKafkaAdminKeepsTheDeployedProvider(t *testing.T) {
 	_, providerID, _ := strings.Cut(strings.TrimPrefix(before[madeThrough[0]].Provider, oldProvider), "::")
 	require.NotEmpty(t, providerID)
 
-	// Only the KafkaAdmin component is new; "read" is the guard's
+	// Only the KafkaAdmin component and the Features component with its
+	// guard and finalize (issue 28) are new; "read" is the guard's
 	// StackReference, read on every run.
 	steps := func(what string, summary map[apitype.OpType]int) {
 		t.Helper()
@@ -130,7 +131,7 @@ func TestKafkaAdminKeepsTheDeployedProvider(t *testing.T) {
 			switch op {
 			case apitype.OpSame, apitype.OpRead:
 			case apitype.OpCreate:
-				assert.Equal(t, 1, n, "%s: creates %v", what, summary)
+				assert.Equal(t, 4, n, "%s: creates %v", what, summary)
 			default:
 				assert.Zero(t, n, "%s: %d %s step(s), want none: %v", what, n, op, summary)
 			}
@@ -141,7 +142,8 @@ func TestKafkaAdminKeepsTheDeployedProvider(t *testing.T) {
 	require.NoError(t, err, "preview with this program")
 	t.Logf("this program's preview of the previous deployment: %v in %s", pre.ChangeSummary, time.Since(start).Round(time.Second))
 	steps("preview", pre.ChangeSummary)
-	assert.Regexp(t, `\+ umbrella:streaming:KafkaAdmin: \(create\)`, pre.StdOut, "the one create is the component")
+	assert.Regexp(t, `\+ umbrella:streaming:KafkaAdmin: \(create\)`, pre.StdOut, "the KafkaAdmin component is created")
+	assert.Regexp(t, `\+ umbrella:streaming:Features: \(create\)`, pre.StdOut, "and the Features component")
 
 	start = time.Now()
 	res, err := st.Up(ctx)
@@ -174,9 +176,12 @@ func TestKafkaAdminKeepsTheDeployedProvider(t *testing.T) {
 			want = append(want, u)
 		}
 	}
-	want = append(want, newProvider, urn(components.KafkaAdminType, program.KafkaAdminName))
+	want = append(want, newProvider, urn(components.KafkaAdminType, program.KafkaAdminName),
+		urn(components.FeaturesType, "features"),
+		urn(components.FeaturesType+"$umbrellakafka:index:ClusterFeatures", "features-"+components.FeaturesGuard),
+		urn(components.FeaturesType+"$umbrellakafka:index:ClusterFeatures", "features-"+components.FeaturesFinalize))
 	sort.Strings(want)
-	assert.Equal(t, want, ours(after), "every URN kept but the provider's, which moved; the component is new")
+	assert.Equal(t, want, ours(after), "every URN kept but the provider's, which moved; the components are new")
 	for _, u := range madeThrough {
 		assert.Equal(t, newProvider+"::"+providerID, after[u].Provider, "%s: the same provider (same id) under its new URN", u)
 	}
