@@ -110,7 +110,9 @@ if [[ "${UMBRELLA_UNIT_ONLY:-}" != 1 ]]; then
   log "building the engine tier's tools meanwhile (log: $engine_tools_log)"
   start_build engine-tools "$engine_tools_log" scripts/tools.sh engine
   log "building the real node tier's tools and images meanwhile (log: $node_prep_log)"
-  start_build node-prep "$node_prep_log" bash -c 'scripts/tools.sh node && scripts/images.sh build'
+  # The images need the Kafka jars and the JMX agent, which the engine's tools include too: the
+  # per-tool locks let whichever lane comes first build them while the other waits.
+  start_build node-prep "$node_prep_log" bash -c 'scripts/tools.sh node && scripts/tools.sh kafka jmx-exporter && scripts/images.sh build'
 fi
 
 log "go vet ./... (and every build-tagged test file)"
