@@ -127,8 +127,8 @@ func TestRealKafkaSoftwareUpgradeAndMetadataVersion(t *testing.T) {
 	t.Cleanup(kc.Close)
 	adm := kadm.NewClient(kc)
 	offsets := kadm.Offsets{}
-	for p := int32(0); p < 3; p++ {
-		offsets.Add(kadm.Offset{Topic: quorumTopic, Partition: p, At: int64(10 + p), LeaderEpoch: -1})
+	for part := int32(0); part < 3; part++ {
+		offsets.Add(kadm.Offset{Topic: quorumTopic, Partition: part, At: int64(10 + part), LeaderEpoch: -1})
 	}
 	err = adm.CommitAllOffsets(ctx, "email-processor", offsets)
 	require.NoError(t, err)
@@ -136,10 +136,10 @@ func TestRealKafkaSoftwareUpgradeAndMetadataVersion(t *testing.T) {
 		t.Helper()
 		got, err := adm.FetchOffsets(ctx, "email-processor")
 		require.NoError(t, err, step)
-		for p := int32(0); p < 3; p++ {
-			o, ok := got.Lookup(quorumTopic, p)
-			require.True(t, ok, "%s: partition %d", step, p)
-			assert.Equal(t, int64(10+p), o.At, "%s: email-processor's offset of partition %d", step, p)
+		for part := int32(0); part < 3; part++ {
+			o, ok := got.Lookup(quorumTopic, part)
+			require.True(t, ok, "%s: partition %d", step, part)
+			assert.Equal(t, int64(10+part), o.At, "%s: email-processor's offset of partition %d", step, part)
 		}
 	}
 

@@ -177,14 +177,15 @@ node_lane() {
   log "node lane passed"
 }
 log "two lanes: the engine tier, and the compose story then the real node tier"
-engine_lane > >(sed -u 's/^/[engine lane] /') 2>&1 &
+# Each lane's lines carry its name; with pipefail a lane's failure is its pipeline's status, and
+# waiting for the pipeline waits for its last line too.
+engine_lane 2>&1 | sed -u 's/^/[engine lane] /' &
 engine_lane_pid=$!
-node_lane > >(sed -u 's/^/[node lane] /') 2>&1 &
+node_lane 2>&1 | sed -u 's/^/[node lane] /' &
 node_lane_pid=$!
 engine_status=0 node_status=0
 wait "$engine_lane_pid" || engine_status=$?
 wait "$node_lane_pid" || node_status=$?
-sleep 1 # the lanes' sed prefixers flush their last lines
 if ((engine_status || node_status)); then
   echo "[test] FAILED: engine lane exit $engine_status, node lane exit $node_status (see above)" >&2
   exit 1

@@ -70,17 +70,12 @@ func ReleaseOf(level int16) string {
 // releases' own.
 func MetadataName(level int16) string {
 	name := strconv.Itoa(int(level))
-	var last *MetadataRelease
-	for i := range MetadataReleases {
-		if MetadataReleases[i].Level <= level {
-			last = &MetadataReleases[i]
-		}
-	}
-	switch {
-	case last == nil:
+	release := ReleaseOf(level)
+	if release == "" {
 		return name
-	case last.Level == level:
-		return fmt.Sprintf("%s (%s)", name, last.Release)
 	}
-	return fmt.Sprintf("%s (after %s)", name, last.Release)
+	if own, _ := MetadataLevel(release); own == level {
+		return fmt.Sprintf("%s (%s)", name, release)
+	}
+	return fmt.Sprintf("%s (after %s)", name, release)
 }
