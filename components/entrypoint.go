@@ -1,6 +1,11 @@
 package components
 
-import "strconv"
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/umbrella-platform/umbrella-streaming/config"
+)
 
 // StartScriptText is the broker container's entrypoint. It picks this pod's
 // generated server.properties by ordinal, formats storage with the stack's cluster
@@ -75,6 +80,57 @@ if [[ "${reply:8:12}" == 000000010000 ]]; then exit 0; fi
 echo "the client listener did not answer ApiVersions (reply ${reply:-none})" >&2
 exit 1
 `
+
+// PreStopSyncWaitSeconds is how long a stopping broker waits for every
+// partition to be back in sync (PreStopScriptText); TerminationGraceSeconds
+// leaves a controlled shutdown time after it.
+const (
+	PreStopSyncWaitSeconds  = 90
+	TerminationGraceSeconds = 180
+)
+
+// PreStopScriptText is the broker container's preStop hook: a roll takes the
+// next broker away only once every partition is back in sync. The
+// StatefulSet deletes the next pod as soon as the last one is Ready, and
+// Ready means serving (ReadyScriptText), not caught up: without the wait,
+// the partitions the restarted broker had not caught up on lost a second
+// replica and fell under min ISR (7.3 s in a measured roll), and acks=all
+// producers stalled. It asks the broker it runs next to (a Kafka tool
+// through the loopback, as the broker principal when security is on), every
+// 2 s, for up to PreStopSyncWaitSeconds; a broker that cannot answer, or a
+// cluster still short of a replica then (another broker down), stops
+// anyway, so a roll that repairs a broken cluster is never held. Its lines
+// go to the broker's own stdout (the container log) through PID 1.
+func PreStopScriptText(s *config.Spec) string {
+	bootstrap := fmt.Sprintf("--bootstrap-server localhost:%d", ClientPort)
+	if s.Secure() {
+		bootstrap = fmt.Sprintf("--bootstrap-server localhost:%d --command-config %s/%s", InternalPort, ConfigMountPath, AdminPropertiesFile)
+	}
+	return `#!/bin/bash
+# Umbrella streaming broker pre-stop (generated; see components/entrypoint.go).
+set -uo pipefail
+log="${PRESTOP_LOG:-/proc/1/fd/1}"
+say() { echo "[pre-stop] $*" >>"$log" 2>/dev/null || echo "[pre-stop] $*"; }
+wait_s="${PRESTOP_SYNC_WAIT:-` + strconv.Itoa(PreStopSyncWaitSeconds) + `}"
+start=$SECONDS
+while :; do
+  if ! out=$(KAFKA_HEAP_OPTS=-Xmx128m timeout 20 "${KAFKA_BIN:-/opt/kafka/bin}/kafka-topics.sh" ` + bootstrap + ` --describe --under-replicated-partitions 2>&1); then
+    say "the broker did not list its under-replicated partitions ($(tail -n1 <<<"$out")): stopping without waiting"
+    exit 0
+  fi
+  n=$(grep -c 'Partition:' <<<"$out")
+  if [[ "$n" == 0 ]]; then
+    say "every partition in sync after $((SECONDS - start)) s: stopping"
+    exit 0
+  fi
+  if ((SECONDS - start >= wait_s)); then
+    say "$n partitions still under-replicated after $((SECONDS - start)) s: stopping anyway"
+    exit 0
+  fi
+  sleep 2
+done
+`
+}
 
 // Log4jProperties sends every Kafka logger to stdout (as the apache/kafka image's
 // own Docker logging does). The upstream file config writes server.log,

@@ -110,7 +110,7 @@ func TestStartScriptSurvivesRestartsAndLogsToStdout(t *testing.T) {
 	assert.Contains(t, StartScriptText, "-Dlog4j2.configurationFile="+ConfigMountPath+"/"+Log4jFile)
 	assert.NotContains(t, Log4jProperties, "RollingFile", "Kafka logs to stdout only")
 	assert.NotContains(t, Log4jProperties, "File", "Kafka logs to stdout only")
-	for _, key := range []string{StartScript, ReadyScript, Log4jFile} {
+	for _, key := range []string{StartScript, ReadyScript, PreStopScript, Log4jFile} {
 		assert.Contains(t, ConfigMapData(spec(t, 1, 1)), key)
 	}
 }
@@ -140,4 +140,62 @@ func TestProbesAndVolumesForARealKubelet(t *testing.T) {
 
 	off := spec(t, 1, 1, func(r *config.Raw) { r.Monitoring = &config.RawMonitoring{Enabled: ptr(false)} })
 	assert.NotNil(t, container(t, off).ReadinessProbe.(*corev1.ProbeArgs).Exec, "without the agent the script asks the client listener")
+}
+
+// runPreStop runs PreStopScriptText for s with a fake kafka-topics.sh whose
+// n-th call prints outs[n-1] (the last one from then on) and exits with rc.
+// It returns what the script logged and each call's arguments.
+func runPreStop(t *testing.T, s *config.Spec, wait string, rc int, outs ...string) (string, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	for i, out := range outs {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("out.%d", i+1)), []byte(out), 0o644))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "out.last"), []byte(outs[len(outs)-1]), 0o644))
+	fake := fmt.Sprintf(`#!/bin/bash
+echo "$*" >>%[1]s/calls
+f=%[1]s/out.$(wc -l <%[1]s/calls)
+[[ -f $f ]] || f=%[1]s/out.last
+cat "$f"
+exit %[2]d
+`, dir, rc)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "kafka-topics.sh"), []byte(fake), 0o755))
+	script := filepath.Join(dir, PreStopScript)
+	require.NoError(t, os.WriteFile(script, []byte(PreStopScriptText(s)), 0o555))
+	cmd := exec.Command("bash", script)
+	cmd.Env = append(os.Environ(), "KAFKA_BIN="+dir, "PRESTOP_LOG="+filepath.Join(dir, "log"), "PRESTOP_SYNC_WAIT="+wait)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "the hook never fails a pod's stop: %s", out)
+	log, err := os.ReadFile(filepath.Join(dir, "log"))
+	require.NoError(t, err)
+	calls, err := os.ReadFile(filepath.Join(dir, "calls"))
+	require.NoError(t, err)
+	return string(log), strings.Split(strings.TrimSpace(string(calls)), "\n")
+}
+
+const underReplicated = "\tTopic: raw-messages\tTopicId: x\tPartition: 0\tLeader: 0\tReplicas: 0,1,2\tIsr: 0,2\n" +
+	"\tTopic: raw-messages\tTopicId: x\tPartition: 1\tLeader: 2\tReplicas: 2,0,1\tIsr: 2,0\n"
+
+// The pre-stop hook holds a broker's stop until no partition is under-replicated,
+// asking its own broker as the tools in the pod do, and gives up (stopping) when the
+// broker cannot answer or the wait is over.
+func TestPreStopWaitsForEveryPartitionInSync(t *testing.T) {
+	log, calls := runPreStop(t, secureSpec(t, 3, 3), "60", 0, underReplicated, underReplicated, "")
+	assert.Regexp(t, `^\[pre-stop\] every partition in sync after \d+ s: stopping\n$`, log)
+	require.Len(t, calls, 3, "asked until in sync")
+	assert.Equal(t, fmt.Sprintf("--bootstrap-server localhost:%d --command-config %s/%s --describe --under-replicated-partitions",
+		InternalPort, ConfigMountPath, AdminPropertiesFile), calls[0], "secure: the INTERNAL listener as the broker principal")
+
+	_, calls = runPreStop(t, spec(t, 1, 1), "60", 0, "")
+	assert.Equal(t, []string{fmt.Sprintf("--bootstrap-server localhost:%d --describe --under-replicated-partitions", ClientPort)}, calls,
+		"plaintext: the client listener; in sync at once")
+
+	log, calls = runPreStop(t, spec(t, 3, 3), "60", 1, "org.apache.kafka.common.errors.TimeoutException: Timed out waiting for a node assignment.\n")
+	assert.Equal(t, "[pre-stop] the broker did not list its under-replicated partitions (org.apache.kafka.common.errors.TimeoutException: "+
+		"Timed out waiting for a node assignment.): stopping without waiting\n", log)
+	assert.Len(t, calls, 1)
+
+	log, calls = runPreStop(t, spec(t, 3, 3), "1", 0, underReplicated)
+	assert.Regexp(t, `^\[pre-stop\] 2 partitions still under-replicated after \d+ s: stopping anyway\n$`, log)
+	assert.Len(t, calls, 2, "asked again after the first 2 s sleep, then gave up")
 }

@@ -48,6 +48,9 @@ func BuildClusterFeatures(s *config.Spec, mode string) *umbrellakafka.ClusterFea
 	if s.Kafka.MetadataVersion != "" {
 		args.MetadataVersion = pulumi.StringPtr(s.Kafka.MetadataVersion)
 	}
+	if mode == FeaturesGuard {
+		args.RollOrder = pulumi.ToStringArray(RollOrder(s))
+	}
 	return args
 }
 

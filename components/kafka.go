@@ -59,6 +59,7 @@ func ConfigMapData(s *config.Spec) map[string]string {
 		ClusterIDKey:  s.ClusterID,
 		StartScript:   StartScriptText,
 		ReadyScript:   ReadyScriptText,
+		PreStopScript: PreStopScriptText(s),
 		Log4jFile:     Log4jProperties,
 		ExporterRules: ExporterRulesYAML,
 	}
@@ -291,7 +292,7 @@ func buildPodTemplate(s *config.Spec, image, tlsChecksum pulumi.StringInput) *co
 			// the environment of every pod in the namespace.
 			EnableServiceLinks:            pulumi.Bool(false),
 			AutomountServiceAccountToken:  pulumi.Bool(false),
-			TerminationGracePeriodSeconds: pulumi.Int(120),
+			TerminationGracePeriodSeconds: pulumi.Int(TerminationGraceSeconds),
 			SecurityContext:               PodSecurityContext(),
 			TopologySpreadConstraints:     TopologySpread(s),
 			InitContainers:                agentInitContainers(s),
@@ -386,9 +387,12 @@ func brokerContainer(s *config.Spec, image pulumi.StringInput, mounts corev1.Vol
 			Requests: pulumi.StringMap{"cpu": pulumi.String(s.Resources.RequestsCPU), "memory": pulumi.String(s.Resources.RequestsMemory), "ephemeral-storage": pulumi.String(EphemeralRequest)},
 			Limits:   pulumi.StringMap{"cpu": pulumi.String(s.Resources.LimitsCPU), "memory": pulumi.String(s.Resources.LimitsMemory), "ephemeral-storage": pulumi.String(EphemeralLimit)},
 		},
-		StartupProbe:    startup,
-		ReadinessProbe:  readiness,
-		LivenessProbe:   liveness,
+		StartupProbe:   startup,
+		ReadinessProbe: readiness,
+		LivenessProbe:  liveness,
+		// A roll takes the next broker away only once every partition is in sync.
+		Lifecycle: &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{Exec: &corev1.ExecActionArgs{
+			Command: pulumi.StringArray{pulumi.String("/bin/bash"), pulumi.String(ConfigMountPath + "/" + PreStopScript)}}}},
 		SecurityContext: ContainerSecurityContext(),
 		VolumeMounts:    mounts,
 	}

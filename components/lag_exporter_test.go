@@ -58,7 +58,7 @@ func TestLagExporterDeployment(t *testing.T) {
 	// the exporter's pods must never be one of them.
 	assert.NotEqual(t, pulumi.String(SelectorLabels()[LabelName]), labels[LabelName])
 
-	assert.Equal(t, pulumi.String("registry.umbrella.internal/umbrella/kafka-loadgen:1.5.0"), c.Image)
+	assert.Equal(t, pulumi.String("registry.umbrella.internal/umbrella/kafka-loadgen:1.6.0"), c.Image)
 	assert.Equal(t, pulumi.String("Always"), c.ImagePullPolicy)
 	assert.Equal(t, pulumi.StringArray{pulumi.String("/kafka-lag-exporter")}, c.Command)
 	assert.Equal(t, pulumi.StringArray{
@@ -92,10 +92,10 @@ func TestLagExporterDeployment(t *testing.T) {
 	assert.Nil(t, c.VolumeMounts)
 
 	other := spec(t, 1, 1, func(r *config.Raw) {
-		r.Monitoring = &config.RawMonitoring{LagExporterImage: ptr("registry.example/umbrella/kafka-loadgen:1.5.0")}
+		r.Monitoring = &config.RawMonitoring{LagExporterImage: ptr("registry.example/umbrella/kafka-loadgen:1.6.0")}
 	})
 	_, _, c = lagPod(t, other)
-	assert.Equal(t, pulumi.String("registry.example/umbrella/kafka-loadgen:1.5.0"), c.Image)
+	assert.Equal(t, pulumi.String("registry.example/umbrella/kafka-loadgen:1.6.0"), c.Image)
 }
 
 // On a secure stack the exporter logs in as lag-exporter with the Secret

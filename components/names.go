@@ -195,6 +195,7 @@ const (
 	ExporterRules   = "jmx-exporter.yaml"
 	StartScript     = "start.sh"
 	ReadyScript     = "ready.sh"
+	PreStopScript   = "pre-stop.sh"
 	Log4jFile       = "log4j2.properties"
 )
 
@@ -240,6 +241,17 @@ const (
 
 // PodName is the name of the StatefulSet pod with this ordinal.
 func PodName(ordinal int) string { return fmt.Sprintf("%s-%d", StatefulSetName, ordinal) }
+
+// RollOrder is the order a change of the pod template restarts the broker
+// pods in: a StatefulSet's rolling update goes from the highest ordinal down,
+// one pod at a time.
+func RollOrder(s *config.Spec) []string {
+	out := make([]string, 0, s.Brokers)
+	for i := s.Brokers - 1; i >= 0; i-- {
+		out = append(out, PodName(i))
+	}
+	return out
+}
 
 // PodFQDN is a broker pod's stable DNS name through the headless Service.
 func PodFQDN(namespace string, ordinal int) string {

@@ -73,7 +73,7 @@ func TestPerPodIdentity(t *testing.T) {
 	assert.Equal(t, "CONTROLLER", p3["controller.listener.names"], "broker-only pods still name the controller listener")
 
 	data := ConfigMapData(s)
-	assert.Len(t, data, 5+2*4, "cluster id, start.sh, ready.sh, log4j2.properties, exporter rules, a file and format flags per node")
+	assert.Len(t, data, 6+2*4, "cluster id, start.sh, ready.sh, pre-stop.sh, log4j2.properties, exporter rules, a file and format flags per node")
 	for i := 0; i < 4; i++ {
 		assert.Equal(t, DynamicServerProperties(s, net, i), data[NodeFileName(i)], "a new stack's quorum is dynamic")
 		assert.Equal(t, FormatArgsText(s, i), data[FormatFileName(i)])

@@ -28,7 +28,7 @@ const (
 	// carries /kafka-lag-exporter (scripts/images.sh LOADGEN_VERSION; a test
 	// keeps them in step), from the same private registry as DefaultImage.
 	DefaultLagExporterImage = DefaultImageRegistry + "/" + LagExporterImage
-	LagExporterImage        = "umbrella/kafka-loadgen:1.5.0"
+	LagExporterImage        = "umbrella/kafka-loadgen:1.6.0"
 	DefaultImageBuild       = false
 	DefaultBuildImageName   = DefaultImage
 	DefaultImagePush        = false

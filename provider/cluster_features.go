@@ -51,6 +51,9 @@ type ClusterFeaturesArgs struct {
 	MetadataVersion *string `pulumi:"metadataVersion,optional"`
 	// Mode is guard or finalize.
 	Mode string `pulumi:"mode"`
+	// RollOrder names the pods in the order a software change rolls them,
+	// for the guard's preview; it changes nothing, so Diff ignores it.
+	RollOrder []string `pulumi:"rollOrder,optional"`
 }
 
 // ClusterFeaturesState is the recorded state: the inputs and the cluster's
@@ -96,6 +99,8 @@ func (a *ClusterFeaturesArgs) Annotate(an infer.Annotator) {
 	an.Describe(&a.MetadataVersion, "The metadata.version to finalize: unset leaves it as it is, \"latest\" is the newest "+
 		"every broker supports, a release such as 4.1 is that release's level (kafka-features.sh --release-version).")
 	an.Describe(&a.Mode, "\"guard\" (before the StatefulSet, changes nothing) or \"finalize\" (after it).")
+	an.Describe(&a.RollOrder, "The pods in the order a software change rolls them, for the guard's preview (kafka-2, kafka-1, "+
+		"kafka-0: a StatefulSet rolls the highest ordinal first); changes nothing.")
 }
 
 // Annotate documents the outputs.
@@ -197,7 +202,7 @@ func metadataDrift(s ClusterFeaturesState, in ClusterFeaturesArgs) bool {
 
 // Create runs the mode: a guard's checks, or the finalize step.
 func (ClusterFeatures) Create(ctx context.Context, req infer.CreateRequest[ClusterFeaturesArgs]) (infer.CreateResponse[ClusterFeaturesState], error) {
-	state, err := runClusterFeatures(ctx, ClusterFeaturesState{ClusterFeaturesArgs: req.Inputs}, req.DryRun, true, false)
+	state, err := runClusterFeatures(ctx, ClusterFeaturesState{ClusterFeaturesArgs: req.Inputs}, req.DryRun, true, "")
 	if err != nil {
 		return infer.CreateResponse[ClusterFeaturesState]{}, err
 	}
@@ -208,8 +213,7 @@ func (ClusterFeatures) Create(ctx context.Context, req infer.CreateRequest[Clust
 func (ClusterFeatures) Update(ctx context.Context, req infer.UpdateRequest[ClusterFeaturesArgs, ClusterFeaturesState]) (infer.UpdateResponse[ClusterFeaturesState], error) {
 	state := req.State
 	state.ClusterFeaturesArgs = req.Inputs
-	softwareChanged := req.State.SoftwareVersion != req.Inputs.SoftwareVersion
-	state, err := runClusterFeatures(ctx, state, req.DryRun, false, softwareChanged)
+	state, err := runClusterFeatures(ctx, state, req.DryRun, false, req.State.SoftwareVersion)
 	if err != nil {
 		return infer.UpdateResponse[ClusterFeaturesState]{}, err
 	}
@@ -225,13 +229,15 @@ func featuresHead(a ClusterFeaturesArgs) string {
 	return fmt.Sprintf("ClusterFeatures %s (Kafka %s, metadata.version %s)", a.Mode, a.SoftwareVersion, mv)
 }
 
-// runClusterFeatures is Create and Update. On a create Kafka may not exist
-// yet (a new stack): there is nothing to guard or finalize then, since a new
+// runClusterFeatures is Create and Update; from is the software the last
+// update recorded ("" on a create). On a create Kafka may not exist yet (a
+// new stack): there is nothing to guard or finalize then, since a new
 // cluster is formatted at its software's newest metadata version. In an
 // update that changed the software, finalize holds the metadata version
 // where it is (latest is raised by the next up).
-func runClusterFeatures(ctx context.Context, state ClusterFeaturesState, dryRun, create, softwareChanged bool) (ClusterFeaturesState, error) {
+func runClusterFeatures(ctx context.Context, state ClusterFeaturesState, dryRun, create bool, from string) (ClusterFeaturesState, error) {
 	in := state.ClusterFeaturesArgs
+	softwareChanged := from != "" && from != in.SoftwareVersion
 	log := p.GetLogger(ctx)
 	cl, err := infer.GetConfig[Config](ctx).client()
 	if err != nil {
@@ -256,7 +262,11 @@ func runClusterFeatures(ctx context.Context, state ClusterFeaturesState, dryRun,
 	if err != nil {
 		return state, fmt.Errorf("%s: %w", featuresHead(in), err)
 	}
-	log.Info(featuresHead(in) + ": " + plan.String())
+	line := featuresHead(in) + ": " + plan.String()
+	if in.Mode == FeaturesGuard && softwareChanged {
+		line += "; " + rollPlan(from, in)
+	}
+	log.Info(line)
 	if plan.change {
 		// Kafka judges the change against every broker and controller, and a
 		// lowering against the metadata changes between the levels: at
@@ -272,6 +282,23 @@ func runClusterFeatures(ctx context.Context, state ClusterFeaturesState, dryRun,
 		}
 	}
 	return recordFeatures(state, f), nil
+}
+
+// rollPlan is the guard's preview of a software change: the order the pods
+// roll in. Kafka's upgrade notes roll every node one at a time (controllers
+// and brokers alike; here each pod is both or a broker) and finalise after;
+// the StatefulSet deletes the next pod only once the last serves again.
+func rollPlan(from string, in ClusterFeaturesArgs) string {
+	verb := "upgrade"
+	if kafkaadmin.NewerVersion(from, in.SoftwareVersion) {
+		verb = "roll back"
+	}
+	order := "highest ordinal first"
+	if len(in.RollOrder) > 0 {
+		order = strings.Join(in.RollOrder, ", ")
+	}
+	return fmt.Sprintf("Kafka %s -> %s (%s): the pods roll one at a time, each once the last serves again: %s; "+
+		"metadata.version stays as it is until an update of its own changes it", from, in.SoftwareVersion, verb, order)
 }
 
 // featuresPlan is what a run found and will do.

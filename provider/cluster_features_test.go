@@ -125,3 +125,13 @@ func TestClusterFeaturesDiffSeesDrift(t *testing.T) {
 	in.MetadataVersion = &r41
 	assert.True(t, metadataDrift(st, in), "an explicit release the cluster is not at")
 }
+
+// The guard's preview of a software change lists the pods in the order they
+// roll, and says whether it is an upgrade or a roll back.
+func TestRollPlan(t *testing.T) {
+	in := ClusterFeaturesArgs{SoftwareVersion: "4.4.0", Mode: FeaturesGuard, RollOrder: []string{"kafka-2", "kafka-1", "kafka-0"}}
+	assert.Equal(t, "Kafka 4.1.2 -> 4.4.0 (upgrade): the pods roll one at a time, each once the last serves again: "+
+		"kafka-2, kafka-1, kafka-0; metadata.version stays as it is until an update of its own changes it", rollPlan("4.1.2", in))
+	in.SoftwareVersion, in.RollOrder = "4.1.2", nil
+	assert.Contains(t, rollPlan("4.4.0", in), "Kafka 4.4.0 -> 4.1.2 (roll back): the pods roll one at a time, each once the last serves again: highest ordinal first;")
+}

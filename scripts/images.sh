@@ -16,6 +16,9 @@
 # Usage:
 #   scripts/images.sh build                  build what changed into the local OCI layout
 #   scripts/images.sh push [REGISTRY]        build, then push them all to REGISTRY
+#   scripts/images.sh build-kafka            build only UMBRELLA_KAFKA_VERSION's kafka-base and kafka
+#                                            images (another release next to the ones `build` made)
+#   scripts/images.sh push-kafka [REGISTRY]  build-kafka, then push that release's kafka image
 #   scripts/images.sh archive DIR [REGISTRY [NAME...]]  build, then write DIR/<tag>.tar docker archives
 #                                            (for `ctr -n k8s.io images import`, `docker load`)
 #   scripts/images.sh verify                 run the images with runc: java, kafka-storage.sh
@@ -50,7 +53,7 @@ KAFKA_VERSION="${UMBRELLA_KAFKA_VERSION:-4.1.1}"
 KAFKA_IMAGE_REVISION=umbrella.1 # config.ImageRevision
 KAFKA_IMAGE_TAG="$KAFKA_VERSION-$KAFKA_IMAGE_REVISION"
 PAUSE_VERSION=1.0.0
-LOADGEN_VERSION=1.5.0 # cmd/kafka-loadgen: the durability tests' producer/verifier, run in pods; also /kafka-lag-exporter
+LOADGEN_VERSION=1.6.0 # cmd/kafka-loadgen: the durability tests' producer/verifier, run in pods; also /kafka-lag-exporter
 PROMETHEUS_VERSION=3.16.0    # scripts/tools.sh prometheus (Debian's has no Kubernetes discovery)
 PROM_OPERATOR_VERSION=0.85.0 # scripts/tools.sh prometheus-operator
 DEBIAN_SUITE=bookworm
@@ -430,12 +433,25 @@ build_operator() {
   static_image "$RELOADER_TAG" "$reloader" /bin/prometheus-config-reloader prometheus-config-reloader "$PROM_OPERATOR_VERSION"
 }
 
-build_all() {
+require_builders() {
   [[ $(id -u) -eq 0 ]] || die "run as root (mmdebstrap --mode=root, chown to uid $APPUSER_UID, buildah)"
   local tool
   for tool in umoci skopeo buildah mmdebstrap go; do
     command -v "$tool" >/dev/null || die "$tool is not installed"
   done
+}
+
+# One Kafka release's broker images: a stack upgrading between releases needs each one's
+# image in its registry, and the rest of the set is the same for every release.
+build_release() {
+  require_builders
+  build_base
+  build_kafka
+  umoci gc --layout "$OCI"
+}
+
+build_all() {
+  require_builders
   build_pause
   build_loadgen
   build_base
@@ -563,6 +579,14 @@ main() {
       local reg; reg=$(registry_arg "${2:-}")
       build_all
       push_all "$reg"
+      ;;
+    build-kafka) build_release ;;
+    push-kafka)
+      local reg start; reg=$(registry_arg "${2:-}")
+      build_release
+      start=$SECONDS
+      skopeo copy --quiet --dest-tls-verify=false "oci:$OCI:$KAFKA_TAG" "docker://$(image_ref "$reg" "$KAFKA_TAG")"
+      log "pushed $(image_ref "$reg" "$KAFKA_TAG") in $(took "$start")"
       ;;
     archive)
       [[ -n "${2:-}" ]] || die "usage: $0 archive DIR [REGISTRY [NAME...]]"

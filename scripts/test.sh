@@ -8,7 +8,8 @@
 #      node and scripts/images.sh build; ~34 min cold, seconds warm); then two lanes at once,
 #      each running its packages one at a time against real things:
 #        engine lane: -tags realkafka, monitoring, integration
-#        node lane:   -tags compose, then -tags realnode
+#        node lane:   -tags compose (as soon as the node tier's tools and images are built: it
+#                     needs none of the engine's), then -tags realnode
 #        -tags realkafka   real Kafka 4.1.1 nodes on 127.0.0.1 (provider/, tests/realkafka/)
 #        -tags monitoring  the JMX exporter, Prometheus and promtool (tests/monitoring/)
 #        -tags integration the real Pulumi engine against a real kube-apiserver + kwok,
@@ -99,6 +100,9 @@ await_build() {
     return 1
   fi
 }
+# The Kafka releases the upgrade story rolls to, besides the default one (tests/realnode's
+# upgradePath; tests/scripts_test.go keeps the two in step).
+UPGRADE_RELEASES="4.1.2 4.4.0"
 engine_tools_log="${TMPDIR:-/tmp}/umbrella-engine-tools.log"
 node_prep_log="${TMPDIR:-/tmp}/umbrella-node-prep.log"
 if [[ "${UMBRELLA_UNIT_ONLY:-}" != 1 ]]; then
@@ -112,7 +116,12 @@ if [[ "${UMBRELLA_UNIT_ONLY:-}" != 1 ]]; then
   log "building the real node tier's tools and images meanwhile (log: $node_prep_log)"
   # The images need the Kafka jars and the JMX agent, which the engine's tools include too: the
   # per-tool locks let whichever lane comes first build them while the other waits.
-  start_build node-prep "$node_prep_log" bash -c 'scripts/tools.sh node && scripts/tools.sh kafka jmx-exporter && scripts/images.sh build'
+  # The other releases' broker images are the Kafka upgrade story's (tests/realnode upgradePath).
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  start_build node-prep "$node_prep_log" bash -c 'scripts/tools.sh node && scripts/tools.sh kafka jmx-exporter &&
+    scripts/images.sh build && for v in $0; do
+      UMBRELLA_KAFKA_VERSION=$v scripts/tools.sh kafka && UMBRELLA_KAFKA_VERSION=$v scripts/images.sh build-kafka || exit
+    done' "$UPGRADE_RELEASES"
 fi
 
 log "go vet ./... (and every build-tagged test file)"
@@ -166,12 +175,14 @@ engine_lane() {
   log "engine lane passed"
 }
 node_lane() {
-  await_build engine-tools "$engine_tools_log"
+  # The compose story needs only the node tier's tools and images: it runs while the engine's
+  # tools (the control plane, the kubelet, the Pulumi CLI) are still building.
   await_build node-prep "$node_prep_log"
   grep -E '^\[tools\] (built|node tools ready)|^\[images\] .*built' "$node_prep_log" || true
   eval "$(scripts/tools.sh env)"
   log "docker compose up on a real Docker engine, with the project's own image"
   run_slow compose compose ./tests/compose/
+  await_build engine-tools "$engine_tools_log"
   log "tests on the real node: real pods from the project's own images"
   run_slow realnode realnode ./tests/realnode/
   log "node lane passed"

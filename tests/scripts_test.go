@@ -177,3 +177,25 @@ func TestCIEntryPointResetsNarrowingVariables(t *testing.T) {
 	assert.Equal(t, "1", env["UMBRELLA_CI"], "the test command runs in CI mode")
 	assert.Contains(t, string(out), "[ci] ignoring the caller's UMBRELLA_REALNODE_NODES")
 }
+
+// scripts/test.sh builds ahead the broker images of the releases the real
+// node tier's upgrade story rolls to: the same releases, each one a stack may
+// name, or the story builds them in the middle of the run.
+func TestUpgradeStoryImagesBuiltAhead(t *testing.T) {
+	script, err := os.ReadFile("../scripts/test.sh")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^UPGRADE_RELEASES="([^"]*)"$`).FindSubmatch(script)
+	require.NotNil(t, m, "UPGRADE_RELEASES in scripts/test.sh")
+	story, err := os.ReadFile("realnode/prod_upgrade_test.go")
+	require.NoError(t, err)
+	path := regexp.MustCompile(`(?m)^var upgradePath = \[\]string\{config\.DefaultKafkaVersion, (.*)\}$`).FindSubmatch(story)
+	require.NotNil(t, path, "upgradePath in tests/realnode/prod_upgrade_test.go")
+	var releases []string
+	for _, q := range regexp.MustCompile(`"([^"]+)"`).FindAllSubmatch(path[1], -1) {
+		releases = append(releases, string(q[1]))
+	}
+	assert.Equal(t, strings.Fields(string(m[1])), releases, "scripts/test.sh's UPGRADE_RELEASES and the story's upgradePath after the default")
+	for _, r := range releases {
+		assert.Contains(t, config.KafkaVersions, r, "a release a stack may name")
+	}
+}

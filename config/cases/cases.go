@@ -181,7 +181,7 @@ var Bad = []Case{
 	{"agent image empty", func(r *config.Raw) { r.Monitoring = &config.RawMonitoring{AgentImage: sp("")} },
 		"monitoring.agentImage = \"\": is empty while monitoring.enabled = true; leave it unset to copy the agent from the broker image, or name an image that holds the JMX exporter agent jar, e.g. registry.umbrella.internal/umbrella/kafka:4.1.1-umbrella.1"},
 	{"lag exporter image empty", func(r *config.Raw) { r.Monitoring = &config.RawMonitoring{LagExporterImage: sp(" ")} },
-		"monitoring.lagExporterImage = \" \": is empty while monitoring.enabled = true; leave it unset for registry.umbrella.internal/umbrella/kafka-loadgen:1.5.0, or name your registry's copy of the kafka-loadgen image (it carries /kafka-lag-exporter)"},
+		"monitoring.lagExporterImage = \" \": is empty while monitoring.enabled = true; leave it unset for registry.umbrella.internal/umbrella/kafka-loadgen:1.6.0, or name your registry's copy of the kafka-loadgen image (it carries /kafka-lag-exporter)"},
 	{"lag exporter image latest", func(r *config.Raw) {
 		r.Monitoring = &config.RawMonitoring{LagExporterImage: sp("registry.example/umbrella/kafka-loadgen:latest")}
 	},

@@ -40,3 +40,20 @@ func TestMetadataNames(t *testing.T) {
 	assert.Equal(t, "4.1", ReleaseLine("4.1.2"))
 	assert.Equal(t, "4.4", ReleaseLine("4.4.0"))
 }
+
+func TestNewerVersion(t *testing.T) {
+	for _, c := range []struct {
+		a, b  string
+		newer bool
+	}{
+		{"4.4.0", "4.1.2", true},
+		{"4.1.2", "4.4.0", false},
+		{"4.1.2", "4.1.1", true},
+		{"4.1.1", "4.1.1", false},
+		{"4.10.0", "4.9.9", true}, // numbers, not text
+		{"4.2", "4.1.9", true},
+		{"4.1", "4.1.0", false},
+	} {
+		assert.Equal(t, c.newer, NewerVersion(c.a, c.b), "%s newer than %s", c.a, c.b)
+	}
+}

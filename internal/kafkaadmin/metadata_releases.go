@@ -79,3 +79,25 @@ func MetadataName(level int16) string {
 	}
 	return fmt.Sprintf("%s (after %s)", name, release)
 }
+
+// NewerVersion reports whether Kafka version a ("X.Y.Z", or "X.Y") is newer
+// than b, comparing the numbers in turn; a part that is not a number counts
+// as 0.
+func NewerVersion(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < max(len(pa), len(pb)); i++ {
+		na, nb := versionPart(pa, i), versionPart(pb, i)
+		if na != nb {
+			return na > nb
+		}
+	}
+	return false
+}
+
+func versionPart(parts []string, i int) int {
+	if i >= len(parts) {
+		return 0
+	}
+	n, _ := strconv.Atoi(parts[i])
+	return n
+}

@@ -43,7 +43,10 @@ Usage:
   kafka-loadgen consume --bootstrap host:port[,...] --topic T --group G
                         [--duration 0] [--progress 1s] [--commit-interval 1s]
                         [--dns-server IP:53]
-Every command also takes --credentials DIR: a service's mounted credentials
+  kafka-loadgen stop PATH
+                        create PATH: a produce run with --stop-file PATH ends (the
+                        image has no shell, so a test ends a run with kubectl exec)
+Every command but stop also takes --credentials DIR: a service's mounted credentials
 Secret (username, password, sasl.mechanism, ca.crt), to connect SASL_SSL as it.
 
 produce writes values "<run-id>:<seq>" (seq 0,1,2,...) round-robin over the
@@ -87,11 +90,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return mainVerify(ctx, args[1:], stdout, stderr)
 	case "consume":
 		return mainConsume(ctx, args[1:], stdout, stderr)
+	case "stop":
+		return mainStop(args[1:], stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, Usage)
 		return ExitOK
 	}
-	fmt.Fprintf(stderr, "kafka-loadgen: unknown command %q: want produce, verify or consume\n\n%s", args[0], Usage)
+	fmt.Fprintf(stderr, "kafka-loadgen: unknown command %q: want produce, verify, consume or stop\n\n%s", args[0], Usage)
 	return ExitUsage
 }
 
@@ -257,3 +262,16 @@ func ParseRate(s string) (float64, error) {
 // SplitList splits a comma-separated list, dropping empty items and spaces
 // (rules.SplitList).
 func SplitList(s string) []string { return rules.SplitList(s) }
+
+// mainStop creates the stop file a produce run watches (--stop-file).
+func mainStop(args []string, stderr io.Writer) int {
+	if len(args) != 1 || args[0] == "" {
+		fmt.Fprintf(stderr, "kafka-loadgen stop: want one argument, the --stop-file PATH of the run to end (got %q)\n", args)
+		return ExitUsage
+	}
+	if err := os.WriteFile(args[0], nil, 0o644); err != nil {
+		fmt.Fprintf(stderr, "kafka-loadgen stop: %v\n", err)
+		return ExitFailed
+	}
+	return ExitOK
+}

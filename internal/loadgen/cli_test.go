@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -25,4 +26,21 @@ func decodeLine(t *testing.T, stdout string, v any) {
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	require.Len(t, lines, 1, "one JSON line on stdout: %q", stdout)
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), v), lines[0])
+}
+
+// stop creates the file a produce run with --stop-file watches, and says
+// what it wants when it gets anything but one path.
+func TestStopCreatesTheStopFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stop")
+	code, _, stderr := runMain(context.Background(), "stop", path)
+	require.Equal(t, ExitOK, code, stderr)
+	require.FileExists(t, path)
+
+	code, _, stderr = runMain(context.Background(), "stop")
+	require.Equal(t, ExitUsage, code)
+	require.Contains(t, stderr, "the --stop-file PATH of the run to end")
+
+	code, _, stderr = runMain(context.Background(), "stop", filepath.Join(t.TempDir(), "no-such-dir", "stop"))
+	require.Equal(t, ExitFailed, code)
+	require.Contains(t, stderr, "no such file or directory")
 }

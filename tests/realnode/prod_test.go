@@ -16,11 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/umbrella-platform/umbrella-streaming/components"
 	"github.com/umbrella-platform/umbrella-streaming/config"
+	"github.com/umbrella-platform/umbrella-streaming/internal/deploy"
 	"github.com/umbrella-platform/umbrella-streaming/internal/loadgen"
 	"github.com/umbrella-platform/umbrella-streaming/tests/harness"
 )
@@ -53,7 +55,7 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 	if nodes < 3 {
 		t.Skip("needs 3 real nodes (UMBRELLA_REALNODE_NODES=3)")
 	}
-	ctx := harness.Context(t, 40*time.Minute)
+	ctx := harness.Context(t, 55*time.Minute)
 	stateDir := t.TempDir()
 	k := kafkaStack{secure: true} // Pulumi.prod.yaml: security.mode sasl-scram
 	// The topics are protected (Pulumi.prod.yaml), so the stack is not destroyed:
@@ -182,44 +184,12 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		changed := openStack(t, ctx, "prod", stateDir, rolledOverrides())
 		run := startProducer(t, k, "roll", 130*time.Second)
 		acked := run.waitAcked(t, faultAfterAcked)
-		w := watchRoll(t, ctx)
-		rollStart := time.Now()
-		_, err := changed.Up(ctx)
-		require.NoError(t, err)
-		upTook := time.Since(rollStart)
-		// pulumi-kubernetes 4.25 reported the StatefulSet updated 0.4 s into the roll,
-		// before the controller had even observed the new spec (seen here): wait for the
-		// rollout the way kubectl does (observedGeneration, then revisions and replicas).
-		_, err = kubectl("-n", ns, "rollout", "status", "statefulset/"+components.StatefulSetName, "--timeout=10m")
-		require.NoError(t, err)
-		roll := time.Since(rollStart)
-		waitFor(t, time.Minute, "the watch to see the last broker serve", func() bool { return w.count() == 3 })
-		res := w.stop()
-		t.Logf("FIGURE up (started with %d records acknowledged) returned after %.1fs; the roll finished after %.1fs", acked, upTook.Seconds(), roll.Seconds())
+		_, f := watchedUp(t, ctx, changed, "retention and certificates")
+		t.Logf("FIGURE up (started with %d records acknowledged) returned after %.1fs; the roll finished after %.1fs", acked, f.upTook.Seconds(), f.roll.Seconds())
 		s := run.wait(t)
 		v := verifyProduced(t, k, run, s)
-
-		require.Len(t, res.replaced, 3, "every broker restarted once: %v", res.replaced)
-		for i := 1; i < len(res.replaced); i++ {
-			prev, next := res.replaced[i-1], res.replaced[i]
-			assert.False(t, next.gone.Before(prev.ready), "%s was deleted (%s) before %s served again (%s)", next.pod, next.gone, prev.pod, prev.ready)
-		}
-		// The min-ISR figure rests on the brokers' own gauges: every broker must
-		// have answered (issue 24 item 3: an agent never reached counted as 0).
-		for i := 0; i < 3; i++ {
-			pod := components.PodName(i)
-			require.Positive(t, res.scraped[pod], "%s's JMX agent answered the watch (missed %d while Ready)", pod, res.missed[pod])
-		}
-		require.Positive(t, res.completeRounds, "rounds in which every Ready broker answered")
-		longestRestart := time.Duration(0)
-		for _, r := range res.replaced {
-			longestRestart = max(longestRestart, r.ready.Sub(r.gone))
-		}
-		assert.LessOrEqual(t, res.longestUnderMinISR, longestRestart, "below min ISR no longer than one broker restart")
-		t.Logf("FIGURE roll watch: %d rounds (%d with every Ready broker answering), scrapes answered %v, missed while Ready %v, a stretch under min ISR still open at the end: %v",
-			res.rounds, res.completeRounds, res.scraped, res.missed, res.openAtStop)
 		t.Logf("FIGURE roll of three brokers: %.1fs, longest broker restart %.1fs, longest stretch with partitions under min ISR %.1fs, longest produce stall %d ms",
-			roll.Seconds(), longestRestart.Seconds(), res.longestUnderMinISR.Seconds(), s.LongestStallMs)
+			f.roll.Seconds(), f.longestRestart.Seconds(), f.res.longestUnderMinISR.Seconds(), s.LongestStallMs)
 		out := k.exec(t, "kafka-0", "/opt/kafka/bin/kafka-configs.sh --bootstrap-server localhost:9092 --describe --entity-type brokers --entity-name 0 --all")
 		assert.Regexp(t, `(?m)^\s*log.retention.hours=120\s`, out)
 		after := servedSerials(t, 3)
@@ -259,6 +229,10 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		controllersOneAndBack(t, ctx, k, stateDir)
 	})
 
+	t.Run("Kafka 4.1.1 -> 4.1.2 -> 4.4.0 and back and forth by stack config under load, then metadata.version in an up of its own; the unsafe changes refused at preview", func(t *testing.T) {
+		kafkaUpgradeStory(t, ctx, k, stateDir)
+	})
+
 	t.Run("produce throughput through the client Service: prod settings vs Kafka defaults", func(t *testing.T) {
 		throughput(t, k, 20*time.Second)
 	})
@@ -279,6 +253,71 @@ func serviceNamespaces() []string {
 		}
 	}
 	return out
+}
+
+// rollFigures is what one watched roll measured.
+type rollFigures struct {
+	upTook, roll, longestRestart time.Duration
+	res                          rollResult
+	// gates are the pre-stop hook's lines, per pod: how long each stop
+	// waited for every partition to be in sync.
+	gates []string
+}
+
+// watchedUp runs an up whose change rolls the three brokers, watching the
+// roll, and returns once every broker restarted and serves again. It checks
+// what every roll must keep: one broker away at a time (the next is deleted
+// only once the last serves again), and partitions under min ISR no longer
+// than one broker's restart.
+func watchedUp(t *testing.T, ctx context.Context, st *deploy.Stack, what string) (auto.UpResult, rollFigures) {
+	t.Helper()
+	w := watchRoll(t, ctx)
+	// Each broker's log up to its stop, for the pre-stop hook's line.
+	logs := map[string]*logStream{}
+	for i := 0; i < 3; i++ {
+		logs[components.PodName(i)] = followLogs(t, ctx, components.PodName(i))
+	}
+	rollStart := time.Now()
+	up, err := st.Up(ctx)
+	require.NoError(t, err, "up: %s", what)
+	f := rollFigures{upTook: time.Since(rollStart)}
+	// pulumi-kubernetes 4.25 reported the StatefulSet updated 0.4 s into the roll,
+	// before the controller had even observed the new spec (seen here): wait for the
+	// rollout the way kubectl does (observedGeneration, then revisions and replicas).
+	_, err = kubectl("-n", ns, "rollout", "status", "statefulset/"+components.StatefulSetName, "--timeout=10m")
+	require.NoError(t, err, "%s: rollout status", what)
+	f.roll = time.Since(rollStart)
+	waitFor(t, time.Minute, what+": the watch to see the last broker serve", func() bool { return w.count() == 3 })
+	f.res = w.stop()
+	res := f.res
+	require.Len(t, res.replaced, 3, "%s: every broker restarted once: %v", what, res.replaced)
+	for i := 1; i < len(res.replaced); i++ {
+		prev, next := res.replaced[i-1], res.replaced[i]
+		assert.False(t, next.gone.Before(prev.ready), "%s: %s was deleted (%s) before %s served again (%s)", what, next.pod, next.gone, prev.pod, prev.ready)
+	}
+	// The min-ISR figure rests on the brokers' own gauges: every broker must
+	// have answered (issue 24 item 3: an agent never reached counted as 0).
+	for i := 0; i < 3; i++ {
+		pod := components.PodName(i)
+		require.Positive(t, res.scraped[pod], "%s: %s's JMX agent answered the watch (missed %d while Ready)", what, pod, res.missed[pod])
+	}
+	require.Positive(t, res.completeRounds, "%s: rounds in which every Ready broker answered", what)
+	for _, r := range res.replaced {
+		f.longestRestart = max(f.longestRestart, r.ready.Sub(r.gone))
+	}
+	assert.LessOrEqual(t, res.longestUnderMinISR, f.longestRestart, "%s: below min ISR no longer than one broker restart", what)
+	// The gate: each broker stopped only once every partition was in sync
+	// (components.PreStopScriptText), so the roll never took a second replica
+	// of a partition away.
+	for pod, l := range logs {
+		line := lineOf(l.wait(time.Minute), "[pre-stop] ")
+		assert.Regexp(t, `^\[pre-stop\] every partition in sync after \d+ s: stopping$`, line, "%s: %s stopped once every partition was in sync", what, pod)
+		f.gates = append(f.gates, pod+": "+strings.TrimPrefix(line, "[pre-stop] "))
+	}
+	slices.Sort(f.gates)
+	t.Logf("FIGURE %s, roll watch: %d rounds (%d with every Ready broker answering), scrapes answered %v, missed while Ready %v, a stretch under min ISR still open at the end: %v; pre-stop gates: %s",
+		what, res.rounds, res.completeRounds, res.scraped, res.missed, res.openAtStop, strings.Join(f.gates, "; "))
+	return up, f
 }
 
 // rollWatch follows the broker pods while a roll runs: when each one went away and
@@ -506,6 +545,21 @@ func (r producerRun) waitAcked(t *testing.T, n int64) int64 {
 	})
 	require.GreaterOrEqual(t, acked, n, "%s ended (%s) with %d acknowledged:\n%s", r.name, phase, acked, logs)
 	return acked
+}
+
+// loadgenControlDir is the emptyDir of a loadgen pod, and loadgenStopFile the
+// --stop-file a run given it ends on (stop).
+const (
+	loadgenControlDir = "/control"
+	loadgenStopFile   = loadgenControlDir + "/stop"
+)
+
+// stop ends a run started with --stop-file loadgenStopFile: it flushes and
+// prints its summary (wait), as at the end of its duration.
+func (r producerRun) stop(t *testing.T) {
+	t.Helper()
+	_, err := kubectl("-n", r.client.namespace, "exec", r.name, "-c", "loadgen", "--", "/kafka-loadgen", "stop", loadgenStopFile)
+	require.NoError(t, err, "ending %s", r.name)
 }
 
 // wait returns the producer's summary once its pod finished.

@@ -39,14 +39,18 @@ const credentialsMount = "/etc/kafka-credentials"
 // podSpec is the loadgen pod's spec for this client.
 func (c loadgenClient) podSpec(args []string) map[string]any {
 	container := map[string]any{"name": "loadgen", "image": loadgenImage(), "imagePullPolicy": "Always", "args": args}
-	spec := map[string]any{"restartPolicy": "Never", "enableServiceLinks": false, "containers": []any{container}}
+	// The image has no shell and its root is not writable: a run's stop file
+	// (--stop-file, kafka-loadgen stop) lives in an emptyDir.
+	mounts := []any{map[string]any{"name": "control", "mountPath": loadgenControlDir}}
+	volumes := []any{map[string]any{"name": "control", "emptyDir": map[string]any{}}}
 	if c.service != "" {
 		container["args"] = append(append([]string{}, args...), "--credentials", credentialsMount)
-		container["volumeMounts"] = []any{map[string]any{"name": "kafka-credentials", "mountPath": credentialsMount, "readOnly": true}}
-		spec["volumes"] = []any{map[string]any{"name": "kafka-credentials",
-			"secret": map[string]any{"secretName": components.ServiceSecretName(c.service)}}}
+		mounts = append(mounts, map[string]any{"name": "kafka-credentials", "mountPath": credentialsMount, "readOnly": true})
+		volumes = append(volumes, map[string]any{"name": "kafka-credentials",
+			"secret": map[string]any{"secretName": components.ServiceSecretName(c.service)}})
 	}
-	return spec
+	container["volumeMounts"] = mounts
+	return map[string]any{"restartPolicy": "Never", "enableServiceLinks": false, "containers": []any{container}, "volumes": volumes}
 }
 
 // createServiceNamespaces creates every service's namespace before the stack

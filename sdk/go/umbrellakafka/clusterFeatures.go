@@ -26,6 +26,8 @@ type ClusterFeatures struct {
 	MetadataVersion pulumi.StringPtrOutput `pulumi:"metadataVersion"`
 	// "guard" (before the StatefulSet, changes nothing) or "finalize" (after it).
 	Mode pulumi.StringOutput `pulumi:"mode"`
+	// The pods in the order a software change rolls them, for the guard's preview (kafka-2, kafka-1, kafka-0: a StatefulSet rolls the highest ordinal first); changes nothing.
+	RollOrder pulumi.StringArrayOutput `pulumi:"rollOrder"`
 	// The Kafka release the broker pods run, such as 4.1.2.
 	SoftwareVersion pulumi.StringOutput `pulumi:"softwareVersion"`
 	// The newest metadata.version level every broker supports, as last read.
@@ -88,6 +90,8 @@ type clusterFeaturesArgs struct {
 	MetadataVersion *string `pulumi:"metadataVersion"`
 	// "guard" (before the StatefulSet, changes nothing) or "finalize" (after it).
 	Mode string `pulumi:"mode"`
+	// The pods in the order a software change rolls them, for the guard's preview (kafka-2, kafka-1, kafka-0: a StatefulSet rolls the highest ordinal first); changes nothing.
+	RollOrder []string `pulumi:"rollOrder"`
 	// The Kafka release the broker pods run, such as 4.1.2.
 	SoftwareVersion string `pulumi:"softwareVersion"`
 }
@@ -98,6 +102,8 @@ type ClusterFeaturesArgs struct {
 	MetadataVersion pulumi.StringPtrInput
 	// "guard" (before the StatefulSet, changes nothing) or "finalize" (after it).
 	Mode pulumi.StringInput
+	// The pods in the order a software change rolls them, for the guard's preview (kafka-2, kafka-1, kafka-0: a StatefulSet rolls the highest ordinal first); changes nothing.
+	RollOrder pulumi.StringArrayInput
 	// The Kafka release the broker pods run, such as 4.1.2.
 	SoftwareVersion pulumi.StringInput
 }
@@ -212,6 +218,11 @@ func (o ClusterFeaturesOutput) MetadataVersion() pulumi.StringPtrOutput {
 // "guard" (before the StatefulSet, changes nothing) or "finalize" (after it).
 func (o ClusterFeaturesOutput) Mode() pulumi.StringOutput {
 	return o.ApplyT(func(v *ClusterFeatures) pulumi.StringOutput { return v.Mode }).(pulumi.StringOutput)
+}
+
+// The pods in the order a software change rolls them, for the guard's preview (kafka-2, kafka-1, kafka-0: a StatefulSet rolls the highest ordinal first); changes nothing.
+func (o ClusterFeaturesOutput) RollOrder() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *ClusterFeatures) pulumi.StringArrayOutput { return v.RollOrder }).(pulumi.StringArrayOutput)
 }
 
 // The Kafka release the broker pods run, such as 4.1.2.
