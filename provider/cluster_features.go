@@ -154,10 +154,18 @@ func checkClusterFeatures(olds *ClusterFeaturesArgs, a ClusterFeaturesArgs) []p.
 		fail("metadataVersion", mv, fmt.Sprintf("changes in the same update as the software (%s -> %s): the metadata version "+
 			"would change while the roll is not over, with some brokers still on %s", olds.SoftwareVersion, a.SoftwareVersion,
 			olds.SoftwareVersion),
-			fmt.Sprintf("keep metadataVersion at %q for this update; once every broker runs %s, change it in an update of its own",
-				deref(olds.MetadataVersion), a.SoftwareVersion))
+			fmt.Sprintf("%s for this update; once every broker runs %s, change it in an update of its own",
+				keepMetadata(deref(olds.MetadataVersion)), a.SoftwareVersion))
 	}
 	return failures
+}
+
+// keepMetadata says how to leave the metadata version as the last update had it.
+func keepMetadata(old string) string {
+	if old == "" {
+		return "leave metadataVersion unset (kafka.metadataVersion) as it was"
+	}
+	return fmt.Sprintf("keep metadataVersion at %q", old)
 }
 
 func knownReleases() string {

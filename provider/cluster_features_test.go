@@ -52,9 +52,11 @@ func TestClusterFeaturesCheck(t *testing.T) {
 		return out
 	}
 	assert.Equal(t, []string{`metadataVersion = "4.4": changes in the same update as the software (4.1.2 -> 4.4.0): the metadata ` +
-		`version would change while the roll is not over, with some brokers still on 4.1.2; keep metadataVersion at "" for this ` +
-		`update; once every broker runs 4.4.0, change it in an update of its own`},
+		`version would change while the roll is not over, with some brokers still on 4.1.2; leave metadataVersion unset ` +
+		`(kafka.metadataVersion) as it was for this update; once every broker runs 4.4.0, change it in an update of its own`},
 		reasons(checkClusterFeatures(ptr(args("4.1.2", "", FeaturesGuard)), args("4.4.0", "4.4", FeaturesGuard))))
+	assert.Contains(t, reasons(checkClusterFeatures(ptr(args("4.1.2", "4.1", FeaturesGuard)), args("4.4.0", "latest", FeaturesGuard)))[0],
+		`keep metadataVersion at "4.1" for this update`)
 	assert.Equal(t, []string{
 		`softwareVersion = "4.1": is not a Kafka release; give the release the pods run, e.g. 4.1.2`,
 		`metadataVersion = "4.1-IV1": is not a Kafka release line with a metadata version (known: ` + knownReleases() +

@@ -7,7 +7,7 @@
 # in sync, the stretch under min ISR, then the finalise and the longest produce stall. Figures only;
 # the test's own checks (nothing lost, one broker away at a time, refusals) still run.
 #
-# Usage: sudo scripts/bench-upgrade.sh      (~15 min on 2 cores: the cluster, the stack, the story)
+# Usage: sudo scripts/bench-upgrade.sh      (~20 min on 2 cores: the cluster, the stack, the story)
 # Needs what the real node tier needs (root; scripts/tools.sh engine node; scripts/images.sh build).
 # The tables go to stdout and to out/bench-upgrade-<time>.txt; the full log to the test's output.
 set -euo pipefail
@@ -21,11 +21,13 @@ log="out/bench-upgrade-$(date +%Y%m%d-%H%M%S).log"
 report="${log%.log}.txt"
 start=$SECONDS
 status=0
-# Only the upgrade story runs after the stack's first up: the subtests before it are skipped, so
-# the first step also carries their roll's retention and certificate change.
+# After the stack's first up, only the retention and certificate roll (the story starts where it
+# leaves the stack: a certificate change in the same update would leave the umbrellakafka
+# provider's settings unknown at preview, and an unconfigured provider checks nothing) and the
+# upgrade story run.
 UMBRELLA_REALNODE_NODES=3 go test -count=1 -p 1 -timeout 45m -tags realnode \
-  -run '^TestProdStackOnThreeRealNodes$/^Kafka_4' -v ./tests/realnode/ >"$log" 2>&1 || status=$?
-grep -E 'FIGURE (prod up|preview|upgrade|roll back|finalise|Kafka|refused|produce-upgrade|verify-upgrade)|FIGURE .*roll watch' "$log" |
+  -run '^TestProdStackOnThreeRealNodes$/^(a_retention_change|Kafka_4)' -v ./tests/realnode/ >"$log" 2>&1 || status=$?
+grep -E 'FIGURE (prod up|roll of three|preview|upgrade|roll back|finalise|Kafka|refused|produce-upgrade|verify-upgrade)|FIGURE .*roll watch' "$log" |
   sed -E 's/^ *[a-z_]+\.go:[0-9]+: FIGURE //' | tee "$report"
 if ((status)); then
   echo "[bench-upgrade] the story FAILED (exit $status); the end of $log:" >&2
