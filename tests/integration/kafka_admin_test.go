@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -124,7 +125,11 @@ func TestKafkaAdminKeepsTheDeployedProvider(t *testing.T) {
 
 	// Only the KafkaAdmin component and the Features component with its
 	// guard and finalize (issue 28) are new; "read" is the guard's
-	// StackReference, read on every run.
+	// StackReference, read on every run. Three updates are this program's
+	// own changes to the pods since that commit (issue 28), none a
+	// replacement: the brokers' ConfigMap gains pre-stop.sh, the StatefulSet
+	// its preStop hook and a longer grace period, and the lag exporter runs
+	// kafka-loadgen 1.6.0 (updatedSinceKafkaAdmin, checked by name below).
 	steps := func(what string, summary map[apitype.OpType]int) {
 		t.Helper()
 		for op, n := range summary {
@@ -132,6 +137,8 @@ func TestKafkaAdminKeepsTheDeployedProvider(t *testing.T) {
 			case apitype.OpSame, apitype.OpRead:
 			case apitype.OpCreate:
 				assert.Equal(t, 4, n, "%s: creates %v", what, summary)
+			case apitype.OpUpdate:
+				assert.Equal(t, len(updatedSinceKafkaAdmin), n, "%s: updates %v", what, summary)
 			default:
 				assert.Zero(t, n, "%s: %d %s step(s), want none: %v", what, n, op, summary)
 			}
@@ -144,6 +151,7 @@ func TestKafkaAdminKeepsTheDeployedProvider(t *testing.T) {
 	steps("preview", pre.ChangeSummary)
 	assert.Regexp(t, `\+ umbrella:streaming:KafkaAdmin: \(create\)`, pre.StdOut, "the KafkaAdmin component is created")
 	assert.Regexp(t, `\+ umbrella:streaming:Features: \(create\)`, pre.StdOut, "and the Features component")
+	assert.ElementsMatch(t, updatedSinceKafkaAdmin, updatedInPreview(pre.StdOut), "the resources the preview updates")
 
 	start = time.Now()
 	res, err := st.Up(ctx)
@@ -195,4 +203,22 @@ func TestKafkaAdminKeepsTheDeployedProvider(t *testing.T) {
 		}
 		return m
 	}(), "preview after the move")
+}
+
+// updatedSinceKafkaAdmin are the resources this program updates in a stack
+// ProgramBeforeKafkaAdmin deployed: changes to the pods made since (issue 28).
+var updatedSinceKafkaAdmin = []string{
+	"umbrella:streaming:KafkaCluster$kubernetes:core/v1:ConfigMap::kafka-config",
+	"umbrella:streaming:KafkaCluster$kubernetes:apps/v1:StatefulSet::kafka",
+	"umbrella:streaming:LagExporter$kubernetes:apps/v1:Deployment::kafka-lag-exporter",
+}
+
+// updatedInPreview are the resources a preview's diff shows as updated (the
+// URN after the stack's own prefix).
+func updatedInPreview(out string) []string {
+	var got []string
+	for _, m := range regexp.MustCompile(`~ \S+: \(update\)\n\s+\[id=[^\]]*\]\n\s+\[urn=urn:pulumi:[^:]+::[^:]+::([^\]]+)\]`).FindAllStringSubmatch(out, -1) {
+		got = append(got, m[1])
+	}
+	return got
 }

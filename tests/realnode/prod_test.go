@@ -45,8 +45,15 @@ func rolledOverrides() map[string]string {
 	o := prodOverrides()
 	o["security"] = `{"mode":"sasl-scram","certificateRotation":1}`
 	o["broker"] = strings.Replace(o["broker"], `"retentionHours":168`, `"retentionHours":120`, 1)
+	for key, v := range releaseOverrides {
+		o[key] = v
+	}
 	return o
 }
+
+// releaseOverrides are the Kafka release the upgrade story leaves the stack
+// on (kafka and image), for the stories after it; empty before it.
+var releaseOverrides = map[string]string{}
 
 // The prod stack on three real nodes: quorum, topics, then a broker lost and the
 // controller leader killed while a producer (acks=all, idempotent) runs in a client
@@ -200,6 +207,14 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 			before, after, s.LongestStallMs, v.Acked, v.ReadBack(), v.Lost, v.Duplicated)
 	})
 
+	// Right after the certificate roll, where the stack is at rolledOverrides; before brokers
+	// 3 -> 5 -> 3, whose removed brokers stay registered with Kafka and would hold
+	// metadata.version at their release (found by this story; see README). The stories after
+	// it run the newest release (releaseOverrides).
+	t.Run("Kafka 4.1.1 -> 4.1.2 -> 4.4.0 and back and forth by stack config under load, then metadata.version in an up of its own; the unsafe changes refused at preview", func(t *testing.T) {
+		kafkaUpgradeStory(t, ctx, k, stateDir)
+	})
+
 	t.Run("a pod delete is a controlled shutdown: leadership leaves the broker before its process exits, and the restart recovers no log", func(t *testing.T) {
 		controlledShutdown(t, ctx)
 	})
@@ -227,10 +242,6 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 
 	t.Run("controllers 3 -> 1 -> 3 under load: voters leave before the roll and join after it", func(t *testing.T) {
 		controllersOneAndBack(t, ctx, k, stateDir)
-	})
-
-	t.Run("Kafka 4.1.1 -> 4.1.2 -> 4.4.0 and back and forth by stack config under load, then metadata.version in an up of its own; the unsafe changes refused at preview", func(t *testing.T) {
-		kafkaUpgradeStory(t, ctx, k, stateDir)
 	})
 
 	t.Run("produce throughput through the client Service: prod settings vs Kafka defaults", func(t *testing.T) {

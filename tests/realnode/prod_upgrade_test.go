@@ -241,6 +241,8 @@ func kafkaUpgradeStory(t *testing.T, ctx context.Context, k kafkaStack, stateDir
 	start := time.Now()
 	up, err := st.Up(ctx)
 	require.NoError(t, err, "up: metadata.version latest")
+	finalised := upgradeOverrides(images, newest, config.MetadataVersionLatest)
+	releaseOverrides = map[string]string{"image": finalised["image"], "kafka": finalised["kafka"]}
 	t.Logf("FIGURE finalise metadata.version %d -> %d: up %.1fs", fromLevel, newestLevel, time.Since(start).Seconds())
 	assert.Equal(t, uids, podUIDs(t, 3), "finalising restarts no pod")
 	previewsNoChange(t, ctx, st, "metadata.version finalised")
