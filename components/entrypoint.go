@@ -89,6 +89,12 @@ const (
 	TerminationGraceSeconds = 180
 )
 
+// ToolJVMOpts are the JVM options (KAFKA_JVM_PERFORMANCE_OPTS) of the short
+// Kafka tools run next to a broker, such as the pre-stop check: one JIT tier
+// and the serial collector, since a tool that runs for seconds spends them
+// starting, not in steady state (the broker keeps Kafka's G1 defaults).
+const ToolJVMOpts = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true"
+
 // PreStopScriptText is the broker container's preStop hook: a roll takes the
 // next broker away only once every partition is back in sync. The
 // StatefulSet deletes the next pod as soon as the last one is Ready, and
@@ -114,7 +120,7 @@ say() { echo "[pre-stop] $*" >>"$log" 2>/dev/null || echo "[pre-stop] $*"; }
 wait_s="${PRESTOP_SYNC_WAIT:-` + strconv.Itoa(PreStopSyncWaitSeconds) + `}"
 start=$SECONDS
 while :; do
-  if ! out=$(KAFKA_HEAP_OPTS=-Xmx128m timeout 20 "${KAFKA_BIN:-/opt/kafka/bin}/kafka-topics.sh" ` + bootstrap + ` --describe --under-replicated-partitions 2>&1); then
+  if ! out=$(KAFKA_HEAP_OPTS=-Xmx128m KAFKA_JVM_PERFORMANCE_OPTS="` + ToolJVMOpts + `" timeout 20 "${KAFKA_BIN:-/opt/kafka/bin}/kafka-topics.sh" ` + bootstrap + ` --describe --under-replicated-partitions 2>&1); then
     say "the broker did not list its under-replicated partitions ($(tail -n1 <<<"$out")): stopping without waiting"
     exit 0
   fi

@@ -154,6 +154,7 @@ func runPreStop(t *testing.T, s *config.Spec, wait string, rc int, outs ...strin
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "out.last"), []byte(outs[len(outs)-1]), 0o644))
 	fake := fmt.Sprintf(`#!/bin/bash
 echo "$*" >>%[1]s/calls
+echo "$KAFKA_JVM_PERFORMANCE_OPTS" >%[1]s/jvm
 f=%[1]s/out.$(wc -l <%[1]s/calls)
 [[ -f $f ]] || f=%[1]s/out.last
 cat "$f"
@@ -170,6 +171,9 @@ exit %[2]d
 	require.NoError(t, err)
 	calls, err := os.ReadFile(filepath.Join(dir, "calls"))
 	require.NoError(t, err)
+	jvm, err := os.ReadFile(filepath.Join(dir, "jvm"))
+	require.NoError(t, err)
+	assert.Equal(t, ToolJVMOpts+"\n", string(jvm), "the tool's JVM starts with one JIT tier and the serial collector")
 	return string(log), strings.Split(strings.TrimSpace(string(calls)), "\n")
 }
 

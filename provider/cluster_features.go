@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/umbrella-platform/umbrella-streaming/internal/kafkaadmin"
+	"github.com/umbrella-platform/umbrella-streaming/internal/placement"
 	"github.com/umbrella-platform/umbrella-streaming/internal/rules"
 )
 
@@ -280,7 +281,7 @@ func runClusterFeatures(ctx context.Context, state ClusterFeaturesState, dryRun,
 		// lowering against the metadata changes between the levels: at
 		// preview without making it.
 		if err := cl.SetFeature(ctx, kafkaadmin.MetadataVersionFeature, plan.target, plan.finalized, dryRun); err != nil {
-			return state, fmt.Errorf("%s: %w", featuresHead(in), err)
+			return state, fmt.Errorf("%s: %w%s", featuresHead(in), err, fencedHint(ctx, cl))
 		}
 		if dryRun {
 			return recordFeatures(state, f), nil
@@ -290,6 +291,29 @@ func runClusterFeatures(ctx context.Context, state ClusterFeaturesState, dryRun,
 		}
 	}
 	return recordFeatures(state, f), nil
+}
+
+// fencedHint names, after a refused feature change, the registered brokers
+// that are not running: Kafka judges the change against their last known
+// software too, and nothing else lists them (a broker a scale-down removed
+// stays registered until it is unregistered).
+func fencedHint(ctx context.Context, cl *kafkaadmin.Client) string {
+	regs, err := cl.Registrations(ctx)
+	if err != nil {
+		return ""
+	}
+	var fenced []int32
+	for _, r := range regs {
+		if r.Fenced {
+			fenced = append(fenced, r.ID)
+		}
+	}
+	if len(fenced) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; brokers %s are registered but not running (fenced), and Kafka counts their software too: "+
+		"start them, or if they were removed for good unregister them (an up whose brokers setting excludes them "+
+		"does it in its placement balance; by hand: kafka-cluster.sh unregister --id N)", placement.JoinIDs(fenced))
 }
 
 // rollPlan is the guard's preview of a software change: the order the pods

@@ -60,6 +60,9 @@ type PlacementResult struct {
 	// Resumed counts the reassignments of an earlier, interrupted run that
 	// this run waited for.
 	Resumed int `pulumi:"resumed"`
+	// UnregisteredBrokers are the brokers outside 0..brokers-1 whose
+	// registration a balance ended (absent when none).
+	UnregisteredBrokers []int `pulumi:"unregisteredBrokers,optional"`
 }
 
 // ReplicaPlacementState is the recorded state: the inputs, what is
@@ -96,7 +99,8 @@ func (r *ReplicaPlacement) Annotate(a infer.Annotator) {
 		"\"drain\", placed before the broker StatefulSet, moves the replicas off brokers >= brokers onto registered "+
 		"brokers below it (nothing else), so a shrink removes only empty brokers; mode \"balance\", placed after it, "+
 		"waits until brokers 0..brokers-1 are registered and moves replicas and preferred leaders until every broker "+
-		"holds a fair share, racks kept. Moves are throttled and waited for; a preview logs how many replicas and "+
+		"holds a fair share, racks kept, then unregisters the brokers a shrink stopped (outside the range, holding "+
+		"nothing). Moves are throttled and waited for; a preview logs how many replicas and "+
 		"bytes would move, and fails when a topic's replication factor exceeds the brokers left. An interrupted run "+
 		"is resumed by the next; Delete moves nothing. A refresh reads what is misplaced, and an update follows.")
 }
@@ -133,6 +137,9 @@ func (r *PlacementResult) Annotate(an infer.Annotator) {
 	an.Describe(&r.BytesMoved, "Their size when the moves began (each partition's largest replica).")
 	an.Describe(&r.PartitionsChanged, "Partitions whose replica list or preferred leader changed.")
 	an.Describe(&r.Resumed, "Reassignments of an earlier, interrupted run that this run waited for.")
+	an.Describe(&r.UnregisteredBrokers, "Brokers outside 0..brokers-1 whose registration a balance ended once they "+
+		"had stopped holding no replica (a scale-down's): Kafka keeps a stopped broker registered, and judges a "+
+		"metadata.version change against it, until it is unregistered.")
 }
 
 // Check validates the inputs before anything runs.
@@ -301,9 +308,16 @@ func placeAndRecord(ctx context.Context, cl *kafkaadmin.Client, state ReplicaPla
 	}
 	state.LastResult = &PlacementResult{ReplicasMoved: res.ReplicasMoved, BytesMoved: int(res.BytesMoved),
 		PartitionsChanged: res.Partitions, Resumed: res.Resumed}
+	for _, id := range res.Unregistered {
+		state.LastResult.UnregisteredBrokers = append(state.LastResult.UnregisteredBrokers, int(id))
+	}
 	log.Infof("ReplicaPlacement %s: %d replicas (%s) of %d partitions moved in %s; %d reassignments of an earlier run "+
 		"waited for", kafkaadmin.PlacementHead(in.Mode, -1, in.Brokers), res.ReplicasMoved, placement.HumanBytes(res.BytesMoved),
 		res.Partitions, time.Since(start).Round(100*time.Millisecond), res.Resumed)
+	if len(res.Unregistered) > 0 {
+		log.Infof("ReplicaPlacement %s: unregistered brokers %s (stopped, holding no replica)",
+			kafkaadmin.PlacementHead(in.Mode, -1, in.Brokers), placement.JoinIDs(res.Unregistered))
+	}
 	v, err := cl.ReadPlacement(ctx)
 	if err != nil {
 		return state, err

@@ -242,8 +242,18 @@ func TestRealKafkaReplicaPlacement(t *testing.T) {
 	// The StatefulSet shrinks: brokers 3 and 4 go. Then the balance over 0-2.
 	require.NoError(t, lk.StopNode(3))
 	require.NoError(t, lk.StopNode(4))
-	timed("balance 5 -> 3", "balance", balance(3))
+	out = timed("balance 5 -> 3", "balance", balance(3))
 	assertFair(t, cl, 3)
+	// Stopped brokers stay registered (fenced) until unregistered, and Kafka
+	// judges metadata.version changes against them: the balance ends them.
+	var unregistered []float64
+	for _, v := range out.Get("lastResult").AsMap().Get("unregisteredBrokers").AsArray().AsSlice() {
+		unregistered = append(unregistered, v.AsNumber())
+	}
+	assert.Equal(t, []float64{3, 4}, unregistered, "the balance unregistered the stopped brokers")
+	regs, err := cl.Registrations(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []kafkaadmin.BrokerRegistration{{ID: 0}, {ID: 1}, {ID: 2}}, regs, "registered brokers, fenced included")
 	ps.settled("balance", balance(3))
 
 	// 3 -> 5: the drain runs before the StatefulSet grows and moves nothing;

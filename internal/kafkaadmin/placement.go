@@ -168,7 +168,18 @@ func (k *Client) PreviewPlacement(ctx context.Context, mode string, from, n int,
 	if err != nil {
 		size = fmt.Sprintf("size unknown: the log dirs could not be read: %v", err)
 	}
-	return head + ": " + describePlan(v, plan, mode, n, size, throttle), nil
+	line := head + ": " + describePlan(v, plan, mode, n, size, throttle)
+	if mode == PlacementBalance {
+		regs, err := k.Registrations(ctx)
+		if err != nil {
+			return "", err
+		}
+		if fenced, running := Leaving(regs, n); len(fenced)+len(running) > 0 {
+			line += fmt.Sprintf("; then brokers %s (outside %s) are unregistered once stopped",
+				placement.JoinIDs(slices.Sorted(slices.Values(append(fenced, running...)))), placement.IDRange(n))
+		}
+	}
+	return line, nil
 }
 
 // PlacementHead starts a preview line: "drain to brokers 0-2 (brokers 5 -> 3)".
@@ -211,8 +222,9 @@ func describePlan(v PlacementView, plan placement.Plan, mode string, n int, size
 	return s
 }
 
-// Place runs mode: a balance waits up to wait for brokers 0..n-1 to register
-// and rebalances over them; a drain moves the replicas off brokers outside
+// Place runs mode: a balance waits up to wait for brokers 0..n-1 to register,
+// rebalances over them and unregisters the stopped, empty brokers outside
+// them (a scale-down's); a drain moves the replicas off brokers outside
 // them. Both wait first for reassignments still running (an interrupted run
 // resumes) and throttle the moves at throttle bytes per second.
 func (k *Client) Place(ctx context.Context, mode string, n int, throttle int64, wait time.Duration,
@@ -222,7 +234,12 @@ func (k *Client) Place(ctx context.Context, mode string, n int, throttle int64, 
 		if err := k.waitRegistered(ctx, n, wait, progress); err != nil {
 			return BalanceResult{}, err
 		}
-		return k.Rebalance(ctx, placement.BrokerRange(n), throttle, progress)
+		res, err := k.Rebalance(ctx, placement.BrokerRange(n), throttle, progress)
+		if err != nil {
+			return res, err
+		}
+		res.Unregistered, err = k.unregisterRemoved(ctx, n, wait, progress)
+		return res, err
 	}
 	return k.drain(ctx, n, throttle, progress)
 }

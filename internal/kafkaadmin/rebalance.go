@@ -27,6 +27,9 @@ type BalanceResult struct {
 	// largest replica).
 	ReplicasMoved int
 	BytesMoved    int64
+	// Unregistered are the brokers outside the range whose registration a
+	// balance ended (stopped, holding no replica: a scale-down's).
+	Unregistered []int32
 }
 
 // ClusterAssignment returns every topic's replicas by partition (internal

@@ -47,8 +47,17 @@ func TestStopDirWaitsForSIGTERM(t *testing.T) {
 	// process (exec), and the node's command line would become "sleep 30"
 	// at a moment load decides (failed the cold CI of 2026-12-06).
 	cmd := fakeNode(t, dir, "sleep 30; :")
-	running, err := RunningNodes(dir)
-	require.NoError(t, err)
+	// The kernel ends the parent's wait for a started process (Go's Start
+	// returns) before exec has set up the new command line: for a moment,
+	// longer under load, /proc/PID/cmdline is empty (failed the cold CI of
+	// 2026-12-07). A node is reported once its command line is there.
+	var running map[int]int
+	require.NoError(t, poll.Until(context.Background(), 10*time.Millisecond, 5*time.Second,
+		func(context.Context) (bool, error) {
+			var err error
+			running, err = RunningNodes(dir)
+			return len(running) > 0, err
+		}), "the node's command line appears")
 	require.Equal(t, map[int]int{0: cmd.Process.Pid}, running)
 
 	start := time.Now()

@@ -167,11 +167,14 @@ func prometheusVersion(t *testing.T) string {
 	return out
 }
 
-// brokerAwayRaisesAlerts takes broker kafka-2 away under load (its node
-// cordoned, its pod deleted: the pod cannot come back while its volume's node
-// takes no pods), with a topic of replication factor 2 and min ISR 2 beside
-// the stack's, and times the under-replicated and under-min-ISR alerts from
-// pending to firing, then back to inactive once the node takes pods again.
+// brokerAwayRaisesAlerts takes broker kafka-2 away under load as a node
+// maintenance does (`kubectl drain`: its node cordoned, its pod evicted
+// through the PodDisruptionBudget; the pod cannot come back while its
+// volume's node takes no pods), checks that the budget refuses a second
+// eviction meanwhile, and, with a topic of replication factor 2 and min ISR
+// 2 beside the stack's, times the under-replicated and under-min-ISR alerts
+// from pending to firing, then back to inactive once the node takes pods
+// again.
 func brokerAwayRaisesAlerts(t *testing.T, k kafkaStack) {
 	t.Helper()
 	const topic = "realnode-alerts-rf2"
@@ -195,17 +198,26 @@ func brokerAwayRaisesAlerts(t *testing.T, k kafkaStack) {
 	// minute with for 1m); the story waits for it to end before verifying.
 	run := startProducer(t, k, "alerts", 90*time.Second)
 	run.waitAcked(t, faultAfterAcked)
-	_, err = kubectl("cordon", node)
-	require.NoError(t, err)
+	// The node drained as for maintenance: cordoned, and its broker evicted
+	// through the disruption budget. The broker's volume is on that node, so
+	// its pod stays Pending until uncordon.
 	uncordoned := false
 	t.Cleanup(func() {
 		if !uncordoned {
 			_, _ = kubectl("uncordon", node)
 		}
 	})
-	_, err = kubectl("-n", ns, "delete", "pod", pod, "--wait=true", "--timeout=180s")
-	require.NoError(t, err)
+	_, err = kubectl("drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--pod-selector",
+		components.LabelName+"="+components.AppName, "--timeout=180s")
+	require.NoError(t, err, "the budget lets one broker go")
 	away := time.Now()
+	// While it is away the budget refuses a second eviction.
+	other := components.PodName(0)
+	eviction := fmt.Sprintf(`{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":%q,"namespace":%q}}`, other, ns)
+	_, err = kubectlIn(eviction, "create", "--raw", "/api/v1/namespaces/"+ns+"/pods/"+other+"/eviction", "-f", "-")
+	require.Error(t, err, "a second broker must not be evicted while the first is away")
+	assert.Contains(t, err.Error(), "disruption budget")
+	assert.True(t, podReady(ns, other), "%s still serves", other)
 	names := []string{"KafkaUnderReplicatedPartitions", "KafkaUnderMinIsrPartitions"}
 	fired := watchAlerts(t, away, 5*time.Minute, names, func(m map[string]alertTimes) bool {
 		return m[names[0]].firing > 0 && m[names[1]].firing > 0

@@ -174,7 +174,7 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		assertAlertQuietSince(t, "KafkaActiveControllerCount", quietFrom)
 	})
 
-	t.Run("a broker away under load: the under-replicated and under-min-ISR alerts go pending, fire, and resolve once it is back", func(t *testing.T) {
+	t.Run("a node drained under load: the disruption budget refuses a second eviction, and the under-replicated and under-min-ISR alerts go pending, fire, and resolve once the broker is back", func(t *testing.T) {
 		brokerAwayRaisesAlerts(t, k)
 	})
 
@@ -207,33 +207,16 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 			before, after, s.LongestStallMs, v.Acked, v.ReadBack(), v.Lost, v.Duplicated)
 	})
 
-	// Right after the certificate roll, where the stack is at rolledOverrides; before brokers
-	// 3 -> 5 -> 3, whose removed brokers stay registered with Kafka and would hold
-	// metadata.version at their release (found by this story; see README). The stories after
-	// it run the newest release (releaseOverrides).
+	// Right after the certificate roll, where the stack is at rolledOverrides. The stories
+	// after it run the newest release (releaseOverrides); brokers 3 -> 5 -> 3 then checks that
+	// the removed brokers are unregistered (this story found that they stayed registered and
+	// held metadata.version at their release; see README).
 	t.Run("Kafka 4.1.1 -> 4.1.2 -> 4.4.0 and back and forth by stack config under load, then metadata.version in an up of its own; the unsafe changes refused at preview", func(t *testing.T) {
 		kafkaUpgradeStory(t, ctx, k, stateDir)
 	})
 
 	t.Run("a pod delete is a controlled shutdown: leadership leaves the broker before its process exits, and the restart recovers no log", func(t *testing.T) {
 		controlledShutdown(t, ctx)
-	})
-
-	t.Run("the disruption budget lets one node drain and refuses a second eviction meanwhile", func(t *testing.T) {
-		node, err := kubectl("-n", ns, "get", "pod", "kafka-1", "-o", "jsonpath={.spec.nodeName}")
-		require.NoError(t, err)
-		defer kubectl("uncordon", node)
-		_, err = kubectl("drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--pod-selector", components.LabelName+"="+components.AppName, "--timeout=150s")
-		require.NoError(t, err, "one broker may go")
-		// kafka-1's volume is on the cordoned node: it stays down until uncordon.
-		eviction := fmt.Sprintf(`{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"kafka-0","namespace":"%s"}}`, ns)
-		_, err = kubectlIn(eviction, "create", "--raw", "/api/v1/namespaces/"+ns+"/pods/kafka-0/eviction", "-f", "-")
-		require.Error(t, err, "a second broker must not be evicted while the first is down")
-		assert.Contains(t, err.Error(), "disruption budget")
-		assert.True(t, podReady(ns, "kafka-0"))
-		_, err = kubectl("uncordon", node)
-		require.NoError(t, err)
-		waitFor(t, 4*time.Minute, "kafka-1 back on its node", func() bool { return podReady(ns, "kafka-1") })
 	})
 
 	t.Run("brokers 3 -> 5 -> 3 under load: the data follows (balance after the pods come, drain before they go)", func(t *testing.T) {

@@ -51,7 +51,7 @@ func (k kafkaStack) script(s string) string {
 // heap: they share the container's memory limit with the broker.
 func (k kafkaStack) execErr(pod, script string) (string, error) {
 	return kubectl("-n", components.Instance, "exec", pod, "-c", components.ContainerName, "--",
-		"env", "KAFKA_HEAP_OPTS=-Xmx192m", "/bin/bash", "-c", k.script(script))
+		"env", "KAFKA_HEAP_OPTS=-Xmx192m", "KAFKA_JVM_PERFORMANCE_OPTS="+components.ToolJVMOpts, "/bin/bash", "-c", k.script(script))
 }
 
 // exec is execErr that must succeed.

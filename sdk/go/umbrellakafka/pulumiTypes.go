@@ -310,6 +310,8 @@ type PlacementResult struct {
 	ReplicasMoved int `pulumi:"replicasMoved"`
 	// Reassignments of an earlier, interrupted run that this run waited for.
 	Resumed int `pulumi:"resumed"`
+	// Brokers outside 0..brokers-1 whose registration a balance ended once they had stopped holding no replica (a scale-down's): Kafka keeps a stopped broker registered, and judges a metadata.version change against it, until it is unregistered.
+	UnregisteredBrokers []int `pulumi:"unregisteredBrokers"`
 }
 
 type PlacementResultOutput struct{ *pulumi.OutputState }
@@ -344,6 +346,11 @@ func (o PlacementResultOutput) ReplicasMoved() pulumi.IntOutput {
 // Reassignments of an earlier, interrupted run that this run waited for.
 func (o PlacementResultOutput) Resumed() pulumi.IntOutput {
 	return o.ApplyT(func(v PlacementResult) int { return v.Resumed }).(pulumi.IntOutput)
+}
+
+// Brokers outside 0..brokers-1 whose registration a balance ended once they had stopped holding no replica (a scale-down's): Kafka keeps a stopped broker registered, and judges a metadata.version change against it, until it is unregistered.
+func (o PlacementResultOutput) UnregisteredBrokers() pulumi.IntArrayOutput {
+	return o.ApplyT(func(v PlacementResult) []int { return v.UnregisteredBrokers }).(pulumi.IntArrayOutput)
 }
 
 type PlacementResultPtrOutput struct{ *pulumi.OutputState }
@@ -408,6 +415,16 @@ func (o PlacementResultPtrOutput) Resumed() pulumi.IntPtrOutput {
 		}
 		return &v.Resumed
 	}).(pulumi.IntPtrOutput)
+}
+
+// Brokers outside 0..brokers-1 whose registration a balance ended once they had stopped holding no replica (a scale-down's): Kafka keeps a stopped broker registered, and judges a metadata.version change against it, until it is unregistered.
+func (o PlacementResultPtrOutput) UnregisteredBrokers() pulumi.IntArrayOutput {
+	return o.ApplyT(func(v *PlacementResult) []int {
+		if v == nil {
+			return nil
+		}
+		return v.UnregisteredBrokers
+	}).(pulumi.IntArrayOutput)
 }
 
 type GetTopicsList struct {

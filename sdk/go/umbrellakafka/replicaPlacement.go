@@ -12,7 +12,7 @@ import (
 	"github.com/umbrella-platform/umbrella-streaming/sdk/go/umbrellakafka/internal"
 )
 
-// Keeps every replica of the cluster on brokers 0..brokers-1 (no pulumi-kafka equivalent). Mode "drain", placed before the broker StatefulSet, moves the replicas off brokers >= brokers onto registered brokers below it (nothing else), so a shrink removes only empty brokers; mode "balance", placed after it, waits until brokers 0..brokers-1 are registered and moves replicas and preferred leaders until every broker holds a fair share, racks kept. Moves are throttled and waited for; a preview logs how many replicas and bytes would move, and fails when a topic's replication factor exceeds the brokers left. An interrupted run is resumed by the next; Delete moves nothing. A refresh reads what is misplaced, and an update follows.
+// Keeps every replica of the cluster on brokers 0..brokers-1 (no pulumi-kafka equivalent). Mode "drain", placed before the broker StatefulSet, moves the replicas off brokers >= brokers onto registered brokers below it (nothing else), so a shrink removes only empty brokers; mode "balance", placed after it, waits until brokers 0..brokers-1 are registered and moves replicas and preferred leaders until every broker holds a fair share, racks kept, then unregisters the brokers a shrink stopped (outside the range, holding nothing). Moves are throttled and waited for; a preview logs how many replicas and bytes would move, and fails when a topic's replication factor exceeds the brokers left. An interrupted run is resumed by the next; Delete moves nothing. A refresh reads what is misplaced, and an update follows.
 type ReplicaPlacement struct {
 	pulumi.CustomResourceState
 
