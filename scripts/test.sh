@@ -152,7 +152,9 @@ fi
 run_slow() {
   local name="$1" tags="$2"; shift 2
   local full_log="${TMPDIR:-/tmp}/umbrella-$name-tests.log" status=0
-  go test -count=1 -p 1 -timeout 60m -tags "$tags" -v "$@" >"$full_log" 2>&1 || status=$?
+  # -parallel 4: the real node tier runs its read-only checks and its two alert stories side
+  # by side (t.Parallel), and they mostly wait; no other slow test is parallel.
+  go test -count=1 -p 1 -parallel 4 -timeout 60m -tags "$tags" -v "$@" >"$full_log" 2>&1 || status=$?
   grep -E '^(--- (PASS|FAIL|SKIP)|PASS$|FAIL|ok |panic:)|FIGURE' "$full_log" || true
   if [[ $status -ne 0 ]]; then
     echo "[test] FAILED (exit $status); the end of the full log ($full_log):" >&2

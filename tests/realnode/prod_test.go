@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -109,22 +110,27 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		}
 	})
 
-	t.Run("the NetworkPolicy measured with packets in secure mode equals the expected table: brokers reach each other on 9093 and 9094", func(t *testing.T) {
-		t.Log("\n" + assertPolicyTable(t, k, 3))
-	})
-
+	// Checks that change nothing and mostly wait (on pods starting, scrapes, an alert's `for`)
+	// run side by side.
 	spec := stackSpec(t, "prod", prodOverrides())
-	t.Run("the platform Prometheus scrapes every broker through the shipped PodMonitor and loads the shipped rules; the kubelets' volume stats fire the lowered disk-fill alert", func(t *testing.T) {
-		assertPrometheusFindsTheBrokers(t, spec, 3)
-		assertDiskFillFires(t, 3)
-	})
-
-	t.Run("a Prometheus in an unlabelled namespace cannot scrape the brokers' metrics port", func(t *testing.T) {
-		assertOtherNamespacePrometheusRefused(t, 3)
-	})
-
-	t.Run("authenticated and encrypted: each service's credentials from its Secret, least privilege, no plaintext", func(t *testing.T) {
-		securedListeners(t, k)
+	t.Run("read-only checks, side by side", func(t *testing.T) {
+		t.Run("the NetworkPolicy measured with packets in secure mode equals the expected table: brokers reach each other on 9093 and 9094", func(t *testing.T) {
+			t.Parallel()
+			t.Log("\n" + assertPolicyTable(t, k, 3))
+		})
+		t.Run("the platform Prometheus scrapes every broker through the shipped PodMonitor and loads the shipped rules; the kubelets' volume stats fire the lowered disk-fill alert", func(t *testing.T) {
+			t.Parallel()
+			assertPrometheusFindsTheBrokers(t, spec, 3)
+			assertDiskFillFires(t, 3)
+		})
+		t.Run("a Prometheus in an unlabelled namespace cannot scrape the brokers' metrics port", func(t *testing.T) {
+			t.Parallel()
+			assertOtherNamespacePrometheusRefused(t, 3)
+		})
+		t.Run("authenticated and encrypted: each service's credentials from its Secret, least privilege, no plaintext", func(t *testing.T) {
+			t.Parallel()
+			securedListeners(t, k)
+		})
 	})
 
 	t.Run("a broker pod force-deleted under load: 0 acknowledged records lost or duplicated", func(t *testing.T) {
@@ -174,12 +180,17 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		assertAlertQuietSince(t, "KafkaActiveControllerCount", quietFrom)
 	})
 
-	t.Run("a node drained under load: the disruption budget refuses a second eviction, and the under-replicated and under-min-ISR alerts go pending, fire, and resolve once the broker is back", func(t *testing.T) {
-		brokerAwayRaisesAlerts(t, k)
-	})
-
-	t.Run("consumer lag from the brokers' side: email-processor stopped under load fires the lag alert, restarted it drains to 0 and the alert resolves", func(t *testing.T) {
-		lagAlertStory(t, k)
+	// The two alert stories wait on Prometheus' timers and disturb different things (a broker
+	// away; a consumer group stopped, its topic RF 3 with min ISR 2): side by side.
+	t.Run("alerts on live brokers, side by side", func(t *testing.T) {
+		t.Run("a node drained under load: the disruption budget refuses a second eviction, and the under-replicated and under-min-ISR alerts go pending, fire, and resolve once the broker is back", func(t *testing.T) {
+			t.Parallel()
+			brokerAwayRaisesAlerts(t, k)
+		})
+		t.Run("consumer lag from the brokers' side: email-processor stopped under load fires the lag alert, restarted it drains to 0 and the alert resolves", func(t *testing.T) {
+			t.Parallel()
+			lagAlertStory(t, k)
+		})
 	})
 
 	t.Run("every panel of the shipped dashboard answers from the platform Prometheus", func(t *testing.T) {
@@ -227,9 +238,14 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		controllersOneAndBack(t, ctx, k, stateDir)
 	})
 
-	t.Run("produce throughput through the client Service: prod settings vs Kafka defaults", func(t *testing.T) {
-		throughput(t, k, 20*time.Second)
-	})
+	// A benchmark, not a check: it writes gigabytes as fast as the brokers take them (and on a
+	// full disk the kubelet evicted its second producer). scripts/bench-throughput.sh sets the
+	// variable; .ci/run drops every UMBRELLA_* variable, so CI never registers it.
+	if os.Getenv("UMBRELLA_BENCH_THROUGHPUT") == "1" {
+		t.Run("produce throughput through the client Service: prod settings vs Kafka defaults", func(t *testing.T) {
+			throughput(t, k, 20*time.Second)
+		})
+	}
 }
 
 // faultAfterAcked is how many records a producer must have acknowledged
