@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/cluster.sh — a local Kubernetes control plane on 127.0.0.1 for tests:
-# etcd + kube-apiserver + kube-controller-manager + kube-scheduler + kwok (the fake kubelet),
+# etcd + kube-apiserver + kube-controller-manager + kube-scheduler + kwok (the fake kubelet,
+# only when there are fake nodes),
 # with its own certificates, free ports picked at start, fake Nodes managed by kwok, the
 # PortForward, PodMonitor and PrometheusRule CRDs, and a default StorageClass `standard` with
 # pre-created hostPath PersistentVolumes so StatefulSet claims bind.
@@ -30,6 +31,15 @@ CERTS="$STATE_DIR/certs"
 PIDS="$STATE_DIR/pids"
 LOGS="$STATE_DIR/logs"
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+# kwok plays the kubelet of the fake nodes; with none (the real node tier, scripts/dev.sh:
+# UMBRELLA_CLUSTER_NODES=0) it is neither started nor needed built. Stop always looks for it.
+with_kwok() { ((NODES > 0)); }
+started() { # the components a start runs
+  local c
+  for c in "${COMPONENTS[@]}"; do
+    [[ "$c" != kwok ]] || with_kwok && echo "$c"
+  done
+}
 SERVICE_CIDR=198.19.128.0/20 # inside 198.18.0.0/15 (see scripts/node.sh); never 10/8 here
 SERVICE_IP=198.19.128.1
 READY_TIMEOUT="${UMBRELLA_CLUSTER_TIMEOUT:-90}"
@@ -312,13 +322,15 @@ cmd_start() {
   # Binaries from the tools cache (built by scripts/tools.sh).
   eval "$("$SCRIPT_DIR/tools.sh" env)"
   local b
-  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+  for b in $(started); do
     command -v "$b" >/dev/null || die "$b is not built; run: scripts/tools.sh"
   done
   command -v "$KUBECTL" >/dev/null || die "kubectl not found (set KUBECTL)"
   local stages portforward_crd podmonitor_crd rule_crd
-  stages=$("$SCRIPT_DIR/tools.sh" path kwok-stages) || die "run: scripts/tools.sh kwok"
-  portforward_crd=$("$SCRIPT_DIR/tools.sh" path kwok-portforward-crd) || die "run: scripts/tools.sh kwok"
+  if with_kwok; then
+    stages=$("$SCRIPT_DIR/tools.sh" path kwok-stages) || die "run: scripts/tools.sh kwok"
+    portforward_crd=$("$SCRIPT_DIR/tools.sh" path kwok-portforward-crd) || die "run: scripts/tools.sh kwok"
+  fi
   podmonitor_crd=$("$SCRIPT_DIR/tools.sh" path podmonitor-crd) || die "run: scripts/tools.sh prometheus-crds"
   rule_crd=$("$SCRIPT_DIR/tools.sh" path prometheusrule-crd) || die "run: scripts/tools.sh prometheus-crds"
 
@@ -395,29 +407,10 @@ cmd_start() {
     --leader-elect=false \
     --v=1
 
-  # kwok: its Stage objects (node-initialize, heartbeat with lease, pod ready/complete/delete).
-  local f kwok_config="$STATE_DIR/kwok.yaml"
-  {
-    # (No KwokConfiguration document: an explicit one with empty options zeroes kwok's defaults.)
-    for f in "$stages"/*.yaml; do
-      echo "---"
-      cat "$f"
-    done
-  } >"$kwok_config"
-  k apply --server-side -f "$portforward_crd" -f "$podmonitor_crd" -f "$rule_crd" >"$LOGS/crds.log"
+  k apply --server-side -f "$podmonitor_crd" -f "$rule_crd" >"$LOGS/crds.log"
   k wait --for condition=Established --timeout 30s \
-    crd/portforwards.kwok.x-k8s.io crd/podmonitors.monitoring.coreos.com \
-    crd/prometheusrules.monitoring.coreos.com >>"$LOGS/crds.log"
-  launch kwok kwok \
-    --config "$kwok_config" \
-    --kubeconfig "$STATE_DIR/kwok.kubeconfig" \
-    --manage-all-nodes=false \
-    --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-    --node-ip 127.0.0.1 --node-port "$kwok_port" \
-    --server-address "127.0.0.1:$kwok_port" \
-    --tls-cert-file "$CERTS/kwok-serving.crt" --tls-private-key-file "$CERTS/kwok-serving.key" \
-    --enable-crds PortForward \
-    --node-lease-duration-seconds 40
+    crd/podmonitors.monitoring.coreos.com crd/prometheusrules.monitoring.coreos.com >>"$LOGS/crds.log"
+  with_kwok && start_kwok "$stages" "$portforward_crd" "$kwok_port"
 
   local i
   {
@@ -430,6 +423,31 @@ cmd_start() {
   wait_for "default ServiceAccount" "$READY_TIMEOUT" default_sa_exists
   log "ready in $((SECONDS - t0))s: apiserver $server, $NODES kwok nodes, $PVS PVs (state: $STATE_DIR)"
   print_env
+}
+
+# start_kwok STAGES_DIR PORTFORWARD_CRD PORT: kwok with its Stage objects (node-initialize,
+# heartbeat with lease, pod ready/complete/delete) and its PortForward CRD.
+start_kwok() {
+  local stages="$1" portforward_crd="$2" kwok_port="$3" f kwok_config="$STATE_DIR/kwok.yaml"
+  {
+    # (No KwokConfiguration document: an explicit one with empty options zeroes kwok's defaults.)
+    for f in "$stages"/*.yaml; do
+      echo "---"
+      cat "$f"
+    done
+  } >"$kwok_config"
+  k apply --server-side -f "$portforward_crd" >>"$LOGS/crds.log"
+  k wait --for condition=Established --timeout 30s crd/portforwards.kwok.x-k8s.io >>"$LOGS/crds.log"
+  launch kwok kwok \
+    --config "$kwok_config" \
+    --kubeconfig "$STATE_DIR/kwok.kubeconfig" \
+    --manage-all-nodes=false \
+    --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+    --node-ip 127.0.0.1 --node-port "$kwok_port" \
+    --server-address "127.0.0.1:$kwok_port" \
+    --tls-cert-file "$CERTS/kwok-serving.crt" --tls-private-key-file "$CERTS/kwok-serving.key" \
+    --enable-crds PortForward \
+    --node-lease-duration-seconds 40
 }
 
 cmd_stop() {
@@ -447,7 +465,7 @@ cmd_status() {
     log "not running (state dir $STATE_DIR absent)"
     return 1
   fi
-  for c in "${COMPONENTS[@]}"; do
+  for c in $(started); do
     if is_running "$c"; then
       printf '%-24s running (pid %s)\n' "$c" "$(pid_of "$c")"
     else

@@ -28,7 +28,7 @@ scripts/packages.sh node prom
 UMBRELLA_KAFKA_VERSION=$(go run ./cmd/umbrella -stack dev kafka-version)
 export UMBRELLA_KAFKA_VERSION
 echo "[dev] Kafka $UMBRELLA_KAFKA_VERSION (kafka.version of the dev stack)" >&2
-scripts/tools.sh pulumi kubernetes-provider etcd kwok kube prometheus-crds kafka jmx-exporter coredns registry kube-router prometheus-operator
+scripts/tools.sh pulumi kubernetes-provider etcd kube prometheus-crds kafka jmx-exporter coredns registry kube-router prometheus-operator
 eval "$(scripts/tools.sh env)"
 go build -o bin/pulumi-resource-umbrellakafka ./cmd/pulumi-resource-umbrellakafka
 export PATH="$PWD/bin:$PATH"

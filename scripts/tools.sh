@@ -14,6 +14,8 @@
 # Usage:
 #   scripts/tools.sh [all]          build everything (cold: ~40 min on 2 cores)
 #   scripts/tools.sh engine         build what the engine tier needs (everything but the next)
+#   scripts/tools.sh core           the engine tier's tools but kwok and kube-score: what the real
+#                                   node tier needs beside the next
 #   scripts/tools.sh node           build what only the real node tier needs (CoreDNS, registry,
 #                                   kube-router, Prometheus Operator, Prometheus): CI builds
 #                                   these while the engine tier runs
@@ -70,6 +72,9 @@ ALL_TOOLS=(etcd kwok kube kubernetes-provider pulumi kube-score kafka jmx-export
 # Only the real node tier and the compose story use these (scripts/node.sh, scripts/monitoring.sh,
 # scripts/docker.sh).
 NODE_TOOLS=(coredns registry kube-router prometheus-operator prometheus compose)
+# Only the engine tier's kwok-backed tests use these (tests/integration): `core` is the engine
+# tools without them, what the real node tier needs beside the node tools.
+ENGINE_ONLY_TOOLS=(kwok kube-score)
 
 ETCD_DIR="$TOOLS_DIR/etcd-v$ETCD_VERSION"
 KWOK_DIR="$TOOLS_DIR/kwok-v$KWOK_VERSION"
@@ -640,11 +645,12 @@ main() {
       build_all
       log "all tools ready in $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s under $TOOLS_DIR"
       ;;
-    engine | node)
+    engine | node | core)
       local start=$SECONDS t list=()
       for t in "${ALL_TOOLS[@]}"; do
         if [[ " ${NODE_TOOLS[*]} " == *" $t "* ]]; then [[ "$cmd" == node ]] && list+=("$t")
-        else [[ "$cmd" == engine ]] && list+=("$t"); fi
+        elif [[ " ${ENGINE_ONLY_TOOLS[*]} " == *" $t "* ]]; then [[ "$cmd" == engine ]] && list+=("$t")
+        else [[ "$cmd" == engine || "$cmd" == core ]] && list+=("$t"); fi
       done
       build_all "${list[@]}"
       log "$cmd tools ready in $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s under $TOOLS_DIR"
