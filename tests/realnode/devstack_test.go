@@ -92,101 +92,114 @@ func TestDevStackOnRealNode(t *testing.T) {
 	upTook := time.Since(upStart)
 	t.Logf("FIGURE dev up -> %s Ready: %.1fs; up -> all topics created (up returned): %.1fs", broker, readyAfter.Seconds(), upTook.Seconds())
 
-	t.Run("broker runs Kafka 4.1.1 as uid 10001 and is Ready", func(t *testing.T) {
-		require.True(t, podReady(ns, broker))
-		pod := getJSON(t, "-n", ns, "pod", broker)
-		assert.Equal(t, "Running", path(pod, "status", "phase"))
-		assert.Equal(t, devImage(), path(pod, "spec", "containers", 0, "image"))
-		assert.Regexp(t, `^node-[1-9]$`, path(pod, "spec", "nodeName"), "a real node, not a fake one")
-		out := dev.exec(t, broker, "id -u; id -G; ls /opt/kafka/libs | grep -E '^kafka_2.13-[0-9.]+\\.jar$'; /opt/kafka/bin/kafka-topics.sh --version")
-		lines := strings.Split(strings.TrimSpace(out), "\n")
-		require.GreaterOrEqual(t, len(lines), 4, out)
-		assert.Equal(t, "10001", lines[0])
-		assert.Contains(t, strings.Fields(lines[1]), "10001")
-		assert.Equal(t, "kafka_2.13-4.1.1.jar", lines[2])
-		assert.Contains(t, lines[3], "4.1.1")
+	// Checks on the running broker that change nothing another needs: side by side (the policy
+	// check turns enforcement off and on, which the client pod's tools ride out by retrying).
+	t.Run("checks on the running broker, side by side", func(t *testing.T) {
+		t.Run("broker runs Kafka 4.1.1 as uid 10001 and is Ready", func(t *testing.T) {
+			t.Parallel()
+			require.True(t, podReady(ns, broker))
+			pod := getJSON(t, "-n", ns, "pod", broker)
+			assert.Equal(t, "Running", path(pod, "status", "phase"))
+			assert.Equal(t, devImage(), path(pod, "spec", "containers", 0, "image"))
+			assert.Regexp(t, `^node-[1-9]$`, path(pod, "spec", "nodeName"), "a real node, not a fake one")
+			out := dev.exec(t, broker, "id -u; id -G; ls /opt/kafka/libs | grep -E '^kafka_2.13-[0-9.]+\\.jar$'; /opt/kafka/bin/kafka-topics.sh --version")
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			require.GreaterOrEqual(t, len(lines), 4, out)
+			assert.Equal(t, "10001", lines[0])
+			assert.Contains(t, strings.Fields(lines[1]), "10001")
+			assert.Equal(t, "kafka_2.13-4.1.1.jar", lines[2])
+			assert.Contains(t, lines[3], "4.1.1")
 
-		// The data volume: a `local` PV (the kubelet applies fsGroup to it; it does not
-		// to hostPath), owned by the broker's group, holding the formatted log dir.
-		pv := getJSON(t, "pv", pvcVolume(t))
-		assert.NotNil(t, path(pv, "spec", "local"), "the local storage class's volumes are `local` PVs")
-		out = dev.exec(t, broker, "stat -c '%g' "+components.DataMountPath+"; test -w "+components.DataMountPath+" && echo writable; cat "+components.LogDirPath+"/meta.properties")
-		assert.Regexp(t, `^10001\nwritable\n`, out)
-		assert.Contains(t, out, "cluster.id=5BlkQlAaBVX6rb9uzmmt7w", "formatted with the dev stack's clusterId")
-	})
+			// The data volume: a `local` PV (the kubelet applies fsGroup to it; it does not
+			// to hostPath), owned by the broker's group, holding the formatted log dir.
+			pv := getJSON(t, "pv", pvcVolume(t))
+			assert.NotNil(t, path(pv, "spec", "local"), "the local storage class's volumes are `local` PVs")
+			out = dev.exec(t, broker, "stat -c '%g' "+components.DataMountPath+"; test -w "+components.DataMountPath+" && echo writable; cat "+components.LogDirPath+"/meta.properties")
+			assert.Regexp(t, `^10001\nwritable\n`, out)
+			assert.Contains(t, out, "cluster.id=5BlkQlAaBVX6rb9uzmmt7w", "formatted with the dev stack's clusterId")
+		})
 
-	t.Run("the provider created the seven topics through a port-forward into the pod", func(t *testing.T) {
-		out := dev.exec(t, broker, "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --describe --exclude-internal")
-		got := topicPartitions(out)
-		want := map[string]string{}
-		for _, topic := range config.Inventory {
-			want[topic.Name] = "1/1"
-		}
-		assert.Equal(t, want, got, "every platform topic: partitions/replicas as the dev stack says")
-	})
+		t.Run("the provider created the seven topics through a port-forward into the pod", func(t *testing.T) {
+			t.Parallel()
+			out := dev.exec(t, broker, "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --describe --exclude-internal")
+			got := topicPartitions(out)
+			want := map[string]string{}
+			for _, topic := range config.Inventory {
+				want[topic.Name] = "1/1"
+			}
+			assert.Equal(t, want, got, "every platform topic: partitions/replicas as the dev stack says")
+		})
 
-	t.Run("seed validation checklist on the real pod", func(t *testing.T) {
-		quorum := dev.exec(t, broker, "/opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server localhost:9092 describe --status")
-		assert.Regexp(t, `(?m)^LeaderId:\s+0$`, quorum)
-		assert.Regexp(t, `(?m)^CurrentVoters:\s+\[.*"id":\s*0`, quorum)
-		cfg := dev.exec(t, broker, "/opt/kafka/bin/kafka-configs.sh --bootstrap-server localhost:9092 --describe --entity-type brokers --entity-name 0 --all")
-		for key, want := range map[string]string{
-			"min.insync.replicas": "1", "default.replication.factor": "1", "log.retention.hours": "168",
-			"compression.type": "producer", "auto.create.topics.enable": "false", "process.roles": "broker,controller",
-		} {
-			assert.Regexp(t, fmt.Sprintf(`(?m)^\s*%s=%s\s`, regexp.QuoteMeta(key), regexp.QuoteMeta(want)), cfg, "effective %s", key)
-		}
-	})
+		t.Run("seed validation checklist on the real pod", func(t *testing.T) {
+			t.Parallel()
+			quorum := dev.exec(t, broker, "/opt/kafka/bin/kafka-metadata-quorum.sh --bootstrap-server localhost:9092 describe --status")
+			assert.Regexp(t, `(?m)^LeaderId:\s+0$`, quorum)
+			assert.Regexp(t, `(?m)^CurrentVoters:\s+\[.*"id":\s*0`, quorum)
+			cfg := dev.exec(t, broker, "/opt/kafka/bin/kafka-configs.sh --bootstrap-server localhost:9092 --describe --entity-type brokers --entity-name 0 --all")
+			for key, want := range map[string]string{
+				"min.insync.replicas": "1", "default.replication.factor": "1", "log.retention.hours": "168",
+				"compression.type": "producer", "auto.create.topics.enable": "false", "process.roles": "broker,controller",
+			} {
+				assert.Regexp(t, fmt.Sprintf(`(?m)^\s*%s=%s\s`, regexp.QuoteMeta(key), regexp.QuoteMeta(want)), cfg, "effective %s", key)
+			}
+		})
 
-	t.Run("a client pod in a labelled namespace produces and consumes through the kafka Service", func(t *testing.T) {
-		ensureClientNamespace(t)
-		msg := fmt.Sprintf("realnode-%d", time.Now().UnixNano())
-		bootstrap := fmt.Sprintf("%s.%s.svc:%d", components.ClientServiceName, ns, components.ClientPort)
-		script := fmt.Sprintf(`set -e
-echo %[1]s | kafka-console-producer.sh --bootstrap-server %[2]s --topic raw-messages --producer-property acks=all
-kafka-console-consumer.sh --bootstrap-server %[2]s --topic raw-messages --group email-processor --from-beginning --timeout-ms 20000 > /tmp/out || true
-grep -x %[1]s /tmp/out
-kafka-consumer-groups.sh --bootstrap-server %[2]s --describe --group email-processor`, msg, bootstrap)
-		logs := runClientPod(t, "produce-consume", script)
-		assert.Contains(t, logs, msg)
-		lag := regexp.MustCompile(`(?m)^email-processor\s+raw-messages\s+0\s+(\d+)\s+(\d+)\s+(\d+)`).FindStringSubmatch(logs)
-		require.NotNil(t, lag, "consumer group description:\n%s", logs)
-		assert.Equal(t, "0", lag[3], "email-processor shows zero lag after processing")
-	})
+		t.Run("a client pod in a labelled namespace produces and consumes through the kafka Service", func(t *testing.T) {
+			t.Parallel()
+			ensureClientNamespace(t)
+			msg := fmt.Sprintf("realnode-%d", time.Now().UnixNano())
+			bootstrap := fmt.Sprintf("%s.%s.svc:%d", components.ClientServiceName, ns, components.ClientPort)
+			script := fmt.Sprintf(`set -e
+	echo %[1]s | kafka-console-producer.sh --bootstrap-server %[2]s --topic raw-messages --producer-property acks=all
+	kafka-console-consumer.sh --bootstrap-server %[2]s --topic raw-messages --group email-processor --from-beginning --timeout-ms 20000 > /tmp/out || true
+	grep -x %[1]s /tmp/out
+	kafka-consumer-groups.sh --bootstrap-server %[2]s --describe --group email-processor`, msg, bootstrap)
+			logs := runClientPod(t, "produce-consume", script)
+			assert.Contains(t, logs, msg)
+			lag := regexp.MustCompile(`(?m)^email-processor\s+raw-messages\s+0\s+(\d+)\s+(\d+)\s+(\d+)`).FindStringSubmatch(logs)
+			require.NotNil(t, lag, "consumer group description:\n%s", logs)
+			assert.Equal(t, "0", lag[3], "email-processor shows zero lag after processing")
+		})
 
-	t.Run("the NetworkPolicy measured with packets equals the expected table, and without enforcement the unlabelled namespace gets in", func(t *testing.T) {
-		t.Log("\n" + assertPolicyTable(t, dev, 1))
-		assertEnforcementMatters(t, dev)
-	})
+		t.Run("the NetworkPolicy measured with packets equals the expected table, and without enforcement the unlabelled namespace gets in", func(t *testing.T) {
+			t.Parallel()
+			t.Log("\n" + assertPolicyTable(t, dev, 1))
+			assertEnforcementMatters(t, dev)
+		})
 
-	t.Run("Kafka logs to stdout; nothing grows in the pod's ephemeral storage", func(t *testing.T) {
-		logs, err := kubectl("-n", ns, "logs", broker, "-c", components.ContainerName)
-		require.NoError(t, err)
-		assert.Contains(t, logs, "Kafka Server started")
-		files := dev.exec(t, broker, "find "+components.KafkaLogsPath+" -type f")
-		assert.Empty(t, strings.TrimSpace(files), "no log files under %s (LOG_DIR)", components.KafkaLogsPath)
-		big := dev.exec(t, broker, "find "+components.TmpPath+" "+components.RunMountPath+" -type f -size +64k")
-		assert.Empty(t, strings.TrimSpace(big), "nothing of size in the other emptyDirs")
-	})
+		t.Run("Kafka logs to stdout; nothing grows in the pod's ephemeral storage", func(t *testing.T) {
+			t.Parallel()
+			logs, err := kubectl("-n", ns, "logs", broker, "-c", components.ContainerName)
+			require.NoError(t, err)
+			assert.Contains(t, logs, "Kafka Server started")
+			files := dev.exec(t, broker, "find "+components.KafkaLogsPath+" -type f")
+			assert.Empty(t, strings.TrimSpace(files), "no log files under %s (LOG_DIR)", components.KafkaLogsPath)
+			big := dev.exec(t, broker, "find "+components.TmpPath+" "+components.RunMountPath+" -type f -size +64k")
+			assert.Empty(t, strings.TrimSpace(big), "nothing of size in the other emptyDirs")
+		})
 
-	t.Run("JMX metrics are served from the pod", func(t *testing.T) {
-		body := scrape(t, podIP(t))
-		for _, m := range []string{components.MetricUnderReplicated, components.MetricActiveController, components.MetricBrokerState, components.MetricMessagesIn} {
-			assert.Contains(t, body, m)
-		}
-	})
+		t.Run("JMX metrics are served from the pod", func(t *testing.T) {
+			t.Parallel()
+			body := scrape(t, podIP(t))
+			for _, m := range []string{components.MetricUnderReplicated, components.MetricActiveController, components.MetricBrokerState, components.MetricMessagesIn} {
+				assert.Contains(t, body, m)
+			}
+		})
 
-	// Regression: the shipped entrypoint once did a plain `cp` of the 0444 ConfigMap
-	// file into an emptyDir, which outlives a container restart; as uid 10001 the
-	// second start's cp then fails and the container crash-loops. Shown here with the
-	// pod's own files, next to the fixed `cp -f`.
-	t.Run("a plain cp over the last start's copy fails in the pod; cp -f does not", func(t *testing.T) {
-		src := components.ConfigMountPath + "/" + components.NodeFileName(0)
-		out := dev.exec(t, broker, fmt.Sprintf(`d=$(mktemp -d); cp %[1]s "$d/p"; if cp %[1]s "$d/p" 2>"$d/err"; then echo plain-ok; else echo plain-failed; cat "$d/err"; fi
-cp -f %[1]s "$d/p" && echo f-ok; rm -rf "$d"`, src))
-		assert.Contains(t, out, "plain-failed")
-		assert.Contains(t, out, "Permission denied")
-		assert.Contains(t, out, "f-ok")
+		// Regression: the shipped entrypoint once did a plain `cp` of the 0444 ConfigMap
+		// file into an emptyDir, which outlives a container restart; as uid 10001 the
+		// second start's cp then fails and the container crash-loops. Shown here with the
+		// pod's own files, next to the fixed `cp -f`.
+		t.Run("a plain cp over the last start's copy fails in the pod; cp -f does not", func(t *testing.T) {
+			t.Parallel()
+			src := components.ConfigMountPath + "/" + components.NodeFileName(0)
+			out := dev.exec(t, broker, fmt.Sprintf(`d=$(mktemp -d); cp %[1]s "$d/p"; if cp %[1]s "$d/p" 2>"$d/err"; then echo plain-ok; else echo plain-failed; cat "$d/err"; fi
+	cp -f %[1]s "$d/p" && echo f-ok; rm -rf "$d"`, src))
+			assert.Contains(t, out, "plain-failed")
+			assert.Contains(t, out, "Permission denied")
+			assert.Contains(t, out, "f-ok")
+		})
+
 	})
 
 	t.Run("a killed JVM restarts in place, and the pod is Ready only once the broker is RUNNING", func(t *testing.T) {
