@@ -79,11 +79,14 @@ func assertPrometheusFindsTheBrokers(t *testing.T, s *config.Spec, brokers int) 
 	t.Logf("FIGURE platform Prometheus: %d broker targets up through PodMonitor %s/%s (%.0fs after the check began)",
 		len(targets), ns, components.PodMonitorName, time.Since(start).Seconds())
 	assertOperatorAccepted(t, 2, 1) // the brokers' and the lag exporter's PodMonitors, the alerts
-	waitFor(t, 2*time.Minute, "the lag exporter's target up", func() bool {
+	// The lag exporter's own pod: the policy check beside this one runs a probe pod with the
+	// exporter's labels, which its PodMonitor selects too (and finds nothing to scrape on).
+	waitFor(t, 4*time.Minute, "the lag exporter's target up", func() bool {
 		all, err := promTargets(promAddr(t, monitoringNS, platformProm))
 		for _, tg := range all {
-			if err == nil && strings.HasPrefix(tg.ScrapePool, fmt.Sprintf("podMonitor/%s/%s/", ns, components.LagExporterName)) {
-				return tg.Health == "up"
+			if err == nil && strings.HasPrefix(tg.ScrapePool, fmt.Sprintf("podMonitor/%s/%s/", ns, components.LagExporterName)) &&
+				strings.HasPrefix(tg.Labels["pod"], components.LagExporterName+"-") && tg.Health == "up" {
+				return true
 			}
 		}
 		return false
