@@ -180,17 +180,15 @@ func TestProdStackOnThreeRealNodes(t *testing.T) {
 		assertAlertQuietSince(t, "KafkaActiveControllerCount", quietFrom)
 	})
 
-	// The two alert stories wait on Prometheus' timers and disturb different things (a broker
-	// away; a consumer group stopped, its topic RF 3 with min ISR 2): side by side.
-	t.Run("alerts on live brokers, side by side", func(t *testing.T) {
-		t.Run("a node drained under load: the disruption budget refuses a second eviction, and the under-replicated and under-min-ISR alerts go pending, fire, and resolve once the broker is back", func(t *testing.T) {
-			t.Parallel()
-			brokerAwayRaisesAlerts(t, k)
-		})
-		t.Run("consumer lag from the brokers' side: email-processor stopped under load fires the lag alert, restarted it drains to 0 and the alert resolves", func(t *testing.T) {
-			t.Parallel()
-			lagAlertStory(t, k)
-		})
+	// The two alert stories run one after the other: side by side (a cold CI of 2026-12-07), the
+	// lag alert never went pending while kafka-2 was away, since the lag it reads grows only while
+	// the producer runs and the exporter's view of the group was cut meanwhile.
+	t.Run("a node drained under load: the disruption budget refuses a second eviction, and the under-replicated and under-min-ISR alerts go pending, fire, and resolve once the broker is back", func(t *testing.T) {
+		brokerAwayRaisesAlerts(t, k)
+	})
+
+	t.Run("consumer lag from the brokers' side: email-processor stopped under load fires the lag alert, restarted it drains to 0 and the alert resolves", func(t *testing.T) {
+		lagAlertStory(t, k)
 	})
 
 	t.Run("every panel of the shipped dashboard answers from the platform Prometheus", func(t *testing.T) {
