@@ -227,11 +227,22 @@ func TestPlacementPreviewPlansWithoutMoving(t *testing.T) {
 		`has replication factor 2, more than the 1 brokers that would hold its replicas: lower the topic's `+
 		`replicationFactor to 1 or less first (and let that update finish), or keep brokers = 2 or more`)
 
+	// A balance to three previews that brokers 3 and 4, still registered, go once stopped.
+	burn := placementURN("balance")
+	bstate := state.Set("mode", property.New("balance"))
+	_, err = s.Update(p.UpdateRequest{ID: "balance", Urn: burn, State: bstate,
+		Inputs: checked(t, s, burn, placementProps(3, "balance", 0, 0)), DryRun: true})
+	require.NoError(t, err)
+	msgs := logs.messages()
+	assert.Regexp(t, `^ReplicaPlacement balance over brokers 0-2 \(brokers 5 -> 3\): .+; then brokers 3, 4 \(outside 0-2\) `+
+		`are unregistered once stopped$`, msgs[len(msgs)-1])
+	assert.Equal(t, before, replicaLists(t, c, "orders"), "a preview moves nothing")
+
 	// A create previews too, counting the registered brokers as "before".
 	_, err = s.Create(p.CreateRequest{Urn: placementURN("balance"), Properties: checked(t, s, placementURN("balance"),
 		placementProps(7, "balance", 0, 0)), DryRun: true})
 	require.NoError(t, err)
-	msgs := logs.messages()
+	msgs = logs.messages()
 	assert.Regexp(t, `^ReplicaPlacement balance over brokers 0-6 \(brokers 5 -> 7\): \d+ replicas \(0 B\) move and \d+ `+
 		`partitions change \(preferred leaders included\), throttled to 52.4 MB/s; brokers 5, 6 are not registered `+
 		`yet: this estimate takes them as registered without a rack, and the update waits for them and plans again$`,
