@@ -118,6 +118,24 @@ const (
 // (the PodMonitor's podMetricsEndpoints interval).
 const ScrapeInterval = "30s"
 
+// SampleMaxAge bounds how old a broker's last sample may be and still count
+// in the alerts and panels that add the brokers' gauges up: two scrape
+// intervals. Strictly under it, a sample left behind is counted in at most
+// two 30s rule evaluations, never the three a `for` of 1m needs.
+const SampleMaxAge = 60 * time.Second
+
+// current selects metric's series in the namespace (ns is the label matcher)
+// whose last sample is at most SampleMaxAge old. Prometheus shows a series'
+// last sample for five minutes unless a staleness marker ends it, and a
+// target can go without one: on real pods, after a destroy and an up in the
+// same namespace, the destroyed stack's last "active controller 1" stood
+// beside the new stack's leader for those five minutes (no marker), and the
+// controller-count alert fired on two active controllers.
+func current(metric, ns string) string {
+	sel := fmt.Sprintf("%s{%s}", metric, ns)
+	return fmt.Sprintf("%s and (time() - timestamp(%s) < %d)", sel, sel, int(SampleMaxAge.Seconds()))
+}
+
 // MetricsPath is where the exporters serve their metrics.
 const MetricsPath = "/metrics"
 
@@ -264,13 +282,13 @@ func Alerts(s *config.Spec) []Alert {
 	}
 	underReplicated := hold(5 * time.Minute)
 	alerts := []Alert{
-		{Name: "KafkaUnderReplicatedPartitions", Expr: fmt.Sprintf("sum(%s{%s}) > 0", MetricUnderReplicated, ns), For: PromDuration(underReplicated), Severity: "warning",
+		{Name: "KafkaUnderReplicatedPartitions", Expr: fmt.Sprintf("sum(%s) > 0", current(MetricUnderReplicated, ns)), For: PromDuration(underReplicated), Severity: "warning",
 			Summary: "Kafka has under-replicated partitions", Description: fmt.Sprintf("{{ $value }} partitions have fewer in-sync replicas than their replication factor for %s.", humanDuration(underReplicated))},
-		{Name: "KafkaOfflinePartitions", Expr: fmt.Sprintf("sum(%s{%s}) > 0", MetricOfflinePartitions, ns), For: PromDuration(hold(time.Minute)), Severity: "critical",
+		{Name: "KafkaOfflinePartitions", Expr: fmt.Sprintf("sum(%s) > 0", current(MetricOfflinePartitions, ns)), For: PromDuration(hold(time.Minute)), Severity: "critical",
 			Summary: "Kafka has offline partitions", Description: "{{ $value }} partitions have no leader: producers and consumers of them are stopped."},
-		{Name: "KafkaActiveControllerCount", Expr: fmt.Sprintf("sum(%s{%s}) != 1", MetricActiveController, ns), For: PromDuration(hold(time.Minute)), Severity: "critical",
+		{Name: "KafkaActiveControllerCount", Expr: fmt.Sprintf("sum(%s) != 1", current(MetricActiveController, ns)), For: PromDuration(hold(time.Minute)), Severity: "critical",
 			Summary: "Kafka does not have exactly one active controller", Description: "{{ $value }} active controllers: the KRaft quorum has no leader or the metrics are split."},
-		{Name: "KafkaUnderMinIsrPartitions", Expr: fmt.Sprintf("sum(%s{%s}) > 0", MetricUnderMinISR, ns), For: PromDuration(hold(5 * time.Minute)), Severity: "critical",
+		{Name: "KafkaUnderMinIsrPartitions", Expr: fmt.Sprintf("sum(%s) > 0", current(MetricUnderMinISR, ns)), For: PromDuration(hold(5 * time.Minute)), Severity: "critical",
 			Summary: "Kafka partitions are below min.insync.replicas", Description: "{{ $value }} partitions refuse acks=all writes (NOT_ENOUGH_REPLICAS)."},
 		{Name: "KafkaDiskFilling", Expr: fmt.Sprintf(`max by (persistentvolumeclaim) (%s{%s, persistentvolumeclaim=~"%s-%s-.*"} / %s{%s, persistentvolumeclaim=~"%s-%s-.*"}) * 100 > %d`,
 			MetricVolumeUsedBytes, ns, DataVolumeName, StatefulSetName, MetricVolumeCapacityBytes, ns, DataVolumeName, StatefulSetName, s.Monitoring.DiskFillPercent),
@@ -284,8 +302,8 @@ func Alerts(s *config.Spec) []Alert {
 		// enough: a live group catches up, and a stopped one whose topic gets
 		// no writes loses nothing by waiting.
 		Name: "KafkaConsumerGroupLagGrowingWithoutMembers",
-		Expr: fmt.Sprintf("sum by (group, topic) (%s{%s}) > 0 and sum by (group, topic) (delta(%s{%s}[%s])) > 0 and on (group) sum by (group) (%s{%s}) == 0",
-			MetricConsumerGroupLag, ns, MetricConsumerGroupLag, ns, PromDuration(LagGrowthWindow), MetricConsumerGroupMembers, ns),
+		Expr: fmt.Sprintf("sum by (group, topic) (%s) > 0 and sum by (group, topic) (delta(%s{%s}[%s])) > 0 and on (group) sum by (group) (%s) == 0",
+			current(MetricConsumerGroupLag, ns), MetricConsumerGroupLag, ns, PromDuration(LagGrowthWindow), current(MetricConsumerGroupMembers, ns)),
 		For: PromDuration(hold(10 * time.Minute)), Severity: "warning",
 		Summary: "A Kafka consumer group without members is falling behind",
 		Description: fmt.Sprintf("Consumer group {{ $labels.group }} has no members while its lag on {{ $labels.topic }} grew over the last %s: what is produced there is not consumed.",
@@ -338,12 +356,12 @@ func DashboardPanels(s *config.Spec) []Panel {
 		{Title: "Messages in per second, by topic", Expr: fmt.Sprintf("sum by (topic) (rate(%s{%s}[5m]))", MetricMessagesIn, ns), Unit: "ops"},
 		{Title: "Bytes in per second", Expr: fmt.Sprintf("sum(rate(%s{%s}[5m]))", MetricBytesIn, ns), Unit: "Bps"},
 		{Title: "Bytes out per second", Expr: fmt.Sprintf("sum(rate(%s{%s}[5m]))", MetricBytesOut, ns), Unit: "Bps"},
-		{Title: "Under-replicated partitions", Expr: fmt.Sprintf("sum(%s{%s})", MetricUnderReplicated, ns), Unit: "short"},
-		{Title: "Partitions under min ISR", Expr: fmt.Sprintf("sum(%s{%s})", MetricUnderMinISR, ns), Unit: "short"},
-		{Title: "Offline partitions", Expr: fmt.Sprintf("sum(%s{%s})", MetricOfflinePartitions, ns), Unit: "short"},
-		{Title: "Active controllers", Expr: fmt.Sprintf("sum(%s{%s})", MetricActiveController, ns), Unit: "short"},
+		{Title: "Under-replicated partitions", Expr: fmt.Sprintf("sum(%s)", current(MetricUnderReplicated, ns)), Unit: "short"},
+		{Title: "Partitions under min ISR", Expr: fmt.Sprintf("sum(%s)", current(MetricUnderMinISR, ns)), Unit: "short"},
+		{Title: "Offline partitions", Expr: fmt.Sprintf("sum(%s)", current(MetricOfflinePartitions, ns)), Unit: "short"},
+		{Title: "Active controllers", Expr: fmt.Sprintf("sum(%s)", current(MetricActiveController, ns)), Unit: "short"},
 		{Title: "Log size by topic", Expr: fmt.Sprintf("sum by (topic) (%s{%s})", MetricLogSize, ns), Unit: "bytes"},
-		{Title: "Consumer lag by group and topic", Expr: fmt.Sprintf("sum by (group, topic) (%s{%s})", MetricConsumerGroupLag, ns), Unit: "short",
+		{Title: "Consumer lag by group and topic", Expr: fmt.Sprintf("sum by (group, topic) (%s)", current(MetricConsumerGroupLag, ns)), Unit: "short",
 			Legend: "{{group}} / {{topic}}"},
 	}
 }

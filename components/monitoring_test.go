@@ -67,8 +67,9 @@ func TestPrometheusRuleFromOperatorTypes(t *testing.T) {
 	alerts := Alerts(s)
 	require.Len(t, got.Groups[0].Rules, len(alerts))
 	assert.Equal(t, map[string]any{
-		"alert":  "KafkaActiveControllerCount",
-		"expr":   `sum(kafka_controller_kafkacontroller_activecontrollercount{namespace="umbrella-streaming"}) != 1`,
+		"alert": "KafkaActiveControllerCount",
+		"expr": `sum(kafka_controller_kafkacontroller_activecontrollercount{namespace="umbrella-streaming"}` +
+			` and (time() - timestamp(kafka_controller_kafkacontroller_activecontrollercount{namespace="umbrella-streaming"}) < 60)) != 1`,
 		"for":    "1m",
 		"labels": map[string]any{"severity": "critical", "namespace": "umbrella-streaming"},
 		"annotations": map[string]any{"summary": "Kafka does not have exactly one active controller",
@@ -91,16 +92,20 @@ func TestAlertsAndDashboardUseExportedMetrics(t *testing.T) {
 	assert.Equal(t, []string{"KafkaUnderReplicatedPartitions", "KafkaOfflinePartitions", "KafkaActiveControllerCount", "KafkaUnderMinIsrPartitions", "KafkaDiskFilling",
 		"KafkaConsumerGroupLagGrowingWithoutMembers"}, names)
 	assert.Equal(t, []string{"5m", "1m", "1m", "5m", "10m", "10m"}, holds)
-	assert.Equal(t, `sum(kafka_controller_kafkacontroller_activecontrollercount{namespace="umbrella-streaming"}) != 1`, Alerts(s)[2].Expr)
+	// Only samples of the last two scrapes count (promtool proves the
+	// lingering case in tests/monitoring; this pins the rendering).
+	assert.Equal(t, `sum(kafka_controller_kafkacontroller_activecontrollercount{namespace="umbrella-streaming"}`+
+		` and (time() - timestamp(kafka_controller_kafkacontroller_activecontrollercount{namespace="umbrella-streaming"}) < 60)) != 1`, Alerts(s)[2].Expr)
 	assert.Contains(t, Alerts(s)[4].Expr, "* 100 > 80")
 	assert.Equal(t, "{{ $value }} partitions have fewer in-sync replicas than their replication factor for 5 minutes.", Alerts(s)[0].Description)
 	// promtool proves what the lag expression means (tests/monitoring); this
 	// pins the series it reads and its namespace scope.
-	assert.Equal(t, `sum by (group, topic) (umbrella_consumergroup_lag{namespace="umbrella-streaming"}) > 0`+
-		` and sum by (group, topic) (delta(umbrella_consumergroup_lag{namespace="umbrella-streaming"}[5m])) > 0`+
-		` and on (group) sum by (group) (umbrella_consumergroup_members{namespace="umbrella-streaming"}) == 0`, Alerts(s)[5].Expr)
+	lag, members := `umbrella_consumergroup_lag{namespace="umbrella-streaming"}`, `umbrella_consumergroup_members{namespace="umbrella-streaming"}`
+	assert.Equal(t, `sum by (group, topic) (`+lag+` and (time() - timestamp(`+lag+`) < 60)) > 0`+
+		` and sum by (group, topic) (delta(`+lag+`[5m])) > 0`+
+		` and on (group) sum by (group) (`+members+` and (time() - timestamp(`+members+`) < 60)) == 0`, Alerts(s)[5].Expr)
 	panels := DashboardPanels(s)
-	assert.Equal(t, Panel{Title: "Consumer lag by group and topic", Expr: `sum by (group, topic) (umbrella_consumergroup_lag{namespace="umbrella-streaming"})`,
+	assert.Equal(t, Panel{Title: "Consumer lag by group and topic", Expr: `sum by (group, topic) (` + lag + ` and (time() - timestamp(` + lag + `) < 60))`,
 		Unit: "short", Legend: "{{group}} / {{topic}}"}, panels[len(panels)-1])
 }
 

@@ -86,6 +86,10 @@ func scenarios(s *config.Spec) map[string]scenario {
 	const capacity = 100e9
 	pvc := func(name string) map[string]string { return map[string]string{"persistentvolumeclaim": name} }
 	pod := func(i int) map[string]string { return map[string]string{"pod": components.PodName(i)} }
+	// gone is an earlier pod of the same name: another address, so another series.
+	gone := func(i int) map[string]string {
+		return map[string]string{"pod": components.PodName(i), "instance": "198.18.3.3:9404"}
+	}
 	// The lag exporter runs as one pod; its series carry that pod's labels.
 	exporter := map[string]string{"pod": "kafka-lag-exporter-5d9c7b-x2x4q"}
 	lagOf := func(group, topic string) map[string]string {
@@ -136,6 +140,20 @@ func scenarios(s *config.Spec) map[string]scenario {
 				},
 				evalTime: 25 * time.Minute,
 			}, {
+				// A gone exporter pod's last "1 member" (no staleness marker
+				// ended it) does not hide the stopped group for five minutes.
+				name: "fires: a stopped group beside a gone exporter pod's last sample of 1 member",
+				series: map[string]string{
+					sel(members, ns, map[string]string{"pod": "kafka-lag-exporter-0ld-pod", "group": "email-processor"}): constant(1, 45*time.Second),
+					sel(lag, ns, lagOf("email-processor", "raw-messages")):                                               "_x4 " + growing(40, 25, 30*time.Minute),
+					sel(members, ns, membersOf("email-processor")):                                                       "_x4 " + constant(0, 30*time.Minute),
+				},
+				// Its 10m `for` ends at 11m45s with the filter; the lingering
+				// sample alone would hold it off until 15m45s.
+				evalTime: 12 * time.Minute,
+				firing: []firing{{labels: map[string]string{"group": "email-processor", "topic": "raw-messages"},
+					description: "Consumer group email-processor has no members while its lag on raw-messages grew over the last 5 minutes: what is produced there is not consumed."}},
+			}, {
 				// Two groups read raw-messages: only the stopped one fires,
 				// and the live one's lag does not leak into its labels.
 				name: "fires: only the stopped group of two whose lags both grow",
@@ -182,6 +200,31 @@ func scenarios(s *config.Spec) map[string]scenario {
 				evalTime: time.Minute,
 				firing: []firing{{labels: map[string]string{},
 					description: "2 active controllers: the KRaft quorum has no leader or the metrics are split."}},
+			}, {
+				// A destroy and an up in the same namespace, as on real pods:
+				// the destroyed leader's last sample ends without a staleness
+				// marker, and Prometheus would show it for five minutes beside
+				// the new leader's. Only the last two scrape intervals count.
+				name: "quiet: a gone pod's last sample as the active controller lingers beside the new leader",
+				series: map[string]string{
+					sel(components.MetricActiveController, s.Namespace, gone(0)): constant(1, 45*time.Second),
+					sel(components.MetricActiveController, s.Namespace, pod(0)):  "_x4 " + constant(0, 10*time.Minute),
+					sel(components.MetricActiveController, s.Namespace, pod(1)):  "_x4 " + constant(1, 10*time.Minute),
+					sel(components.MetricActiveController, s.Namespace, pod(2)):  "_x4 " + constant(0, 10*time.Minute),
+				},
+				evalTime: 4 * time.Minute,
+			}, {
+				// The same filter does not let a dead leader's last sample
+				// stand in for a leader: nobody took over, and it fires.
+				name: "fires: the leader's series ends without a staleness marker and no node takes over",
+				series: map[string]string{
+					sel(components.MetricActiveController, s.Namespace, pod(0)): constant(1, 45*time.Second),
+					sel(components.MetricActiveController, s.Namespace, pod(1)): constant(0, 10*time.Minute),
+					sel(components.MetricActiveController, s.Namespace, pod(2)): constant(0, 10*time.Minute),
+				},
+				evalTime: 3 * time.Minute,
+				firing: []firing{{labels: map[string]string{},
+					description: "0 active controllers: the KRaft quorum has no leader or the metrics are split."}},
 			}},
 		},
 		"KafkaUnderMinIsrPartitions": {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -262,9 +263,39 @@ func assertAlertQuietSince(t *testing.T, name string, start time.Time) {
 		return series
 	}
 	firing, pending := active("firing"), active("pending")
-	assert.Empty(t, firing, "%s fired in the last %s", name, window)
+	if !assert.Empty(t, firing, "%s fired in the last %s", name, window) || len(pending) > 0 {
+		logAround(t, addr, start, name)
+	}
 	t.Logf("FIGURE alert %s around the controller leader kill (for %s): %d firing and %d pending series in the last %s",
 		name, testAlertFor, len(firing), len(pending), window)
+}
+
+// logAround logs, every 5 s since start, what the controller-count alert
+// sees: each broker's value, each scrape's health, the sum and the alert's
+// state, so a failure says which of them was wrong and when.
+func logAround(t *testing.T, addr string, start time.Time, name string) {
+	t.Helper()
+	for _, expr := range []string{
+		fmt.Sprintf(`%s{namespace=%q}`, components.MetricActiveController, ns),
+		fmt.Sprintf(`up{namespace=%q, pod=~"%s-.*"}`, ns, components.StatefulSetName),
+		fmt.Sprintf(`scrape_duration_seconds{namespace=%q, pod=~"%s-.*"}`, ns, components.StatefulSetName),
+		fmt.Sprintf(`sum(%s{namespace=%q})`, components.MetricActiveController, ns),
+		fmt.Sprintf(`ALERTS{alertname=%q}`, name),
+	} {
+		series, err := promRange(addr, expr, start.Add(-time.Minute), 5*time.Second)
+		if err != nil {
+			t.Logf("%s: %v", expr, err)
+			continue
+		}
+		keys := make([]string, 0, len(series))
+		for k := range series {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			t.Logf("%s %s: %s", expr, k, strings.Join(series[k], " "))
+		}
+	}
 }
 
 // assertDiskFillFires checks the disk-fill alert's inputs exist (the kubelets'

@@ -116,6 +116,31 @@ func promSeries(addr, expr string) ([]map[string]string, error) {
 	return out, nil
 }
 
+// promRange runs a range query from start to now at step and returns each
+// series as its labels and its "t=value" points, for a log a person reads.
+func promRange(addr, expr string, start time.Time, step time.Duration) (map[string][]string, error) {
+	var d struct {
+		Result []struct {
+			Metric map[string]string `json:"metric"`
+			Values [][2]any          `json:"values"`
+		} `json:"result"`
+	}
+	q := fmt.Sprintf("query_range?query=%s&start=%d&end=%d&step=%ds", url.QueryEscape(expr),
+		start.Unix(), time.Now().Unix(), int(step.Seconds()))
+	if err := promGet(addr, q, &d); err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, r := range d.Result {
+		key := fmt.Sprint(r.Metric)
+		for _, v := range r.Values {
+			at, _ := v[0].(float64)
+			out[key] = append(out[key], fmt.Sprintf("%+.0fs=%v", at-float64(start.Unix()), v[1]))
+		}
+	}
+	return out, nil
+}
+
 // promAlert is one alert of /api/v1/alerts.
 type promAlert struct {
 	Labels map[string]string `json:"labels"`
