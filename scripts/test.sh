@@ -98,8 +98,20 @@ await_build() {
   if [[ "$rc" != 0 ]]; then
     echo "[test] FAILED: building $name (status $rc); the end of $build_log:" >&2
     tail -40 "$build_log" >&2
+    { echo "building $name failed (status $rc); the end of $build_log:"; tail -15 "$build_log"; } >"$run_dir/why-$name"
     return 1
   fi
+}
+# why_failed NAME LOG: a short account of a failed go test run, which the end of the run
+# prints again: two lanes interleave, and CI shows only the end of the output.
+why_failed() {
+  local name="$1" full_log="$2"
+  {
+    echo "go test ($name) failed; the full log is $full_log. Failed tests:"
+    grep -E -B4 '^\s*--- FAIL|^panic:' "$full_log" | cut -c1-400 | head -40
+    echo "Their errors:"
+    grep -E -A8 '^\s+Error Trace:|^panic:' "$full_log" | cut -c1-400 | head -60
+  } >"$run_dir/why-$name"
 }
 # The Kafka releases the upgrade story rolls to, besides the default one (tests/realnode's
 # upgradePath; tests/scripts_test.go keeps the two in step).
@@ -168,9 +180,10 @@ run_slow() {
   if [[ $status -ne 0 ]]; then
     echo "[test] FAILED (exit $status); the end of the full log ($full_log):" >&2
     tail -150 "$full_log" >&2
+    why_failed "$name" "$full_log"
     exit "$status"
   fi
-  check_log "$full_log" "$@"
+  check_log "$full_log" "$@" || { echo "$name: the checks of $full_log failed (above)" >"$run_dir/why-$name"; exit 1; }
 }
 
 # Two lanes at once, each starting when its own builds are done. Both mostly wait (on JVMs
@@ -213,6 +226,9 @@ engine_status=0 node_status=0
 wait "$engine_lane_pid" || engine_status=$?
 wait "$node_lane_pid" || node_status=$?
 if ((engine_status || node_status)); then
+  for why in "$run_dir"/why-*; do
+    [[ -e "$why" ]] && { echo; cat "$why"; } >&2
+  done
   echo "[test] FAILED: engine lane exit $engine_status, node lane exit $node_status (see above)" >&2
   exit 1
 fi
