@@ -125,11 +125,12 @@ func TestKafkaAdminKeepsTheDeployedProvider(t *testing.T) {
 
 	// Only the KafkaAdmin component and the Features component with its
 	// guard and finalize (issue 28) are new; "read" is the guard's
-	// StackReference, read on every run. Three updates are this program's
-	// own changes to the pods since that commit (issue 28), none a
-	// replacement: the brokers' ConfigMap gains pre-stop.sh, the StatefulSet
-	// its preStop hook and a longer grace period, and the lag exporter runs
-	// kafka-loadgen 1.6.0 (updatedSinceKafkaAdmin, checked by name below).
+	// StackReference, read on every run. The updates are this program's
+	// own changes since that commit, none a replacement: the brokers'
+	// ConfigMap gains pre-stop.sh, the StatefulSet its preStop hook and a
+	// longer grace period, the lag exporter runs kafka-loadgen 1.6.0 (issue
+	// 28), and the alert rules and dashboard count only current samples
+	// (updatedSinceKafkaAdmin, checked by name below).
 	steps := func(what string, summary map[apitype.OpType]int) {
 		t.Helper()
 		for op, n := range summary {
@@ -206,11 +207,15 @@ func TestKafkaAdminKeepsTheDeployedProvider(t *testing.T) {
 }
 
 // updatedSinceKafkaAdmin are the resources this program updates in a stack
-// ProgramBeforeKafkaAdmin deployed: changes to the pods made since (issue 28).
+// ProgramBeforeKafkaAdmin deployed: changes to the pods made since (issue 28),
+// and the alert rules and dashboard, whose sums of the brokers' gauges count
+// only current samples since (components.SampleMaxAge).
 var updatedSinceKafkaAdmin = []string{
 	"umbrella:streaming:KafkaCluster$kubernetes:core/v1:ConfigMap::kafka-config",
 	"umbrella:streaming:KafkaCluster$kubernetes:apps/v1:StatefulSet::kafka",
 	"umbrella:streaming:LagExporter$kubernetes:apps/v1:Deployment::kafka-lag-exporter",
+	"umbrella:streaming:Monitoring$kubernetes:core/v1:ConfigMap::kafka-monitoring-dashboard",
+	"umbrella:streaming:Monitoring$kubernetes:monitoring.coreos.com/v1:PrometheusRule::kafka-monitoring-rules",
 }
 
 // updatedInPreview are the resources a preview's diff shows as updated (the
