@@ -5,10 +5,8 @@ package realnode
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,11 +91,41 @@ func assertPrometheusFindsTheBrokers(t *testing.T, s *config.Spec, brokers int) 
 		return false
 	})
 	assertBrokerMetrics(t, pods)
+	assertControllerPanelCountsLivePods(t, s)
 	var names []string
 	for _, a := range components.Alerts(s) {
 		names = append(names, a.Name)
 	}
 	assertShippedRulesLoaded(t, names)
+}
+
+// assertControllerPanelCountsLivePods reads the dashboard's "Active
+// controllers" query, which is the controller-count alert's sum, on the
+// platform's Prometheus: exactly 1, and exactly one series per broker pod
+// behind it, whatever an earlier stack in this namespace (the dev test's,
+// destroyed minutes before) left in the 5-minute lookback, which the FIGURE
+// counts.
+func assertControllerPanelCountsLivePods(t *testing.T, s *config.Spec) {
+	t.Helper()
+	addr := promAddr(t, monitoringNS, platformProm)
+	var expr string
+	for _, p := range components.DashboardPanels(s) {
+		if p.Title == "Active controllers" {
+			expr = p.Expr
+		}
+	}
+	require.NotEmpty(t, expr, "the dashboard has an Active controllers panel")
+	counted := strings.Replace(expr, "sum(", "count(", 1)
+	var sum, series, all float64
+	waitFor(t, 2*time.Minute, "one active controller among the live brokers' series", func() bool {
+		var ok1, ok2, ok3 bool
+		sum, ok1 = promValue(addr, expr)
+		series, ok2 = promValue(addr, counted)
+		all, ok3 = promValue(addr, fmt.Sprintf(`count(%s{namespace=%q})`, components.MetricActiveController, ns))
+		return ok1 && ok2 && ok3 && sum == 1 && int(series) == s.Brokers
+	})
+	t.Logf("FIGURE active controllers as the alert counts them: %.0f from %.0f series (one per broker pod); Prometheus shows %.0f series of the metric in all (any more are an earlier pod's last samples)",
+		sum, series, all)
 }
 
 // assertOtherNamespacePrometheusRefused runs a second Prometheus, selecting
@@ -393,18 +421,7 @@ func lagAlertStory(t *testing.T, k kafkaStack) {
 			_, _ = kubectl("-n", c.namespace, "delete", "pod", name, "--ignore-not-found", "--wait=false")
 		})
 	}
-	groupValue := func(expr string) (float64, bool) {
-		var d struct {
-			Result []struct {
-				Value [2]any `json:"value"`
-			} `json:"result"`
-		}
-		if err := promGet(promAddr(t, monitoringNS, platformProm), "query?query="+url.QueryEscape(expr), &d); err != nil || len(d.Result) != 1 {
-			return 0, false
-		}
-		v, err := strconv.ParseFloat(fmt.Sprint(d.Result[0].Value[1]), 64)
-		return v, err == nil
-	}
+	groupValue := func(expr string) (float64, bool) { return promValue(promAddr(t, monitoringNS, platformProm), expr) }
 	members := fmt.Sprintf(`sum(%s{namespace=%q,group=%q})`, components.MetricConsumerGroupMembers, ns, group)
 	lag := fmt.Sprintf(`sum(%s{namespace=%q,group=%q,topic=%q})`, components.MetricConsumerGroupLag, ns, group, topic)
 

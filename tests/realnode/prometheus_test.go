@@ -116,6 +116,21 @@ func promSeries(addr, expr string) ([]map[string]string, error) {
 	return out, nil
 }
 
+// promValue runs an instant query that must return exactly one series and
+// returns its value.
+func promValue(addr, expr string) (float64, bool) {
+	var d struct {
+		Result []struct {
+			Value [2]any `json:"value"`
+		} `json:"result"`
+	}
+	if err := promGet(addr, "query?query="+url.QueryEscape(expr), &d); err != nil || len(d.Result) != 1 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(fmt.Sprint(d.Result[0].Value[1]), 64)
+	return v, err == nil
+}
+
 // promRange runs a range query from start to now at step and returns each
 // series as its labels and its "t=value" points, for a log a person reads.
 func promRange(addr, expr string, start time.Time, step time.Duration) (map[string][]string, error) {
