@@ -114,18 +114,21 @@ const (
 	PrometheusRuleKind   = "PrometheusRule"
 )
 
-// ScrapeInterval is how often Prometheus scrapes the brokers' JMX exporter
-// (the PodMonitor's podMetricsEndpoints interval).
-const ScrapeInterval = "30s"
+// scrapeEvery is how often Prometheus scrapes the brokers' JMX exporter.
+const scrapeEvery = 30 * time.Second
+
+// ScrapeInterval is scrapeEvery in Prometheus notation (the PodMonitor's
+// podMetricsEndpoints interval).
+var ScrapeInterval = PromDuration(scrapeEvery)
 
 // SampleMaxAge bounds how old a broker's last sample may be and still count
 // in the alerts and panels that add the brokers' gauges up: two scrape
 // intervals. Strictly under it, a sample left behind is counted in at most
 // two 30s rule evaluations, never the three a `for` of 1m needs.
-const SampleMaxAge = 60 * time.Second
+const SampleMaxAge = 2 * scrapeEvery
 
 // current selects metric's series in the namespace (ns is the label matcher)
-// whose last sample is at most SampleMaxAge old. Prometheus shows a series'
+// whose last sample is younger than SampleMaxAge. Prometheus shows a series'
 // last sample for five minutes unless a staleness marker ends it, and a
 // target can go without one: on real pods, after a destroy and an up in the
 // same namespace, the destroyed stack's last "active controller 1" stood

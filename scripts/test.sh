@@ -183,7 +183,12 @@ run_slow() {
     why_failed "$name" "$full_log"
     exit "$status"
   fi
-  check_log "$full_log" "$@" || { echo "$name: the checks of $full_log failed (above)" >"$run_dir/why-$name"; exit 1; }
+  local checked
+  if ! checked=$(check_log "$full_log" "$@" 2>&1); then
+    echo "$checked" >&2
+    echo "$name: $checked" >"$run_dir/why-$name"
+    exit 1
+  fi
 }
 
 # Two lanes at once, each starting when its own builds are done. Both mostly wait (on JVMs

@@ -91,7 +91,7 @@ func assertPrometheusFindsTheBrokers(t *testing.T, s *config.Spec, brokers int) 
 		return false
 	})
 	assertBrokerMetrics(t, pods)
-	assertControllerPanelCountsLivePods(t, s)
+	assertControllerPanelCountsLivePods(t, s, brokers)
 	var names []string
 	for _, a := range components.Alerts(s) {
 		names = append(names, a.Name)
@@ -105,7 +105,7 @@ func assertPrometheusFindsTheBrokers(t *testing.T, s *config.Spec, brokers int) 
 // behind it, whatever an earlier stack in this namespace (the dev test's,
 // destroyed minutes before) left in the 5-minute lookback, which the FIGURE
 // counts.
-func assertControllerPanelCountsLivePods(t *testing.T, s *config.Spec) {
+func assertControllerPanelCountsLivePods(t *testing.T, s *config.Spec, brokers int) {
 	t.Helper()
 	addr := promAddr(t, monitoringNS, platformProm)
 	var expr string
@@ -122,7 +122,7 @@ func assertControllerPanelCountsLivePods(t *testing.T, s *config.Spec) {
 		sum, ok1 = promValue(addr, expr)
 		series, ok2 = promValue(addr, counted)
 		all, ok3 = promValue(addr, fmt.Sprintf(`count(%s{namespace=%q})`, components.MetricActiveController, ns))
-		return ok1 && ok2 && ok3 && sum == 1 && int(series) == s.Brokers
+		return ok1 && ok2 && ok3 && sum == 1 && int(series) == brokers
 	})
 	t.Logf("FIGURE active controllers as the alert counts them: %.0f from %.0f series (one per broker pod); Prometheus shows %.0f series of the metric in all (any more are an earlier pod's last samples)",
 		sum, series, all)
