@@ -63,3 +63,15 @@ func refusedClient(t *testing.T) (*kgo.Client, int) {
 	t.Cleanup(cl.Close)
 	return cl, port
 }
+
+// When the timeout is a multiple of the retry interval, the last check can
+// start just as the deadline passes and fail with the deadline itself (seen in
+// CI on a loaded machine). The error still names the refusal seen before it.
+func TestAwaitClusterKeepsTheRefusalOverALateDeadline(t *testing.T) {
+	cl, _ := refusedClient(t)
+	for i := 0; i < 8; i++ {
+		err := awaitCluster(context.Background(), cl, reachRetryInterval)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "connection refused", "run %d", i)
+	}
+}
