@@ -10,7 +10,8 @@ import (
 
 // Until calls check at once, then every interval after the previous call
 // returned, until check reports done, check fails, ctx ends or timeout passes
-// (0: only ctx bounds the wait). check gets the context bounded by timeout.
+// (0: only ctx bounds the wait). check gets the context bounded by timeout,
+// and is never started once that context has ended.
 //
 // Until returns nil when check reported done, check's error as it is when
 // check failed (a failure that waiting cannot fix), and otherwise the
@@ -44,6 +45,12 @@ func Backoff(ctx context.Context, first, limit, timeout time.Duration, check fun
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(interval):
+		}
+		// The interval and the deadline can end together; select then picks
+		// either. A check started on an ended context would only fail with
+		// the deadline and hide what the checks before it saw.
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		interval = next(interval, limit)
 	}

@@ -105,3 +105,20 @@ func TestNextIntervalDoublesUpToTheLimit(t *testing.T) {
 		t.Errorf("a limit below the interval shortened it to %s", n)
 	}
 }
+
+// With the timeout a multiple of the interval, the last wait and the deadline
+// end together; the check is still never started on an ended context (it
+// would fail with the deadline and hide what earlier checks saw).
+func TestUntilNeverChecksOnAnEndedContext(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		var ended int
+		err := Until(context.Background(), 10*time.Millisecond, 30*time.Millisecond, func(ctx context.Context) (bool, error) {
+			if ctx.Err() != nil {
+				ended++
+			}
+			return false, nil
+		})
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Zero(t, ended, "run %d: checks started after the deadline", i)
+	}
+}
