@@ -2,6 +2,7 @@ package kafkaadmin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -112,8 +113,15 @@ func Poll(ctx context.Context, timeout time.Duration, what string, check func(co
 		checkErr = err
 		return done, err
 	})
-	if err != nil && checkErr == nil {
+	// A check cut short by the deadline (a request in flight when it
+	// passed) is giving up too, and says what it waited for.
+	if err != nil && (checkErr == nil || ctxEnded(checkErr)) {
 		return fmt.Errorf("%s: gave up after %s: %w", what, timeout, err)
 	}
 	return err
+}
+
+// ctxEnded reports an error that is a context's end, not Kafka's answer.
+func ctxEnded(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }

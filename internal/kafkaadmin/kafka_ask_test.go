@@ -53,3 +53,23 @@ func TestAskOneRetriesOnlyRequestsWithoutAnswer(t *testing.T) {
 	assert.Contains(t, err.Error(), `topic "t": asking broker 1: gave up after 300ms`)
 	assert.Contains(t, err.Error(), "the last attempt: topic \"t\": DescribeConfigs request failed: unexpected EOF")
 }
+
+// A check whose request is still in flight when the deadline passes fails with
+// the deadline; Poll still says what it waited for and for how long.
+func TestPollNamesWhatItWaitedForWhenTheDeadlineCutsACheck(t *testing.T) {
+	err := Poll(context.Background(), 50*time.Millisecond, "waiting for the test", func(ctx context.Context) (bool, error) {
+		<-ctx.Done()
+		return false, ctx.Err()
+	})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "waiting for the test: gave up after 50ms")
+}
+
+// Kafka's own answer stays as it is: waiting would not change it.
+func TestPollReturnsACheckFailureAsItIs(t *testing.T) {
+	failure := errors.New("kafka said no")
+	err := Poll(context.Background(), time.Second, "waiting for the test", func(context.Context) (bool, error) {
+		return false, failure
+	})
+	assert.Same(t, failure, err)
+}
