@@ -55,6 +55,8 @@ PIDS="$STATE_DIR/pids"
 LOGS="$STATE_DIR/logs"
 CERTS="$STATE_DIR/certs"
 FORWARD_CHAIN=UMBRELLA-NODE-FORWARD
+# Every kubelet's device-plugin registration socket: a fixed path, whatever --root-dir says.
+DEVICE_PLUGIN_SOCK=/var/lib/kubelet/device-plugins/kubelet.sock
 SERVICE_CIDR=$(sed -n 's/^SERVICE_CIDR=\([0-9./]*\).*/\1/p' "$SCRIPT_DIR/cluster.sh") # one place: cluster.sh
 
 log() { printf '[node] %s\n' "$*" >&2; }
@@ -478,12 +480,18 @@ syncFrequency: 10s
 fileCheckFrequency: 0s
 nodeStatusUpdateFrequency: 5s
 EOF
+  touch "$d/kubelet.launched"
   launch "kubelet-$i" "$(command -v kubelet)" \
     --config "$d/kubelet.yaml" --kubeconfig "$d/kubelet.kubeconfig" \
     --root-dir "$d/kubelet" --cert-dir "$d/kubelet/pki" \
     --hostname-override "$name" --node-ip "$ip" \
     --node-labels "topology.kubernetes.io/zone=$(node_zone "$i"),topology.kubernetes.io/region=local,umbrella.local/node=real" \
     --v=1
+  # All kubelets of this machine share $DEVICE_PLUGIN_SOCK: each empties its folder, then
+  # listens there. Two doing that at once fail one of them ("bind: address already in use",
+  # seen in a cold run), so the next kubelet starts only once this one has listened. A later
+  # kubelet's removal of the file does not disturb this one (it serves on the open socket).
+  wait_for "kubelet of node $i to listen on $DEVICE_PLUGIN_SOCK" 120 test "$DEVICE_PLUGIN_SOCK" -nt "$d/kubelet.launched"
 }
 
 start_kube_proxy() {
