@@ -731,6 +731,8 @@ cmd_stop() {
   stop_group api-relay
   stop_proc kube-proxy
   for ((i = 1; i <= $(node_count); i++)); do stop_proc "kubelet-$i"; done
+  # Our kubelets' socket outside the state folder; only if a kubelet of this tier made it.
+  if [[ -S "$DEVICE_PLUGIN_SOCK" && "$DEVICE_PLUGIN_SOCK" -nt "$STATE_DIR/nodes" ]]; then rm -f "$DEVICE_PLUGIN_SOCK"; fi
   kill_containers
   for ((i = 1; i <= $(node_count); i++)); do stop_proc "containerd-$i"; done
   stop_shims
