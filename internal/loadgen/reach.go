@@ -32,15 +32,8 @@ func awaitCluster(ctx context.Context, cl *kgo.Client, timeout time.Duration) er
 		switch {
 		case err == nil:
 			return true, nil
-		case isNetworkError(err):
+		case isNetworkError(err) || errors.Is(err, context.DeadlineExceeded):
 			last = err
-			return false, nil
-		case errors.Is(err, context.DeadlineExceeded):
-			// An attempt cut short says less than the refusal before it:
-			// the cause named in the error is the last network error seen.
-			if last == nil || !isNetworkError(last) {
-				last = err
-			}
 			return false, nil
 		default:
 			return false, err

@@ -49,11 +49,24 @@ func Backoff(ctx context.Context, first, limit, timeout time.Duration, check fun
 		// The interval and the deadline can end together; select then picks
 		// either. A check started on an ended context would only fail with
 		// the deadline and hide what the checks before it saw.
-		if err := ctx.Err(); err != nil {
+		if err := ended(ctx); err != nil {
 			return err
 		}
 		interval = next(interval, limit)
 	}
+}
+
+// ended is ctx's error, or context.DeadlineExceeded once its deadline has
+// passed: the timer that cancels a context runs in its own goroutine, so on a
+// busy machine ctx.Err() can still be nil for a moment after the deadline.
+func ended(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // next is the interval after cur: doubled, at most limit, never below cur.

@@ -113,7 +113,9 @@ func TestUntilNeverChecksOnAnEndedContext(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		var ended int
 		err := Until(context.Background(), 10*time.Millisecond, 30*time.Millisecond, func(ctx context.Context) (bool, error) {
-			if ctx.Err() != nil {
+			deadline, ok := ctx.Deadline()
+			require.True(t, ok, "the check gets the context bounded by the timeout")
+			if !time.Now().Before(deadline) {
 				ended++
 			}
 			return false, nil
